@@ -1,0 +1,74 @@
+# tplfs: build, test and lint. `make help` lists the targets.
+
+KERNEL ?= 6.12
+KERNELS := 6.12 6.1
+BUILD := build
+
+CC ?= gcc
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+	  -Iinclude/uapi -Iuserspace/lib
+DEPFLAGS = -MMD -MP
+
+LIB_SRCS := $(wildcard userspace/lib/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB := $(BUILD)/lib/libtplfs.a
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+UNIT_LIBS := -lcmocka
+
+.PHONY: all help deps userspace kmod kmod-all unit vmtest check lint clean
+
+all: userspace kmod
+
+help:
+	@echo "make deps       install build/test dependencies (Debian packages, kernels)"
+	@echo "make            userspace and the module for KERNEL=$(KERNEL)"
+	@echo "make kmod       the module for KERNEL (6.12 or 6.1)"
+	@echo "make kmod-all   the module for every target kernel"
+	@echo "make unit       unit tests on the host"
+	@echo "make vmtest     VM tests for KERNEL"
+	@echo "make check      deps, build, unit tests, VM tests on both kernels"
+	@echo "make lint       checkpatch, sparse and W=1 on the module; cppcheck"
+
+deps:
+	scripts/deps.sh
+
+userspace: $(LIB)
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< $(LIB) $(UNIT_LIBS)
+
+kmod:
+	scripts/build-kmod.sh $(KERNEL)
+
+kmod-all:
+	@set -e; for k in $(KERNELS); do scripts/build-kmod.sh $$k; done
+
+unit: $(UNIT_BINS)
+	tests/unit/run $(UNIT_BINS)
+
+vmtest:
+	tests/vm/run --kernel $(KERNEL) tests/vm/t/*.sh
+
+check:
+	tests/check.sh
+
+lint:
+	scripts/lint.sh
+
+clean:
+	rm -rf $(BUILD)/obj $(BUILD)/lib $(BUILD)/tests $(BUILD)/kmod \
+		$(BUILD)/selftest $(BUILD)/vm
+
+-include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)

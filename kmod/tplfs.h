@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tplfs: a stacking filesystem that serves a container's private area and
+ * resolves its stubs to shared template objects.
+ *
+ * Types and prototypes shared by the files of the module, grouped by the file
+ * that defines them.
+ */
+#ifndef _TPLFS_H
+#define _TPLFS_H
+
+#include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/path.h>
+#include <linux/cred.h>
+#include <linux/list.h>
+#include <linux/tplfs.h>
+
+#include "compat.h"
+
+#undef pr_fmt
+#define pr_fmt(fmt) "tplfs: " fmt
+
+/* The longest container id: [a-z0-9][a-z0-9_-]{0,62} */
+#define TPLFS_CT_MAX	63
+
+/**
+ * struct tplfs_config - mount options, as parsed from the fs_context
+ * @private_dir: the private area (private=)
+ * @store_dir:   the template store (store=)
+ * @ct:          container id (ct=), or NULL
+ * @is_volatile: skip fdatasync on copy-up (volatile)
+ */
+struct tplfs_config {
+	char *private_dir;
+	char *store_dir;
+	char *ct;
+	bool is_volatile;
+};
+
+/**
+ * struct tplfs_fs - one mounted tplfs instance (sb->s_fs_info)
+ * @config:       the mount options
+ * @private_path: root of the private area, on the mounter's view of it
+ * @store_path:   root of the store
+ * @creator_cred: the mounter's credentials, used for every access to the
+ *                private area and the store
+ * @node:         entry in the list of mounted instances (ct= is unique)
+ */
+struct tplfs_fs {
+	struct tplfs_config config;
+	struct path private_path;
+	struct path store_path;
+	const struct cred *creator_cred;
+	struct list_head node;
+};
+
+/**
+ * struct tplfs_inode - a tplfs inode stands for exactly one private inode
+ * @real:      the private inode (referenced); also the inode hash key, so
+ *             that hard links share one tplfs inode
+ * @vfs_inode: the VFS inode
+ */
+struct tplfs_inode {
+	struct inode *real;
+	struct inode vfs_inode;
+};
+
+static inline struct tplfs_fs *tplfs_fs(struct super_block *sb)
+{
+	return sb->s_fs_info;
+}
+
+static inline struct tplfs_inode *tplfs_i(struct inode *inode)
+{
+	return container_of(inode, struct tplfs_inode, vfs_inode);
+}
+
+static inline struct inode *tplfs_real_inode(struct inode *inode)
+{
+	return tplfs_i(inode)->real;
+}
+
+/* The private dentry a tplfs dentry stands for (may be negative). */
+static inline struct dentry *tplfs_real_dentry(const struct dentry *dentry)
+{
+	return dentry->d_fsdata;
+}
+
+/* params.c */
+int tplfs_init_fs_context(struct fs_context *fc);
+int tplfs_show_options(struct seq_file *m, struct dentry *root);
+void tplfs_config_free(struct tplfs_config *config);
+
+/* super.c */
+int tplfs_fill_super(struct super_block *sb, struct fs_context *fc);
+void tplfs_kill_sb(struct super_block *sb);
+
+/* namei.c */
+extern const struct dentry_operations tplfs_dentry_operations;
+struct dentry *tplfs_lookup(struct inode *dir, struct dentry *dentry,
+			    unsigned int flags);
+
+/* inode.c */
+struct inode *tplfs_get_inode(struct super_block *sb, struct dentry *real);
+void tplfs_copy_attr(struct inode *inode);
+extern const struct inode_operations tplfs_dir_inode_operations;
+
+/* readdir.c */
+extern const struct file_operations tplfs_dir_operations;
+
+/* file.c */
+extern const struct file_operations tplfs_file_operations;
+
+/* util.c */
+const struct cred *tplfs_override_creds(struct super_block *sb);
+void tplfs_real_path(const struct dentry *dentry, struct path *path);
+struct file *tplfs_open_real(const struct file *file, int flags);
+
+#endif /* _TPLFS_H */

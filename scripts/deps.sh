@@ -1,0 +1,56 @@
+#!/bin/bash
+# Install everything tplfs builds and tests with, from Debian packages only.
+# Idempotent: packages already installed are not touched, and kernels already
+# in the cache are not fetched again.
+#
+#   scripts/deps.sh            libraries, tools, and both target kernels
+#   scripts/deps.sh --packages libraries and tools only
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+
+packages=(
+	# toolchain and kernel-module build
+	build-essential gcc-12 make bc bison flex libelf-dev kmod cpio
+	# libraries of the design
+	liburing-dev libdevmapper-dev libcap-dev libfsverity-dev
+	libarchive-dev libjson-c-dev libcmocka-dev pkg-config
+	# the VM test guests
+	qemu-system-x86 busybox-static
+	# tools used in tests, on the host and (over 9p) in the guests
+	attr acl xfsprogs e2fsprogs zstd xz-utils fsverity python3
+	util-linux procps
+	# lint
+	sparse cppcheck
+)
+
+sudo_cmd=()
+if [ "$(id -u)" != 0 ]; then
+	command -v sudo >/dev/null || {
+		echo "deps: not root and no sudo: cannot install packages" >&2
+		exit 1
+	}
+	sudo_cmd=(sudo)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+	case "$p" in \#*) continue ;; esac
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$st" = "install ok installed" ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "deps: installing ${missing[*]}"
+	"${sudo_cmd[@]}" apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" \
+		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+	echo "deps: all packages present"
+fi
+
+[ "${1:-}" = "--packages" ] && exit 0
+
+for k in 6.12 6.1; do
+	"$top/scripts/kernel-cache.sh" fetch "$k"
+done

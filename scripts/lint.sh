@@ -1,0 +1,54 @@
+#!/bin/bash
+# make lint: the module through checkpatch (from Debian's linux-source, cached
+# under build/tools), sparse (C=2) and W=1 on both target kernels; userspace
+# and tests through cppcheck. Exits non-zero on any finding.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 2
+tools=$top/build/tools
+status=0
+
+checkpatch=$tools/checkpatch/checkpatch.pl
+if [ ! -x "$checkpatch" ]; then
+	echo "lint: fetching checkpatch.pl from linux-source-6.12 (once)"
+	mkdir -p "$tools/dl" "$tools/checkpatch"
+	(cd "$tools/dl" && apt-get download -qq -o APT::Sandbox::User=root linux-source-6.12) ||
+		{ echo "lint: cannot download linux-source-6.12"; exit 2; }
+	deb=$(ls "$tools"/dl/linux-source-6.12_*.deb | tail -1)
+	dpkg-deb --fsys-tarfile "$deb" |
+		tar -xO --wildcards './usr/src/linux-source-6.12.tar.xz' |
+		tar -xJ -C "$tools/checkpatch" --strip-components=2 --wildcards \
+			'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+			'*/scripts/const_structs.checkpatch' ||
+		{ echo "lint: cannot extract checkpatch.pl"; exit 2; }
+	rm -rf "$tools/dl"
+fi
+
+echo "== checkpatch (kmod/, include/, tests/vm/selftest/)"
+if ! "$checkpatch" --no-tree --strict --terse --show-types --quiet \
+	--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES,CAMELCASE \
+	-f kmod/*.[ch] include/uapi/linux/tplfs.h tests/vm/selftest/*.c 2>/dev/null; then
+	status=1
+fi
+
+for k in 6.12 6.1; do
+	echo "== sparse and W=1, $k"
+	out=$(scripts/build-kmod.sh "$k" C=2 2>&1)
+	rc=$?
+	echo "$out" | grep -v 'Skipping BTF generation'
+	if [ $rc != 0 ] || grep -qE 'warning:|error:' <<<"$out"; then
+		status=1
+	fi
+done
+
+echo "== cppcheck (userspace/, tests/unit/)"
+if ! cppcheck --quiet --error-exitcode=1 --inline-suppr \
+	--enable=warning,style,performance,portability \
+	--suppress=missingIncludeSystem -Iinclude/uapi -Iuserspace/lib \
+	userspace tests/unit; then
+	status=1
+fi
+
+[ $status = 0 ] && echo "lint: clean" || echo "lint: findings above"
+exit $status

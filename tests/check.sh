@@ -1,0 +1,55 @@
+#!/bin/bash
+# make check: install what is missing, build everything, run the unit tests
+# on the host, then the VM tests on both target kernels and the harness's
+# self-tests. Ends with one line "N passed, N failed"; exits non-zero on any
+# failure.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 2
+
+passed=0
+failed=0
+# add the counts of a stage's "... N passed, N failed" line
+count() {
+	local line
+	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$1" | tail -1)
+	if [ -z "$line" ]; then
+		echo "check: $2 printed no result"
+		failed=$((failed + 1))
+		return
+	fi
+	passed=$((passed + $(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$line")))
+	failed=$((failed + $(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")))
+}
+stage() { echo; echo "=== $* ($(date +%T))"; }
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+stage deps
+scripts/deps.sh || { echo "check: make deps failed"; echo "0 passed, 1 failed"; exit 1; }
+
+stage build
+if ! make -s all kmod-all || ! scripts/build-kmod.sh --selftest 6.12 ||
+	! scripts/build-kmod.sh --selftest 6.1; then
+	echo "check: build failed"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+stage unit tests
+make -s unit 2>&1 | tee "$log"
+count "$log" "unit tests"
+
+for k in 6.12 6.1; do
+	stage "VM tests, $k"
+	tests/vm/run --no-build --kernel "$k" tests/vm/t/*.sh 2>&1 | tee "$log"
+	count "$log" "VM tests on $k"
+done
+
+stage "VM harness self-tests"
+tests/vm/selftest/run 6.12 2>&1 | tee "$log"
+count "$log" "harness self-tests"
+
+echo
+echo "check: $passed passed, $failed failed"
+[ $failed = 0 ]

@@ -1,0 +1,98 @@
+#!/bin/bash
+# Second stage of a tplfs test guest, running on the host's root filesystem
+# (read-only, over 9p): load the modules, mount the scratch disk, run the test
+# scripts one by one, unload tplfs, report, power off.
+#
+# Everything the host decided is in $1/guest.env. Lines starting with
+# "TPLFS-VM:" are read by tests/vm/run on the host.
+set -u
+run=$1
+# shellcheck source=/dev/null
+. "$run/guest.env"
+
+mark() { echo "TPLFS-VM: $*"; }
+poweroff_now() {
+	sync
+	echo o >/proc/sysrq-trigger
+	sleep 60
+}
+
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=${TERM:-dumb} LANG=C.UTF-8
+export TPLFS_TOP TPLFS_KERNEL TPLFS_KVER TPLFS_SCRATCH=/tmp/scratch TPLFS_FS
+export TPLFS_KO TPLFS_SELFTEST_DIR TPLFS_BIN=$TPLFS_TOP/build/bin
+hostname tplfs-guest 2>/dev/null
+
+# Hung tasks must be seen within a test run, not after it.
+echo 30 >/proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
+
+setup_failed=0
+for m in virtio_blk loop dm-thin-pool xfs ext4 overlay; do
+	if ! modprobe -d "$TPLFS_KROOT" -S "$TPLFS_KVER" "$m"; then
+		mark "setup: cannot load module $m"
+		setup_failed=1
+	fi
+done
+if ! insmod "$TPLFS_KO"; then
+	mark "setup: cannot load $TPLFS_KO"
+	setup_failed=1
+fi
+mkdir -p "$TPLFS_SCRATCH"
+if ! mount /dev/vda "$TPLFS_SCRATCH"; then
+	mark "setup: cannot mount the scratch disk ($TPLFS_FS)"
+	setup_failed=1
+fi
+if [ $setup_failed != 0 ]; then
+	mark "RESULT passed=0 failed=1"
+	poweroff_now
+fi
+
+if [ "$TPLFS_SHELL" = 1 ]; then
+	echo "tplfs guest: kernel $TPLFS_KVER, tplfs loaded, scratch ($TPLFS_FS) on $TPLFS_SCRATCH."
+	echo "Exit the shell to power off."
+	cd $TPLFS_SCRATCH && setsid -c bash -i
+	mark "RESULT passed=0 failed=0"
+	poweroff_now
+fi
+
+passed=0
+failed=0
+i=0
+while IFS= read -r script; do
+	i=$((i + 1))
+	name=${script#"$TPLFS_TOP"/}
+	work=$TPLFS_SCRATCH/t$i
+	mkdir -p "$work"
+	mark "BEGIN $name"
+	start=$(date +%s)
+	(cd "$work" && exec timeout --kill-after=10 "$TPLFS_SCRIPT_TIMEOUT" bash "$script")
+	rc=$?
+	secs=$(($(date +%s) - start))
+	# A test must leave nothing mounted on top of the scratch disk.
+	while read -r _ mnt _; do
+		case "$mnt" in "$TPLFS_SCRATCH"/*)
+			mark "END $name: left $mnt mounted"
+			umount -l "$mnt"
+			[ "$rc" = 0 ] && rc=1
+			;;
+		esac
+	done < <(tac /proc/mounts)
+	if [ "$rc" = 0 ]; then
+		passed=$((passed + 1))
+		mark "PASS $name (${secs}s)"
+	else
+		failed=$((failed + 1))
+		mark "FAIL $name (exit $rc, ${secs}s)"
+	fi
+done <"$run/scripts"
+
+umount "$TPLFS_SCRATCH" || { mark "FAIL cleanup: scratch busy"; failed=$((failed + 1)); }
+if rmmod tplfs; then
+	passed=$((passed + 1))
+	mark "PASS module unloads"
+else
+	failed=$((failed + 1))
+	mark "FAIL module unloads: rmmod tplfs failed"
+fi
+mark "RESULT passed=$passed failed=$failed"
+poweroff_now

@@ -1,0 +1,66 @@
+# shellcheck shell=bash
+# Helpers for tests/vm scripts. Source it first:
+#   . "$TPLFS_TOP/tests/vm/lib.sh"
+# Each check prints "ok: WHAT" or "FAIL: WHAT: expected X, saw Y"; the script
+# exits non-zero at the end if any check failed.
+set -u
+
+t_failures=0
+SYS="python3 $TPLFS_TOP/tests/vm/tools/sys.py"
+
+ok() { echo "  ok: $*"; }
+fail() {
+	echo "  FAIL: $*"
+	t_failures=$((t_failures + 1))
+}
+
+# expect_eq WHAT EXPECTED SEEN
+expect_eq() {
+	if [ "$2" == "$3" ]; then
+		ok "$1"
+	else
+		fail "$1: expected '$2', saw '$3'"
+	fi
+}
+
+# expect_match WHAT REGEX TEXT
+expect_match() {
+	if grep -Eq -- "$2" <<<"$3"; then
+		ok "$1"
+	else
+		fail "$1: expected a match for /$2/, saw '$3'"
+	fi
+}
+
+# expect_ok WHAT COMMAND...: the command must succeed
+expect_ok() {
+	local what=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		ok "$what"
+	else
+		fail "$what: '$*' failed: $out"
+	fi
+}
+
+# The private area and store of a test mount, on the scratch disk.
+t_setup_dirs() {
+	T_PRIV=$PWD/private
+	T_STORE=$PWD/store
+	T_MNT=$PWD/mnt
+	mkdir -p "$T_PRIV" "$T_STORE/objects" "$T_MNT"
+}
+
+# Unmount whatever the test left under its directory, then report.
+t_finish() {
+	local rc=$?
+	while read -r _ mnt _; do
+		case "$mnt" in "$PWD"/*) umount "$mnt" 2>/dev/null ;; esac
+	done < <(tac /proc/mounts)
+	if [ "$t_failures" != 0 ]; then
+		echo "  $t_failures check(s) failed"
+		exit 1
+	fi
+	exit "$rc"
+}
+trap t_finish EXIT
