@@ -58,6 +58,15 @@ resolve() {
 	echo "$kimg"
 }
 
+# The flavour Makefile includes the common one by absolute path: point it into
+# the cache (again, should the tree have moved).
+fix_include() {
+	local kv=$1 mk
+	mk=$cache/$kv/root/usr/src/linux-headers-$kv/Makefile
+	grep -q "^include $cache/$kv/root/usr/src/" "$mk" ||
+		sed -i "s|^include .*/usr/src/|include $cache/$kv/root/usr/src/|" "$mk"
+}
+
 kver() {
 	local f=$cache/$1.kver
 	[ -s "$f" ] || die "kernel $1 is not in $cache: run 'make deps'"
@@ -87,9 +96,7 @@ fetch() {
 	for deb in "$tmp"/*.deb; do
 		dpkg-deb -x "$deb" "$dir/root"
 	done
-	# The flavour Makefile includes the common one by absolute path.
-	sed -i "s|^include /usr/src/|include $dir/root/usr/src/|" \
-		"$dir/root/usr/src/linux-headers-$kv/Makefile"
+	fix_include "$kv"
 	depmod -b "$dir/root" "$kv"
 	[ -e "$dir/root/boot/vmlinuz-$kv" ] || die "no vmlinuz in linux-image-$kv"
 	touch "$dir/.complete"
@@ -105,7 +112,11 @@ k=${2:-}
 case "$cmd" in
 fetch) mkdir -p "$cache" && fetch "$k" ;;
 kver) kver "$k" ;;
-kdir) echo "$cache/$(kver "$k")/root/usr/src/linux-headers-$(kver "$k")" ;;
+kdir)
+	kv=$(kver "$k")
+	fix_include "$kv"
+	echo "$cache/$kv/root/usr/src/linux-headers-$kv"
+	;;
 root) echo "$cache/$(kver "$k")/root" ;;
 *) die "unknown command '$cmd'" ;;
 esac
