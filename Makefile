@@ -17,6 +17,10 @@ LIB := $(BUILD)/lib/libtplfs.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 UNIT_LIBS := -lcmocka
+LIBS := -lfsverity
+
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOLS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/bin/%)
 
 .PHONY: all help deps userspace kmod kmod-all unit vmtest check lint clean
 
@@ -35,7 +39,7 @@ help:
 deps:
 	scripts/deps.sh
 
-userspace: $(LIB)
+userspace: $(LIB) $(TOOLS)
 
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -47,7 +51,11 @@ $(BUILD)/obj/%.o: %.c
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< $(LIB) $(UNIT_LIBS)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< $(LIB) $(UNIT_LIBS) $(LIBS)
+
+$(BUILD)/bin/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 kmod:
 	scripts/build-kmod.sh $(KERNEL)
@@ -68,7 +76,7 @@ lint:
 	scripts/lint.sh
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/lib $(BUILD)/tests $(BUILD)/kmod \
+	rm -rf $(BUILD)/obj $(BUILD)/lib $(BUILD)/bin $(BUILD)/tests $(BUILD)/kmod \
 		$(BUILD)/selftest $(BUILD)/vm
 
--include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/tests $(BUILD)/bin -name '*.d' 2>/dev/null)

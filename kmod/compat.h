@@ -3,24 +3,35 @@
  * The differences between the kernels tplfs targets (Debian's 6.1 and 6.12),
  * in one place. Each TPLFS_HAVE_* macro comes from a probe of the headers in
  * kmod/Kbuild, so the rest of the module reads as if written for one kernel.
+ *
+ * Included at the end of tplfs.h: the glue below may use tplfs's helpers.
  */
 #ifndef _TPLFS_COMPAT_H
 #define _TPLFS_COMPAT_H
 
 #include <linux/fs.h>
+#include <linux/file.h>
+#include <linux/mount.h>
+#include <linux/uio.h>
+#include <linux/splice.h>
 #include <linux/xattr.h>
+#include <linux/posix_acl.h>
+#include <linux/posix_acl_xattr.h>
+#ifdef TPLFS_HAVE_BACKING_FILE
+#include <linux/backing-file.h>
+#endif
 
 /*
  * 6.3 replaced the user namespace of a mount by struct mnt_idmap in every
  * inode operation and VFS helper. "struct tplfs_idmap" names whichever the
- * kernel has; TPLFS_NOP_IDMAP is its identity mapping.
+ * kernel has; tplfs_mnt_idmap() is a mount's.
  */
 #ifdef TPLFS_HAVE_MNT_IDMAP
 #define tplfs_idmap		mnt_idmap
-#define TPLFS_NOP_IDMAP		(&nop_mnt_idmap)
+#define tplfs_mnt_idmap(mnt)	mnt_idmap(mnt)
 #else
 #define tplfs_idmap		user_namespace
-#define TPLFS_NOP_IDMAP		(&init_user_ns)
+#define tplfs_mnt_idmap(mnt)	mnt_user_ns(mnt)
 #endif
 
 /*
@@ -38,5 +49,230 @@ static inline int tplfs_vfs_getattr(const struct path *path,
 #endif
 	return vfs_getattr(path, stat, request_mask, flags);
 }
+
+/*
+ * ->d_real: 6.12 asks for the data or the metadata dentry; 6.1 for the
+ * dentry of a given inode (NULL: the data one).
+ */
+#ifdef TPLFS_HAVE_D_REAL_TYPE
+static inline struct dentry *tplfs_d_real(struct dentry *dentry,
+					  enum d_real_type type)
+{
+	return tplfs_d_real_common(dentry, NULL, type == D_REAL_DATA);
+}
+#else
+static inline struct dentry *tplfs_d_real(struct dentry *dentry,
+					  const struct inode *inode)
+{
+	return tplfs_d_real_common(dentry, inode, true);
+}
+#endif
+
+/*
+ * Backing files. 6.12 has fs/backing-file.c: a backing file reports the
+ * tplfs path to the user (/proc/PID/maps) and the helpers do the I/O with the
+ * mounter's credentials, async I/O included. 6.1 has open_with_fake_path()
+ * only, and tplfs does the (synchronous) I/O itself, as 6.1's overlayfs.
+ */
+#ifdef TPLFS_HAVE_BACKING_FILE
+#define tplfs_io backing_file_ctx
+#else
+struct tplfs_io {
+	const struct cred *cred;
+	struct file *user_file;
+	void (*accessed)(struct file *file);
+	void (*end_write)(struct file *file, loff_t pos, ssize_t ret);
+};
+#endif
+
+static inline struct file *tplfs_backing_file_open(const struct file *user_file,
+						   int flags,
+						   const struct path *real_path,
+						   const struct cred *cred)
+{
+#if defined(TPLFS_HAVE_BACKING_FILE_USER_FILE)
+	return backing_file_open(user_file, flags, real_path, cred);
+#elif defined(TPLFS_HAVE_BACKING_FILE)
+	return backing_file_open(&user_file->f_path, flags, real_path, cred);
+#else
+	return open_with_fake_path(&user_file->f_path, flags,
+				   d_inode(real_path->dentry), cred);
+#endif
+}
+
+#ifdef TPLFS_HAVE_BACKING_FILE
+
+static inline ssize_t tplfs_backing_read_iter(struct file *realfile,
+					      struct kiocb *iocb,
+					      struct iov_iter *iter,
+					      struct tplfs_io *io)
+{
+	return backing_file_read_iter(realfile, iter, iocb, iocb->ki_flags,
+				      io);
+}
+
+static inline ssize_t tplfs_backing_write_iter(struct file *realfile,
+					       struct kiocb *iocb,
+					       struct iov_iter *iter,
+					       struct tplfs_io *io)
+{
+	return backing_file_write_iter(realfile, iter, iocb, iocb->ki_flags,
+				       io);
+}
+
+static inline ssize_t tplfs_backing_splice_read(struct file *realfile,
+						loff_t *ppos,
+						struct pipe_inode_info *pipe,
+						size_t len, unsigned int flags,
+						struct tplfs_io *io)
+{
+	return backing_file_splice_read(realfile, ppos, pipe, len, flags, io);
+}
+
+static inline ssize_t tplfs_backing_splice_write(struct pipe_inode_info *pipe,
+						 struct file *realfile,
+						 loff_t *ppos, size_t len,
+						 unsigned int flags,
+						 struct tplfs_io *io)
+{
+	return backing_file_splice_write(pipe, realfile, ppos, len, flags,
+					 io);
+}
+
+static inline int tplfs_backing_mmap(struct file *realfile,
+				     struct vm_area_struct *vma,
+				     struct tplfs_io *io)
+{
+	return backing_file_mmap(realfile, vma, io);
+}
+#else /* !TPLFS_HAVE_BACKING_FILE */
+static inline rwf_t tplfs_iocb_to_rwf(int ifl)
+{
+	rwf_t flags = 0;
+
+	if (ifl & IOCB_NOWAIT)
+		flags |= RWF_NOWAIT;
+	if (ifl & IOCB_HIPRI)
+		flags |= RWF_HIPRI;
+	if (ifl & IOCB_DSYNC)
+		flags |= RWF_DSYNC;
+	if (ifl & IOCB_SYNC)
+		flags |= RWF_SYNC;
+	return flags;
+}
+
+static inline ssize_t tplfs_backing_read_iter(struct file *realfile,
+					      struct kiocb *iocb,
+					      struct iov_iter *iter,
+					      struct tplfs_io *io)
+{
+	const struct cred *old = override_creds(io->cred);
+	ssize_t ret;
+
+	ret = vfs_iter_read(realfile, iter, &iocb->ki_pos,
+			    tplfs_iocb_to_rwf(iocb->ki_flags));
+	revert_creds(old);
+	io->accessed(io->user_file);
+	return ret;
+}
+
+static inline ssize_t tplfs_backing_write_iter(struct file *realfile,
+					       struct kiocb *iocb,
+					       struct iov_iter *iter,
+					       struct tplfs_io *io)
+{
+	const struct cred *old = override_creds(io->cred);
+	ssize_t ret;
+
+	file_start_write(realfile);
+	ret = vfs_iter_write(realfile, iter, &iocb->ki_pos,
+			     tplfs_iocb_to_rwf(iocb->ki_flags));
+	file_end_write(realfile);
+	revert_creds(old);
+	if (ret > 0)
+		io->end_write(io->user_file, iocb->ki_pos, ret);
+	return ret;
+}
+
+/* 6.1: splice through our own ->read_iter and ->write_iter. */
+static inline ssize_t tplfs_backing_splice_read(struct file *realfile,
+						loff_t *ppos,
+						struct pipe_inode_info *pipe,
+						size_t len, unsigned int flags,
+						struct tplfs_io *io)
+{
+	return generic_file_splice_read(io->user_file, ppos, pipe, len, flags);
+}
+
+static inline ssize_t tplfs_backing_splice_write(struct pipe_inode_info *pipe,
+						 struct file *realfile,
+						 loff_t *ppos, size_t len,
+						 unsigned int flags,
+						 struct tplfs_io *io)
+{
+	return iter_file_splice_write(pipe, io->user_file, ppos, len, flags);
+}
+
+static inline int tplfs_backing_mmap(struct file *realfile,
+				     struct vm_area_struct *vma,
+				     struct tplfs_io *io)
+{
+	const struct cred *old;
+	int ret;
+
+	if (WARN_ON_ONCE(vma->vm_file != io->user_file))
+		return -EIO;
+	vma_set_file(vma, realfile);
+	old = override_creds(io->cred);
+	ret = call_mmap(vma->vm_file, vma);
+	revert_creds(old);
+	io->accessed(io->user_file);
+	return ret;
+}
+#endif /* TPLFS_HAVE_BACKING_FILE */
+
+/*
+ * POSIX ACLs. 6.2 split ->get_acl into ->get_inode_acl (permission checks,
+ * RCU-safe) and ->get_acl (getxattr, by dentry); 6.1 has the first only, and
+ * reaches ACL xattrs through the posix_acl xattr handlers.
+ */
+static inline struct posix_acl *tplfs_real_inode_acl(struct inode *realinode,
+						     int type)
+{
+#ifdef TPLFS_HAVE_GET_INODE_ACL
+	return get_inode_acl(realinode, type);
+#else
+	return get_acl(realinode, type);
+#endif
+}
+
+#ifdef TPLFS_HAVE_GET_INODE_ACL
+static inline struct posix_acl *tplfs_get_acl(struct mnt_idmap *idmap,
+					      struct dentry *dentry, int type)
+{
+	struct super_block *sb = dentry->d_sb;
+	const struct cred *old;
+	struct posix_acl *acl;
+
+	old = tplfs_override_creds(sb);
+	acl = vfs_get_acl(mnt_idmap(tplfs_fs(sb)->private_path.mnt),
+			  tplfs_real_dentry(dentry), posix_acl_xattr_name(type));
+	revert_creds(old);
+	return acl;
+}
+
+#define TPLFS_ACL_INODE_OPERATIONS		\
+	.get_inode_acl	= tplfs_get_inode_acl,	\
+	.get_acl	= tplfs_get_acl,
+#define TPLFS_XATTR_HANDLERS(own, other)	{ own, other, NULL }
+#else
+#define TPLFS_ACL_INODE_OPERATIONS		\
+	.get_acl	= tplfs_get_inode_acl,
+#define TPLFS_XATTR_HANDLERS(own, other)	{	\
+	&posix_acl_access_xattr_handler,		\
+	&posix_acl_default_xattr_handler,		\
+	own, other, NULL				\
+}
+#endif
 
 #endif /* _TPLFS_COMPAT_H */

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tplfs inodes: one per private inode, attributes, permission.
+ * tplfs inodes: one per private inode, attributes, permission, ACLs.
  */
 #include <linux/fs_stack.h>
 #include <linux/namei.h>
+#include <linux/posix_acl.h>
 
 #include "tplfs.h"
 
@@ -11,13 +12,20 @@ static const struct inode_operations tplfs_file_inode_operations;
 static const struct inode_operations tplfs_symlink_inode_operations;
 static const struct inode_operations tplfs_special_inode_operations;
 
-/* Refresh the attributes of a tplfs inode from its private inode. */
+/*
+ * Refresh the attributes of a tplfs inode from its private inode. A stub's
+ * size is its origin's: the private inode is empty (or, after a crash in a
+ * copy-up, partly written).
+ */
 void tplfs_copy_attr(struct inode *inode)
 {
 	struct inode *real = tplfs_real_inode(inode);
 
 	fsstack_copy_attr_all(inode, real);
-	fsstack_copy_inode_size(inode, real);
+	if (tplfs_is_stub(inode))
+		i_size_write(inode, tplfs_i(inode)->size);
+	else
+		fsstack_copy_inode_size(inode, real);
 }
 
 static int tplfs_inode_test(struct inode *inode, void *data)
@@ -41,13 +49,15 @@ static int tplfs_inode_set(struct inode *inode, void *data)
  * @real: a positive dentry of the private area
  *
  * Keyed by the private inode, so that all hard links of a private file share
- * one tplfs inode. Returns a referenced inode or an ERR_PTR.
+ * one tplfs inode. A regular file's origin xattr is read here, once: it tells
+ * a stub from a private file. Returns a referenced inode or an ERR_PTR.
  */
 struct inode *tplfs_get_inode(struct super_block *sb, struct dentry *real)
 {
 	struct inode *realinode = d_inode(real);
 	struct inode *inode;
 	umode_t mode = realinode->i_mode;
+	int err;
 
 	inode = iget5_locked(sb, (unsigned long)realinode, tplfs_inode_test,
 			     tplfs_inode_set, realinode);
@@ -57,13 +67,20 @@ struct inode *tplfs_get_inode(struct super_block *sb, struct dentry *real)
 		return inode;
 
 	inode->i_mode = mode;
-	tplfs_copy_attr(inode);
+	/* ACLs are the private inode's, never cached twice. */
+	inode->i_acl = ACL_DONT_CACHE;
+	inode->i_default_acl = ACL_DONT_CACHE;
 	switch (mode & S_IFMT) {
 	case S_IFDIR:
 		inode->i_op = &tplfs_dir_inode_operations;
 		inode->i_fop = &tplfs_dir_operations;
 		break;
 	case S_IFREG:
+		err = tplfs_read_origin(sb, real, tplfs_i(inode));
+		if (err) {
+			iget_failed(inode);
+			return ERR_PTR(err);
+		}
 		inode->i_op = &tplfs_file_inode_operations;
 		inode->i_fop = &tplfs_file_operations;
 		break;
@@ -75,6 +92,7 @@ struct inode *tplfs_get_inode(struct super_block *sb, struct dentry *real)
 		init_special_inode(inode, mode, realinode->i_rdev);
 		break;
 	}
+	tplfs_copy_attr(inode);
 	unlock_new_inode(inode);
 	return inode;
 }
@@ -84,6 +102,7 @@ static int tplfs_getattr(struct tplfs_idmap *idmap, const struct path *path,
 			 unsigned int flags)
 {
 	struct dentry *dentry = path->dentry;
+	struct inode *inode = d_inode(dentry);
 	struct path realpath;
 	const struct cred *old;
 	int err;
@@ -97,19 +116,85 @@ static int tplfs_getattr(struct tplfs_idmap *idmap, const struct path *path,
 
 	/* st_ino is the private inode's: stable, and unique in the mount. */
 	stat->dev = dentry->d_sb->s_dev;
-	tplfs_copy_attr(d_inode(dentry));
+	if (tplfs_is_stub(inode)) {
+		u32 blksize = stat->blksize ?: PAGE_SIZE;
+
+		/* As a fully written file of the origin's size would be. */
+		stat->size = tplfs_i(inode)->size;
+		stat->blocks = DIV_ROUND_UP_ULL(stat->size, blksize) *
+			       (blksize >> 9);
+	}
+	tplfs_copy_attr(inode);
 	return 0;
 }
 
 /*
- * The caller's access is checked against the file's own mode and owner, as
- * the private inode has them now (tplfsd may change them underneath).
+ * Attribute changes go to the private inode only: on a stub, chmod, chown
+ * and utimes never copy data. A size change of a stub needs its data, which
+ * copy-on-write brings; until then it is refused.
+ */
+static int tplfs_setattr(struct tplfs_idmap *idmap, struct dentry *dentry,
+			 struct iattr *attr)
+{
+	struct inode *inode = d_inode(dentry);
+	struct vfsmount *mnt = tplfs_fs(inode->i_sb)->private_path.mnt;
+	struct dentry *real = tplfs_real_dentry(dentry);
+	const struct cred *old;
+	int err;
+
+	err = setattr_prepare(idmap, dentry, attr);
+	if (err)
+		return err;
+	if ((attr->ia_valid & ATTR_SIZE) && tplfs_is_stub(inode))
+		return -EROFS;
+
+	/* The file of ATTR_FILE is ours, not the private one. */
+	attr->ia_valid &= ~ATTR_FILE;
+	/* Let the private filesystem compute the mode that kills suid. */
+	if (attr->ia_valid & (ATTR_KILL_SUID | ATTR_KILL_SGID))
+		attr->ia_valid &= ~ATTR_MODE;
+
+	err = mnt_want_write(mnt);
+	if (err)
+		return err;
+	old = tplfs_override_creds(inode->i_sb);
+	inode_lock(d_inode(real));
+	err = notify_change(tplfs_mnt_idmap(mnt), real, attr, NULL);
+	inode_unlock(d_inode(real));
+	revert_creds(old);
+	mnt_drop_write(mnt);
+	tplfs_copy_attr(inode);
+	return err;
+}
+
+/*
+ * The caller's access is checked against the file's own mode, owner and
+ * ACLs, as the private inode has them now (tplfsd may change them).
  */
 static int tplfs_permission(struct tplfs_idmap *idmap, struct inode *inode,
 			    int mask)
 {
 	tplfs_copy_attr(inode);
 	return generic_permission(idmap, inode, mask);
+}
+
+/* ACLs for permission checks: the private inode's. */
+static struct posix_acl *tplfs_get_inode_acl(struct inode *inode, int type,
+					     bool rcu)
+{
+	struct inode *real = tplfs_real_inode(inode);
+	const struct cred *old;
+	struct posix_acl *acl;
+
+	if (!IS_POSIXACL(real))
+		return NULL;
+	if (rcu)
+		return get_cached_acl_rcu(real, type);
+
+	old = tplfs_override_creds(inode->i_sb);
+	acl = tplfs_real_inode_acl(real, type);
+	revert_creds(old);
+	return acl;
 }
 
 static const char *tplfs_get_link(struct dentry *dentry, struct inode *inode,
@@ -130,20 +215,31 @@ static const char *tplfs_get_link(struct dentry *dentry, struct inode *inode,
 const struct inode_operations tplfs_dir_inode_operations = {
 	.lookup		= tplfs_lookup,
 	.getattr	= tplfs_getattr,
+	.setattr	= tplfs_setattr,
 	.permission	= tplfs_permission,
+	.listxattr	= tplfs_listxattr,
+	TPLFS_ACL_INODE_OPERATIONS
 };
 
 static const struct inode_operations tplfs_file_inode_operations = {
 	.getattr	= tplfs_getattr,
+	.setattr	= tplfs_setattr,
 	.permission	= tplfs_permission,
+	.listxattr	= tplfs_listxattr,
+	TPLFS_ACL_INODE_OPERATIONS
 };
 
 static const struct inode_operations tplfs_symlink_inode_operations = {
 	.get_link	= tplfs_get_link,
 	.getattr	= tplfs_getattr,
+	.setattr	= tplfs_setattr,
+	.listxattr	= tplfs_listxattr,
 };
 
 static const struct inode_operations tplfs_special_inode_operations = {
 	.getattr	= tplfs_getattr,
+	.setattr	= tplfs_setattr,
 	.permission	= tplfs_permission,
+	.listxattr	= tplfs_listxattr,
+	TPLFS_ACL_INODE_OPERATIONS
 };

@@ -34,9 +34,33 @@ static void tplfs_d_release(struct dentry *dentry)
 	dput(tplfs_real_dentry(dentry));
 }
 
+/*
+ * The real dentry behind a tplfs one: the private dentry, or for the data of
+ * a stub whose object was opened, the object's dentry.
+ */
+struct dentry *tplfs_d_real_common(struct dentry *dentry,
+				   const struct inode *inode, bool data)
+{
+	struct dentry *real = tplfs_real_dentry(dentry);
+	struct dentry *object;
+
+	if (!d_is_reg(dentry) || !real)
+		return dentry;
+	if (!data || (inode && inode == d_inode(real)))
+		return real;
+	object = READ_ONCE(tplfs_i(d_inode(dentry))->object);
+	if (tplfs_is_stub(d_inode(dentry)) && object &&
+	    (!inode || inode == d_inode(object)))
+		return object;
+	if (!inode || inode == d_inode(real))
+		return real;
+	return dentry;
+}
+
 const struct dentry_operations tplfs_dentry_operations = {
 	.d_revalidate	= tplfs_d_revalidate,
 	.d_release	= tplfs_d_release,
+	.d_real		= tplfs_d_real,
 };
 
 struct dentry *tplfs_lookup(struct inode *dir, struct dentry *dentry,

@@ -25,6 +25,9 @@ static struct inode *tplfs_alloc_inode(struct super_block *sb)
 	if (!ti)
 		return NULL;
 	ti->real = NULL;
+	ti->flags = 0;
+	ti->size = 0;
+	ti->object = NULL;
 	return &ti->vfs_inode;
 }
 
@@ -37,6 +40,8 @@ static void tplfs_evict_inode(struct inode *inode)
 {
 	truncate_inode_pages_final(&inode->i_data);
 	clear_inode(inode);
+	dput(tplfs_i(inode)->object);
+	tplfs_i(inode)->object = NULL;
 	iput(tplfs_real_inode(inode));
 	tplfs_i(inode)->real = NULL;
 }
@@ -171,8 +176,8 @@ int tplfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_d_op = &tplfs_dentry_operations;
 	sb->s_maxbytes = realsb->s_maxbytes;
 	sb->s_time_gran = realsb->s_time_gran;
-	/* The foundation serves the private area read-only. */
-	sb->s_flags |= SB_RDONLY | SB_NOSEC;
+	sb->s_xattr = tplfs_xattr_handlers;
+	sb->s_flags |= realsb->s_flags & SB_POSIXACL;
 
 	realroot = fs->private_path.dentry;
 	root = tplfs_get_inode(sb, realroot);

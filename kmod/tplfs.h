@@ -16,8 +16,6 @@
 #include <linux/list.h>
 #include <linux/tplfs.h>
 
-#include "compat.h"
-
 #undef pr_fmt
 #define pr_fmt(fmt) "tplfs: " fmt
 
@@ -55,14 +53,28 @@ struct tplfs_fs {
 	struct list_head node;
 };
 
+/* tplfs_inode.flags */
+enum {
+	TPLFS_I_STUB,		/* a stub: data comes from the object */
+	TPLFS_I_BAD_ORIGIN,	/* a stub whose origin cannot be used */
+};
+
 /**
  * struct tplfs_inode - a tplfs inode stands for exactly one private inode
  * @real:      the private inode (referenced); also the inode hash key, so
  *             that hard links share one tplfs inode
+ * @flags:     TPLFS_I_* bits
+ * @size:      a stub's size, from its origin
+ * @digest:    a stub's object digest, from its origin
+ * @object:    a stub's object dentry in the store, once opened (referenced)
  * @vfs_inode: the VFS inode
  */
 struct tplfs_inode {
 	struct inode *real;
+	unsigned long flags;
+	u64 size;
+	u8 digest[TPLFS_DIGEST_SIZE];
+	struct dentry *object;
 	struct inode vfs_inode;
 };
 
@@ -79,6 +91,11 @@ static inline struct tplfs_inode *tplfs_i(struct inode *inode)
 static inline struct inode *tplfs_real_inode(struct inode *inode)
 {
 	return tplfs_i(inode)->real;
+}
+
+static inline bool tplfs_is_stub(struct inode *inode)
+{
+	return test_bit(TPLFS_I_STUB, &tplfs_i(inode)->flags);
 }
 
 /* The private dentry a tplfs dentry stands for (may be negative). */
@@ -100,11 +117,19 @@ void tplfs_kill_sb(struct super_block *sb);
 extern const struct dentry_operations tplfs_dentry_operations;
 struct dentry *tplfs_lookup(struct inode *dir, struct dentry *dentry,
 			    unsigned int flags);
+struct dentry *tplfs_d_real_common(struct dentry *dentry,
+				   const struct inode *inode, bool data);
 
 /* inode.c */
 struct inode *tplfs_get_inode(struct super_block *sb, struct dentry *real);
 void tplfs_copy_attr(struct inode *inode);
 extern const struct inode_operations tplfs_dir_inode_operations;
+
+/* origin.c */
+int tplfs_read_origin(struct super_block *sb, struct dentry *real,
+		      struct tplfs_inode *ti);
+struct file *tplfs_open_object(struct file *file, int flags);
+void tplfs_stub_error(struct inode *inode, const char *what, int err);
 
 /* readdir.c */
 extern const struct file_operations tplfs_dir_operations;
@@ -112,9 +137,15 @@ extern const struct file_operations tplfs_dir_operations;
 /* file.c */
 extern const struct file_operations tplfs_file_operations;
 
+/* xattr.c */
+extern const struct xattr_handler *tplfs_xattr_handlers[];
+ssize_t tplfs_listxattr(struct dentry *dentry, char *list, size_t size);
+
 /* util.c */
 const struct cred *tplfs_override_creds(struct super_block *sb);
 void tplfs_real_path(const struct dentry *dentry, struct path *path);
 struct file *tplfs_open_real(const struct file *file, int flags);
+
+#include "compat.h"
 
 #endif /* _TPLFS_H */

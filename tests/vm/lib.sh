@@ -51,6 +51,22 @@ t_setup_dirs() {
 	mkdir -p "$T_PRIV" "$T_STORE/objects" "$T_MNT"
 }
 
+# t_stub SRC STUB: STUB becomes a stub of SRC's content (object in $T_STORE),
+# with SRC's mode, owner and times.
+t_stub() {
+	"$TPLFS_BIN/tplfs-mkstub" "$T_STORE" "$1" "$2" || fail "cannot make stub $2"
+}
+
+# t_mount [CT [MNT [PRIVATE]]]: mount tplfs on the test's private area and store
+t_mount() {
+	local ct=${1:-t$$} mnt=${2:-$T_MNT} priv=${3:-$T_PRIV}
+	mount -t tplfs -o "private=$priv,store=$T_STORE,ct=$ct" tplfs "$mnt" ||
+		{ fail "mount of $priv on $mnt"; exit 1; }
+}
+
+# the newest tplfs line of the kernel log
+t_last_log() { dmesg | grep 'tplfs: ' | tail -1; }
+
 # Unmount whatever the test left under its directory, then report.
 t_finish() {
 	local rc=$?

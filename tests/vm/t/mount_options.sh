@@ -5,18 +5,16 @@
 t_setup_dirs
 
 mnt_err() { $SYS mount tplfs "$T_MNT" tplfs "$1"; }
-# the newest tplfs line of the kernel log
-last_log() { dmesg | grep 'tplfs: ' | tail -1; }
 
 expect_eq "no private= fails EINVAL" EINVAL "$(mnt_err "store=$T_STORE")"
-expect_match "no private= is logged, naming the option" 'missing option private=' "$(last_log)"
+expect_match "no private= is logged, naming the option" 'missing option private=' "$(t_last_log)"
 
 expect_eq "no store= fails EINVAL" EINVAL "$(mnt_err "private=$T_PRIV")"
-expect_match "no store= is logged, naming the option" 'missing option store=' "$(last_log)"
+expect_match "no store= is logged, naming the option" 'missing option store=' "$(t_last_log)"
 
 expect_eq "missing private dir fails ENOENT" ENOENT \
 	"$(mnt_err "private=$PWD/nonexistent,store=$T_STORE")"
-expect_match "missing private dir is logged" "private=$PWD/nonexistent: cannot resolve" "$(last_log)"
+expect_match "missing private dir is logged" "private=$PWD/nonexistent: cannot resolve" "$(t_last_log)"
 
 touch "$PWD/afile"
 expect_eq "private= on a file fails ENOTDIR" ENOTDIR \
@@ -28,7 +26,7 @@ for bad in UPPER -lead x/y "$(printf 'a%.0s' {1..64})"; do
 	expect_eq "ct=$bad fails EINVAL" EINVAL \
 		"$(mnt_err "private=$T_PRIV,store=$T_STORE,ct=$bad")"
 done
-expect_match "bad ct= is logged" 'ct=.*not a container id' "$(last_log)"
+expect_match "bad ct= is logged" 'ct=.*not a container id' "$(t_last_log)"
 
 expect_eq "unknown option fails EINVAL" EINVAL \
 	"$(mnt_err "private=$T_PRIV,store=$T_STORE,colour=blue")"
@@ -52,7 +50,7 @@ expect_match "options are shown in /proc/mounts" \
 mkdir -p "$PWD/mnt2"
 expect_eq "the same ct= twice fails EBUSY" EBUSY \
 	"$($SYS mount tplfs "$PWD/mnt2" tplfs "private=$T_PRIV,store=$T_STORE,ct=$name")"
-expect_match "duplicate ct= is logged" "ct=$name: already mounted" "$(last_log)"
+expect_match "duplicate ct= is logged" "ct=$name: already mounted" "$(t_last_log)"
 expect_eq "another ct= mounts beside it" OK \
 	"$($SYS mount tplfs "$PWD/mnt2" tplfs "private=$T_PRIV,store=$T_STORE,ct=other")"
 umount "$PWD/mnt2"

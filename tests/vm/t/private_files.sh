@@ -1,6 +1,7 @@
 #!/bin/bash
-# The foundation module serves a private area read-only: lookup, getattr,
-# readdir, readlink and read pass through, with st_ino of the private inode.
+# A private area without stubs: lookup, getattr, readdir, readlink pass
+# through with st_ino of the private inode, and every file operation on a
+# private file (read, write, fsync, truncate, fallocate, mmap) reaches it.
 . "$TPLFS_TOP/tests/vm/lib.sh"
 t_setup_dirs
 
@@ -74,14 +75,27 @@ expect_match "mode 0640 keeps others out" 'Permission denied' \
 expect_eq "the owner may read" "hello" \
 	"$(chown 1001 "$T_PRIV/etc/hello"; setpriv --reuid 1001 --regid 1001 --clear-groups cat "$T_MNT/etc/hello" 2>&1)"
 
-# Read-only for now: nothing can be written.
-expect_match "writes are refused (read-only)" 'Read-only file system' \
-	"$( (echo x >>"$T_MNT/etc/hello") 2>&1)"
-expect_match "creates are refused (read-only)" 'Read-only file system' \
-	"$(touch "$T_MNT/newfile" 2>&1)"
+# Private files (not stubs) pass every file operation through.
+echo appended >>"$T_MNT/etc/hello"
+expect_eq "an append lands in the private file" "$(printf 'hello\nappended')" "$(cat "$T_PRIV/etc/hello")"
+expect_eq "and reads back through the mount" "$(printf 'hello\nappended')" "$(cat "$T_MNT/etc/hello")"
+expect_eq "stat sees the new size" "$(stat -c %s "$T_PRIV/etc/hello")" "$(stat -c %s "$T_MNT/etc/hello")"
+expect_ok "a write with fsync" dd if=/dev/zero of="$T_MNT/big" bs=4k count=4 conv=notrunc,fsync status=none
+expect_ok "fdatasync" python3 -c 'import os,sys; fd=os.open(sys.argv[1],os.O_WRONLY); os.write(fd,b"x"); os.fdatasync(fd)' "$T_MNT/etc/zero"
+expect_eq "the private file holds the write" "x" "$(head -c 1 "$T_PRIV/etc/zero")"
+expect_ok "truncate of a private file" truncate -s 3 "$T_MNT/etc/hello"
+expect_eq "truncated in the private area" "hel" "$(cat "$T_PRIV/etc/hello")"
+expect_ok "fallocate of a private file" fallocate -l 1M "$T_MNT/etc/zero"
+expect_eq "fallocate reached the private file" $((1 << 20)) "$(stat -c %s "$T_PRIV/etc/zero")"
+expect_ok "chmod through the mount" chmod 0600 "$T_MNT/etc/hello"
+expect_eq "chmod reached the private inode" 600 "$(stat -c %a "$T_PRIV/etc/hello")"
+expect_eq "and the mount sees it" 600 "$(stat -c %a "$T_MNT/etc/hello")"
+expect_eq "a shared writable mmap writes the private file" "Y" \
+	"$(python3 -c 'import mmap,sys
+f=open(sys.argv[1],"r+b"); m=mmap.mmap(f.fileno(),0); m[0:1]=b"Y"; m.flush(); m.close()' "$T_MNT/big"; head -c 1 "$T_PRIV/big")"
 
 expect_eq "statfs reports tplfs" 0x54504c46 "$($SYS statfs "$T_MNT")"
 expect_eq "df works" 0 "$(df "$T_MNT" >/dev/null; echo $?)"
 
 umount "$T_MNT"
-expect_eq "the private area is unchanged" "hello" "$(cat "$T_PRIV/etc/hello")"
+expect_eq "after umount the private area keeps the writes" "hel" "$(cat "$T_PRIV/etc/hello")"

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tplfs stubs: reading a stub's origin xattr, and opening its object in the
+ * store. The origin is read once, when the inode is set up; lookup and stat
+ * never touch the store. The object path is always built from the digest.
+ */
+#include <linux/namei.h>
+#include <linux/xattr.h>
+
+#include "tplfs.h"
+
+void tplfs_stub_error(struct inode *inode, const char *what, int err)
+{
+	struct tplfs_fs *fs = tplfs_fs(inode->i_sb);
+
+	pr_warn_ratelimited("ct=%s inode %lu: stub %s (%d)\n",
+			    fs->config.ct ?: "-", inode->i_ino, what, err);
+}
+
+static bool tplfs_origin_valid(const struct tplfs_origin *o)
+{
+	return o->version == TPLFS_ORIGIN_VERSION &&
+	       o->algo == TPLFS_ALGO_FSVERITY_SHA256 &&
+	       !(le16_to_cpu(o->flags) & ~TPLFS_ORIGIN_FLAGS_KNOWN) &&
+	       !o->reserved &&
+	       le64_to_cpu(o->size) <= MAX_LFS_FILESIZE;
+}
+
+/**
+ * tplfs_read_origin - tell whether a private file is a stub
+ * @sb:   the tplfs superblock
+ * @real: the private dentry of a regular file
+ * @ti:   its tplfs inode, being set up
+ *
+ * A file with the origin xattr is a stub, whatever its own size (a copy-up
+ * interrupted by a crash leaves data in a stub, and the origin still wins).
+ * A stub whose origin is malformed stays a stub marked bad: stat and readdir
+ * work, open fails. Returns 0 or a negative errno from reading the xattr.
+ */
+int tplfs_read_origin(struct super_block *sb, struct dentry *real,
+		      struct tplfs_inode *ti)
+{
+	struct vfsmount *mnt = tplfs_fs(sb)->private_path.mnt;
+	u8 buf[TPLFS_ORIGIN_SIZE + 1];
+	const struct cred *old;
+	struct tplfs_origin o;
+	ssize_t len;
+
+	BUILD_BUG_ON(sizeof(o) != TPLFS_ORIGIN_SIZE);
+
+	old = tplfs_override_creds(sb);
+	len = vfs_getxattr(tplfs_mnt_idmap(mnt), real, TPLFS_ORIGIN_XATTR,
+			   buf, sizeof(buf));
+	revert_creds(old);
+	if (len == -ENODATA || len == -EOPNOTSUPP)
+		return 0;
+	if (len < 0 && len != -ERANGE)
+		return len;
+
+	set_bit(TPLFS_I_STUB, &ti->flags);
+	if (len != TPLFS_ORIGIN_SIZE) {
+		set_bit(TPLFS_I_BAD_ORIGIN, &ti->flags);
+		return 0;
+	}
+	memcpy(&o, buf, sizeof(o));
+	if (!tplfs_origin_valid(&o)) {
+		set_bit(TPLFS_I_BAD_ORIGIN, &ti->flags);
+		return 0;
+	}
+	ti->size = le64_to_cpu(o.size);
+	memcpy(ti->digest, o.digest, sizeof(ti->digest));
+	return 0;
+}
+
+/* Keep the object's dentry for ->d_real; the first opener sets it. */
+static void tplfs_set_object(struct tplfs_inode *ti, struct dentry *object)
+{
+	if (READ_ONCE(ti->object))
+		return;
+	object = dget(object);
+	if (cmpxchg(&ti->object, NULL, object))
+		dput(object);
+}
+
+/*
+ * Look up the object of a digest below the store root, one component at a
+ * time (objects, then the first byte's hex, then the rest's): no path is
+ * ever taken from disk, and the store's own mount is kept.
+ */
+static int tplfs_lookup_object(struct tplfs_fs *fs, const u8 *digest,
+			       struct path *path)
+{
+	char hex[TPLFS_DIGEST_HEX_SIZE + 1];
+	struct dentry *dir, *child;
+
+	snprintf(hex, sizeof(hex), "%*phN", TPLFS_DIGEST_SIZE, digest);
+
+	dir = lookup_positive_unlocked("objects", fs->store_path.dentry, 7);
+	if (IS_ERR(dir))
+		return PTR_ERR(dir);
+	child = lookup_positive_unlocked(hex, dir, 2);
+	dput(dir);
+	if (IS_ERR(child))
+		return PTR_ERR(child);
+	dir = child;
+	child = lookup_positive_unlocked(hex + 2, dir,
+					 TPLFS_DIGEST_HEX_SIZE - 2);
+	dput(dir);
+	if (IS_ERR(child))
+		return PTR_ERR(child);
+
+	path->mnt = mntget(fs->store_path.mnt);
+	path->dentry = child;
+	return 0;
+}
+
+/**
+ * tplfs_open_object - open the object of a stub, for reading
+ * @file:  the tplfs file being opened
+ * @flags: open flags for the object
+ *
+ * With the mounter's credentials. A malformed origin, a missing object or
+ * one that does not match its origin fails with EIO and a rate-limited log
+ * line naming the container and the inode.
+ */
+struct file *tplfs_open_object(struct file *file, int flags)
+{
+	struct inode *inode = file_inode(file);
+	struct tplfs_inode *ti = tplfs_i(inode);
+	struct tplfs_fs *fs = tplfs_fs(inode->i_sb);
+	struct file *realfile;
+	const struct cred *old;
+	const char *what;
+	struct path path;
+	int err;
+
+	if (test_bit(TPLFS_I_BAD_ORIGIN, &ti->flags)) {
+		tplfs_stub_error(inode, "has a malformed origin", -EINVAL);
+		return ERR_PTR(-EIO);
+	}
+
+	old = tplfs_override_creds(inode->i_sb);
+	err = tplfs_lookup_object(fs, ti->digest, &path);
+	if (err) {
+		what = "object cannot be found";
+		goto out_revert;
+	}
+	if (!d_is_reg(path.dentry)) {
+		what = "object is not a regular file";
+		err = -EINVAL;
+		goto out_put;
+	}
+	if (i_size_read(d_inode(path.dentry)) != ti->size) {
+		what = "object size differs from the origin";
+		err = -EBADMSG;
+		goto out_put;
+	}
+	realfile = tplfs_backing_file_open(file, flags, &path,
+					   fs->creator_cred);
+	if (IS_ERR(realfile)) {
+		what = "object cannot be opened";
+		err = PTR_ERR(realfile);
+		goto out_put;
+	}
+	tplfs_set_object(ti, path.dentry);
+	path_put(&path);
+	revert_creds(old);
+	return realfile;
+
+out_put:
+	path_put(&path);
+out_revert:
+	revert_creds(old);
+	tplfs_stub_error(inode, what, err);
+	return ERR_PTR(-EIO);
+}

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Objects in the store: see object.h and doc/stub-format.md. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "digest.h"
+#include "object.h"
+
+/* Copy all of @in to @out (offsets from 0): copy_file_range, else read/write. */
+static int copy_fd(int in, int out, uint64_t size)
+{
+	loff_t off_in = 0, off_out = 0;
+	char buf[65536];
+
+	while ((uint64_t)off_in < size) {
+		ssize_t n = copy_file_range(in, &off_in, out, &off_out,
+					    size - (uint64_t)off_in, 0);
+
+		if (n > 0)
+			continue;
+		if (n == 0)
+			return -EIO;
+		if (errno == EINTR)
+			continue;
+		if (errno != EXDEV && errno != EINVAL && errno != EOPNOTSUPP &&
+		    errno != ENOSYS)
+			return -errno;
+		break;	/* fall back to read/write from where we are */
+	}
+	while ((uint64_t)off_in < size) {
+		ssize_t n = pread(in, buf, sizeof(buf), off_in), w;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		for (ssize_t done = 0; done < n; done += w) {
+			w = pwrite(out, buf + done, (size_t)(n - done),
+				   off_out + done);
+			if (w < 0 && errno == EINTR)
+				w = 0;
+			else if (w <= 0)
+				return w < 0 ? -errno : -EIO;
+		}
+		off_in += n;
+		off_out += n;
+	}
+	return 0;
+}
+
+static int ensure_dir(int dirfd, const char *name)
+{
+	if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int tplfs_object_put(int store_fd, int src_fd, struct tplfs_origin_info *info)
+{
+	char path[TPLFS_OBJECT_PATH_SIZE], tmp[TPLFS_OBJECT_PATH_SIZE + 32];
+	char dir[sizeof("objects/xx")];
+	int err, fd, dfd;
+
+	err = tplfs_digest_fd(src_fd, &info->size, info->digest);
+	if (err)
+		return err;
+	tplfs_object_path(info->digest, path);
+	if (faccessat(store_fd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+
+	memcpy(dir, path, sizeof(dir) - 1);
+	dir[sizeof(dir) - 1] = '\0';
+	err = ensure_dir(store_fd, "objects");
+	if (!err)
+		err = ensure_dir(store_fd, dir);
+	if (err)
+		return err;
+
+	snprintf(tmp, sizeof(tmp), "%s/.tmp.%d.%lx", dir, (int)getpid(),
+		 (unsigned long)random());
+	fd = openat(store_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0600);
+	if (fd < 0)
+		return -errno;
+	err = copy_fd(src_fd, fd, info->size);
+	if (!err && fsync(fd) < 0)
+		err = -errno;
+	if (!err && fchmod(fd, 0444) < 0)
+		err = -errno;
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	if (!err && renameat2(store_fd, tmp, store_fd, path, RENAME_NOREPLACE) < 0 &&
+	    errno != EEXIST)
+		err = -errno;
+	/* After a rename this removes nothing; otherwise the leftover. */
+	unlinkat(store_fd, tmp, 0);
+	if (err)
+		return err;
+
+	dfd = openat(store_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	if (fsync(dfd) < 0)
+		err = -errno;
+	close(dfd);
+	return err;
+}
