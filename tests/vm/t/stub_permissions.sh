@@ -1,0 +1,55 @@
+#!/bin/bash
+# Permission checks use the file's own mode, owner and ACLs with the caller's
+# credentials; the store is reached with the mounter's. chmod and chown of a
+# stub change the stub only.
+. "$TPLFS_TOP/tests/vm/lib.sh"
+t_setup_dirs
+
+as() { local uid=$1; shift; setpriv --reuid "$uid" --regid "$uid" --clear-groups "$@"; }
+
+printf 'secret\n' >"$PWD/src"
+chmod 0600 "$PWD/src"
+t_stub "$PWD/src" "$T_PRIV/secret"
+printf 'public\n' >"$PWD/src2"
+chmod 0644 "$PWD/src2"
+t_stub "$PWD/src2" "$T_PRIV/public"
+mkdir -m 0700 "$T_PRIV/closed"
+t_stub "$PWD/src2" "$T_PRIV/closed/inside"
+# The store itself is closed to everyone but root.
+chmod 0700 "$T_STORE"
+t_mount perms
+
+expect_match "mode 0600 root's stub: EACCES for a user" 'Permission denied' \
+	"$(as 1000 cat "$T_MNT/secret" 2>&1)"
+expect_eq "a 0644 stub reads for a user, though the store is closed to him" "public" \
+	"$(as 1000 cat "$T_MNT/public" 2>&1)"
+expect_match "a 0700 directory keeps a user out" 'Permission denied' \
+	"$(as 1000 cat "$T_MNT/closed/inside" 2>&1)"
+expect_match "exec of a 0644 stub: EACCES" 'Permission denied' \
+	"$(as 1000 "$T_MNT/public" 2>&1)"
+
+expect_ok "chown of a stub" chown 1000:1000 "$T_MNT/secret"
+expect_eq "the owner may now read it" "secret" "$(as 1000 cat "$T_MNT/secret" 2>&1)"
+expect_ok "chmod of a stub" chmod 0640 "$T_MNT/secret"
+expect_eq "mode and owner are the stub's" "640 1000 1000" "$(stat -c '%a %u %g' "$T_PRIV/secret")"
+expect_eq "the stub stays a stub: nothing copied" 0 "$(stat -c %s "$T_PRIV/secret")"
+expect_eq "the object's mode is untouched" 444 \
+	"$(stat -c %a "$T_STORE/$("$TPLFS_BIN/tplfs-mkstub" --origin "$T_STORE" "$PWD/src" | sed -n 2p)")"
+expect_ok "touch -d of a stub" touch -d '2020-01-01 00:00:00' "$T_MNT/secret"
+expect_eq "times are the stub's" "$(date -d '2020-01-01 00:00:00' +%s)" "$(stat -c %Y "$T_PRIV/secret")"
+expect_match "a user may not chmod root's stub" 'Operation not permitted' \
+	"$(as 1001 chmod 0777 "$T_MNT/public" 2>&1)"
+
+# POSIX ACLs of the private inode apply.
+expect_match "before the ACL, user 1001 is out" 'Permission denied' "$(as 1001 cat "$T_MNT/secret" 2>&1)"
+setfacl -m u:1001:r "$T_PRIV/secret"
+expect_eq "an ACL entry lets user 1001 read" "secret" "$(as 1001 cat "$T_MNT/secret" 2>&1)"
+expect_match "getfacl through the mount shows it" 'user:1001:r--' "$(getfacl -p "$T_MNT/secret" 2>&1)"
+expect_match "user 1002 is still out" 'Permission denied' "$(as 1002 cat "$T_MNT/secret" 2>&1)"
+
+# Writing a stub needs copy-on-write, which is not there yet.
+expect_match "opening a stub for writing is refused for now (EROFS)" 'Read-only file system' \
+	"$( (echo x >>"$T_MNT/public") 2>&1)"
+expect_match "truncating a stub is refused for now (EROFS)" 'Read-only file system' \
+	"$(truncate -s 0 "$T_MNT/public" 2>&1)"
+expect_eq "the stub still reads its template content" "public" "$(cat "$T_MNT/public")"
