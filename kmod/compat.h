@@ -4,7 +4,8 @@
  * in one place. Each TPLFS_HAVE_* macro comes from a probe of the headers in
  * kmod/Kbuild, so the rest of the module reads as if written for one kernel.
  *
- * Included at the end of tplfs.h: the glue below may use tplfs's helpers.
+ * Included by tplfs.h before its own declarations; the few tplfs functions
+ * the glue below calls are declared here too.
  */
 #ifndef _TPLFS_COMPAT_H
 #define _TPLFS_COMPAT_H
@@ -20,6 +21,11 @@
 #ifdef TPLFS_HAVE_BACKING_FILE
 #include <linux/backing-file.h>
 #endif
+
+const struct cred *tplfs_override_creds(struct super_block *sb);
+struct vfsmount *tplfs_private_mnt(struct super_block *sb);
+struct dentry *tplfs_d_real_common(struct dentry *dentry,
+				   const struct inode *inode, bool data);
 
 /*
  * 6.3 replaced the user namespace of a mount by struct mnt_idmap in every
@@ -181,9 +187,14 @@ static inline ssize_t tplfs_backing_write_iter(struct file *realfile,
 					       struct iov_iter *iter,
 					       struct tplfs_io *io)
 {
-	const struct cred *old = override_creds(io->cred);
+	const struct cred *old;
 	ssize_t ret;
 
+	/* With the caller's credentials: a non-owner's write kills suid. */
+	ret = file_remove_privs(io->user_file);
+	if (ret)
+		return ret;
+	old = override_creds(io->cred);
 	file_start_write(realfile);
 	ret = vfs_iter_write(realfile, iter, &iocb->ki_pos,
 			     tplfs_iocb_to_rwf(iocb->ki_flags));
@@ -231,6 +242,43 @@ static inline int tplfs_backing_mmap(struct file *realfile,
 }
 #endif /* TPLFS_HAVE_BACKING_FILE */
 
+/* struct renamedata names the mounts' idmaps differently. */
+static inline int tplfs_vfs_rename(struct tplfs_idmap *idmap,
+				   struct inode *olddir, struct dentry *old,
+				   struct inode *newdir, struct dentry *new,
+				   unsigned int flags)
+{
+	struct renamedata rd = {
+#ifdef TPLFS_HAVE_MNT_IDMAP
+		.old_mnt_idmap	= idmap,
+		.new_mnt_idmap	= idmap,
+#else
+		.old_mnt_userns	= idmap,
+		.new_mnt_userns	= idmap,
+#endif
+		.old_dir	= olddir,
+		.old_dentry	= old,
+		.new_dir	= newdir,
+		.new_dentry	= new,
+		.flags		= flags,
+	};
+
+	return vfs_rename(&rd);
+}
+
+/* An O_TMPFILE in a private directory: renamed in 6.2. */
+static inline struct file *tplfs_tmpfile_open(struct tplfs_idmap *idmap,
+					      const struct path *parentpath,
+					      umode_t mode, int open_flag,
+					      const struct cred *cred)
+{
+#ifdef TPLFS_HAVE_KERNEL_TMPFILE_OPEN
+	return kernel_tmpfile_open(idmap, parentpath, mode, open_flag, cred);
+#else
+	return vfs_tmpfile_open(idmap, parentpath, mode, open_flag, cred);
+#endif
+}
+
 /*
  * POSIX ACLs. 6.2 split ->get_acl into ->get_inode_acl (permission checks,
  * RCU-safe) and ->get_acl (getxattr, by dentry); 6.1 has the first only, and
@@ -255,8 +303,8 @@ static inline struct posix_acl *tplfs_get_acl(struct mnt_idmap *idmap,
 	struct posix_acl *acl;
 
 	old = tplfs_override_creds(sb);
-	acl = vfs_get_acl(mnt_idmap(tplfs_fs(sb)->private_path.mnt),
-			  tplfs_real_dentry(dentry), posix_acl_xattr_name(type));
+	acl = vfs_get_acl(mnt_idmap(tplfs_private_mnt(sb)), dentry->d_fsdata,
+			  posix_acl_xattr_name(type));
 	revert_creds(old);
 	return acl;
 }

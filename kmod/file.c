@@ -1,22 +1,63 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tplfs regular files. Opening a stub opens its object in the store, so
- * reads, splice, mmap and exec are served from the object's page cache,
- * shared by every container; opening a private file opens it in the private
- * area. Either way the real file is a backing file and every operation is
- * delegated to it (the model of overlayfs and fuse passthrough).
+ * tplfs regular files. Opening a stub for reading opens its object in the
+ * store, so reads, splice, mmap and exec are served from the object's page
+ * cache, shared by every container; opening it for writing (or O_TRUNC)
+ * copies it up first. A private file is opened in the private area. Either
+ * way the real file is a backing file and every operation is delegated to it
+ * (the model of overlayfs and fuse passthrough).
+ *
+ * A file opened on a stub's object whose stub is copied up later switches to
+ * the private file at its next operation, so a reader sees the container's
+ * own data after a copy-up; both real files stay open until release (a
+ * concurrent operation may still be using the first).
  */
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/uio.h>
 #include <linux/fadvise.h>
 #include <linux/mm.h>
+#include <linux/slab.h>
 
 #include "tplfs.h"
 
-static struct file *tplfs_real_file(const struct file *file)
+/**
+ * struct tplfs_file - file->private_data of a tplfs regular file
+ * @realfile: the object (a stub opened for reading) or the private file
+ * @private:  after a copy-up of a stub opened for reading, the private file,
+ *            opened at the first operation that follows
+ */
+struct tplfs_file {
+	struct file *realfile;
+	struct file *private;
+};
+
+/* The real file to use now, or an ERR_PTR. */
+static struct file *tplfs_real_file(struct file *file)
 {
-	return file->private_data;
+	struct tplfs_file *tf = file->private_data;
+	struct inode *inode = file_inode(file);
+	struct file *private;
+	struct path realpath;
+
+	private = READ_ONCE(tf->private);
+	if (private)
+		return private;
+	if (file_inode(tf->realfile) == tplfs_real_inode(inode) ||
+	    tplfs_is_stub(inode))
+		return tf->realfile;
+
+	tplfs_real_path(file->f_path.dentry, &realpath);
+	private = tplfs_backing_file_open(file, O_RDONLY | O_LARGEFILE |
+					  O_NOATIME, &realpath,
+					  tplfs_fs(inode->i_sb)->creator_cred);
+	if (IS_ERR(private))
+		return private;
+	if (cmpxchg(&tf->private, NULL, private)) {
+		fput(private);
+		private = tf->private;
+	}
+	return private;
 }
 
 static void tplfs_file_accessed(struct file *file)
@@ -39,13 +80,22 @@ static void tplfs_io_init(struct tplfs_io *io, struct file *file)
 
 static int tplfs_open(struct inode *inode, struct file *file)
 {
+	struct tplfs_file *tf;
 	struct file *realfile;
-	int flags;
+	int flags, err;
 
+	if (tplfs_is_stub(inode) &&
+	    ((file->f_mode & FMODE_WRITE) || (file->f_flags & O_TRUNC))) {
+		err = tplfs_copy_up(file->f_path.dentry,
+				    !(file->f_flags & O_TRUNC));
+		if (err)
+			return err;
+	}
+
+	tf = kzalloc(sizeof(*tf), GFP_KERNEL);
+	if (!tf)
+		return -ENOMEM;
 	if (tplfs_is_stub(inode)) {
-		/* Writing a stub needs copy-on-write (not yet). */
-		if ((file->f_mode & FMODE_WRITE) || (file->f_flags & O_TRUNC))
-			return -EROFS;
 		flags = O_RDONLY | O_LARGEFILE | O_NOATIME |
 			(file->f_flags & (O_DIRECT | O_NONBLOCK));
 		realfile = tplfs_open_object(file, flags);
@@ -58,15 +108,23 @@ static int tplfs_open(struct inode *inode, struct file *file)
 		realfile = tplfs_backing_file_open(file, flags, &realpath,
 						   tplfs_fs(inode->i_sb)->creator_cred);
 	}
-	if (IS_ERR(realfile))
+	if (IS_ERR(realfile)) {
+		kfree(tf);
 		return PTR_ERR(realfile);
-	file->private_data = realfile;
+	}
+	tf->realfile = realfile;
+	file->private_data = tf;
 	return 0;
 }
 
 static int tplfs_release(struct inode *inode, struct file *file)
 {
-	fput(tplfs_real_file(file));
+	struct tplfs_file *tf = file->private_data;
+
+	if (tf->private)
+		fput(tf->private);
+	fput(tf->realfile);
+	kfree(tf);
 	return 0;
 }
 
@@ -75,24 +133,33 @@ static ssize_t tplfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	struct file *file = iocb->ki_filp;
 	struct tplfs_io io;
 
+	struct file *realfile;
+
 	if (!iov_iter_count(to))
 		return 0;
+	realfile = tplfs_real_file(file);
+	if (IS_ERR(realfile))
+		return PTR_ERR(realfile);
 	tplfs_io_init(&io, file);
-	return tplfs_backing_read_iter(tplfs_real_file(file), iocb, to, &io);
+	return tplfs_backing_read_iter(realfile, iocb, to, &io);
 }
 
 static ssize_t tplfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct file *file = iocb->ki_filp;
 	struct inode *inode = file_inode(file);
+	struct file *realfile;
 	struct tplfs_io io;
 	ssize_t ret;
 
 	if (!iov_iter_count(from))
 		return 0;
+	realfile = tplfs_real_file(file);
+	if (IS_ERR(realfile))
+		return PTR_ERR(realfile);
 	tplfs_io_init(&io, file);
 	inode_lock(inode);
-	ret = tplfs_backing_write_iter(tplfs_real_file(file), iocb, from, &io);
+	ret = tplfs_backing_write_iter(realfile, iocb, from, &io);
 	inode_unlock(inode);
 	return ret;
 }
@@ -101,35 +168,42 @@ static ssize_t tplfs_splice_read(struct file *in, loff_t *ppos,
 				 struct pipe_inode_info *pipe, size_t len,
 				 unsigned int flags)
 {
+	struct file *realfile = tplfs_real_file(in);
 	struct tplfs_io io;
 
+	if (IS_ERR(realfile))
+		return PTR_ERR(realfile);
 	tplfs_io_init(&io, in);
-	return tplfs_backing_splice_read(tplfs_real_file(in), ppos, pipe, len,
-					 flags, &io);
+	return tplfs_backing_splice_read(realfile, ppos, pipe, len, flags, &io);
 }
 
 static ssize_t tplfs_splice_write(struct pipe_inode_info *pipe,
 				  struct file *out, loff_t *ppos, size_t len,
 				  unsigned int flags)
 {
+	struct file *realfile = tplfs_real_file(out);
 	struct inode *inode = file_inode(out);
 	struct tplfs_io io;
 	ssize_t ret;
 
+	if (IS_ERR(realfile))
+		return PTR_ERR(realfile);
 	tplfs_io_init(&io, out);
 	inode_lock(inode);
-	ret = tplfs_backing_splice_write(pipe, tplfs_real_file(out), ppos, len,
-					 flags, &io);
+	ret = tplfs_backing_splice_write(pipe, realfile, ppos, len, flags, &io);
 	inode_unlock(inode);
 	return ret;
 }
 
 static int tplfs_mmap(struct file *file, struct vm_area_struct *vma)
 {
+	struct file *realfile = tplfs_real_file(file);
 	struct tplfs_io io;
 
+	if (IS_ERR(realfile))
+		return PTR_ERR(realfile);
 	tplfs_io_init(&io, file);
-	return tplfs_backing_mmap(tplfs_real_file(file), vma, &io);
+	return tplfs_backing_mmap(realfile, vma, &io);
 }
 
 /* Seeking, SEEK_DATA and SEEK_HOLE included, is the real file's. */
@@ -139,6 +213,8 @@ static loff_t tplfs_llseek(struct file *file, loff_t offset, int whence)
 	struct inode *inode = file_inode(file);
 	loff_t res;
 
+	if (IS_ERR(realfile))
+		return PTR_ERR(realfile);
 	inode_lock(inode);
 	realfile->f_pos = file->f_pos;
 	res = vfs_llseek(realfile, offset, whence);
@@ -151,14 +227,18 @@ static loff_t tplfs_llseek(struct file *file, loff_t offset, int whence)
 static int tplfs_fsync(struct file *file, loff_t start, loff_t end,
 		       int datasync)
 {
+	struct file *realfile;
 	const struct cred *old;
 	int ret;
 
 	/* A stub's object is read-only and already durable. */
 	if (tplfs_is_stub(file_inode(file)))
 		return 0;
+	realfile = tplfs_real_file(file);
+	if (IS_ERR(realfile))
+		return PTR_ERR(realfile);
 	old = tplfs_override_creds(file_inode(file)->i_sb);
-	ret = vfs_fsync_range(tplfs_real_file(file), start, end, datasync);
+	ret = vfs_fsync_range(realfile, start, end, datasync);
 	revert_creds(old);
 	return ret;
 }
@@ -166,15 +246,16 @@ static int tplfs_fsync(struct file *file, loff_t start, loff_t end,
 static long tplfs_fallocate(struct file *file, int mode, loff_t offset,
 			    loff_t len)
 {
+	struct file *realfile = tplfs_real_file(file);
 	struct inode *inode = file_inode(file);
 	const struct cred *old;
 	long ret;
 
-	if (tplfs_is_stub(inode))
-		return -EROFS;
+	if (IS_ERR(realfile))
+		return PTR_ERR(realfile);
 	inode_lock(inode);
 	old = tplfs_override_creds(inode->i_sb);
-	ret = vfs_fallocate(tplfs_real_file(file), mode, offset, len);
+	ret = vfs_fallocate(realfile, mode, offset, len);
 	revert_creds(old);
 	tplfs_copy_attr(inode);
 	inode_unlock(inode);
@@ -184,11 +265,14 @@ static long tplfs_fallocate(struct file *file, int mode, loff_t offset,
 static int tplfs_fadvise(struct file *file, loff_t offset, loff_t len,
 			 int advice)
 {
+	struct file *realfile = tplfs_real_file(file);
 	const struct cred *old;
 	int ret;
 
+	if (IS_ERR(realfile))
+		return PTR_ERR(realfile);
 	old = tplfs_override_creds(file_inode(file)->i_sb);
-	ret = vfs_fadvise(tplfs_real_file(file), offset, len, advice);
+	ret = vfs_fadvise(realfile, offset, len, advice);
 	revert_creds(old);
 	return ret;
 }
@@ -199,6 +283,8 @@ static int tplfs_flush(struct file *file, fl_owner_t id)
 	const struct cred *old;
 	int ret = 0;
 
+	if (IS_ERR(realfile))
+		return PTR_ERR(realfile);
 	if (realfile->f_op->flush) {
 		old = tplfs_override_creds(file_inode(file)->i_sb);
 		ret = realfile->f_op->flush(realfile, id);

@@ -97,9 +97,8 @@ struct inode *tplfs_get_inode(struct super_block *sb, struct dentry *real)
 	return inode;
 }
 
-static int tplfs_getattr(struct tplfs_idmap *idmap, const struct path *path,
-			 struct kstat *stat, u32 request_mask,
-			 unsigned int flags)
+int tplfs_getattr(struct tplfs_idmap *idmap, const struct path *path,
+		  struct kstat *stat, u32 request_mask, unsigned int flags)
 {
 	struct dentry *dentry = path->dentry;
 	struct inode *inode = d_inode(dentry);
@@ -130,11 +129,11 @@ static int tplfs_getattr(struct tplfs_idmap *idmap, const struct path *path,
 
 /*
  * Attribute changes go to the private inode only: on a stub, chmod, chown
- * and utimes never copy data. A size change of a stub needs its data, which
- * copy-on-write brings; until then it is refused.
+ * and utimes never copy data (metacopy). A size change copies the stub up
+ * first (without data when the new size is 0).
  */
-static int tplfs_setattr(struct tplfs_idmap *idmap, struct dentry *dentry,
-			 struct iattr *attr)
+int tplfs_setattr(struct tplfs_idmap *idmap, struct dentry *dentry,
+		  struct iattr *attr)
 {
 	struct inode *inode = d_inode(dentry);
 	struct vfsmount *mnt = tplfs_fs(inode->i_sb)->private_path.mnt;
@@ -145,8 +144,11 @@ static int tplfs_setattr(struct tplfs_idmap *idmap, struct dentry *dentry,
 	err = setattr_prepare(idmap, dentry, attr);
 	if (err)
 		return err;
-	if ((attr->ia_valid & ATTR_SIZE) && tplfs_is_stub(inode))
-		return -EROFS;
+	if (attr->ia_valid & ATTR_SIZE) {
+		err = tplfs_copy_up(dentry, attr->ia_size != 0);
+		if (err)
+			return err;
+	}
 
 	/* The file of ATTR_FILE is ours, not the private one. */
 	attr->ia_valid &= ~ATTR_FILE;
@@ -171,16 +173,16 @@ static int tplfs_setattr(struct tplfs_idmap *idmap, struct dentry *dentry,
  * The caller's access is checked against the file's own mode, owner and
  * ACLs, as the private inode has them now (tplfsd may change them).
  */
-static int tplfs_permission(struct tplfs_idmap *idmap, struct inode *inode,
-			    int mask)
+int tplfs_permission(struct tplfs_idmap *idmap, struct inode *inode,
+		     int mask)
 {
 	tplfs_copy_attr(inode);
 	return generic_permission(idmap, inode, mask);
 }
 
 /* ACLs for permission checks: the private inode's. */
-static struct posix_acl *tplfs_get_inode_acl(struct inode *inode, int type,
-					     bool rcu)
+struct posix_acl *tplfs_get_inode_acl(struct inode *inode, int type,
+				      bool rcu)
 {
 	struct inode *real = tplfs_real_inode(inode);
 	const struct cred *old;
@@ -211,15 +213,6 @@ static const char *tplfs_get_link(struct dentry *dentry, struct inode *inode,
 	revert_creds(old);
 	return link;
 }
-
-const struct inode_operations tplfs_dir_inode_operations = {
-	.lookup		= tplfs_lookup,
-	.getattr	= tplfs_getattr,
-	.setattr	= tplfs_setattr,
-	.permission	= tplfs_permission,
-	.listxattr	= tplfs_listxattr,
-	TPLFS_ACL_INODE_OPERATIONS
-};
 
 static const struct inode_operations tplfs_file_inode_operations = {
 	.getattr	= tplfs_getattr,

@@ -115,62 +115,76 @@ static int tplfs_lookup_object(struct tplfs_fs *fs, const u8 *digest,
 }
 
 /**
- * tplfs_open_object - open the object of a stub, for reading
- * @file:  the tplfs file being opened
- * @flags: open flags for the object
+ * tplfs_get_object - find a stub's object in the store
+ * @inode: the tplfs inode of a stub
+ * @path:  the object, on success (to be given back with path_put())
  *
- * With the mounter's credentials. A malformed origin, a missing object or
- * one that does not match its origin fails with EIO and a rate-limited log
- * line naming the container and the inode.
+ * With the mounter's credentials (the caller overrides them). A malformed
+ * origin, a missing object, one that is not a regular file or has another
+ * size than the origin says: EIO and a rate-limited log line naming the
+ * container and the inode.
  */
-struct file *tplfs_open_object(struct file *file, int flags)
+int tplfs_get_object(struct inode *inode, struct path *path)
 {
-	struct inode *inode = file_inode(file);
 	struct tplfs_inode *ti = tplfs_i(inode);
-	struct tplfs_fs *fs = tplfs_fs(inode->i_sb);
-	struct file *realfile;
-	const struct cred *old;
 	const char *what;
-	struct path path;
 	int err;
 
 	if (test_bit(TPLFS_I_BAD_ORIGIN, &ti->flags)) {
 		tplfs_stub_error(inode, "has a malformed origin", -EINVAL);
-		return ERR_PTR(-EIO);
+		return -EIO;
 	}
-
-	old = tplfs_override_creds(inode->i_sb);
-	err = tplfs_lookup_object(fs, ti->digest, &path);
+	err = tplfs_lookup_object(tplfs_fs(inode->i_sb), ti->digest, path);
 	if (err) {
-		what = "object cannot be found";
-		goto out_revert;
+		tplfs_stub_error(inode, "object cannot be found", err);
+		return -EIO;
 	}
-	if (!d_is_reg(path.dentry)) {
+	if (!d_is_reg(path->dentry)) {
 		what = "object is not a regular file";
 		err = -EINVAL;
-		goto out_put;
-	}
-	if (i_size_read(d_inode(path.dentry)) != ti->size) {
+	} else if (i_size_read(d_inode(path->dentry)) != ti->size) {
 		what = "object size differs from the origin";
 		err = -EBADMSG;
-		goto out_put;
+	} else {
+		return 0;
+	}
+	path_put(path);
+	tplfs_stub_error(inode, what, err);
+	return -EIO;
+}
+
+/**
+ * tplfs_open_object - open the object of a stub, for reading
+ * @file:  the tplfs file being opened
+ * @flags: open flags for the object
+ *
+ * A backing file on the object, opened with the mounter's credentials.
+ * Errors as tplfs_get_object().
+ */
+struct file *tplfs_open_object(struct file *file, int flags)
+{
+	struct inode *inode = file_inode(file);
+	struct tplfs_fs *fs = tplfs_fs(inode->i_sb);
+	struct file *realfile;
+	const struct cred *old;
+	struct path path;
+	int err;
+
+	old = tplfs_override_creds(inode->i_sb);
+	err = tplfs_get_object(inode, &path);
+	if (err) {
+		realfile = ERR_PTR(err);
+		goto out_revert;
 	}
 	realfile = tplfs_backing_file_open(file, flags, &path,
 					   fs->creator_cred);
-	if (IS_ERR(realfile)) {
-		what = "object cannot be opened";
-		err = PTR_ERR(realfile);
-		goto out_put;
-	}
-	tplfs_set_object(ti, path.dentry);
-	path_put(&path);
-	revert_creds(old);
-	return realfile;
-
-out_put:
+	if (IS_ERR(realfile))
+		tplfs_stub_error(inode, "object cannot be opened",
+				 PTR_ERR(realfile));
+	else
+		tplfs_set_object(tplfs_i(inode), path.dentry);
 	path_put(&path);
 out_revert:
 	revert_creds(old);
-	tplfs_stub_error(inode, what, err);
-	return ERR_PTR(-EIO);
+	return IS_ERR(realfile) ? ERR_PTR(-EIO) : realfile;
 }

@@ -211,6 +211,7 @@ static void tplfs_inode_init_once(void *foo)
 {
 	struct tplfs_inode *ti = foo;
 
+	mutex_init(&ti->copy_lock);
 	inode_init_once(&ti->vfs_inode);
 }
 

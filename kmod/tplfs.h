@@ -14,7 +14,10 @@
 #include <linux/path.h>
 #include <linux/cred.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/tplfs.h>
+
+#include "compat.h"
 
 #undef pr_fmt
 #define pr_fmt(fmt) "tplfs: " fmt
@@ -37,6 +40,18 @@ struct tplfs_config {
 };
 
 /**
+ * struct tplfs_stats - per-mount counters
+ * @copy_ups:      stubs turned into private files
+ * @copy_up_bytes: bytes of data copied (or reflinked) by them
+ * @copy_up_ns:    time spent in them
+ */
+struct tplfs_stats {
+	atomic64_t copy_ups;
+	atomic64_t copy_up_bytes;
+	atomic64_t copy_up_ns;
+};
+
+/**
  * struct tplfs_fs - one mounted tplfs instance (sb->s_fs_info)
  * @config:       the mount options
  * @private_path: root of the private area, on the mounter's view of it
@@ -44,6 +59,7 @@ struct tplfs_config {
  * @creator_cred: the mounter's credentials, used for every access to the
  *                private area and the store
  * @node:         entry in the list of mounted instances (ct= is unique)
+ * @stats:        counters
  */
 struct tplfs_fs {
 	struct tplfs_config config;
@@ -51,6 +67,7 @@ struct tplfs_fs {
 	struct path store_path;
 	const struct cred *creator_cred;
 	struct list_head node;
+	struct tplfs_stats stats;
 };
 
 /* tplfs_inode.flags */
@@ -67,6 +84,7 @@ enum {
  * @size:      a stub's size, from its origin
  * @digest:    a stub's object digest, from its origin
  * @object:    a stub's object dentry in the store, once opened (referenced)
+ * @copy_lock: serialises copy-ups of this inode
  * @vfs_inode: the VFS inode
  */
 struct tplfs_inode {
@@ -75,6 +93,7 @@ struct tplfs_inode {
 	u64 size;
 	u8 digest[TPLFS_DIGEST_SIZE];
 	struct dentry *object;
+	struct mutex copy_lock;		/* serialises copy-ups */
 	struct inode vfs_inode;
 };
 
@@ -123,11 +142,25 @@ struct dentry *tplfs_d_real_common(struct dentry *dentry,
 /* inode.c */
 struct inode *tplfs_get_inode(struct super_block *sb, struct dentry *real);
 void tplfs_copy_attr(struct inode *inode);
+int tplfs_getattr(struct tplfs_idmap *idmap, const struct path *path,
+		  struct kstat *stat, u32 request_mask, unsigned int flags);
+int tplfs_setattr(struct tplfs_idmap *idmap, struct dentry *dentry,
+		  struct iattr *attr);
+int tplfs_permission(struct tplfs_idmap *idmap, struct inode *inode,
+		     int mask);
+struct posix_acl *tplfs_get_inode_acl(struct inode *inode, int type,
+				      bool rcu);
+
+/* dir.c */
 extern const struct inode_operations tplfs_dir_inode_operations;
+
+/* copy_up.c */
+int tplfs_copy_up(struct dentry *dentry, bool with_data);
 
 /* origin.c */
 int tplfs_read_origin(struct super_block *sb, struct dentry *real,
 		      struct tplfs_inode *ti);
+int tplfs_get_object(struct inode *inode, struct path *path);
 struct file *tplfs_open_object(struct file *file, int flags);
 void tplfs_stub_error(struct inode *inode, const char *what, int err);
 
@@ -143,9 +176,8 @@ ssize_t tplfs_listxattr(struct dentry *dentry, char *list, size_t size);
 
 /* util.c */
 const struct cred *tplfs_override_creds(struct super_block *sb);
+struct vfsmount *tplfs_private_mnt(struct super_block *sb);
 void tplfs_real_path(const struct dentry *dentry, struct path *path);
 struct file *tplfs_open_real(const struct file *file, int flags);
-
-#include "compat.h"
 
 #endif /* _TPLFS_H */

@@ -18,6 +18,12 @@ const struct cred *tplfs_override_creds(struct super_block *sb)
 	return override_creds(tplfs_fs(sb)->creator_cred);
 }
 
+/* The mount of the private area. */
+struct vfsmount *tplfs_private_mnt(struct super_block *sb)
+{
+	return tplfs_fs(sb)->private_path.mnt;
+}
+
 /* The private path (mount and dentry) a tplfs dentry stands for. */
 void tplfs_real_path(const struct dentry *dentry, struct path *path)
 {

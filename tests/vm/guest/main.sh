@@ -58,9 +58,9 @@ fi
 passed=0
 failed=0
 i=0
-while IFS= read -r script; do
+while IFS=$'\t' read -r orig script; do
 	i=$((i + 1))
-	name=${script#"$TPLFS_TOP"/}
+	name=${orig#"$TPLFS_TOP"/}
 	work=$TPLFS_SCRATCH/t$i
 	mkdir -p "$work"
 	mark "BEGIN $name"

@@ -47,9 +47,7 @@ expect_eq "an ACL entry lets user 1001 read" "secret" "$(as 1001 cat "$T_MNT/sec
 expect_match "getfacl through the mount shows it" 'user:1001:r--' "$(getfacl -p "$T_MNT/secret" 2>&1)"
 expect_match "user 1002 is still out" 'Permission denied' "$(as 1002 cat "$T_MNT/secret" 2>&1)"
 
-# Writing a stub needs copy-on-write, which is not there yet.
-expect_match "opening a stub for writing is refused for now (EROFS)" 'Read-only file system' \
-	"$( (echo x >>"$T_MNT/public") 2>&1)"
-expect_match "truncating a stub is refused for now (EROFS)" 'Read-only file system' \
-	"$(truncate -s 0 "$T_MNT/public" 2>&1)"
-expect_eq "the stub still reads its template content" "public" "$(cat "$T_MNT/public")"
+# Writing needs write permission on the stub, as on any file.
+expect_match "a user may not write root's 0644 stub" 'Permission denied' \
+	"$( (as 1000 sh -c "echo x >>'$T_MNT/public'") 2>&1)"
+expect_eq "and nothing was copied" "0 public" "$(stat -c %s "$T_PRIV/public") $(cat "$T_MNT/public")"

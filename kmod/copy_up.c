@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tplfs copy-up: a stub becomes a private file the first time a container
+ * writes it. The data goes into the stub's own inode, so its inode number,
+ * hard links, owner and xattrs stay. The order makes it crash-safe:
+ *
+ *   1. truncate the stub (drops what a crashed copy-up left behind)
+ *   2. copy the object's data: a reflink of the whole file where the store
+ *      and the private area share a filesystem that can clone, else
+ *      vfs_copy_file_range() over the object's data extents (holes stay)
+ *   3. fdatasync, unless the mount is volatile
+ *   4. remove the origin xattr: the commit
+ *
+ * Until step 4 the file is a stub and reads its template content; after it,
+ * the file is the complete private copy. Writing data drops
+ * security.capability (file_remove_privs()), so a stub's file capabilities
+ * are saved in trusted.tplfs.caps before step 1 and put back before step 3;
+ * a copy-up after a crash restores them from there first.
+ */
+#include <linux/fs.h>
+#include <linux/file.h>
+#include <linux/splice.h>
+#include <linux/xattr.h>
+#include <linux/ktime.h>
+#include <linux/sched/signal.h>
+
+#include "tplfs.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
+#define TPLFS_CAPS_XATTR	TPLFS_XATTR_PREFIX "caps"
+#define TPLFS_COPY_CHUNK	(8 << 20)
+
+/* Copy [pos, end) from @src to @dst at the same offsets. */
+static int tplfs_copy_range(struct file *src, struct file *dst, loff_t pos,
+			    loff_t end)
+{
+	while (pos < end) {
+		size_t len = min_t(loff_t, end - pos, TPLFS_COPY_CHUNK);
+		loff_t in = pos, out = pos;
+		ssize_t n;
+
+		n = vfs_copy_file_range(src, pos, dst, pos, len, 0);
+		if (n == -EXDEV || n == -EOPNOTSUPP || n == -EINVAL)
+			n = do_splice_direct(src, &in, dst, &out, len, 0);
+		if (n < 0)
+			return n;
+		if (n == 0)
+			return -EIO;	/* the object is shorter than its origin */
+		pos += n;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Copy @size bytes of data from @src to the empty @dst. */
+static int tplfs_copy_data(struct file *src, struct file *dst, loff_t size)
+{
+	loff_t pos = 0, data, hole;
+	int err;
+
+	/* The whole object in one reflink, where the filesystem can. */
+	if (vfs_clone_file_range(src, 0, dst, 0, size, 0) == size)
+		return 0;
+
+	while (pos < size) {
+		data = vfs_llseek(src, pos, SEEK_DATA);
+		if (data == -ENXIO)
+			break;			/* only a hole is left */
+		if (data < 0)
+			data = pos;		/* no SEEK_DATA: copy all */
+		hole = vfs_llseek(src, data, SEEK_HOLE);
+		if (hole < 0 || hole > size)
+			hole = size;
+		err = tplfs_copy_range(src, dst, data, hole);
+		if (err)
+			return err;
+		pos = hole;
+	}
+	return 0;
+}
+
+/*
+ * The file capabilities to keep across the copy: a backup left by a crashed
+ * copy-up wins over what the stub has now. Returns the length (0: none).
+ */
+static ssize_t tplfs_save_caps(struct tplfs_idmap *idmap, struct dentry *real,
+			       void *caps, size_t size)
+{
+	ssize_t len;
+	int err;
+
+	len = vfs_getxattr(idmap, real, TPLFS_CAPS_XATTR, caps, size);
+	if (len > 0)
+		return len;
+	len = vfs_getxattr(idmap, real, XATTR_NAME_CAPS, caps, size);
+	if (len == -ENODATA || len == -EOPNOTSUPP)
+		return 0;
+	if (len <= 0)
+		return len;
+	err = vfs_setxattr(idmap, real, TPLFS_CAPS_XATTR, caps, len, 0);
+	return err ? err : len;
+}
+
+/**
+ * tplfs_copy_up - turn a stub into a private file
+ * @dentry:    a tplfs dentry of the stub
+ * @with_data: copy the object's data; false when the caller empties the
+ *             file anyway (O_TRUNC, truncate to 0)
+ *
+ * Serialised per inode; a no-op once the file is private. Runs with the
+ * mounter's credentials. Returns 0 or a negative errno (EIO for a stub whose
+ * object cannot be used).
+ */
+int tplfs_copy_up(struct dentry *dentry, bool with_data)
+{
+	struct inode *inode = d_inode(dentry);
+	struct tplfs_inode *ti = tplfs_i(inode);
+	struct super_block *sb = inode->i_sb;
+	struct tplfs_fs *fs = tplfs_fs(sb);
+	struct vfsmount *mnt = fs->private_path.mnt;
+	struct tplfs_idmap *idmap = tplfs_mnt_idmap(mnt);
+	struct dentry *real = tplfs_real_dentry(dentry);
+	u8 caps[64];
+	struct file *dst, *src;
+	struct path realpath, object;
+	const struct cred *old;
+	u64 start, bytes = 0;
+	ssize_t capslen;
+	int err;
+
+	if (!tplfs_is_stub(inode))
+		return 0;
+
+	mutex_lock(&ti->copy_lock);
+	if (!tplfs_is_stub(inode)) {
+		mutex_unlock(&ti->copy_lock);
+		return 0;
+	}
+	start = ktime_get_ns();
+	err = mnt_want_write(mnt);
+	if (err)
+		goto out_unlock;
+	old = tplfs_override_creds(sb);
+	if (with_data) {
+		err = tplfs_get_object(inode, &object);
+		if (err)
+			goto out_revert;
+	} else {
+		object.mnt = NULL;
+		object.dentry = NULL;
+	}
+
+	capslen = tplfs_save_caps(idmap, real, caps, sizeof(caps));
+	if (capslen < 0) {
+		err = capslen;
+		goto out_put_object;
+	}
+
+	tplfs_real_path(dentry, &realpath);
+	err = vfs_truncate(&realpath, 0);
+	if (err)
+		goto out_put_object;
+	dst = dentry_open(&realpath, O_WRONLY | O_LARGEFILE, fs->creator_cred);
+	if (IS_ERR(dst)) {
+		err = PTR_ERR(dst);
+		goto out_put_object;
+	}
+
+	if (object.dentry) {
+		src = dentry_open(&object, O_RDONLY | O_LARGEFILE,
+				  fs->creator_cred);
+		if (IS_ERR(src)) {
+			err = PTR_ERR(src);
+			goto out_fput;
+		}
+		err = tplfs_copy_data(src, dst, ti->size);
+		fput(src);
+		if (err)
+			goto out_fput;
+		bytes = ti->size;
+		/* A trailing hole: set the size the copy did not reach. */
+		if (i_size_read(file_inode(dst)) < ti->size) {
+			err = vfs_truncate(&realpath, ti->size);
+			if (err)
+				goto out_fput;
+		}
+	}
+
+	if (capslen > 0) {
+		err = vfs_setxattr(idmap, real, XATTR_NAME_CAPS, caps, capslen,
+				   0);
+		if (err)
+			goto out_fput;
+	}
+	if (!fs->config.is_volatile) {
+		err = vfs_fsync(dst, 1);
+		if (err)
+			goto out_fput;
+	}
+	/* The commit. */
+	err = vfs_removexattr(idmap, real, TPLFS_ORIGIN_XATTR);
+	if (err)
+		goto out_fput;
+	if (capslen > 0)
+		vfs_removexattr(idmap, real, TPLFS_CAPS_XATTR);
+
+	clear_bit(TPLFS_I_STUB, &ti->flags);
+	clear_bit(TPLFS_I_BAD_ORIGIN, &ti->flags);
+	atomic64_inc(&fs->stats.copy_ups);
+	atomic64_add(bytes, &fs->stats.copy_up_bytes);
+	atomic64_add(ktime_get_ns() - start, &fs->stats.copy_up_ns);
+
+out_fput:
+	fput(dst);
+out_put_object:
+	path_put(&object);
+out_revert:
+	revert_creds(old);
+	mnt_drop_write(mnt);
+out_unlock:
+	tplfs_copy_attr(inode);
+	mutex_unlock(&ti->copy_lock);
+	trace_tplfs_copy_up(inode, bytes, ktime_get_ns() - start, with_data,
+			    err);
+	if (err && err != -EIO)
+		pr_warn_ratelimited("ct=%s inode %lu: copy-up failed (%d)\n",
+				    fs->config.ct ?: "-", inode->i_ino, err);
+	return err;
+}
