@@ -8,6 +8,7 @@
 #include <linux/slab.h>
 #include <linux/statfs.h>
 #include <linux/mutex.h>
+#include <linux/seq_file.h>
 
 #include "tplfs.h"
 
@@ -60,6 +61,18 @@ static int tplfs_statfs(struct dentry *dentry, struct kstatfs *buf)
 	return err;
 }
 
+/* /proc/PID/mountstats: the mount's counters. */
+static int tplfs_show_stats(struct seq_file *m, struct dentry *root)
+{
+	struct tplfs_stats *st = &tplfs_fs(root->d_sb)->stats;
+
+	seq_printf(m, " copy_ups=%lld copy_up_bytes=%lld copy_up_ns=%lld",
+		   atomic64_read(&st->copy_ups),
+		   atomic64_read(&st->copy_up_bytes),
+		   atomic64_read(&st->copy_up_ns));
+	return 0;
+}
+
 static const struct super_operations tplfs_super_operations = {
 	.alloc_inode	= tplfs_alloc_inode,
 	.free_inode	= tplfs_free_inode,
@@ -67,6 +80,7 @@ static const struct super_operations tplfs_super_operations = {
 	.drop_inode	= generic_delete_inode,
 	.statfs		= tplfs_statfs,
 	.show_options	= tplfs_show_options,
+	.show_stats	= tplfs_show_stats,
 };
 
 /* Resolve a directory option; the error names the option. */

@@ -111,3 +111,16 @@ expect_match "the tracepoint marks the 3 MiB copy-up" \
 expect_match "and the O_TRUNC one, without data" \
 	"tplfs_copy_up: .* ino=${ino[otrunc]} bytes=0 ns=[0-9]+ data=0 err=0" "$trace"
 expect_eq "one event per copy-up" 14 "$(grep -c 'tplfs_copy_up:' <<<"$trace")"
+
+# The counters, in /proc/self/mountstats (otrunc and reader were
+# emptied by O_TRUNC: no data copied).
+stats=$(grep " mounted on $T_MNT with fstype tplfs" /proc/self/mountstats)
+expect_match "mountstats counts 14 copy-ups" ' copy_ups=14 ' "$stats"
+bytes=0
+for f in $triggers large; do
+	case $f in otrunc|reader) ;; *) bytes=$((bytes + $(stat -c %s "$src/$f"))) ;; esac
+done
+expect_match "and the bytes they copied" " copy_up_bytes=$bytes " "$stats"
+expect_match "and the time they took" ' copy_up_ns=[1-9][0-9]*$' "$stats"
+expect_match "the other container copied nothing" ' copy_ups=0 copy_up_bytes=0 ' \
+	"$(grep " mounted on $PWD/mnt_b with fstype tplfs" /proc/self/mountstats)"
