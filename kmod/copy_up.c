@@ -129,6 +129,7 @@ int tplfs_copy_up(struct dentry *dentry, bool with_data)
 	struct path realpath, object;
 	const struct cred *old;
 	u64 start, bytes = 0;
+	bool synced = false;
 	ssize_t capslen;
 	int err;
 
@@ -200,6 +201,7 @@ int tplfs_copy_up(struct dentry *dentry, bool with_data)
 		err = vfs_fsync(dst, 1);
 		if (err)
 			goto out_fput;
+		synced = true;
 	}
 	/* The commit. */
 	err = vfs_removexattr(idmap, real, TPLFS_ORIGIN_XATTR);
@@ -225,7 +227,7 @@ out_unlock:
 	tplfs_copy_attr(inode);
 	mutex_unlock(&ti->copy_lock);
 	trace_tplfs_copy_up(inode, bytes, ktime_get_ns() - start, with_data,
-			    err);
+			    synced, err);
 	if (err && err != -EIO)
 		pr_warn_ratelimited("ct=%s inode %lu: copy-up failed (%d)\n",
 				    fs->config.ct ?: "-", inode->i_ino, err);

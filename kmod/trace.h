@@ -12,8 +12,9 @@
 
 /* One per copy-up, done or failed. */
 TRACE_EVENT(tplfs_copy_up,
-	TP_PROTO(struct inode *inode, u64 bytes, u64 ns, bool data, int err),
-	TP_ARGS(inode, bytes, ns, data, err),
+	TP_PROTO(struct inode *inode, u64 bytes, u64 ns, bool data, bool synced,
+		 int err),
+	TP_ARGS(inode, bytes, ns, data, synced, err),
 
 	TP_STRUCT__entry(
 		__field(dev_t, dev)
@@ -21,6 +22,7 @@ TRACE_EVENT(tplfs_copy_up,
 		__field(u64, bytes)
 		__field(u64, ns)
 		__field(bool, data)
+		__field(bool, synced)
 		__field(int, err)
 	),
 
@@ -30,12 +32,14 @@ TRACE_EVENT(tplfs_copy_up,
 		__entry->bytes = bytes;
 		__entry->ns = ns;
 		__entry->data = data;
+		__entry->synced = synced;
 		__entry->err = err;
 	),
 
-	TP_printk("dev=%d:%d ino=%lu bytes=%llu ns=%llu data=%d err=%d",
+	TP_printk("dev=%d:%d ino=%lu bytes=%llu ns=%llu data=%d synced=%d err=%d",
 		  MAJOR(__entry->dev), MINOR(__entry->dev), __entry->ino,
-		  __entry->bytes, __entry->ns, __entry->data, __entry->err)
+		  __entry->bytes, __entry->ns, __entry->data, __entry->synced,
+		  __entry->err)
 );
 
 #endif /* _TPLFS_TRACE_H */

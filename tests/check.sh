@@ -44,7 +44,16 @@ for k in 6.12 6.1; do
 	stage "VM tests, $k"
 	tests/vm/run --no-build --kernel "$k" tests/vm/t/*.sh 2>&1 | tee "$log"
 	count "$log" "VM tests on $k"
+	stage "VM tests on xfs, $k"
+	tests/vm/run --no-build --kernel "$k" --fs xfs tests/vm/xfs/*.sh 2>&1 | tee "$log"
+	count "$log" "xfs VM tests on $k"
 done
+
+stage "copy-up crash safety, 6.12 (every stage) and 6.1"
+tests/vm/crash/run 6.12 2>&1 | tee "$log"
+count "$log" "crash tests on 6.12"
+tests/vm/crash/run 6.1 copied settled 2>&1 | tee "$log"
+count "$log" "crash tests on 6.1"
 
 stage "VM harness self-tests"
 tests/vm/selftest/run 6.12 2>&1 | tee "$log"
