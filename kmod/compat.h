@@ -26,6 +26,7 @@ const struct cred *tplfs_override_creds(struct super_block *sb);
 struct vfsmount *tplfs_private_mnt(struct super_block *sb);
 struct dentry *tplfs_d_real_common(struct dentry *dentry,
 				   const struct inode *inode, bool data);
+void tplfs_copy_attr(struct inode *inode);
 
 /*
  * 6.3 replaced the user namespace of a mount by struct mnt_idmap in every
@@ -281,8 +282,10 @@ static inline struct file *tplfs_tmpfile_open(struct tplfs_idmap *idmap,
 
 /*
  * POSIX ACLs. 6.2 split ->get_acl into ->get_inode_acl (permission checks,
- * RCU-safe) and ->get_acl (getxattr, by dentry); 6.1 has the first only, and
- * reaches ACL xattrs through the posix_acl xattr handlers.
+ * RCU-safe) and ->get_acl/->set_acl by dentry, which getxattr and setxattr
+ * of the ACL names go through. On 6.1 those names are plain xattrs, which the
+ * catch-all xattr handler passes to the private inode as they are; ->get_acl
+ * serves permission checks.
  */
 static inline struct posix_acl *tplfs_real_inode_acl(struct inode *realinode,
 						     int type)
@@ -309,18 +312,37 @@ static inline struct posix_acl *tplfs_get_acl(struct mnt_idmap *idmap,
 	return acl;
 }
 
+/* An ACL change touches the private inode only: on a stub, no copy-up. */
+static inline int tplfs_set_acl(struct mnt_idmap *idmap, struct dentry *dentry,
+				struct posix_acl *acl, int type)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct vfsmount *mnt = tplfs_private_mnt(sb);
+	const char *name = posix_acl_xattr_name(type);
+	const struct cred *old;
+	int err;
+
+	err = mnt_want_write(mnt);
+	if (err)
+		return err;
+	old = tplfs_override_creds(sb);
+	if (acl)
+		err = vfs_set_acl(mnt_idmap(mnt), dentry->d_fsdata, name, acl);
+	else
+		err = vfs_remove_acl(mnt_idmap(mnt), dentry->d_fsdata, name);
+	revert_creds(old);
+	mnt_drop_write(mnt);
+	tplfs_copy_attr(d_inode(dentry));
+	return err;
+}
+
 #define TPLFS_ACL_INODE_OPERATIONS		\
 	.get_inode_acl	= tplfs_get_inode_acl,	\
-	.get_acl	= tplfs_get_acl,
-#define TPLFS_XATTR_HANDLERS(own, other)	{ own, other, NULL }
+	.get_acl	= tplfs_get_acl,	\
+	.set_acl	= tplfs_set_acl,
 #else
 #define TPLFS_ACL_INODE_OPERATIONS		\
 	.get_acl	= tplfs_get_inode_acl,
-#define TPLFS_XATTR_HANDLERS(own, other)	{	\
-	&posix_acl_access_xattr_handler,		\
-	&posix_acl_default_xattr_handler,		\
-	own, other, NULL				\
-}
 #endif
 
 #endif /* _TPLFS_COMPAT_H */

@@ -83,10 +83,11 @@ static const struct xattr_handler tplfs_other_xattr_handler = {
 	.set	= tplfs_other_xattr_set,
 };
 
-/* On 6.1, the ACL handlers come first: "other" matches every name. */
-const struct xattr_handler *tplfs_xattr_handlers[] =
-	TPLFS_XATTR_HANDLERS(&tplfs_own_xattr_handler,
-			     &tplfs_other_xattr_handler);
+const struct xattr_handler *tplfs_xattr_handlers[] = {
+	&tplfs_own_xattr_handler,
+	&tplfs_other_xattr_handler,
+	NULL
+};
 
 /* The private inode's names, less trusted.tplfs.* */
 ssize_t tplfs_listxattr(struct dentry *dentry, char *list, size_t size)
