@@ -49,7 +49,8 @@ static struct file *tplfs_real_file(struct file *file)
 
 	tplfs_real_path(file->f_path.dentry, &realpath);
 	private = tplfs_backing_file_open(file, O_RDONLY | O_LARGEFILE |
-					  O_NOATIME, &realpath,
+					  O_NOATIME | (file->f_flags &
+					  (O_DIRECT | O_NONBLOCK)), &realpath,
 					  tplfs_fs(inode->i_sb)->creator_cred);
 	if (IS_ERR(private))
 		return private;

@@ -19,7 +19,7 @@ packages=(
 	qemu-system-x86 busybox-static
 	# tools used in tests, on the host and (over 9p) in the guests
 	attr acl xfsprogs e2fsprogs zstd xz-utils fsverity python3
-	util-linux procps libcap2-bin
+	util-linux procps libcap2-bin eatmydata
 	# lint
 	sparse cppcheck
 )

@@ -24,7 +24,7 @@ PY
 (cd "$src" && find . -type d) | while read -r d; do mkdir -p "$T_PRIV/$d"; done
 (cd "$src" && find . -type f) | while read -r f; do
 	printf '%s\t%s\n' "$src/$f" "$T_PRIV/$f"
-done | "$TPLFS_BIN/tplfs-mkstub" "$T_STORE" - || fail "making stubs"
+done | $MKSTUB "$T_STORE" - || fail "making stubs"
 cp -a "$src" "$PWD/plain"
 # a few hard links, in both trees
 for t in "$T_PRIV" "$PWD/plain"; do

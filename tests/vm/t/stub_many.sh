@@ -14,7 +14,7 @@ for d in $(seq -w 1 30); do
 		n=$((n + 1))
 	done
 done >"$PWD/list"
-"$TPLFS_BIN/tplfs-mkstub" "$T_STORE" - <"$PWD/list" || fail "making $n stubs"
+$MKSTUB "$T_STORE" - <"$PWD/list" || fail "making $n stubs"
 
 t_mount many
 # No object is opened by lookup, stat or readdir: make them unreadable.
