@@ -17,7 +17,18 @@ LIB := $(BUILD)/lib/libtplfs.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 UNIT_LIBS := -lcmocka
-LIBS := -lfsverity
+# libfsverity: digests; liburing: the daemon's loop and /dev/tplfs;
+# json-c: the protocol; libcap: least privilege.
+LIBS := -lfsverity -luring -ljson-c -lcap -lpthread
+
+TPLFSD_SRCS := $(wildcard userspace/tplfsd/*.c)
+TPLCTL_SRCS := $(wildcard userspace/tplctl/*.c)
+PROGS := $(BUILD)/bin/tplfsd $(BUILD)/bin/tplctl
+
+# make install: where things go (DESTDIR for packaging)
+PREFIX ?= /usr/local
+SYSTEMDUNITDIR ?= /lib/systemd/system
+MODULESLOADDIR ?= /usr/lib/modules-load.d
 
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOLS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/bin/%)
@@ -39,7 +50,15 @@ help:
 deps:
 	scripts/deps.sh
 
-userspace: $(LIB) $(TOOLS)
+userspace: $(LIB) $(PROGS) $(TOOLS)
+
+$(BUILD)/bin/tplfsd: $(TPLFSD_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/bin/tplctl: $(TPLCTL_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)

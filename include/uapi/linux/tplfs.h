@@ -9,6 +9,7 @@
 #define _UAPI_LINUX_TPLFS_H
 
 #include <linux/types.h>
+#include <linux/ioctl.h>
 
 /* The filesystem type name and statfs magic ("TPLF"). */
 #define TPLFS_FSTYPE		"tplfs"
@@ -52,5 +53,128 @@ struct tplfs_origin {
 };
 
 #define TPLFS_ORIGIN_SIZE	48
+
+/*
+ * /dev/tplfs: the control device. Commands are io_uring passthrough commands
+ * (IORING_OP_URING_CMD): sqe->cmd_op is one of TPLFS_CMD_*, the payload is
+ * the struct named in the command number, placed in the SQE's command area
+ * (sqe->cmd). Commands larger than 16 bytes need a ring set up with
+ * IORING_SETUP_SQE128 (80 bytes of payload) and are refused with -EINVAL on
+ * other rings. Reserved fields must be 0. See doc/control-device.md.
+ */
+#define TPLFS_DEV_NAME		"tplfs"
+
+/* A container id and its NUL: [a-z0-9][a-z0-9_-]{0,62} */
+#define TPLFS_CT_NAME_SIZE	64
+
+/**
+ * struct tplfs_cmd_stats - GET_STATS payload (80 bytes: SQE128)
+ * @ct:    the mount's container id (ct=), NUL-terminated
+ * @addr:  user address of a struct tplfs_mount_stats
+ * @len:   its size; the kernel fills at most this many bytes
+ * @flags: must be 0
+ *
+ * Completes with the number of bytes written, -ENOENT when no tplfs is
+ * mounted with that ct=.
+ */
+struct tplfs_cmd_stats {
+	char	ct[TPLFS_CT_NAME_SIZE];
+	__u64	addr;
+	__u32	len;
+	__u32	flags;
+};
+
+/* tplfs_mount_stats.flags */
+#define TPLFS_STATS_VOLATILE	(1U << 0)	/* mounted with volatile */
+
+/**
+ * struct tplfs_mount_stats - the counters of one mount
+ * @size:          bytes the kernel filled (newer kernels may fill more)
+ * @flags:         TPLFS_STATS_*
+ * @lookups:       names looked up in the private area
+ * @stub_opens:    stubs opened, each opening its object
+ * @copy_ups:      stubs turned into private files
+ * @copy_up_bytes: bytes copied (or reflinked) by them
+ * @copy_up_ns:    time spent in them
+ * @quota_denials: allocations refused with EDQUOT
+ */
+struct tplfs_mount_stats {
+	__u32	size;
+	__u32	flags;
+	__u64	lookups;
+	__u64	stub_opens;
+	__u64	copy_ups;
+	__u64	copy_up_bytes;
+	__u64	copy_up_ns;
+	__u64	quota_denials;
+};
+
+/* The longest a WAIT_EVENT waits; 0 in timeout_ms means this. */
+#define TPLFS_WAIT_MAX_MS	60000
+
+/**
+ * struct tplfs_cmd_wait - WAIT_EVENT payload (32 bytes: SQE128)
+ * @seq:        the first event wanted (events are numbered from 1)
+ * @addr:       user address of an array of struct tplfs_event
+ * @count:      its length, at least 1
+ * @timeout_ms: complete with 0 events after this long (at most, and 0
+ *              meaning, TPLFS_WAIT_MAX_MS)
+ * @reserved:   must be 0
+ *
+ * Completes at once if event @seq or later is retained, else when one
+ * arrives, with the number of events written. When @seq is older than the
+ * oldest event kept, the first event written is TPLFS_EV_LOST. Completes
+ * with 0 on timeout and -ECANCELED when aborted, when the ring or its task
+ * goes away, or when the module is asked to stop.
+ */
+struct tplfs_cmd_wait {
+	__u64	seq;
+	__u64	addr;
+	__u32	count;
+	__u32	timeout_ms;
+	__u64	reserved;
+};
+
+/* tplfs_event.type */
+enum tplfs_event_type {
+	TPLFS_EV_LOST	= 1,	/* arg[0] events were dropped before @seq */
+	TPLFS_EV_MOUNT	= 2,	/* ct was mounted */
+	TPLFS_EV_UMOUNT	= 3,	/* ct was unmounted */
+};
+
+/**
+ * struct tplfs_event - one event (104 bytes)
+ * @seq:     its number; the next event has @seq + 1
+ * @time_ns: when it happened, CLOCK_REALTIME
+ * @type:    enum tplfs_event_type
+ * @flags:   0
+ * @arg:     type-specific values
+ * @ct:      the container it concerns, NUL-terminated ("" if none)
+ */
+struct tplfs_event {
+	__u64	seq;
+	__u64	time_ns;
+	__u32	type;
+	__u32	flags;
+	__u64	arg[2];
+	char	ct[TPLFS_CT_NAME_SIZE];
+};
+
+/**
+ * struct tplfs_cmd_abort - ABORT payload (16 bytes)
+ * @reserved: must be 0
+ *
+ * Completes every WAIT_EVENT pending on this open file of /dev/tplfs with
+ * -ECANCELED, then itself with the number it completed. For kernels whose
+ * io_uring cannot cancel a passthrough command when its ring goes away.
+ */
+struct tplfs_cmd_abort {
+	__u64	reserved[2];
+};
+
+#define TPLFS_CMD_GET_STATS	_IOWR('T', 1, struct tplfs_cmd_stats)
+#define TPLFS_CMD_WAIT_EVENT	_IOWR('T', 2, struct tplfs_cmd_wait)
+#define TPLFS_CMD_ABORT		_IOW('T', 3, struct tplfs_cmd_abort)
+/* 4 and 5 are kept for SET_QUOTA and GET_QUOTA. */
 
 #endif /* _UAPI_LINUX_TPLFS_H */

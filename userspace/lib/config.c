@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* The host's tplfs settings: see config.h and doc/tplfsd.md. */
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "kvfile.h"
+
+void tplfs_config_defaults(struct tplfs_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	strcpy(cfg->root, TPLFS_ROOT_DEFAULT);
+	strcpy(cfg->store, TPLFS_STORE_DEFAULT);
+	strcpy(cfg->socket, "/run/tplfs/tplfsd.sock");
+	cfg->max_clients = 1024;
+}
+
+static int set_path(char *dst, const char *value, char *err, size_t errlen)
+{
+	if (value[0] != '/') {
+		snprintf(err, errlen, "\"%s\" is not an absolute path", value);
+		return -1;
+	}
+	if (strlen(value) >= PATH_MAX) {
+		snprintf(err, errlen, "path too long");
+		return -1;
+	}
+	strcpy(dst, value);
+	return 0;
+}
+
+static int parse_uint(const char *value, unsigned long max,
+		      unsigned long *out)
+{
+	char *end;
+
+	if (!*value || *value == '-' || *value == '+')
+		return -1;
+	errno = 0;
+	*out = strtoul(value, &end, 10);
+	return errno || *end || *out > max ? -1 : 0;
+}
+
+static int set_group(struct tplfs_config *cfg, const char *value,
+		     char *err, size_t errlen)
+{
+	unsigned long gid;
+	struct group *gr;
+
+	if (!parse_uint(value, (gid_t)-2, &gid)) {
+		cfg->read_gid = (gid_t)gid;
+	} else {
+		gr = getgrnam(value);
+		if (!gr) {
+			snprintf(err, errlen, "no group \"%s\"", value);
+			return -1;
+		}
+		cfg->read_gid = gr->gr_gid;
+	}
+	cfg->has_read_group = true;
+	return 0;
+}
+
+static int config_setting(void *arg, const char *key, const char *value,
+			  char *err, size_t errlen)
+{
+	struct tplfs_config *cfg = arg;
+	unsigned long n;
+
+	if (!strcmp(key, "root"))
+		return set_path(cfg->root, value, err, errlen);
+	if (!strcmp(key, "store"))
+		return set_path(cfg->store, value, err, errlen);
+	if (!strcmp(key, "socket"))
+		return set_path(cfg->socket, value, err, errlen);
+	if (!strcmp(key, "read_group"))
+		return set_group(cfg, value, err, errlen);
+	if (!strcmp(key, "max_clients")) {
+		if (parse_uint(value, 65536, &n) || n == 0) {
+			snprintf(err, errlen, "max_clients: 1 to 65536");
+			return -1;
+		}
+		cfg->max_clients = (unsigned int)n;
+		return 0;
+	}
+	snprintf(err, errlen, "unknown setting \"%s\"", key);
+	return -1;
+}
+
+int tplfs_config_read(struct tplfs_config *cfg, const char *path,
+		      bool optional, char *err, size_t errlen)
+{
+	int ret = tplfs_kv_read(path, config_setting, cfg, err, errlen);
+
+	if (ret == -ENOENT && optional)
+		return 0;
+	return ret;
+}

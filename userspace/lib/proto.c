@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* The tplfsd control protocol: see proto.h and doc/protocol.md. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "proto.h"
+
+static const char *const err_names[TPLFS_E_COUNT] = {
+	[TPLFS_E_BAD_REQUEST]	= "bad_request",
+	[TPLFS_E_UNKNOWN_VERB]	= "unknown_verb",
+	[TPLFS_E_BAD_ARGS]	= "bad_args",
+	[TPLFS_E_DENIED]	= "denied",
+	[TPLFS_E_NOT_FOUND]	= "not_found",
+	[TPLFS_E_EXISTS]	= "exists",
+	[TPLFS_E_BUSY]		= "busy",
+	[TPLFS_E_UNAVAILABLE]	= "unavailable",
+	[TPLFS_E_STOPPING]	= "stopping",
+	[TPLFS_E_SYSTEM]	= "system",
+};
+
+const char *tplfs_err_name(enum tplfs_err err)
+{
+	if ((unsigned int)err >= TPLFS_E_COUNT)
+		return "unknown";
+	return err_names[err];
+}
+
+/* A verb is lower-case words joined by dots: "ct.stats". */
+static bool verb_valid(const char *verb, size_t len)
+{
+	if (len == 0 || len > 32 || verb[0] == '.' || verb[len - 1] == '.')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = verb[i];
+
+		if (!((c >= 'a' && c <= 'z') || c == '.' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+int tplfs_request_parse(const char *buf, size_t len,
+			struct tplfs_request *req, const char **why)
+{
+	struct json_tokener *tok;
+	json_object *root, *verb, *args;
+	enum json_tokener_error jerr;
+
+	memset(req, 0, sizeof(*req));
+	if (len == 0) {
+		*why = "empty message";
+		return -1;
+	}
+	if (len > TPLFS_MSG_MAX) {
+		*why = "message too large";
+		return -1;
+	}
+	if (memchr(buf, '\0', len)) {
+		*why = "message contains a NUL byte";
+		return -1;
+	}
+	tok = json_tokener_new_ex(TPLFS_MSG_DEPTH);
+	if (!tok) {
+		*why = "out of memory";
+		return -1;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+				    JSON_TOKENER_VALIDATE_UTF8);
+	root = json_tokener_parse_ex(tok, buf, (int)len);
+	jerr = json_tokener_get_error(tok);
+	if (!root || jerr != json_tokener_success) {
+		*why = jerr == json_tokener_continue ? "truncated JSON" :
+		       jerr == json_tokener_error_depth ? "JSON nested too deep" :
+		       "malformed JSON";
+		goto fail;
+	}
+	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
+		if (!strchr(" \t\r\n", buf[i])) {
+			*why = "trailing bytes after the JSON message";
+			goto fail;
+		}
+	}
+	json_tokener_free(tok);
+	tok = NULL;
+	if (!json_object_is_type(root, json_type_object)) {
+		*why = "a request is a JSON object";
+		goto fail;
+	}
+	json_object_object_foreach(root, key, val) {
+		(void)val;
+		if (strcmp(key, "verb") && strcmp(key, "args")) {
+			*why = "unknown member in request (allowed: verb, args)";
+			goto fail;
+		}
+	}
+	if (!json_object_object_get_ex(root, "verb", &verb) ||
+	    !json_object_is_type(verb, json_type_string)) {
+		*why = "request has no \"verb\" string";
+		goto fail;
+	}
+	if (!verb_valid(json_object_get_string(verb),
+			(size_t)json_object_get_string_len(verb))) {
+		*why = "\"verb\" is not a verb";
+		goto fail;
+	}
+	if (json_object_object_get_ex(root, "args", &args)) {
+		if (!json_object_is_type(args, json_type_object)) {
+			*why = "\"args\" is not an object";
+			goto fail;
+		}
+	} else {
+		args = json_object_new_object();
+		if (!args) {
+			*why = "out of memory";
+			goto fail;
+		}
+		json_object_object_add(root, "args", args);
+	}
+	req->root = root;
+	req->verb = json_object_get_string(verb);
+	req->args = args;
+	return 0;
+fail:
+	if (tok)
+		json_tokener_free(tok);
+	json_object_put(root);
+	return -1;
+}
+
+void tplfs_request_free(struct tplfs_request *req)
+{
+	json_object_put(req->root);
+	memset(req, 0, sizeof(*req));
+}
+
+json_object *tplfs_request_new(const char *verb, json_object *args)
+{
+	json_object *msg = json_object_new_object();
+
+	json_object_object_add(msg, "verb", json_object_new_string(verb));
+	json_object_object_add(msg, "args", args ? args :
+			       json_object_new_object());
+	return msg;
+}
+
+json_object *tplfs_reply_ok(json_object *result)
+{
+	json_object *msg = json_object_new_object();
+
+	json_object_object_add(msg, "type", json_object_new_string("reply"));
+	json_object_object_add(msg, "ok", json_object_new_boolean(1));
+	json_object_object_add(msg, "result", result ? result :
+			       json_object_new_object());
+	return msg;
+}
+
+json_object *tplfs_reply_error(enum tplfs_err err, int errnum,
+			       const char *fmt, ...)
+{
+	json_object *msg = json_object_new_object();
+	json_object *e = json_object_new_object();
+	char text[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	json_object_object_add(e, "code",
+			       json_object_new_string(tplfs_err_name(err)));
+	if (errnum)
+		json_object_object_add(e, "errno",
+				       json_object_new_int(errnum));
+	json_object_object_add(e, "message", json_object_new_string(text));
+	json_object_object_add(msg, "type", json_object_new_string("reply"));
+	json_object_object_add(msg, "ok", json_object_new_boolean(0));
+	json_object_object_add(msg, "error", e);
+	return msg;
+}
+
+json_object *tplfs_progress_new(const char *what, unsigned long long done,
+				unsigned long long total)
+{
+	json_object *msg = json_object_new_object();
+
+	json_object_object_add(msg, "type", json_object_new_string("progress"));
+	json_object_object_add(msg, "what", json_object_new_string(what));
+	json_object_object_add(msg, "done", json_object_new_uint64(done));
+	json_object_object_add(msg, "total", json_object_new_uint64(total));
+	return msg;
+}
+
+const char *tplfs_msg_text(json_object *msg, size_t *len)
+{
+	const char *text = json_object_to_json_string_length(msg,
+				JSON_C_TO_STRING_PLAIN |
+				JSON_C_TO_STRING_NOSLASHESCAPE, len);
+
+	if (!text || *len > TPLFS_MSG_MAX)
+		return NULL;
+	return text;
+}
+
+int tplfs_args_check(json_object *args, const char *const *allowed,
+		     const char **why)
+{
+	json_object_object_foreach(args, key, val) {
+		const char *const *a;
+
+		(void)val;
+		for (a = allowed; *a; a++)
+			if (!strcmp(*a, key))
+				break;
+		if (!*a) {
+			*why = key;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int tplfs_args_string(json_object *args, const char *name, const char **val)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(args, name, &v))
+		return 1;
+	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	*val = json_object_get_string(v);
+	return 0;
+}
+
+int tplfs_args_bool(json_object *args, const char *name, bool *val)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(args, name, &v))
+		return 1;
+	if (!json_object_is_type(v, json_type_boolean))
+		return -1;
+	*val = json_object_get_boolean(v);
+	return 0;
+}

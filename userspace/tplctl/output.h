@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* tplctl: the daemon's replies as people read them. */
+#ifndef TPLCTL_OUTPUT_H
+#define TPLCTL_OUTPUT_H
+
+#include <json-c/json.h>
+
+void print_error(json_object *reply);
+void print_progress(json_object *progress);
+void print_daemon_status(json_object *result);
+void print_ct_stats(json_object *result);
+void print_ct_done(json_object *result);
+
+#endif /* TPLCTL_OUTPUT_H */

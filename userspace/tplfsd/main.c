@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * tplfsd: the tplfs daemon. Start-up (configuration, privileges, journal
+ * recovery, the socket), the signals and the timer, and the orderly stop.
+ * doc/tplfsd.md describes it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "jobs.h"
+#include "journal.h"
+#include "kchan.h"
+#include "log.h"
+#include "sdnotify.h"
+#include "tplfsd.h"
+#include "version.h"
+
+#define TICK_SEC	2
+#define WORKERS		2
+
+static struct daemon daemon_state;
+static int sig_fd;
+static struct signalfd_siginfo sig_info;
+static struct loop_op sig_op;
+static struct loop_op tick_op;
+static struct __kernel_timespec tick_ts = { .tv_sec = TICK_SEC };
+static int ready_pipe = -1;	/* to the parent that waits for us to start */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: tplfsd [OPTION]...\n"
+"The tplfs daemon: serves tplctl on a unix socket, follows the tplfs kernel\n"
+"module through /dev/tplfs, mounts and unmounts containers.\n"
+"\n"
+"  --config FILE   settings file (default " TPLFS_CONFIG_DEFAULT ")\n"
+"  --root DIR      host-local state: private/, root/, journal/\n"
+"                  (default " TPLFS_ROOT_DEFAULT ")\n"
+"  --store DIR     the template store (default " TPLFS_STORE_DEFAULT ")\n"
+"  --socket PATH   control socket (default " TPLFS_SOCKET_DEFAULT ")\n"
+"  --foreground    stay in the foreground (implied under systemd)\n"
+"  --help          this text\n"
+"  --version       the version\n"
+"\n"
+"Needs root (the capabilities it keeps are in doc/tplfsd.md). Logs go to\n"
+"stderr. SIGTERM stops it after the operations under way are done.\n");
+}
+
+void daemon_check_exit(struct daemon *d)
+{
+	if (d->stopping && server_idle(d) && !jobs_pending(d) &&
+	    kchan_idle(d))
+		d->loop.stop = true;
+}
+
+static void daemon_stop(struct daemon *d, const char *why)
+{
+	if (d->stopping)
+		return;
+	log_info("stopping (%s): finishing %u operation(s)", why,
+		 jobs_pending(d));
+	d->stopping = true;
+	tplfs_sd_notify("STOPPING=1");
+	server_stop(d);
+	kchan_stop(d);
+	daemon_check_exit(d);
+}
+
+static void sig_arm(struct daemon *d);
+
+static void sig_done(struct loop_op *op, int res, unsigned int flags)
+{
+	struct daemon *d = &daemon_state;
+
+	(void)op;
+	(void)flags;
+	if (res == (int)sizeof(sig_info)) {
+		if (sig_info.ssi_signo == SIGHUP)
+			log_info("SIGHUP: nothing to reload");
+		else
+			daemon_stop(d, strsignal((int)sig_info.ssi_signo));
+	}
+	sig_arm(d);
+}
+
+static void sig_arm(struct daemon *d)
+{
+	struct io_uring_sqe *sqe = loop_sqe(&d->loop, &sig_op);
+
+	io_uring_prep_read(sqe, sig_fd, &sig_info, sizeof(sig_info), 0);
+}
+
+static void tick_arm(struct daemon *d);
+
+static void tick_done(struct loop_op *op, int res, unsigned int flags)
+{
+	struct daemon *d = &daemon_state;
+	char status[128];
+
+	(void)op;
+	(void)res;
+	(void)flags;
+	if (d->stopping)
+		return;
+	kchan_open(d);
+	snprintf(status, sizeof(status),
+		 "STATUS=%u client(s), %u job(s), kernel channel %s",
+		 d->nclients, jobs_pending(d),
+		 kchan_available(d) ? "open" : "not available");
+	tplfs_sd_notify(status);
+	tick_arm(d);
+}
+
+static void tick_arm(struct daemon *d)
+{
+	struct io_uring_sqe *sqe = loop_sqe(&d->loop, &tick_op);
+
+	io_uring_prep_timeout(sqe, &tick_ts, 0, 0);
+}
+
+static int setup_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
+	return sig_fd < 0 ? -errno : 0;
+}
+
+/*
+ * Without --foreground and outside systemd, go to the background: the
+ * parent exits 0 once the child is serving, or 1 if it failed to start.
+ */
+static void background(void)
+{
+	int fds[2];
+	char c = 1;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		perror("tplfsd: pipe");
+		exit(1);
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("tplfsd: fork");
+		exit(1);
+	}
+	if (pid > 0) {
+		close(fds[1]);
+		exit(read(fds[0], &c, 1) == 1 && c == 0 ? 0 : 1);
+	}
+	close(fds[0]);
+	ready_pipe = fds[1];
+	setsid();
+}
+
+static void tell_parent_ready(void)
+{
+	char c = 0;
+
+	if (ready_pipe < 0)
+		return;
+	if (write(ready_pipe, &c, 1) < 0)
+		log_warn("cannot tell the parent we started: %s",
+			 strerror(errno));
+	close(ready_pipe);
+	ready_pipe = -1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "store", required_argument, NULL, 's' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *config = NULL, *root = NULL, *store = NULL, *sock = NULL;
+	struct daemon *d = &daemon_state;
+	bool foreground = false;
+	char err[1024], jdir[PATH_MAX];
+	int opt, ret, listen_fd;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': config = optarg; break;
+		case 'r': root = optarg; break;
+		case 's': store = optarg; break;
+		case 'S': sock = optarg; break;
+		case 'f': foreground = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("tplfsd %s\n", TPLFS_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tplfsd: unexpected argument \"%s\"\n",
+			argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	tplfs_config_defaults(&d->cfg);
+	ret = tplfs_config_read(&d->cfg, config ? config : TPLFS_CONFIG_DEFAULT,
+				!config, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "tplfsd: %s\n", err);
+		return 1;
+	}
+	if ((root && snprintf(d->cfg.root, PATH_MAX, "%s", root) >= PATH_MAX) ||
+	    (store && snprintf(d->cfg.store, PATH_MAX, "%s", store) >= PATH_MAX) ||
+	    (sock && snprintf(d->cfg.socket, PATH_MAX, "%s", sock) >= PATH_MAX)) {
+		fprintf(stderr, "tplfsd: path too long\n");
+		return 1;
+	}
+	if (d->cfg.root[0] != '/' || d->cfg.store[0] != '/' ||
+	    d->cfg.socket[0] != '/') {
+		fprintf(stderr, "tplfsd: --root, --store and --socket take absolute paths\n");
+		return 1;
+	}
+
+	ret = tplfs_caps_restrict(err, sizeof(err));
+	if (ret == -EPERM) {
+		fprintf(stderr, "tplfsd: missing capabilities: %s\n"
+			"tplfsd: run it as root (it keeps only %s)\n",
+			err, tplfs_caps_kept());
+		return 1;
+	}
+	if (ret) {
+		fprintf(stderr, "tplfsd: %s\n", err[0] ? err : strerror(-ret));
+		return 1;
+	}
+
+	if (!foreground && !getenv("NOTIFY_SOCKET"))
+		background();
+	listen_fd = tplfs_sd_listen_fd();
+	clock_gettime(CLOCK_MONOTONIC, &d->started);
+
+	umask(022);
+	if (mkdir(d->cfg.root, 0755) < 0 && errno != EEXIST) {
+		log_err("%s: %s", d->cfg.root, strerror(errno));
+		return 1;
+	}
+	if ((size_t)snprintf(jdir, sizeof(jdir), "%s/journal", d->cfg.root) >=
+	    sizeof(jdir)) {
+		log_err("%s: path too long", d->cfg.root);
+		return 1;
+	}
+	d->journal_fd = tplfs_journal_open(jdir);
+	if (d->journal_fd < 0) {
+		log_err("%s: %s", jdir, strerror(-d->journal_fd));
+		return 1;
+	}
+	if (server_listen(d, listen_fd))
+		return 1;
+	if (ctops_recover(d))
+		log_err("some journal records could not be recovered (see above); they are kept");
+	ct_rescan(d);
+
+	ret = loop_init(&d->loop, 256);
+	if (ret) {
+		log_err("io_uring: %s", strerror(-ret));
+		return 1;
+	}
+	ret = setup_signals();
+	if (!ret)
+		ret = jobs_start(d, WORKERS);
+	if (ret) {
+		log_err("start: %s", strerror(-ret));
+		return 1;
+	}
+	sig_op.done = sig_done;
+	tick_op.done = tick_done;
+	sig_arm(d);
+	tick_arm(d);
+	kchan_open(d);
+	server_start(d);
+
+	log_info("%s ready on %s (root %s, store %s)", TPLFS_VERSION,
+		 d->cfg.socket, d->cfg.root, d->cfg.store);
+	tplfs_sd_notify("READY=1\nSTATUS=serving");
+	tell_parent_ready();
+
+	ret = loop_run(&d->loop);
+	jobs_stop(d);
+	loop_exit(&d->loop);
+	log_info("stopped");
+	return ret ? 1 : 0;
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * tplfsd: the state the parts of the daemon share. Each part lives in a
+ * file of its own (server.c: the control socket, kchan.c: /dev/tplfs,
+ * jobs.c: blocking work, verbs*.c: what requests do, ctops.c: container
+ * operations and their recovery) and meets the others at the event loop.
+ */
+#ifndef TPLFSD_H
+#define TPLFSD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include <json-c/json.h>
+
+#include "config.h"
+#include "ct.h"
+#include "loop.h"
+#include "proto.h"
+
+struct client;
+struct kchan;
+struct jobs;
+
+/* A container the daemon knows to be mounted, or busy with an operation. */
+struct ctstate {
+	char id[TPLFS_CT_ID_MAX + 1];
+	char target[PATH_MAX];	/* mount point, if mounted */
+	bool mounted;
+	bool busy;		/* an operation on it is under way */
+	struct ctstate *next;
+};
+
+struct daemon {
+	struct tplfs_config cfg;
+	struct loop loop;
+	struct kchan *kchan;
+	struct jobs *jobs;
+	int journal_fd;
+	int listen_fd;
+	bool stopping;
+	struct timespec started;
+
+	struct client *clients;
+	unsigned int nclients;
+	unsigned long long requests;	/* answered since start */
+
+	struct ctstate *cts;
+	unsigned int recovered;		/* journal records handled at start */
+};
+
+/* A request being served; answer it exactly once with req_reply(). */
+struct req {
+	struct daemon *d;
+	struct client *client;	/* NULL once the client has gone */
+	struct tplfs_request msg;
+	bool can_write;
+};
+
+/* server.c */
+int server_listen(struct daemon *d, int activated_fd);
+void server_start(struct daemon *d);
+void server_stop(struct daemon *d);
+bool server_idle(struct daemon *d);
+void req_reply(struct req *rq, json_object *reply);
+void req_progress(struct req *rq, json_object *progress);
+
+/* main.c: leave the loop once stopping and nothing is left to do */
+void daemon_check_exit(struct daemon *d);
+
+/* verbs.c */
+void verbs_dispatch(struct req *rq);
+
+/* ctstate.c */
+struct ctstate *ct_find(struct daemon *d, const char *id);
+struct ctstate *ct_get(struct daemon *d, const char *id);
+void ct_forget_if_idle(struct daemon *d, struct ctstate *ct);
+int ct_rescan(struct daemon *d);
+
+/* ctops.c */
+void ctops_mount(struct req *rq, const char *id);
+void ctops_umount(struct req *rq, const char *id, bool force);
+int ctops_recover(struct daemon *d);
+
+#endif /* TPLFSD_H */
