@@ -33,7 +33,7 @@ MODULESLOADDIR ?= /usr/lib/modules-load.d
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOLS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/bin/%)
 
-.PHONY: all help deps userspace kmod kmod-all unit vmtest check lint clean
+.PHONY: all help deps userspace kmod kmod-all unit hosttest vmtest check lint clean
 
 all: userspace kmod
 
@@ -43,6 +43,7 @@ help:
 	@echo "make kmod       the module for KERNEL (6.12 or 6.1)"
 	@echo "make kmod-all   the module for every target kernel"
 	@echo "make unit       unit tests on the host"
+	@echo "make hosttest   tests of tplfsd and tplctl on the host (as root)"
 	@echo "make vmtest     VM tests for KERNEL"
 	@echo "make check      deps, build, unit tests, VM tests on both kernels"
 	@echo "make lint       checkpatch, sparse and W=1 on the module; cppcheck"
@@ -84,6 +85,9 @@ kmod-all:
 
 unit: $(UNIT_BINS)
 	tests/unit/run $(UNIT_BINS)
+
+hosttest: userspace
+	tests/host/run
 
 vmtest:
 	tests/vm/run --kernel $(KERNEL) tests/vm/t/*.sh

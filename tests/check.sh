@@ -40,6 +40,10 @@ stage unit tests
 make -s unit 2>&1 | tee "$log"
 count "$log" "unit tests"
 
+stage "host tests of tplfsd and tplctl"
+tests/host/run 2>&1 | tee "$log"
+count "$log" "host tests"
+
 for k in 6.12 6.1; do
 	stage "VM tests, $k"
 	tests/vm/run --no-build --kernel "$k" tests/vm/t/*.sh 2>&1 | tee "$log"

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Log lines on stderr, with a syslog priority prefix ("<3>") that journald
- * understands when it runs the daemon. One line per message.
+ * understands when it runs the daemon; to syslog once the daemon has gone
+ * to the background. One line per message.
  */
 #ifndef TPLFSD_LOG_H
 #define TPLFSD_LOG_H
+
+/* From now on, log to syslog (the daemon went to the background). */
+void log_to_syslog(void);
 
 void log_msg(int prio, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -5,11 +5,13 @@
  * doc/tplfsd.md describes it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -147,7 +149,7 @@ static int setup_signals(void)
  */
 static void background(void)
 {
-	int fds[2];
+	int fds[2], fd;
 	char c = 1;
 	pid_t pid;
 
@@ -167,6 +169,47 @@ static void background(void)
 	close(fds[0]);
 	ready_pipe = fds[1];
 	setsid();
+	/* No terminal from now on: stdio to /dev/null, logs to syslog. */
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		dup3(fd, STDIN_FILENO, 0);
+		dup3(fd, STDOUT_FILENO, 0);
+		dup3(fd, STDERR_FILENO, 0);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	log_to_syslog();
+}
+
+/*
+ * Hold an exclusive lock on @path for the life of the daemon: one daemon
+ * per root and per socket. The lock goes with the process, even on
+ * kill -9 (a socket may outlive it a moment: its ring is torn down after
+ * the process is gone).
+ */
+int daemon_lock_file(const char *path)
+{
+	char pid[32] = "";
+	int fd, n;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		log_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		n = (int)pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		log_err("another tplfsd (pid %s) holds %s", pid[0] ? pid : "?",
+			path);
+		close(fd);
+		return -1;
+	}
+	n = snprintf(pid, sizeof(pid), "%d\n", getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		log_warn("%s: %s", path, strerror(errno));
+	return fd;	/* kept open: the lock lasts as long as we do */
 }
 
 static void tell_parent_ready(void)
@@ -197,7 +240,7 @@ int main(int argc, char **argv)
 	const char *config = NULL, *root = NULL, *store = NULL, *sock = NULL;
 	struct daemon *d = &daemon_state;
 	bool foreground = false;
-	char err[1024], jdir[PATH_MAX];
+	char err[1024], jdir[PATH_MAX], lock[PATH_MAX + 16];
 	int opt, ret, listen_fd;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -265,6 +308,10 @@ int main(int argc, char **argv)
 		log_err("%s: path too long", d->cfg.root);
 		return 1;
 	}
+	if ((size_t)snprintf(lock, sizeof(lock), "%s/tplfsd.lock",
+			     d->cfg.root) >= sizeof(lock) ||
+	    daemon_lock_file(lock) < 0)
+		return 1;
 	d->journal_fd = tplfs_journal_open(jdir);
 	if (d->journal_fd < 0) {
 		log_err("%s: %s", jdir, strerror(-d->journal_fd));
@@ -296,7 +343,8 @@ int main(int argc, char **argv)
 	server_start(d);
 
 	log_info("%s ready on %s (root %s, store %s)", TPLFS_VERSION,
-		 d->cfg.socket, d->cfg.root, d->cfg.store);
+		 listen_fd >= 0 ? "the socket systemd passed" : d->cfg.socket,
+		 d->cfg.root, d->cfg.store);
 	tplfs_sd_notify("READY=1\nSTATUS=serving");
 	tell_parent_ready();
 

@@ -34,6 +34,8 @@ struct client {
 	bool gone;		/* peer closed, error, or daemon stopping */
 	bool recv_armed;
 	bool sending;
+	bool hangup_when_sent;	/* end the connection once the queue is sent */
+	json_object *refusal;	/* the answer to a client that is refused */
 	unsigned int refs;	/* ops in flight + the current request */
 	struct req *current;
 	struct loop_op recv_op;
@@ -96,6 +98,8 @@ static void client_put(struct client *c)
 	}
 	close(c->fd);
 	free(c->rbuf);
+	json_object_put(c->refusal);
+	daemon_check_exit(c->d);
 	free(c);
 }
 
@@ -143,8 +147,10 @@ static void send_done(struct loop_op *op, int res, unsigned int flags)
 		}
 		c->outtail = &c->outq;
 		client_hangup(c);
-	} else {
+	} else if (c->outq) {
 		client_send_next(c);
+	} else if (c->hangup_when_sent) {
+		client_hangup(c);
 	}
 	client_put(c);
 }
@@ -187,13 +193,15 @@ void req_reply(struct req *rq, json_object *reply)
 	struct client *c = rq->client;
 	struct daemon *d = rq->d;
 
-	rq->d->requests++;
+	d->requests++;
 	if (c) {
 		client_queue(c, reply);
 		c->current = NULL;
-		if (!c->gone && !rq->d->stopping)
+		if (!d->stopping && !c->refusal)
 			client_arm_recv(c);
-		else if (rq->d->stopping)
+		else if (c->outq || c->sending)
+			c->hangup_when_sent = true;
+		else
 			client_hangup(c);
 		client_put(c);
 	}
@@ -219,6 +227,11 @@ static void client_request(struct client *c, size_t len)
 	rq->can_write = c->can_write;
 	c->current = rq;
 	c->refs++;
+	if (c->refusal) {
+		/* Answer whatever it asked with why it may not ask, and end. */
+		req_reply(rq, json_object_get(c->refusal));
+		return;
+	}
 	if (c->msg.msg_flags & MSG_TRUNC) {
 		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_REQUEST, 0,
 			  "message larger than %d bytes", TPLFS_MSG_MAX));
@@ -298,24 +311,16 @@ static void client_new(struct daemon *d, int fd)
 	d->clients = c;
 	d->nclients++;
 
-	if (!c->can_read || d->nclients > d->cfg.max_clients) {
-		json_object *e = !c->can_read ?
-			tplfs_reply_error(TPLFS_E_DENIED, EACCES,
-				"uid %u may not use tplfsd (root, or a member of its read_group)",
-				(unsigned int)c->cred.uid) :
-			tplfs_reply_error(TPLFS_E_BUSY, EAGAIN,
-				"too many clients (max_clients = %u)",
-				d->cfg.max_clients);
-
-		client_queue(c, e);
-		json_object_put(e);
-		c->gone = true;	/* close once the error is sent */
-		shutdown(fd, SHUT_RD);
-	} else {
-		client_arm_recv(c);
-	}
+	if (!c->can_read)
+		c->refusal = tplfs_reply_error(TPLFS_E_DENIED, EACCES,
+			"uid %u may not use tplfsd (root, or a member of its read_group)",
+			(unsigned int)c->cred.uid);
+	else if (d->nclients > d->cfg.max_clients)
+		c->refusal = tplfs_reply_error(TPLFS_E_BUSY, EAGAIN,
+			"too many clients (max_clients = %u)",
+			d->cfg.max_clients);
+	client_arm_recv(c);
 	client_put(c);	/* the connection's reference: ops hold their own */
-	c = NULL;
 }
 
 static void accept_arm(struct daemon *d);
@@ -349,27 +354,13 @@ static void accept_arm(struct daemon *d)
 	io_uring_prep_accept(sqe, d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 }
 
-/* Is a daemon answering on @path? */
-static bool socket_alive(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	bool alive;
-
-	strcpy(sa.sun_path, path);
-	alive = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return alive;
-}
-
 int server_listen(struct daemon *d, int activated_fd)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	const char *path = d->cfg.socket;
 	int type = 0, fd;
 	socklen_t len = sizeof(type);
-	char dir[PATH_MAX], *slash;
+	char dir[PATH_MAX], lock[PATH_MAX + 8], *slash;
 
 	if (activated_fd >= 0) {
 		if (getsockopt(activated_fd, SOL_SOCKET, SO_TYPE, &type,
@@ -396,11 +387,11 @@ int server_listen(struct daemon *d, int activated_fd)
 			return -errno;
 		}
 	}
-	if (socket_alive(path)) {
-		log_err("another tplfsd is answering on %s", path);
+	/* One daemon per socket; a socket left by one that died is stale. */
+	if ((size_t)snprintf(lock, sizeof(lock), "%s.lock", path) >=
+	    sizeof(lock) || daemon_lock_file(lock) < 0)
 		return -EADDRINUSE;
-	}
-	unlink(path);	/* a stale socket of a daemon that is gone */
+	unlink(path);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(fd, 512) < 0) {

@@ -67,6 +67,8 @@ void req_progress(struct req *rq, json_object *progress);
 
 /* main.c: leave the loop once stopping and nothing is left to do */
 void daemon_check_exit(struct daemon *d);
+/* Lock @path for the life of the process: an fd, or -1 (logged). */
+int daemon_lock_file(const char *path);
 
 /* verbs.c */
 void verbs_dispatch(struct req *rq);

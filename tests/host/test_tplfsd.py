@@ -1,0 +1,470 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Host tests of tplfsd and tplctl (no kernel module needed): the protocol,
+authorisation as root and as an unprivileged user, malformed input, a burst
+of clients, graceful stop, kill -9 recovery of an operation that never got
+to mount, socket activation and sd_notify. Ends with "N passed, N failed".
+Run as root (the daemon needs its capabilities): tests/host/run."""
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tplproto  # noqa: E402
+from tplproto import Daemon, call, connect, reply  # noqa: E402
+
+BIN = os.environ["TPLFS_BIN"]
+TPLCTL = os.path.join(BIN, "tplctl")
+NOBODY = 65534
+READ_GID = 4242
+
+
+def tplctl(d, *args, user=None, groups=None):
+    argv = [TPLCTL, "--socket", d.sock] + list(args)
+    if user is not None:
+        argv = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user,
+                "--groups=%s" % (groups or str(user))] + argv
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    return p.returncode, p.stdout, p.stderr
+
+
+def make_ct(d, ct, conf="backend = dir\n"):
+    priv = os.path.join(d.root, "private", ct)
+    os.makedirs(os.path.join(priv, "fs"))
+    with open(os.path.join(priv, "ct.conf"), "w") as f:
+        f.write(conf)
+
+
+def expect_error(r, code):
+    assert r is not None, "no reply"
+    assert r["type"] == "reply" and r["ok"] is False, r
+    assert r["error"]["code"] == code, r
+    assert r["error"]["message"], r
+
+
+# --- the protocol -----------------------------------------------------------
+
+def test_status_and_tplctl(tmp):
+    d = Daemon(tmp).start()
+    r = call(d.sock, "daemon.status")
+    assert r["ok"], r
+    res = r["result"]
+    assert res["pid"] == d.proc.pid
+    assert res["root"] == d.root and res["store"] == d.store
+    assert res["kernel"]["available"] is False      # no module on the host
+    assert "cap_sys_admin" in res["capabilities"]
+    rc, out, err = tplctl(d, "daemon", "status")
+    assert rc == 0, err
+    assert "pid %d" % d.proc.pid in out and "not available" in out, out
+    rc, out, _ = tplctl(d, "--json", "daemon", "status")
+    assert rc == 0 and json.loads(out)["result"]["pid"] == d.proc.pid
+    assert d.stop() == 0
+
+
+def test_errors_of_each_kind(tmp):
+    d = Daemon(tmp).start()
+    expect_error(call(d.sock, "no.such"), "unknown_verb")
+    expect_error(call(d.sock, "ct.stats"), "bad_args")
+    expect_error(call(d.sock, "ct.stats", {"id": 1}), "bad_args")
+    expect_error(call(d.sock, "ct.stats", {"id": "Bad/Id"}), "bad_args")
+    expect_error(call(d.sock, "ct.stats", {"id": "a", "x": 1}), "bad_args")
+    expect_error(call(d.sock, "ct.stats", {"id": "a"}), "unavailable")
+    expect_error(call(d.sock, "ct.mount", {"id": "nope"}), "not_found")
+    expect_error(call(d.sock, "ct.umount", {"id": "nope"}), "not_found")
+    expect_error(call(d.sock, "ct.umount", {"id": "a", "force": "y"}),
+                 "bad_args")
+    rc, _, err = tplctl(d, "ct", "stats", "web1")
+    assert rc == 1 and "module is not loaded" in err, (rc, err)
+    rc, _, err = tplctl(d, "ct", "frobnicate")
+    assert rc == 2 and "unknown command" in err, (rc, err)
+    assert d.stop() == 0
+
+
+def test_malformed_messages_get_errors(tmp):
+    d = Daemon(tmp).start()
+    with connect(d.sock) as s:
+        for bad in [b"{", b"{\"verb\":\"daemon.status\"", b"not json",
+                    b"[]", b"{\"verb\":\"daemon.status\"}{}", b"\xff\xfe",
+                    b"{\"verb\":\"a\",\"args\":{\"s\":\"\xc3\"}}",
+                    b"{\"verb\":\"a\"}\x00", b"[" * 100000]:
+            s.send(bad)
+            expect_error(reply(s)[0], "bad_request")
+        # The same connection still serves a good request.
+        s.send(b'{"verb":"daemon.status"}')
+        assert reply(s)[0]["ok"]
+    assert d.proc.poll() is None
+    assert d.stop() == 0
+
+
+def test_random_garbage_never_hurts(tmp):
+    d = Daemon(tmp).start()
+    rng = random.Random(1234)
+    seeds = [b'{"verb":"ct.stats","args":{"id":"web1"}}',
+             b'{"verb":"daemon.status","args":{}}']
+    with connect(d.sock) as s:
+        for i in range(2000):
+            m = bytearray(rng.choice(seeds))
+            for _ in range(rng.randint(1, 8)):
+                op = rng.randint(0, 2)
+                p = rng.randrange(len(m) + 1)
+                if op == 0 and m:
+                    m[p % len(m)] = rng.randrange(256)
+                elif op == 1:
+                    m[p:p] = bytes([rng.randrange(256)])
+                else:
+                    del m[p:p + rng.randint(1, 4)]
+            if not m:
+                continue
+            s.send(bytes(m))
+            r = reply(s)[0]
+            assert r is not None and r["type"] == "reply", (m, r)
+    assert call(d.sock, "daemon.status")["ok"]
+    assert d.stop() == 0
+
+
+def test_truncated_and_oversized_packets(tmp):
+    d = Daemon(tmp).start()
+    with connect(d.sock) as s:
+        s.send(b'{"verb":"daemon.status","args":{"x":"' +
+               b"a" * 70000 + b'"}}')
+        r = reply(s)[0]
+        expect_error(r, "bad_request")
+        assert "larger than 65536" in r["error"]["message"], r
+        s.send(b'{"verb":"daemon.status"}')
+        assert reply(s)[0]["ok"]
+    # A client that sends half a request and hangs up.
+    s = connect(d.sock)
+    s.send(b'{"verb":"daemon.st')
+    s.close()
+    assert call(d.sock, "daemon.status")["ok"]
+    assert d.proc.poll() is None
+    assert d.stop() == 0
+
+
+def test_burst_of_clients(tmp):
+    d = Daemon(tmp).start()
+    n = 300
+    socks = [connect(d.sock) for _ in range(n)]
+    for s in socks:
+        s.send(b'{"verb":"daemon.status"}')
+    pids = set()
+    for s in socks:
+        r = reply(s)[0]
+        assert r["ok"], r
+        pids.add(r["result"]["pid"])
+        s.close()
+    assert pids == {d.proc.pid}
+    r = call(d.sock, "daemon.status")
+    assert r["result"]["requests"] >= n, r
+    assert d.stop() == 0
+
+
+def test_max_clients(tmp):
+    conf = os.path.join(tmp, "tplfs.conf")
+    with open(conf, "w") as f:
+        f.write("max_clients = 3\n")
+    d = Daemon(tmp, config=conf).start()
+    held = [connect(d.sock) for _ in range(3)]
+    for s in held:      # make sure the daemon has accepted them
+        s.send(b'{"verb":"daemon.status"}')
+        assert reply(s)[0]["ok"]
+    with connect(d.sock) as s:
+        s.send(b'{"verb":"daemon.status"}')
+        expect_error(reply(s)[0], "busy")
+        assert tplproto.recv(s) is None     # and the daemon hangs up
+    for s in held:
+        s.close()
+    time.sleep(0.2)
+    assert call(d.sock, "daemon.status")["ok"]
+    assert d.stop() == 0
+
+
+# --- authorisation ----------------------------------------------------------
+
+def test_read_group_may_only_read(tmp):
+    conf = os.path.join(tmp, "tplfs.conf")
+    with open(conf, "w") as f:
+        f.write("read_group = %d\n" % READ_GID)
+    os.chmod(tmp, 0o755)
+    d = Daemon(tmp, config=conf).start()
+    st = os.stat(d.sock)
+    assert st.st_gid == READ_GID and st.st_mode & 0o777 == 0o660, st
+    # A member of the group: reads, but may not change anything.
+    rc, out, err = tplctl(d, "daemon", "status", user=NOBODY,
+                          groups="%d" % READ_GID)
+    assert rc == 0, err
+    rc, _, err = tplctl(d, "ct", "mount", "web1", user=NOBODY,
+                        groups="%d" % READ_GID)
+    assert rc == 1 and "root only" in err and "denied" in err, (rc, err)
+    # Not a member: the socket's mode keeps it out ...
+    rc, _, err = tplctl(d, "daemon", "status", user=NOBODY)
+    assert rc == 1 and "Permission denied" in err, (rc, err)
+    # ... and so does the daemon, if the socket is opened up.
+    os.chmod(d.sock, 0o666)
+    rc, _, err = tplctl(d, "daemon", "status", user=NOBODY)
+    assert rc == 1 and "may not use tplfsd" in err, (rc, err)
+    # Root may do everything.
+    rc, _, err = tplctl(d, "ct", "mount", "web1")
+    assert rc == 1 and "no container web1" in err, (rc, err)
+    assert d.stop() == 0
+
+
+def test_without_read_group_only_root(tmp):
+    os.chmod(tmp, 0o755)
+    d = Daemon(tmp).start()
+    assert os.stat(d.sock).st_mode & 0o777 == 0o600
+    os.chmod(d.sock, 0o666)
+    rc, _, err = tplctl(d, "daemon", "status", user=NOBODY,
+                        groups="%d" % READ_GID)
+    assert rc == 1 and "may not use tplfsd" in err, (rc, err)
+    assert d.stop() == 0
+
+
+def test_refuses_to_start_without_capabilities(tmp):
+    os.chmod(tmp, 0o777)
+    d = Daemon(tmp)
+    d.binary = "setpriv"
+    argv = d.argv()
+    p = subprocess.run(["setpriv", "--reuid=%d" % NOBODY,
+                        "--regid=%d" % NOBODY, "--clear-groups",
+                        os.path.join(BIN, "tplfsd")] + argv[1:],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1, p
+    assert "missing capabilities: cap_sys_admin" in p.stderr, p.stderr
+    assert "run it as root" in p.stderr, p.stderr
+    assert not os.path.exists(d.sock)
+
+
+def test_keeps_only_its_capabilities(tmp):
+    d = Daemon(tmp).start()
+    with open("/proc/%d/status" % d.proc.pid) as f:
+        status = dict(line.split(":\t", 1) for line in f if ":\t" in line)
+    want = 0
+    for cap in (21, 1, 2, 3, 0, 4, 27, 31):  # see userspace/lib/caps.c
+        want |= 1 << cap
+    assert int(status["CapEff"], 16) == want, status["CapEff"]
+    assert int(status["CapPrm"], 16) == want, status["CapPrm"]
+    assert int(status["CapBnd"], 16) == want, status["CapBnd"]
+    assert int(status["CapInh"], 16) == 0 and int(status["CapAmb"], 16) == 0
+    assert status["NoNewPrivs"].strip() == "1"
+    assert d.stop() == 0
+
+
+# --- stopping, restarting, recovery ----------------------------------------
+
+def paused_mount(tmp, pause):
+    """A daemon whose ct.mount of web1 is held at the fault point @pause;
+    returns it and the connection that asked for the mount."""
+    d = Daemon(tmp, env={"TPLFSD_TEST_PAUSE": pause})
+    d.start()
+    make_ct(d, "web1")
+    s = connect(d.sock)
+    s.send(b'{"verb":"ct.mount","args":{"id":"web1"}}')
+    assert d.wait_log("test pause at ct.mount:journaled")
+    return d, s
+
+
+def test_graceful_stop_finishes_the_operation(tmp):
+    d, s = paused_mount(tmp, "ct.mount:journaled=1500")
+    assert d.journal() == ["ct-web1.json"]
+    d.proc.send_signal(signal.SIGTERM)
+    # Stopping: new requests are refused, the one under way is answered.
+    r = reply(s)[0]
+    s.close()
+    # No module on the host: the mount itself fails, and is rolled back.
+    expect_error(r, "system")
+    assert "No such device" in r["error"]["message"], r
+    assert d.proc.wait(20) == 0, d.logtext()
+    assert d.journal() == []
+    assert not os.path.exists(os.path.join(d.root, "root", "web1"))
+    assert not os.path.exists(d.sock)
+    assert "stopped" in d.logtext()
+
+
+def test_client_gone_mid_operation(tmp):
+    d, s = paused_mount(tmp, "ct.mount:journaled=800")
+    s.close()
+    # The operation goes on to its end without its client.
+    end = time.monotonic() + 20
+    while d.journal() and time.monotonic() < end:
+        time.sleep(0.05)
+    assert d.journal() == []
+    r = call(d.sock, "daemon.status")
+    assert r["result"]["jobs"] == 0 and r["result"]["containers"] == [], r
+    assert d.stop() == 0
+
+
+def test_busy_container_refuses_a_second_operation(tmp):
+    d, s = paused_mount(tmp, "ct.mount:journaled=3000")
+    expect_error(call(d.sock, "ct.mount", {"id": "web1"}), "busy")
+    # Other clients are answered while the job is still held.
+    r = call(d.sock, "daemon.status")
+    assert r["result"]["jobs"] == 1, r
+    assert r["result"]["containers"][0]["busy"] is True, r
+    reply(s)
+    s.close()
+    assert d.stop() == 0
+
+
+def test_kill9_then_restart_rolls_back(tmp):
+    d, s = paused_mount(tmp, "ct.mount:journaled")
+    d.proc.kill()
+    d.proc.wait()
+    s.close()
+    assert d.journal() == ["ct-web1.json"]
+    assert os.path.exists(d.sock)           # stale, left by the kill
+    d.env.pop("TPLFSD_TEST_PAUSE")
+    d.start()
+    assert "recovery: ct.mount web1 had not mounted it: rolled back" in \
+        d.logtext(), d.logtext()
+    assert d.journal() == []
+    r = call(d.sock, "daemon.status")
+    assert r["result"]["recovered"] == 1, r
+    assert d.stop() == 0
+
+
+def test_unreadable_journal_record_is_kept(tmp):
+    d = Daemon(tmp)
+    os.makedirs(os.path.join(d.root, "journal"))
+    with open(os.path.join(d.root, "journal", "ct-x.json"), "w") as f:
+        f.write("{broken")
+    d.start()
+    assert "journal record ct-x is unreadable; left in place" in d.logtext()
+    assert d.journal() == ["ct-x.json"]
+    assert d.stop() == 0
+
+
+def test_second_daemon_on_the_same_socket(tmp):
+    d = Daemon(tmp).start()
+    d2 = Daemon(tmp)
+    d2.log = os.path.join(tmp, "second.log")
+    d2.start(wait=False)
+    assert d2.proc.wait(20) == 1
+    assert "another tplfsd (pid %d) holds %s/tplfsd.lock" % (
+        d.proc.pid, d.root) in d2.logtext(), d2.logtext()
+    # Another root, the same socket: refused too.
+    d3 = Daemon(tmp)
+    d3.root = os.path.join(tmp, "root3")
+    d3.log = os.path.join(tmp, "third.log")
+    d3.start(wait=False)
+    assert d3.proc.wait(20) == 1
+    assert "another tplfsd (pid %d) holds %s.lock" % (
+        d.proc.pid, d.sock) in d3.logtext(), d3.logtext()
+    assert call(d.sock, "daemon.status")["ok"]
+    assert d.stop() == 0
+
+
+def test_background_start(tmp):
+    d = Daemon(tmp)
+    argv = [a for a in d.argv() if a != "--foreground"]
+    env = dict(os.environ)
+    env.pop("NOTIFY_SOCKET", None)
+    # The parent returns once the daemon serves; no output stays attached.
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True, timeout=30, env=env)
+    assert p.returncode == 0, p
+    assert p.stdout == "" and p.stderr == "", p
+    r = call(d.sock, "daemon.status")
+    assert r["ok"]
+    os.kill(r["result"]["pid"], signal.SIGTERM)
+    end = time.monotonic() + 20
+    while os.path.exists(d.sock) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert not os.path.exists(d.sock)
+
+
+def test_socket_activation_and_notify(tmp):
+    d = Daemon(tmp)
+    notify = os.path.join(tmp, "notify.sock")
+    ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    ns.bind(notify)
+    ns.settimeout(20)
+    env = dict(os.environ, NOTIFY_SOCKET=notify)
+    argv = ["systemd-socket-activate", "--seqpacket", "-l", d.sock,
+            "-E", "NOTIFY_SOCKET=" + notify] + \
+        [a for a in d.argv() if a not in ("--socket", d.sock)]
+    logf = open(d.log, "ab")
+    proc = subprocess.Popen(argv, stdout=logf, stderr=logf, env=env)
+    logf.close()
+    try:
+        end = time.monotonic() + 20
+        while not os.path.exists(d.sock) and time.monotonic() < end:
+            time.sleep(0.02)
+        # The first client starts the daemon.
+        r = call(d.sock, "daemon.status")
+        assert r["ok"], r
+        assert r["result"]["pid"] == proc.pid   # exec'd in place
+        msgs = ns.recv(4096).decode()
+        assert "READY=1" in msgs, msgs
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0, d.logtext()
+        msgs = ns.recv(4096).decode()
+        while "STOPPING=1" not in msgs:
+            msgs = ns.recv(4096).decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        ns.close()
+
+
+def test_bad_configuration_is_refused(tmp):
+    conf = os.path.join(tmp, "bad.conf")
+    with open(conf, "w") as f:
+        f.write("root = /x\nfrobnicate = 1\n")
+    d = Daemon(tmp, config=conf)
+    p = subprocess.run(d.argv(), capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1
+    assert "bad.conf:2: unknown setting \"frobnicate\"" in p.stderr, p.stderr
+    p = subprocess.run([d.binary, "--bogus"], capture_output=True, text=True)
+    assert p.returncode == 2 and "Usage" in p.stderr
+
+
+def test_tplctl_without_daemon(tmp):
+    sock = os.path.join(tmp, "none.sock")
+    p = subprocess.run([TPLCTL, "--socket", sock, "daemon", "status"],
+                       capture_output=True, text=True)
+    assert p.returncode == 3, p
+    assert "tplfsd is not running" in p.stderr, p.stderr
+    assert "systemctl start tplfsd" in p.stderr, p.stderr
+
+
+def main():
+    tests = [(n, f) for n, f in sorted(globals().items())
+             if n.startswith("test_") and callable(f)]
+    only = sys.argv[1:]
+    passed = failed = 0
+    for name, fn in tests:
+        if only and name not in only:
+            continue
+        tmp = tempfile.mkdtemp(prefix="tplfsd-test-")
+        t0 = time.monotonic()
+        try:
+            fn(tmp)
+            passed += 1
+            print("ok   %s (%.1f s)" % (name, time.monotonic() - t0))
+        except Exception:
+            failed += 1
+            print("FAIL %s" % name)
+            traceback.print_exc()
+            for f in ("tplfsd.log", "second.log"):
+                p = os.path.join(tmp, f)
+                if os.path.exists(p):
+                    print("--- %s:\n%s" % (f, open(p, errors="replace").read()))
+        finally:
+            subprocess.run(["pkill", "-KILL", "-f", "--", "--root " + tmp],
+                           capture_output=True)
+            shutil.rmtree(tmp, ignore_errors=True)
+    print("host: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

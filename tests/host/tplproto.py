@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""A raw client of the tplfsd protocol (doc/protocol.md), for tests: it can
+send anything, including what tplctl never would."""
+import json
+import os
+import socket
+import subprocess
+import time
+
+MSG_MAX = 65536
+
+
+def connect(path, timeout=20):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.settimeout(timeout)
+    s.connect(path)
+    return s
+
+
+def send_raw(s, data):
+    s.send(data)
+
+
+def recv(s):
+    """The next message, parsed; None when the daemon closed."""
+    data = s.recv(MSG_MAX + 1)
+    if not data:
+        return None
+    return json.loads(data)
+
+
+def reply(s):
+    """Skip progress messages; return (reply, [progress...])."""
+    progress = []
+    while True:
+        m = recv(s)
+        if m is None or m.get("type") == "reply":
+            return m, progress
+        progress.append(m)
+
+
+def call(path, verb, args=None):
+    with connect(path) as s:
+        s.send(json.dumps({"verb": verb, "args": args or {}}).encode())
+        return reply(s)[0]
+
+
+class Daemon:
+    """A tplfsd in the foreground on a private root, store and socket."""
+
+    def __init__(self, tmp, env=None, config=None, binary=None):
+        self.tmp = tmp
+        self.root = os.path.join(tmp, "root")
+        self.store = os.path.join(tmp, "store")
+        self.sock = os.path.join(tmp, "tplfsd.sock")
+        self.log = os.path.join(tmp, "tplfsd.log")
+        self.config = config or "/dev/null"
+        self.binary = binary or os.path.join(os.environ["TPLFS_BIN"], "tplfsd")
+        self.env = dict(os.environ, **(env or {}))
+        self.proc = None
+        self.log_from = 0   # where the current run's log starts
+
+    def argv(self):
+        return [self.binary, "--foreground", "--config", self.config,
+                "--root", self.root, "--store", self.store,
+                "--socket", self.sock]
+
+    def start(self, wait=True, preexec=None):
+        logf = open(self.log, "ab")
+        self.log_from = logf.tell()
+        self.proc = subprocess.Popen(self.argv(), stdout=logf, stderr=logf,
+                                     env=self.env, preexec_fn=preexec)
+        logf.close()
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=20):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError("tplfsd exited %d: %s" %
+                                   (self.proc.returncode, self.logtext()))
+            if "ready on" in self.logtext():
+                return
+            time.sleep(0.02)
+        raise RuntimeError("tplfsd did not start: " + self.logtext())
+
+    def logtext(self, whole=False):
+        """The log of the current run (of every run if whole)."""
+        try:
+            with open(self.log, "rb") as f:
+                return f.read().decode(errors="replace") if whole else \
+                    f.read()[self.log_from:].decode(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def wait_log(self, text, timeout=20):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if text in self.logtext():
+                return True
+            time.sleep(0.02)
+        return False
+
+    def stop(self, sig=15, timeout=20):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise RuntimeError("tplfsd did not stop on signal %d" % sig)
+        return self.proc.returncode
+
+    def journal(self):
+        d = os.path.join(self.root, "journal")
+        return sorted(os.listdir(d)) if os.path.isdir(d) else []

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Unit tests of the settings files and container helpers
+ * (userspace/lib/{kvfile,config,ct,mountinfo}.c).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "ct.h"
+#include "mountinfo.h"
+
+static char *write_tmp(const char *text)
+{
+	static char path[64];
+	int fd;
+
+	strcpy(path, "/tmp/tplfs-unit-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static void config_reads_every_setting(void **state)
+{
+	struct tplfs_config cfg;
+	char err[256];
+	char *path = write_tmp("# tplfs\n\n root = /srv/tplfs \nstore=/mnt/store\n"
+			       "socket = /run/t.sock\nread_group = 4242\n"
+			       "max_clients = 7\n");
+
+	(void)state;
+	tplfs_config_defaults(&cfg);
+	assert_int_equal(tplfs_config_read(&cfg, path, false, err, sizeof(err)), 0);
+	assert_string_equal(cfg.root, "/srv/tplfs");
+	assert_string_equal(cfg.store, "/mnt/store");
+	assert_string_equal(cfg.socket, "/run/t.sock");
+	assert_true(cfg.has_read_group);
+	assert_int_equal(cfg.read_gid, 4242);
+	assert_int_equal(cfg.max_clients, 7);
+	unlink(path);
+}
+
+static void config_errors_name_the_line(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "root = relative\n", ":1: \"relative\" is not an absolute path" },
+		{ "\n\nbogus = 1\n", ":3: unknown setting \"bogus\"" },
+		{ "root\n", ":1: expected \"key = value\"" },
+		{ "max_clients = -1\n", ":1: max_clients: 1 to 65536" },
+		{ "read_group = no-such-group-tplfs\n", ":1: no group" },
+	};
+	struct tplfs_config cfg;
+	char err[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *path = write_tmp(bad[i][0]);
+
+		tplfs_config_defaults(&cfg);
+		assert_int_equal(tplfs_config_read(&cfg, path, false, err,
+						   sizeof(err)), -EINVAL);
+		if (!strstr(err, bad[i][1]))
+			fail_msg("%s: got \"%s\"", bad[i][0], err);
+		assert_non_null(strstr(err, path));
+		unlink(path);
+	}
+	assert_int_equal(tplfs_config_read(&cfg, "/nonexistent/tplfs.conf",
+					   true, err, sizeof(err)), 0);
+	assert_int_equal(tplfs_config_read(&cfg, "/nonexistent/tplfs.conf",
+					   false, err, sizeof(err)), -ENOENT);
+}
+
+static void ct_ids(void **state)
+{
+	(void)state;
+	assert_true(tplfs_ct_id_valid("web1"));
+	assert_true(tplfs_ct_id_valid("0"));
+	assert_true(tplfs_ct_id_valid("a-b_c"));
+	assert_true(tplfs_ct_id_valid("a23456789012345678901234567890123456789012345678901234567890123"));
+	assert_false(tplfs_ct_id_valid("a234567890123456789012345678901234567890123456789012345678901234"));
+	assert_false(tplfs_ct_id_valid(""));
+	assert_false(tplfs_ct_id_valid("-a"));
+	assert_false(tplfs_ct_id_valid("_a"));
+	assert_false(tplfs_ct_id_valid("Web"));
+	assert_false(tplfs_ct_id_valid("a.b"));
+	assert_false(tplfs_ct_id_valid("a/b"));
+	assert_false(tplfs_ct_id_valid(".."));
+}
+
+static void ct_conf(void **state)
+{
+	struct tplfs_ct_conf conf;
+	char err[512], *path;
+
+	(void)state;
+	path = write_tmp("template = debian-12@1\nvolatile = yes\n");
+	assert_int_equal(tplfs_ct_conf_read(path, &conf, err, sizeof(err)), 0);
+	assert_string_equal(conf.template, "debian-12@1");
+	assert_string_equal(conf.backend, "dir");
+	assert_true(conf.is_volatile);
+	unlink(path);
+	path = write_tmp("backend = thin\n");
+	assert_int_equal(tplfs_ct_conf_read(path, &conf, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "backend \"thin\" is not supported"));
+	unlink(path);
+}
+
+struct seen {
+	int n;
+	struct tplfs_mount m[4];
+};
+
+static int collect(void *arg, const struct tplfs_mount *m)
+{
+	struct seen *s = arg;
+
+	s->m[s->n++] = *m;
+	return 0;
+}
+
+static void mountinfo_finds_tplfs_mounts(void **state)
+{
+	struct seen s = { 0 };
+	char *path = write_tmp(
+		"22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+		"40 22 0:50 / /var/lib/tplfs/root/web1 rw,relatime shared:20 - tplfs tplfs rw,private=/p,store=/s,ct=web1\n"
+		"41 22 0:51 / /mnt/with\\040space rw - tplfs tplfs rw,ct=b,volatile,private=/q,store=/s\n"
+		"42 22 0:52 / /mnt/noct rw master:3 - tplfs tplfs rw,private=/q,store=/s\n"
+		"43 22 0:53 / /mnt/ovl rw - overlay overlay rw,lowerdir=/a\n");
+
+	(void)state;
+	assert_int_equal(tplfs_mounts_scan(path, collect, &s), 3);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.m[0].ct, "web1");
+	assert_string_equal(s.m[0].target, "/var/lib/tplfs/root/web1");
+	assert_int_equal(s.m[0].mnt_id, 40);
+	assert_string_equal(s.m[1].ct, "b");
+	assert_string_equal(s.m[1].target, "/mnt/with space");
+	assert_string_equal(s.m[2].ct, "");
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(config_reads_every_setting),
+		cmocka_unit_test(config_errors_name_the_line),
+		cmocka_unit_test(ct_ids),
+		cmocka_unit_test(ct_conf),
+		cmocka_unit_test(mountinfo_finds_tplfs_mounts),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
