@@ -33,7 +33,8 @@ MODULESLOADDIR ?= /usr/lib/modules-load.d
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOLS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/bin/%)
 
-.PHONY: all help deps userspace kmod kmod-all unit hosttest vmtest check lint clean
+.PHONY: all help deps userspace kmod kmod-all unit hosttest vmtest check lint \
+	install clean
 
 all: userspace kmod
 
@@ -47,6 +48,8 @@ help:
 	@echo "make vmtest     VM tests for KERNEL"
 	@echo "make check      deps, build, unit tests, VM tests on both kernels"
 	@echo "make lint       checkpatch, sparse and W=1 on the module; cppcheck"
+	@echo "make install    tplfsd, tplctl, systemd units, modules-load.d"
+	@echo "                (PREFIX=$(PREFIX), DESTDIR for packaging)"
 
 deps:
 	scripts/deps.sh
@@ -97,6 +100,17 @@ check:
 
 lint:
 	scripts/lint.sh
+
+SED_UNIT = sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@BINDIR@|$(PREFIX)/bin|g'
+
+install: userspace
+	install -D -m 0755 $(BUILD)/bin/tplfsd $(DESTDIR)$(PREFIX)/sbin/tplfsd
+	install -D -m 0755 $(BUILD)/bin/tplctl $(DESTDIR)$(PREFIX)/bin/tplctl
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(MODULESLOADDIR)
+	$(SED_UNIT) systemd/tplfsd.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/tplfsd.service
+	$(SED_UNIT) systemd/tplfs-ct@.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/tplfs-ct@.service
+	install -m 0644 systemd/tplfsd.socket $(DESTDIR)$(SYSTEMDUNITDIR)/tplfsd.socket
+	install -m 0644 systemd/tplfs-modules.conf $(DESTDIR)$(MODULESLOADDIR)/tplfs.conf
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/lib $(BUILD)/bin $(BUILD)/tests $(BUILD)/kmod \

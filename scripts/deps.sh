@@ -22,6 +22,8 @@ packages=(
 	util-linux procps libcap2-bin eatmydata
 	# lint
 	sparse cppcheck
+	# fuzzing the daemon's parser (libFuzzer); checking the systemd units
+	clang libclang-rt-14-dev systemd
 )
 
 sudo_cmd=()

@@ -44,6 +44,10 @@ stage "host tests of tplfsd and tplctl"
 tests/host/run 2>&1 | tee "$log"
 count "$log" "host tests"
 
+stage "fuzzing the request parser (20 s)"
+tests/fuzz/run 20 2>&1 | tee "$log"
+count "$log" "fuzzing"
+
 for k in 6.12 6.1; do
 	stage "VM tests, $k"
 	tests/vm/run --no-build --kernel "$k" tests/vm/t/*.sh 2>&1 | tee "$log"

@@ -436,6 +436,50 @@ def test_tplctl_without_daemon(tmp):
     assert "systemctl start tplfsd" in p.stderr, p.stderr
 
 
+# --- the systemd units ------------------------------------------------------
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))))
+
+
+def test_systemd_units_verify(tmp):
+    """make install puts the units in place; systemd-analyze verify finds
+    nothing to say about them (it prints warnings but exits 0 on many)."""
+    inst = os.path.join(tmp, "inst")
+    p = subprocess.run(["make", "-s", "-C", TOP, "install", "DESTDIR=",
+                        "PREFIX=" + inst + "/usr",
+                        "SYSTEMDUNITDIR=" + inst + "/units",
+                        "MODULESLOADDIR=" + inst + "/modules-load.d"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    units = os.path.join(inst, "units")
+    assert sorted(os.listdir(units)) == ["tplfs-ct@.service",
+                                         "tplfsd.service", "tplfsd.socket"]
+    with open(os.path.join(inst, "modules-load.d", "tplfs.conf")) as f:
+        assert "tplfs" in [ln.strip() for ln in f]
+    p = subprocess.run(["systemd-analyze", "verify",
+                        os.path.join(units, "tplfsd.service"),
+                        os.path.join(units, "tplfsd.socket"),
+                        os.path.join(units, "tplfs-ct@web1.service")],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and not p.stderr.strip() and \
+        not p.stdout.strip(), p
+    with open(os.path.join(units, "tplfsd.service")) as f:
+        svc = f.read()
+    assert "ExecStart=%s/usr/sbin/tplfsd --foreground" % inst in svc
+    assert "Type=notify" in svc
+    # The unit's bounding set is exactly what the daemon keeps.
+    bset = [ln.split("=", 1)[1].split() for ln in svc.splitlines()
+            if ln.startswith("CapabilityBoundingSet=")][0]
+    r = Daemon(tmp).start()
+    kept = call(r.sock, "daemon.status")["result"]["capabilities"]
+    assert r.stop() == 0
+    assert sorted(c.lower() for c in bset) == sorted(kept.split(",")), \
+        (bset, kept)
+    with open(os.path.join(units, "tplfsd.socket")) as f:
+        assert "ListenSequentialPacket=/run/tplfs/tplfsd.sock" in f.read()
+
+
 def main():
     tests = [(n, f) for n, f in sorted(globals().items())
              if n.startswith("test_") and callable(f)]
