@@ -1,0 +1,160 @@
+#!/bin/bash
+# tplfsd with the module: the kernel channel (ct stats through GET_STATS,
+# mount/umount events through WAIT_EVENT, also for mounts made without the
+# daemon), a burst of concurrent clients, kill -9 in the middle of ct mount
+# and ct umount then restart (finished from the journal), re-attaching to a
+# container that stayed mounted, and the module unloading once the daemon
+# is gone, by SIGTERM or kill -9, while its WAIT_EVENT was pending.
+. "$TPLFS_TOP/tests/vm/lib.sh"
+t_setup_dirs
+
+R=$PWD/tplfs
+SOCK=$PWD/tplfsd.sock
+LOG=$PWD/tplfsd.log
+TPLCTL="$TPLFS_BIN/tplctl --socket $SOCK"
+PIDF=$PWD/tplfsd.pid
+
+# a private area for container $1, with two stubs and a private file
+make_ct() {
+	local fs=$R/private/$1/fs
+	mkdir -p "$fs/etc"
+	t_stub "$PWD/src.bin" "$fs/data.bin"
+	t_stub "$PWD/src.txt" "$fs/etc/motd"
+	echo "$1" >"$fs/etc/hostname"
+	printf 'backend = dir\n' >"$R/private/$1/ct.conf"
+}
+
+# start_daemon [ENV=VALUE...]: start tplfsd and wait until it serves
+start_daemon() {
+	local mark
+	mark=$(wc -l <"$LOG" 2>/dev/null || echo 0)
+	env "$@" "$TPLFS_BIN/tplfsd" --foreground --config /dev/null --root "$R" \
+		--store "$T_STORE" --socket "$SOCK" >>"$LOG" 2>&1 &
+	echo $! >"$PIDF"
+	for _ in $(seq 200); do
+		tail -n +"$((mark + 1))" "$LOG" | grep -q 'ready on' && return 0
+		kill -0 "$(cat "$PIDF")" 2>/dev/null || break
+		sleep 0.1
+	done
+	fail "tplfsd did not start: $(cat "$LOG")"
+	exit 1
+}
+
+# wait_for WHAT COMMAND...: poll for up to 10 s until COMMAND succeeds
+wait_for() {
+	local what=$1
+	shift
+	for _ in $(seq 100); do
+		"$@" >/dev/null 2>&1 && { ok "$what"; return 0; }
+		sleep 0.1
+	done
+	fail "$what: '$*' never succeeded"
+}
+
+stat_of() { # stat_of CT KEY
+	$TPLCTL --json ct stats "$1" | python3 -c \
+		'import json,sys; print(json.load(sys.stdin)["result"][sys.argv[1]])' "$2"
+}
+
+status_has() { # status_has CT: the daemon lists CT as mounted
+	$TPLCTL --json daemon status | python3 -c '
+import json, sys
+cts = json.load(sys.stdin)["result"]["containers"]
+sys.exit(0 if any(c["id"] == sys.argv[1] and c["mounted"] for c in cts) else 1)' "$1"
+}
+
+status_lacks() { ! status_has "$1"; }
+
+refcnt() { cat /sys/module/tplfs/refcnt; }
+
+head -c 1M /dev/urandom >"$PWD/src.bin"
+echo "welcome" >"$PWD/src.txt"
+make_ct web1
+make_ct web2
+base_refs=$(refcnt)
+
+start_daemon
+expect_match "the daemon follows the kernel channel" "/dev/tplfs open" \
+	"$($TPLCTL daemon status)"
+expect_eq "the daemon holds /dev/tplfs open" "$((base_refs + 1))" "$(refcnt)"
+
+# --- ct mount, ct stats -----------------------------------------------------
+expect_eq "ct mount" "web1: $R/root/web1" "$($TPLCTL ct mount web1)"
+expect_eq "the container's stub reads the template data" \
+	"$(sha256sum <"$PWD/src.bin")" "$(sha256sum <"$R/root/web1/data.bin")"
+expect_eq "the kernel counted one stub open" 1 "$(stat_of web1 stub_opens)"
+expect_eq "no copy-up yet" 0 "$(stat_of web1 copy_ups)"
+echo more >>"$R/root/web1/data.bin"
+expect_eq "a write copied the file up" 1 "$(stat_of web1 copy_ups)"
+expect_eq "... all of its 1 MiB" 1048576 "$(stat_of web1 copy_up_bytes)"
+lookups=$(stat_of web1 lookups)
+[ "$lookups" -ge 3 ] && ok "lookups are counted ($lookups)" ||
+	fail "lookups: $lookups"
+expect_match "ct stats, for people" 'copy-ups +1 \(1048576 bytes' \
+	"$($TPLCTL ct stats web1)"
+expect_match "ct mount of a mounted container is refused" "already mounted" \
+	"$($TPLCTL ct mount web1 2>&1)"
+expect_match "ct stats of a container not mounted" "web2 is not mounted" \
+	"$($TPLCTL ct stats web2 2>&1)"
+
+# --- events: a mount made without the daemon is seen ---------------------------
+mkdir -p "$PWD/ext"
+mount -t tplfs -o "private=$R/private/web2/fs,store=$T_STORE,ct=ext1" tplfs "$PWD/ext"
+wait_for "a mount made without the daemon arrives as an event" status_has ext1
+umount "$PWD/ext"
+wait_for "... and so does its umount" status_lacks ext1
+expect_match "the events were logged" "kernel: unmounted ext1" "$(cat "$LOG")"
+
+# --- a burst of concurrent clients --------------------------------------------
+expect_eq "300 concurrent clients are all answered" 300 "$(python3 - "$SOCK" "$TPLFS_TOP/tests/host" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[2])
+from tplproto import connect, reply
+socks = [connect(sys.argv[1], timeout=120) for _ in range(300)]
+for s in socks:
+    s.send(b'{"verb":"ct.stats","args":{"id":"web1"}}')
+ok = sum(1 for s in socks if reply(s)[0]["result"]["copy_ups"] == 1)
+print(ok)
+PY
+)"
+
+# --- kill -9 in the middle of ct mount, after the mount -----------------------
+kill "$(cat "$PIDF")"; wait
+start_daemon TPLFSD_TEST_PAUSE=ct.mount:mounted
+$TPLCTL ct mount web2 >/dev/null 2>&1 &
+wait_for "ct mount web2 reached its fault point" grep -q "test pause at ct.mount:mounted" "$LOG"
+kill -9 "$(cat "$PIDF")"; wait
+expect_eq "the journal holds the operation" "ct-web2.json" "$(ls "$R/journal")"
+start_daemon
+expect_match "restart: the mount had happened, so ct mount is finished" \
+	"recovery: ct.mount web2 had mounted it on $R/root/web2: finished" "$(cat "$LOG")"
+expect_eq "the journal is empty" "" "$(ls "$R/journal")"
+expect_ok "the restarted daemon knows web2 is mounted" status_has web2
+expect_ok "... and web1, which stayed mounted" status_has web1
+expect_eq "... and reads web1's counters again" 1 "$(stat_of web1 copy_ups)"
+
+# --- kill -9 in the middle of ct umount ------------------------------------------
+kill "$(cat "$PIDF")"; wait
+start_daemon TPLFSD_TEST_PAUSE=ct.umount:journaled
+$TPLCTL ct umount web2 >/dev/null 2>&1 &
+wait_for "ct umount web2 reached its fault point" grep -q "test pause at ct.umount:journaled" "$LOG"
+kill -9 "$(cat "$PIDF")"; wait
+expect_ok "web2 is still mounted after the kill" mountpoint -q "$R/root/web2"
+start_daemon
+expect_match "restart: ct umount is finished" "recovery: ct.umount web2: finished" \
+	"$(cat "$LOG")"
+if mountpoint -q "$R/root/web2"; then fail "web2 is unmounted"; else ok "web2 is unmounted"; fi
+expect_eq "the journal is empty" "" "$(ls "$R/journal")"
+
+# --- the module unloads once the daemon is gone -----------------------------------
+expect_eq "ct umount" "web1: $R/root/web1" "$($TPLCTL ct umount web1)"
+expect_eq "only the daemon holds the module" "$((base_refs + 1))" "$(refcnt)"
+kill -9 "$(cat "$PIDF")"; wait
+wait_for "after kill -9 its pending WAIT_EVENT ends and the module is free" \
+	test "$(refcnt)" = "$base_refs"
+start_daemon
+kill -TERM "$(cat "$PIDF")"
+wait "$(cat "$PIDF")"
+expect_eq "SIGTERM: the daemon exits 0" 0 "$?"
+expect_eq "... and leaves the module free" "$base_refs" "$(refcnt)"
+expect_match "... after saying so" "stopped" "$(tail -1 "$LOG")"
