@@ -53,7 +53,7 @@ echo "== cppcheck (userspace/, tests/unit/)"
 if ! cppcheck --quiet --error-exitcode=1 --inline-suppr \
 	--enable=warning,style,performance,portability \
 	--suppress=missingIncludeSystem -Iinclude/uapi -Iuserspace/lib \
-	userspace tests/unit; then
+	userspace tests/unit tests/fuzz; then
 	status=1
 fi
 

@@ -72,10 +72,10 @@ int tplfs_ct_paths(const struct tplfs_config *cfg, const char *id,
 	if ((size_t)snprintf(p->private_dir, sizeof(p->private_dir),
 			     "%s/private/%s", cfg->root, id) >=
 	    sizeof(p->private_dir) ||
-	    (size_t)snprintf(p->fs, sizeof(p->fs), "%s/fs",
-			     p->private_dir) >= sizeof(p->fs) ||
-	    (size_t)snprintf(p->conf, sizeof(p->conf), "%s/ct.conf",
-			     p->private_dir) >= sizeof(p->conf) ||
+	    (size_t)snprintf(p->fs, sizeof(p->fs), "%s/private/%s/fs",
+			     cfg->root, id) >= sizeof(p->fs) ||
+	    (size_t)snprintf(p->conf, sizeof(p->conf), "%s/private/%s/ct.conf",
+			     cfg->root, id) >= sizeof(p->conf) ||
 	    (size_t)snprintf(p->root, sizeof(p->root), "%s/root/%s",
 			     cfg->root, id) >= sizeof(p->root))
 		return -ENAMETOOLONG;

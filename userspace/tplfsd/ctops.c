@@ -319,7 +319,7 @@ static void recover_one(void *arg, const char *name, json_object *rec)
 	struct daemon *d = r->d;
 	const char *op = rec ? rec_string(rec, "op") : NULL;
 	const char *id = rec ? rec_string(rec, "ct") : NULL;
-	struct tplfs_ct_paths p;
+	struct tplfs_ct_paths p = { .root = "" };
 	char target[PATH_MAX];
 	int ret;
 

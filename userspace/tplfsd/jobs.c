@@ -98,7 +98,6 @@ static void arm_read(struct jobs *js)
 int jobs_start(struct daemon *d, unsigned int nthreads)
 {
 	struct jobs *js = calloc(1, sizeof(*js));
-	int err;
 
 	if (!js)
 		return -ENOMEM;
@@ -112,7 +111,8 @@ int jobs_start(struct daemon *d, unsigned int nthreads)
 	if (js->efd < 0 || !js->threads)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < nthreads; i++) {
-		err = pthread_create(&js->threads[i], NULL, worker, js);
+		int err = pthread_create(&js->threads[i], NULL, worker, js);
+
 		if (err)
 			return -err;
 		js->nthreads++;

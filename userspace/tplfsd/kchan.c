@@ -175,12 +175,13 @@ void kchan_stop(struct daemon *d)
 {
 	struct kchan *kc = d->kchan;
 	struct tplfs_cmd_abort a = { 0 };
-	struct io_uring_sqe *sqe;
 
 	if (!kc || kc->stopping)
 		return;
 	kc->stopping = true;
 	if (kc->waiting) {
+		struct io_uring_sqe *sqe;
+
 		kc->inflight++;
 		kc->abort_op.done = abort_done;
 		sqe = loop_sqe(&d->loop, &kc->abort_op);

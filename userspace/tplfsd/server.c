@@ -429,11 +429,10 @@ void server_start(struct daemon *d)
 
 void server_stop(struct daemon *d)
 {
-	struct io_uring_sqe *sqe;
-
 	/* Cancel the pending accept, then end idle connections. */
 	if (accept_armed) {
-		sqe = loop_sqe(&d->loop, &cancel_op);
+		struct io_uring_sqe *sqe = loop_sqe(&d->loop, &cancel_op);
+
 		io_uring_prep_cancel(sqe, &accept_op, 0);
 	}
 	if (!socket_activated)
