@@ -18,8 +18,15 @@
 #include <linux/xattr.h>
 #include <linux/posix_acl.h>
 #include <linux/posix_acl_xattr.h>
+#include <linux/sched.h>
 #ifdef TPLFS_HAVE_BACKING_FILE
 #include <linux/backing-file.h>
+#endif
+#ifdef TPLFS_HAVE_IO_URING_CMD_H
+#include <linux/io_uring/cmd.h>
+#else
+#include <linux/io_uring.h>
+#include <linux/io_uring_types.h>
 #endif
 
 const struct cred *tplfs_override_creds(struct super_block *sb);
@@ -344,5 +351,80 @@ static inline int tplfs_set_acl(struct mnt_idmap *idmap, struct dentry *dentry,
 #define TPLFS_ACL_INODE_OPERATIONS		\
 	.get_acl	= tplfs_get_inode_acl,
 #endif
+
+/*
+ * io_uring passthrough commands (the control device, ctl.c).
+ *
+ * 6.5 moved the driver API to <linux/io_uring/cmd.h> and replaced the
+ * pointer to the command area (->cmd) by the SQE itself (->sqe). Either way
+ * it points into the ring the submitter shares with the kernel: read it once.
+ */
+static inline const void *tplfs_uring_cmd_payload(const struct io_uring_cmd *cmd)
+{
+#ifdef TPLFS_HAVE_IO_URING_CMD_H
+	return io_uring_sqe_cmd(cmd->sqe);
+#else
+	return cmd->cmd;
+#endif
+}
+
+/* The task that submitted @cmd (6.1 has no accessor; 6.12's reads the same). */
+static inline struct task_struct *tplfs_uring_cmd_task(struct io_uring_cmd *cmd)
+{
+#ifdef TPLFS_HAVE_URING_CMD_CANCEL
+	return io_uring_cmd_get_task(cmd);
+#else
+	return cmd_to_io_kiocb(cmd)->task;
+#endif
+}
+
+/*
+ * 6.7 lets a driver mark a pending command cancelable: when its ring or its
+ * task goes away, io_uring calls ->uring_cmd again with IO_URING_F_CANCEL
+ * and the driver completes it. 6.1 has no such hook: a pending command keeps
+ * its ring (and the driver's module) alive until the driver completes it,
+ * so ctl.c watches the submitting tasks itself there.
+ */
+#ifdef TPLFS_HAVE_URING_CMD_CANCEL
+#define TPLFS_URING_CANCEL_HOOK	true
+
+static inline bool tplfs_uring_cmd_is_cancel(unsigned int issue_flags)
+{
+	return issue_flags & IO_URING_F_CANCEL;
+}
+
+static inline void tplfs_uring_cmd_mark_cancelable(struct io_uring_cmd *cmd,
+						   unsigned int issue_flags)
+{
+	io_uring_cmd_mark_cancelable(cmd, issue_flags);
+}
+#else
+#define TPLFS_URING_CANCEL_HOOK	false
+
+static inline bool tplfs_uring_cmd_is_cancel(unsigned int issue_flags)
+{
+	return false;
+}
+
+static inline void tplfs_uring_cmd_mark_cancelable(struct io_uring_cmd *cmd,
+						   unsigned int issue_flags)
+{
+}
+#endif
+
+/*
+ * Whether a completion callback (io_uring_cmd_complete_in_task) runs for a
+ * task that is going away, so that it must not touch user memory: 6.12 says
+ * so with IO_URING_F_TASK_DEAD; 6.1 runs it in the exiting task itself, or
+ * in a kworker once the task is gone.
+ */
+static inline bool tplfs_uring_task_dead(unsigned int issue_flags)
+{
+#ifdef TPLFS_HAVE_URING_F_TASK_DEAD
+	if (issue_flags & IO_URING_F_TASK_DEAD)
+		return true;
+#endif
+	return current->flags & (PF_EXITING | PF_KTHREAD);
+}
 
 #endif /* _TPLFS_COMPAT_H */

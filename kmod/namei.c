@@ -71,6 +71,7 @@ struct dentry *tplfs_lookup(struct inode *dir, struct dentry *dentry,
 	const struct cred *old;
 	struct dentry *real;
 
+	atomic64_inc(&tplfs_fs(dir->i_sb)->stats.lookups);
 	old = tplfs_override_creds(dir->i_sb);
 	real = lookup_one_len_unlocked(dentry->d_name.name, realdir,
 				       dentry->d_name.len);

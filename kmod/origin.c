@@ -178,11 +178,13 @@ struct file *tplfs_open_object(struct file *file, int flags)
 	}
 	realfile = tplfs_backing_file_open(file, flags, &path,
 					   fs->creator_cred);
-	if (IS_ERR(realfile))
+	if (IS_ERR(realfile)) {
 		tplfs_stub_error(inode, "object cannot be opened",
 				 PTR_ERR(realfile));
-	else
+	} else {
 		tplfs_set_object(tplfs_i(inode), path.dentry);
+		atomic64_inc(&fs->stats.stub_opens);
+	}
 	path_put(&path);
 out_revert:
 	revert_creds(old);

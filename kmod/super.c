@@ -9,6 +9,7 @@
 #include <linux/statfs.h>
 #include <linux/mutex.h>
 #include <linux/seq_file.h>
+#include <linux/kdev_t.h>
 
 #include "tplfs.h"
 
@@ -70,6 +71,10 @@ static int tplfs_show_stats(struct seq_file *m, struct dentry *root)
 		   atomic64_read(&st->copy_ups),
 		   atomic64_read(&st->copy_up_bytes),
 		   atomic64_read(&st->copy_up_ns));
+	seq_printf(m, " lookups=%lld stub_opens=%lld quota_denials=%lld",
+		   atomic64_read(&st->lookups),
+		   atomic64_read(&st->stub_opens),
+		   atomic64_read(&st->quota_denials));
 	return 0;
 }
 
@@ -116,6 +121,41 @@ static int tplfs_register_ct(struct fs_context *fc, struct tplfs_fs *fs)
 	}
 	if (!err)
 		list_add_tail(&fs->node, &tplfs_mounts);
+	mutex_unlock(&tplfs_mounts_lock);
+	return err;
+}
+
+/**
+ * tplfs_get_mount_stats - the counters of the mount of a container
+ * @ct: the container id (ct=)
+ * @st: filled with the counters (every field)
+ *
+ * Return: 0, or -ENOENT when no tplfs is mounted with ct=@ct.
+ */
+int tplfs_get_mount_stats(const char *ct, struct tplfs_mount_stats *st)
+{
+	struct tplfs_stats *c;
+	struct tplfs_fs *fs;
+	int err = -ENOENT;
+
+	memset(st, 0, sizeof(*st));
+	/* A superblock leaves the list (under the lock) before it is freed. */
+	mutex_lock(&tplfs_mounts_lock);
+	list_for_each_entry(fs, &tplfs_mounts, node) {
+		if (strcmp(fs->config.ct, ct))
+			continue;
+		c = &fs->stats;
+		st->size = sizeof(*st);
+		st->flags = fs->config.is_volatile ? TPLFS_STATS_VOLATILE : 0;
+		st->lookups = atomic64_read(&c->lookups);
+		st->stub_opens = atomic64_read(&c->stub_opens);
+		st->copy_ups = atomic64_read(&c->copy_ups);
+		st->copy_up_bytes = atomic64_read(&c->copy_up_bytes);
+		st->copy_up_ns = atomic64_read(&c->copy_up_ns);
+		st->quota_denials = atomic64_read(&c->quota_denials);
+		err = 0;
+		break;
+	}
 	mutex_unlock(&tplfs_mounts_lock);
 	return err;
 }
@@ -201,16 +241,30 @@ int tplfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	if (!sb->s_root)
 		return -ENOMEM;
 	sb->s_root->d_fsdata = dget(realroot);
+
+	fs->announced = true;
+	tplfs_event_post(TPLFS_EV_MOUNT, fs->config.ct,
+			 new_encode_dev(sb->s_dev), 0);
 	return 0;
 }
 
 void tplfs_kill_sb(struct super_block *sb)
 {
 	struct tplfs_fs *fs = tplfs_fs(sb);
+	char ct[TPLFS_CT_NAME_SIZE] = "";
+	u32 dev = new_encode_dev(sb->s_dev);
+	bool announced;
 
 	kill_anon_super(sb);
-	if (fs)
-		tplfs_free_fs(fs);
+	if (!fs)
+		return;
+	announced = fs->announced;
+	if (fs->config.ct)
+		strscpy(ct, fs->config.ct, sizeof(ct));
+	tplfs_free_fs(fs);
+	/* Once the ct= is free to be mounted again. */
+	if (announced)
+		tplfs_event_post(TPLFS_EV_UMOUNT, ct, dev, 0);
 }
 
 static struct file_system_type tplfs_fs_type = {
@@ -241,15 +295,25 @@ static int __init tplfs_init(void)
 	if (!tplfs_inode_cachep)
 		return -ENOMEM;
 
+	err = tplfs_ctl_init();
+	if (err)
+		goto out_cache;
 	err = register_filesystem(&tplfs_fs_type);
 	if (err)
-		kmem_cache_destroy(tplfs_inode_cachep);
+		goto out_ctl;
+	return 0;
+
+out_ctl:
+	tplfs_ctl_exit();
+out_cache:
+	kmem_cache_destroy(tplfs_inode_cachep);
 	return err;
 }
 
 static void __exit tplfs_exit(void)
 {
 	unregister_filesystem(&tplfs_fs_type);
+	tplfs_ctl_exit();
 	/* Inodes are freed by RCU callbacks: wait for them first. */
 	rcu_barrier();
 	kmem_cache_destroy(tplfs_inode_cachep);

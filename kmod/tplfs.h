@@ -40,15 +40,21 @@ struct tplfs_config {
 };
 
 /**
- * struct tplfs_stats - per-mount counters
+ * struct tplfs_stats - per-mount counters (/proc/PID/mountstats, GET_STATS)
+ * @lookups:       names looked up in the private area
+ * @stub_opens:    stubs opened, each opening its object
  * @copy_ups:      stubs turned into private files
  * @copy_up_bytes: bytes of data copied (or reflinked) by them
  * @copy_up_ns:    time spent in them
+ * @quota_denials: allocations refused with EDQUOT (no quota yet: always 0)
  */
 struct tplfs_stats {
+	atomic64_t lookups;
+	atomic64_t stub_opens;
 	atomic64_t copy_ups;
 	atomic64_t copy_up_bytes;
 	atomic64_t copy_up_ns;
+	atomic64_t quota_denials;
 };
 
 /**
@@ -60,6 +66,7 @@ struct tplfs_stats {
  *                private area and the store
  * @node:         entry in the list of mounted instances (ct= is unique)
  * @stats:        counters
+ * @announced:    TPLFS_EV_MOUNT was posted, so TPLFS_EV_UMOUNT will be
  */
 struct tplfs_fs {
 	struct tplfs_config config;
@@ -68,6 +75,7 @@ struct tplfs_fs {
 	const struct cred *creator_cred;
 	struct list_head node;
 	struct tplfs_stats stats;
+	bool announced;
 };
 
 /* tplfs_inode.flags */
@@ -131,6 +139,7 @@ void tplfs_config_free(struct tplfs_config *config);
 /* super.c */
 int tplfs_fill_super(struct super_block *sb, struct fs_context *fc);
 void tplfs_kill_sb(struct super_block *sb);
+int tplfs_get_mount_stats(const char *ct, struct tplfs_mount_stats *st);
 
 /* namei.c */
 extern const struct dentry_operations tplfs_dentry_operations;
@@ -179,5 +188,10 @@ const struct cred *tplfs_override_creds(struct super_block *sb);
 struct vfsmount *tplfs_private_mnt(struct super_block *sb);
 void tplfs_real_path(const struct dentry *dentry, struct path *path);
 struct file *tplfs_open_real(const struct file *file, int flags);
+
+/* ctl.c */
+int tplfs_ctl_init(void);
+void tplfs_ctl_exit(void);
+void tplfs_event_post(u32 type, const char *ct, u64 arg0, u64 arg1);
 
 #endif /* _TPLFS_H */

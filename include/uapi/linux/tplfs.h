@@ -114,7 +114,8 @@ struct tplfs_mount_stats {
 
 /**
  * struct tplfs_cmd_wait - WAIT_EVENT payload (32 bytes: SQE128)
- * @seq:        the first event wanted (events are numbered from 1)
+ * @seq:        the first event wanted (events are numbered from 1; 0 is
+ *              refused)
  * @addr:       user address of an array of struct tplfs_event
  * @count:      its length, at least 1
  * @timeout_ms: complete with 0 events after this long (at most, and 0
@@ -123,9 +124,11 @@ struct tplfs_mount_stats {
  *
  * Completes at once if event @seq or later is retained, else when one
  * arrives, with the number of events written. When @seq is older than the
- * oldest event kept, the first event written is TPLFS_EV_LOST. Completes
- * with 0 on timeout and -ECANCELED when aborted, when the ring or its task
- * goes away, or when the module is asked to stop.
+ * oldest event kept, the first event written is TPLFS_EV_LOST (the next
+ * event wanted is then its seq + arg[0]). The events are written when the
+ * command completes: @addr must stay valid until then. Completes
+ * with 0 on timeout and -ECANCELED when aborted or when the ring or its task
+ * goes away (doc/control-device.md says how soon on each kernel).
  */
 struct tplfs_cmd_wait {
 	__u64	seq;
@@ -137,10 +140,12 @@ struct tplfs_cmd_wait {
 
 /* tplfs_event.type */
 enum tplfs_event_type {
-	TPLFS_EV_LOST	= 1,	/* arg[0] events were dropped before @seq */
+	TPLFS_EV_LOST	= 1,	/* arg[0] events from @seq on were dropped */
 	TPLFS_EV_MOUNT	= 2,	/* ct was mounted */
 	TPLFS_EV_UMOUNT	= 3,	/* ct was unmounted */
 };
+
+/* MOUNT and UMOUNT: arg[0] is the mount's device number, as stat's st_dev. */
 
 /**
  * struct tplfs_event - one event (104 bytes)

@@ -121,6 +121,6 @@ for f in $triggers large; do
 	case $f in otrunc|reader) ;; *) bytes=$((bytes + $(stat -c %s "$src/$f"))) ;; esac
 done
 expect_match "and the bytes they copied" " copy_up_bytes=$bytes " "$stats"
-expect_match "and the time they took" ' copy_up_ns=[1-9][0-9]*$' "$stats"
+expect_match "and the time they took" ' copy_up_ns=[1-9][0-9]* ' "$stats"
 expect_match "the other container copied nothing" ' copy_ups=0 copy_up_bytes=0 ' \
 	"$(grep " mounted on $PWD/mnt_b with fstype tplfs" /proc/self/mountstats)"
