@@ -66,6 +66,7 @@ sys.exit(0 if any(c["id"] == sys.argv[1] and c["mounted"] for c in cts) else 1)'
 status_lacks() { ! status_has "$1"; }
 
 refcnt() { cat /sys/module/tplfs/refcnt; }
+refcnt_is() { test "$(refcnt)" = "$1"; }	# read each time wait_for tries
 
 head -c 1M /dev/urandom >"$PWD/src.bin"
 echo "welcome" >"$PWD/src.txt"
@@ -87,8 +88,9 @@ expect_eq "no copy-up yet" 0 "$(stat_of web1 copy_ups)"
 echo more >>"$R/root/web1/data.bin"
 expect_eq "a write copied the file up" 1 "$(stat_of web1 copy_ups)"
 expect_eq "... all of its 1 MiB" 1048576 "$(stat_of web1 copy_up_bytes)"
+# lookups counts dcache misses: data.bin was looked up once.
 lookups=$(stat_of web1 lookups)
-[ "$lookups" -ge 3 ] && ok "lookups are counted ($lookups)" ||
+[ "$lookups" -ge 1 ] && ok "lookups are counted ($lookups)" ||
 	fail "lookups: $lookups"
 expect_match "ct stats, for people" 'copy-ups +1 \(1048576 bytes' \
 	"$($TPLCTL ct stats web1)"
@@ -151,7 +153,7 @@ expect_eq "ct umount" "web1: $R/root/web1" "$($TPLCTL ct umount web1)"
 expect_eq "only the daemon holds the module" "$((base_refs + 1))" "$(refcnt)"
 kill -9 "$(cat "$PIDF")"; wait
 wait_for "after kill -9 its pending WAIT_EVENT ends and the module is free" \
-	test "$(refcnt)" = "$base_refs"
+	refcnt_is "$base_refs"
 start_daemon
 kill -TERM "$(cat "$PIDF")"
 wait "$(cat "$PIDF")"
