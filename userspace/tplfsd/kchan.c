@@ -103,9 +103,14 @@ static void wait_done(struct loop_op *op, int res, unsigned int flags)
 	kc->waiting = false;
 	kc->inflight--;
 	if (res > 0) {
-		for (int i = 0; i < res && i < KCHAN_BATCH; i++)
-			handle_event(kc, &kc->buf[i]);
-		kc->seq = kc->buf[res - 1].seq + 1;
+		for (int i = 0; i < res && i < KCHAN_BATCH; i++) {
+			const struct tplfs_event *ev = &kc->buf[i];
+
+			handle_event(kc, ev);
+			/* LOST stands for arg[0] events from its seq on. */
+			kc->seq = ev->seq + (ev->type == TPLFS_EV_LOST ?
+					     ev->arg[0] : 1);
+		}
 	} else if (res < 0 && res != -ECANCELED && res != -EINTR) {
 		log_err("%s: WAIT_EVENT: %s; events no longer followed",
 			KCHAN_DEV, strerror(-res));
