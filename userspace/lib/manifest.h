@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The template manifest, format version 1 (doc/manifest.md): a sorted,
+ * byte-exact text listing of a template tree. A writer and a streaming
+ * reader; both refuse what the format does not allow.
+ */
+#ifndef TPLFS_MANIFEST_H
+#define TPLFS_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <linux/tplfs.h>
+
+#define TPLFS_MANIFEST_VERSION	1
+
+struct tplfs_xattr {
+	char *name;
+	uint8_t *value;
+	size_t len;
+};
+
+/**
+ * struct tplfs_mentry - one file of a template
+ * @path:      absolute path in the tree (raw bytes, no NUL inside)
+ * @type:      'd', 'f', 'l', 'c', 'b', 'p' or 'h'
+ * @mode:      permission, set-id and sticky bits (07777)
+ * @uid, @gid: owner
+ * @mtime_sec, @mtime_nsec: modification time
+ * @size:      'f': bytes
+ * @digest:    'f': the object's fs-verity digest
+ * @target:    'l': the symlink's target; 'h': the path of the first link
+ * @major, @minor: 'c', 'b': the device
+ * @xattrs:    extended attributes, sorted by name (none for 'h')
+ */
+struct tplfs_mentry {
+	char *path;
+	char type;
+	uint32_t mode;
+	uint32_t uid;
+	uint32_t gid;
+	int64_t mtime_sec;
+	uint32_t mtime_nsec;
+	uint64_t size;
+	uint8_t digest[TPLFS_DIGEST_SIZE];
+	char *target;
+	uint32_t major;
+	uint32_t minor;
+	struct tplfs_xattr *xattrs;
+	size_t nxattrs;
+};
+
+struct tplfs_mwriter;
+struct tplfs_mreader;
+
+/*
+ * Start writing a manifest for template @id ("name@version") to @f, with the
+ * always-private paths @private (sorted, @nprivate of them). Returns 0 or a
+ * negative errno.
+ */
+int tplfs_mwriter_open(FILE *f, const char *id, const char *const *private,
+		       size_t nprivate, struct tplfs_mwriter **w);
+/* Add the next entry; -EINVAL if it is invalid or out of order. */
+int tplfs_mwriter_add(struct tplfs_mwriter *w, const struct tplfs_mentry *e);
+/* Write the end line and free @w (not @f). 0 or a negative errno. */
+int tplfs_mwriter_close(struct tplfs_mwriter *w);
+
+/*
+ * Start reading the manifest in @f: reads and checks the header. On error
+ * returns a negative errno with the line and the reason in @err.
+ */
+int tplfs_mreader_open(FILE *f, struct tplfs_mreader **r, char *err,
+		       size_t errlen);
+const char *tplfs_mreader_template(const struct tplfs_mreader *r);
+size_t tplfs_mreader_nprivate(const struct tplfs_mreader *r);
+const char *tplfs_mreader_private(const struct tplfs_mreader *r, size_t i);
+/*
+ * The next entry, valid until the next call: returns 1, 0 after the end
+ * line (checked), or a negative errno with the line and reason in @err.
+ */
+int tplfs_mreader_next(struct tplfs_mreader *r, struct tplfs_mentry *e,
+		       char *err, size_t errlen);
+void tplfs_mreader_close(struct tplfs_mreader *r);
+
+/* Escape the @len bytes of @in as the format does; malloc'd, NULL on ENOMEM. */
+char *tplfs_manifest_escape(const void *in, size_t len);
+/*
+ * Unescape @in (NUL-terminated) into a malloc'd buffer of *@len bytes plus a
+ * NUL; NULL if @in is not validly escaped (errno EINVAL) or on ENOMEM.
+ */
+char *tplfs_manifest_unescape(const char *in, size_t *len);
+
+/* Is @path a valid manifest path (absolute, normal, no NUL)? */
+bool tplfs_manifest_path_valid(const char *path);
+
+#endif /* TPLFS_MANIFEST_H */
