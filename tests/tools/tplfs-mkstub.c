@@ -38,7 +38,7 @@ static int make_stub(int store_fd, const char *src, const char *stub)
 	}
 	err = tplfs_object_put(store_fd, in, &info);
 	close(in);
-	if (err) {
+	if (err < 0) {
 		fprintf(stderr, "tplfs-mkstub: %s: cannot store: %s\n", src,
 			strerror(-err));
 		return -1;
@@ -101,7 +101,7 @@ static int print_origin(int store_fd, const char *src)
 	}
 	err = tplfs_object_put(store_fd, in, &info);
 	close(in);
-	if (err) {
+	if (err < 0) {
 		fprintf(stderr, "tplfs-mkstub: %s: %s\n", src, strerror(-err));
 		return 1;
 	}

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "manifest.h"
 
 #define MAGIC		"tplfs-manifest"
@@ -482,15 +483,8 @@ static int parse_xattr(struct tplfs_mreader *r, const char *tok)
 	hexlen = strlen(eq + 1);
 	if (hexlen % 2)
 		goto bad;
-	if (e->nxattrs == r->capx) {
-		size_t cap = r->capx ? 2 * r->capx : 4;
-		struct tplfs_xattr *n = realloc(e->xattrs, cap * sizeof(*n));
-
-		if (!n)
-			goto bad;
-		e->xattrs = n;
-		r->capx = cap;
-	}
+	if (tplfs_grow(&e->xattrs, &r->capx, e->nxattrs, sizeof(*e->xattrs), 4))
+		goto bad;
 	x = &e->xattrs[e->nxattrs];
 	x->name = name;
 	x->len = hexlen / 2;
@@ -545,15 +539,8 @@ static int split(struct tplfs_mreader *r, char *line)
 			*sp = '\0';
 		if (!*p)
 			return -1;
-		if (r->ntok == r->captok) {
-			size_t cap = r->captok ? 2 * r->captok : 16;
-			char **n = realloc(r->tok, cap * sizeof(*n));
-
-			if (!n)
-				return -1;
-			r->tok = n;
-			r->captok = cap;
-		}
+		if (tplfs_grow(&r->tok, &r->captok, r->ntok, sizeof(*r->tok), 16))
+			return -1;
 		r->tok[r->ntok++] = p;
 		p = sp ? sp + 1 : NULL;
 	}
@@ -650,15 +637,9 @@ static int remember(struct tplfs_mreader *r)
 	const struct tplfs_mentry *e = &r->cur;
 
 	if (e->type == 'f') {
-		if (r->nfiles == r->capfiles) {
-			size_t cap = r->capfiles ? 2 * r->capfiles : 64;
-			char **n = realloc(r->files, cap * sizeof(*n));
-
-			if (!n)
-				return -ENOMEM;
-			r->files = n;
-			r->capfiles = cap;
-		}
+		if (tplfs_grow(&r->files, &r->capfiles, r->nfiles,
+			       sizeof(*r->files), 64))
+			return -ENOMEM;
 		r->files[r->nfiles] = strdup(e->path);
 		if (!r->files[r->nfiles])
 			return -ENOMEM;

@@ -64,7 +64,7 @@ int tplfs_object_put(int store_fd, int src_fd, struct tplfs_origin_info *info)
 {
 	char path[TPLFS_OBJECT_PATH_SIZE], tmp[TPLFS_OBJECT_PATH_SIZE + 32];
 	char dir[sizeof("objects/xx")];
-	int err, fd, dfd;
+	int err, fd, dfd, created = 1;
 
 	err = tplfs_digest_fd(src_fd, &info->size, info->digest);
 	if (err)
@@ -94,9 +94,12 @@ int tplfs_object_put(int store_fd, int src_fd, struct tplfs_origin_info *info)
 		err = -errno;
 	if (close(fd) < 0 && !err)
 		err = -errno;
-	if (!err && renameat2(store_fd, tmp, store_fd, path, RENAME_NOREPLACE) < 0 &&
-	    errno != EEXIST)
-		err = -errno;
+	if (!err && renameat2(store_fd, tmp, store_fd, path, RENAME_NOREPLACE) < 0) {
+		if (errno == EEXIST)
+			created = 0;	/* another writer was first */
+		else
+			err = -errno;
+	}
 	/* After a rename this removes nothing; otherwise the leftover. */
 	unlinkat(store_fd, tmp, 0);
 	if (err)
@@ -108,5 +111,5 @@ int tplfs_object_put(int store_fd, int src_fd, struct tplfs_origin_info *info)
 	if (fsync(dfd) < 0)
 		err = -errno;
 	close(dfd);
-	return err;
+	return err ? err : created;
 }

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Unit tests of importing a directory tree (userspace/lib/import.c): a tree
+ * with every kind of file is stored once per content and described exactly
+ * by its manifest; loops, mount points and sockets are refused. Root is
+ * needed for device nodes, owners, trusted xattrs and bind mounts (make
+ * check runs as root).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "import.h"
+#include "manifest.h"
+
+struct fixture {
+	char dir[64];
+	char src[96];
+	char store[96];
+	int store_fd;
+};
+
+static void put(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	strcpy(f->dir, "/tmp/tplfs-import-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->src, sizeof(f->src), "%s/src", f->dir);
+	snprintf(f->store, sizeof(f->store), "%s/store", f->dir);
+	assert_int_equal(mkdir(f->src, 0755), 0);
+	assert_int_equal(mkdir(f->store, 0755), 0);
+	f->store_fd = open(f->store, O_RDONLY | O_DIRECTORY);
+	assert_true(f->store_fd >= 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[256];
+
+	close(f->store_fd);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* Import f->src; the manifest text in *text (malloc'd). */
+static int import(struct fixture *f, struct tplfs_import_stats *st,
+		  char **text, char *err, size_t errlen)
+{
+	const char *private[] = { "/etc/hostname" };
+	size_t len = 0;
+	FILE *m = open_memstream(text, &len);
+	int ret;
+
+	ret = tplfs_import_dir(f->store_fd, f->src, "t@1", private, 1, m, st,
+			       NULL, NULL, err, errlen);
+	fclose(m);
+	return ret;
+}
+
+static const char *line_of(const char *text, const char *prefix)
+{
+	static char line[1024];
+	const char *p = text;
+
+	while (p && *p) {
+		const char *end = strchr(p, '\n');
+
+		if (!strncmp(p, prefix, strlen(prefix)) &&
+		    p[strlen(prefix)] == ' ') {
+			size_t n = (size_t)(end - p);
+
+			memcpy(line, p, n);
+			line[n] = '\0';
+			return line;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return "";
+}
+
+static void a_tree_of_every_kind(void **state)
+{
+	struct fixture *f = *state;
+	struct tplfs_import_stats st;
+	char err[512], path[256], *text = NULL;
+	struct timespec ts[2] = { { 1700000000, 5 }, { 1700000000, 5 } };
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/etc", f->src);
+	assert_int_equal(mkdir(path, 0755), 0);
+	put(path, "hostname", "template\n");
+	put(f->src, "same1", "same content\n");
+	put(f->src, "same2", "same content\n");
+	put(f->src, "new\nline \xff", "odd name\n");
+	snprintf(path, sizeof(path), "%s/same1", f->src);
+	assert_int_equal(chown(path, 123, 456), 0);	/* before: chown clears set-id */
+	assert_int_equal(chmod(path, 04755), 0);
+	assert_int_equal(setxattr(path, "user.k", "v\0w", 3, 0), 0);
+	assert_int_equal(setxattr(path, "trusted.tplfs.origin", "x", 1, 0), 0);
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+	snprintf(path, sizeof(path), "%s/zlink", f->src);
+	snprintf(err, sizeof(err), "%s/same1", f->src);
+	assert_int_equal(link(err, path), 0);
+	snprintf(path, sizeof(path), "%s/sym", f->src);
+	assert_int_equal(symlink("etc/hostname", path), 0);
+	snprintf(path, sizeof(path), "%s/fifo", f->src);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	snprintf(path, sizeof(path), "%s/null", f->src);
+	assert_int_equal(mknod(path, S_IFCHR | 0666, makedev(1, 3)), 0);
+	assert_int_equal(chmod(path, 0666), 0);	/* past the umask */
+
+	ret = import(f, &st, &text, err, sizeof(err));
+	if (ret)
+		fail_msg("import: %s", err);
+	/* / etc etc/hostname fifo new.. null same1 same2 sym zlink */
+	assert_int_equal(st.entries, 10);
+	assert_int_equal(st.files, 4);		/* zlink is a link of same1 */
+	assert_int_equal(st.new_objects, 3);	/* same1 and same2 share one */
+	assert_non_null(strstr(text, "tplfs-manifest 1\ntemplate t@1\nprivate /etc/hostname\n/ d "));
+	assert_string_equal(line_of(text, "/same1"),
+		"/same1 f 4755 123 456 1700000000.000000005 13 "
+		/* fsverity digest --hash-alg=sha256 --block-size=4096 */
+		"97328b1a23305985e8a5c7032a2a50cd70ad8ee67d8c0cd62071f227bb2409fd x:user.k=760077");
+	assert_string_equal(line_of(text, "/zlink"), "/zlink h /same1");
+	assert_non_null(strstr(line_of(text, "/sym"), "/sym l 0777 0 0 "));
+	assert_string_equal(strrchr(line_of(text, "/sym"), ' '), " etc/hostname");
+	assert_non_null(strstr(line_of(text, "/null"), "/null c 0666 0 0 "));
+	assert_non_null(strstr(line_of(text, "/null"), " 1:3"));
+	assert_non_null(strstr(line_of(text, "/fifo"), "/fifo p 0600 "));
+	assert_non_null(strstr(text, "\n/new%0Aline%20%FF f 0644 "));
+	assert_null(strstr(text, "trusted.tplfs"));	/* never carried in */
+	assert_non_null(strstr(text, "\nend 10\n"));
+	{	/* and the reader accepts what the import wrote */
+		FILE *m = fmemopen(text, strlen(text), "r");
+		struct tplfs_mreader *r;
+		struct tplfs_mentry e;
+		int n = 0;
+
+		assert_int_equal(tplfs_mreader_open(m, &r, err, sizeof(err)), 0);
+		while ((ret = tplfs_mreader_next(r, &e, err, sizeof(err))) == 1)
+			n++;
+		if (ret)
+			fail_msg("%s", err);
+		assert_int_equal(n, 10);
+		tplfs_mreader_close(r);
+		fclose(m);
+	}
+	free(text);
+}
+
+static void loops_mounts_and_sockets_are_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct tplfs_import_stats st;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char err[512], path[256], *text = NULL;
+	int s;
+
+	snprintf(path, sizeof(path), "%s/loop", f->src);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(mount(f->src, path, NULL, MS_BIND, NULL), 0);
+	assert_int_equal(import(f, &st, &text, err, sizeof(err)), -EXDEV);
+	assert_non_null(strstr(err, "/loop: a mount point"));
+	free(text);
+	text = NULL;
+	umount2(path, MNT_DETACH);
+	rmdir(path);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", f->src);
+	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(import(f, &st, &text, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "/sock: a socket"));
+	close(s);
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(a_tree_of_every_kind, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(loops_mounts_and_sockets_are_refused,
+						setup, teardown),
+	};
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_import needs root (device nodes, owners, trusted xattrs, bind mounts)\n");
+		return 1;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

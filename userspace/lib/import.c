@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Importing a directory tree: see import.h and doc/manifest.md. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "grow.h"
+#include "import.h"
+#include "manifest.h"
+#include "object.h"
+
+/* One file of the tree, as the walk found it. */
+struct item {
+	struct tplfs_mentry e;
+	dev_t dev;
+	ino_t ino;
+	nlink_t nlink;
+};
+
+struct walk {
+	int store_fd;
+	const char *src;
+	uint64_t root_mnt;
+	struct item *items;
+	size_t n, cap;
+	/* directories from the root to here: a loop comes back to one */
+	struct { dev_t dev; ino_t ino; } *stack;
+	size_t depth, capstack;
+	struct tplfs_import_stats *st;
+	tplfs_import_progress_fn progress;
+	void *arg;
+	uint64_t files_done;	/* regular files (links included) stored */
+	char *err;
+	size_t errlen;
+};
+
+static int walk_fail(struct walk *w, int ret, const char *path,
+		     const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int walk_fail(struct walk *w, int ret, const char *path,
+		     const char *fmt, ...)
+{
+	int n = snprintf(w->err, w->errlen, "%s%s: ", w->src,
+			 strcmp(path, "/") ? path : "");
+
+	if (n >= 0 && (size_t)n < w->errlen) {
+		va_list ap;
+
+		va_start(ap, fmt);
+		vsnprintf(w->err + n, w->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_item(const void *a, const void *b)
+{
+	return strcmp(((const struct item *)a)->e.path,
+		      ((const struct item *)b)->e.path);
+}
+
+static struct item *new_item(struct walk *w)
+{
+	if (tplfs_grow(&w->items, &w->cap, w->n, sizeof(*w->items), 256))
+		return NULL;
+	memset(&w->items[w->n], 0, sizeof(w->items[0]));
+	return &w->items[w->n++];
+}
+
+/* The xattrs of @full (not followed), sorted; trusted.tplfs.* left out. */
+static int read_xattrs(struct walk *w, const char *full, const char *path,
+		       struct tplfs_mentry *e)
+{
+	ssize_t len = llistxattr(full, NULL, 0);
+	char *names, *p;
+	size_t n = 0;
+
+	if (len < 0)
+		return errno == ENOTSUP ? 0 :
+		       walk_fail(w, -errno, path, "listxattr: %s", strerror(errno));
+	if (len == 0)
+		return 0;
+	names = malloc((size_t)len);
+	if (!names)
+		return -ENOMEM;
+	len = llistxattr(full, names, (size_t)len);
+	if (len < 0) {
+		free(names);
+		return walk_fail(w, -errno, path, "listxattr: %s", strerror(errno));
+	}
+	for (p = names; p < names + len; p += strlen(p) + 1)
+		n++;
+	e->xattrs = calloc(n, sizeof(*e->xattrs));
+	if (!e->xattrs) {
+		free(names);
+		return -ENOMEM;
+	}
+	for (p = names; p < names + len; p += strlen(p) + 1) {
+		struct tplfs_xattr *x = &e->xattrs[e->nxattrs];
+		ssize_t vlen;
+
+		if (!strncmp(p, "trusted.tplfs.", 14))
+			continue;	/* never carry a stub's link in */
+		vlen = lgetxattr(full, p, NULL, 0);
+		if (vlen < 0)
+			goto fail;
+		x->value = malloc((size_t)vlen + 1);
+		x->name = strdup(p);
+		if (!x->value || !x->name) {
+			free(x->value);
+			free(x->name);
+			free(names);
+			return -ENOMEM;
+		}
+		vlen = lgetxattr(full, p, x->value, (size_t)vlen);
+		if (vlen < 0)
+			goto fail;
+		x->len = (size_t)vlen;
+		e->nxattrs++;
+	}
+	free(names);
+	qsort(e->xattrs, e->nxattrs, sizeof(*e->xattrs), cmp_name);
+	return 0;
+fail:
+	free(names);
+	return walk_fail(w, -errno, path, "getxattr: %s", strerror(errno));
+}
+
+static int walk_dir(struct walk *w, int dfd, const char *path);
+
+/* Record @name in directory @dfd (tree path @path). */
+static int visit(struct walk *w, int dfd, const char *dirpath,
+		 const char *name)
+{
+	char path[PATH_MAX], full[PATH_MAX];
+	struct statx stx;
+	struct item *it;
+	int ret, fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s",
+			     strcmp(dirpath, "/") ? dirpath : "", name) >=
+	    sizeof(path) ||
+	    (size_t)snprintf(full, sizeof(full), "%s%s", w->src, path) >=
+	    sizeof(full))
+		return walk_fail(w, -ENAMETOOLONG, dirpath, "path too long");
+	if (statx(dfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS |
+		  STATX_MNT_ID, &stx) < 0)
+		return walk_fail(w, -errno, path, "%s", strerror(errno));
+	if ((stx.stx_mask & STATX_MNT_ID) && stx.stx_mnt_id != w->root_mnt)
+		return walk_fail(w, -EXDEV, path,
+				 "a mount point: an import does not cross into other mounts");
+	it = new_item(w);
+	if (!it)
+		return -ENOMEM;
+	it->e.path = strdup(path);
+	if (!it->e.path)
+		return -ENOMEM;
+	it->dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+	it->ino = stx.stx_ino;
+	it->nlink = stx.stx_nlink;
+	it->e.mode = stx.stx_mode & 07777;
+	it->e.uid = stx.stx_uid;
+	it->e.gid = stx.stx_gid;
+	it->e.mtime_sec = stx.stx_mtime.tv_sec;
+	it->e.mtime_nsec = stx.stx_mtime.tv_nsec;
+	ret = read_xattrs(w, full, path, &it->e);
+	if (ret)
+		return ret;
+
+	switch (stx.stx_mode & S_IFMT) {
+	case S_IFDIR:
+		it->e.type = 'd';
+		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			    O_CLOEXEC);
+		if (fd < 0)
+			return walk_fail(w, -errno, path, "%s", strerror(errno));
+		ret = walk_dir(w, fd, path);
+		close(fd);
+		return ret;
+	case S_IFREG: {
+		struct tplfs_origin_info info;
+
+		it->e.type = 'f';
+		fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return walk_fail(w, -errno, path, "%s", strerror(errno));
+		ret = tplfs_object_put(w->store_fd, fd, &info);
+		close(fd);
+		if (ret < 0)
+			return walk_fail(w, ret, path, "into the store: %s",
+					 strerror(-ret));
+		w->st->new_objects += (uint64_t)ret;
+		w->st->new_bytes += ret ? info.size : 0;
+		if (w->progress)
+			w->progress(w->arg, ++w->files_done);
+		it->e.size = info.size;
+		memcpy(it->e.digest, info.digest, sizeof(info.digest));
+		return 0;
+	}
+	case S_IFLNK: {
+		char target[PATH_MAX];
+		ssize_t n = readlinkat(dfd, name, target, sizeof(target) - 1);
+
+		if (n < 0)
+			return walk_fail(w, -errno, path, "%s", strerror(errno));
+		target[n] = '\0';
+		it->e.type = 'l';
+		it->e.target = strdup(target);
+		return it->e.target ? 0 : -ENOMEM;
+	}
+	case S_IFCHR:
+	case S_IFBLK:
+		it->e.type = S_ISCHR(stx.stx_mode) ? 'c' : 'b';
+		it->e.major = stx.stx_rdev_major;
+		it->e.minor = stx.stx_rdev_minor;
+		return 0;
+	case S_IFIFO:
+		it->e.type = 'p';
+		return 0;
+	default:
+		return walk_fail(w, -EINVAL, path,
+				 "a socket: a template cannot hold one");
+	}
+}
+
+/* Visit the entries of directory @dfd (tree path @path), in name order. */
+static int walk_dir(struct walk *w, int dfd, const char *path)
+{
+	struct statx stx;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int ret = 0, fd;
+	DIR *d;
+
+	if (statx(dfd, "", AT_EMPTY_PATH, STATX_INO, &stx) < 0)
+		return walk_fail(w, -errno, path, "%s", strerror(errno));
+	for (size_t i = 0; i < w->depth; i++)
+		if (w->stack[i].dev == makedev(stx.stx_dev_major, stx.stx_dev_minor) &&
+		    w->stack[i].ino == stx.stx_ino)
+			return walk_fail(w, -ELOOP, path,
+					 "the tree loops back to one of its own directories (a bind mount?)");
+	if (tplfs_grow(&w->stack, &w->capstack, w->depth, sizeof(*w->stack), 32))
+		return -ENOMEM;
+	w->stack[w->depth].dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+	w->stack[w->depth].ino = stx.stx_ino;
+	w->depth++;
+
+	fd = dup(dfd);
+	d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		ret = walk_fail(w, -errno, path, "%s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (tplfs_grow(&names, &cap, n, sizeof(*names), 64)) {
+			ret = -ENOMEM;
+			break;
+		}
+		names[n] = strdup(de->d_name);
+		if (!names[n]) {
+			ret = -ENOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (!ret)
+		qsort(names, n, sizeof(*names), cmp_name);
+	for (size_t i = 0; i < n && !ret; i++)
+		ret = visit(w, dfd, path, names[i]);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+out:
+	w->depth--;
+	return ret;
+}
+
+/* By inode, then by path order (the items are sorted by path). */
+static int cmp_inode(const void *a, const void *b, void *items)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	const struct item *x = (struct item *)items + i;
+	const struct item *y = (struct item *)items + j;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+/* Hard links: the first link of an inode in path order holds it. */
+static int link_inodes(struct walk *w)
+{
+	size_t *idx, n = 0;
+	int ret = 0;
+
+	idx = malloc((w->n + 1) * sizeof(*idx));
+	if (!idx)
+		return -ENOMEM;
+	for (size_t i = 0; i < w->n; i++)
+		if (w->items[i].e.type == 'f' && w->items[i].nlink > 1)
+			idx[n++] = i;
+	qsort_r(idx, n, sizeof(*idx), cmp_inode, w->items);
+	for (size_t k = 0, head = 0; k < n && !ret; k++) {
+		struct item *first, *it = &w->items[idx[k]];
+
+		if (k == 0 || it->dev != w->items[idx[head]].dev ||
+		    it->ino != w->items[idx[head]].ino) {
+			head = k;	/* the first path of a new inode */
+			continue;
+		}
+		first = &w->items[idx[head]];
+		it->e.type = 'h';
+		it->e.target = strdup(first->e.path);
+		if (!it->e.target)
+			ret = -ENOMEM;
+		for (size_t x = 0; x < it->e.nxattrs; x++) {
+			free(it->e.xattrs[x].name);
+			free(it->e.xattrs[x].value);
+		}
+		it->e.nxattrs = 0;
+	}
+	free(idx);
+	return ret;
+}
+
+static void free_items(struct walk *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		struct tplfs_mentry *e = &w->items[i].e;
+
+		free(e->path);
+		free(e->target);
+		for (size_t k = 0; k < e->nxattrs; k++) {
+			free(e->xattrs[k].name);
+			free(e->xattrs[k].value);
+		}
+		free(e->xattrs);
+	}
+	free(w->items);
+	free(w->stack);
+}
+
+int tplfs_import_dir(int store_fd, const char *src, const char *id,
+		     const char *const *private, size_t nprivate,
+		     FILE *manifest, struct tplfs_import_stats *st,
+		     tplfs_import_progress_fn progress, void *arg,
+		     char *err, size_t errlen)
+{
+	struct walk w = {
+		.store_fd = store_fd, .src = src, .st = st,
+		.progress = progress, .arg = arg, .err = err, .errlen = errlen,
+	};
+	struct tplfs_mwriter *mw;
+	struct statx stx;
+	struct item *root;
+	int ret, fd;
+
+	memset(st, 0, sizeof(*st));
+	err[0] = '\0';
+	fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return walk_fail(&w, -errno, "/", "%s", strerror(errno));
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_MNT_ID,
+		  &stx) < 0) {
+		ret = walk_fail(&w, -errno, "/", "%s", strerror(errno));
+		goto out;
+	}
+	w.root_mnt = stx.stx_mnt_id;
+	root = new_item(&w);
+	ret = root ? 0 : -ENOMEM;
+	if (!ret) {
+		root->e.path = strdup("/");
+		root->e.type = 'd';
+		root->e.mode = stx.stx_mode & 07777;
+		root->e.uid = stx.stx_uid;
+		root->e.gid = stx.stx_gid;
+		root->e.mtime_sec = stx.stx_mtime.tv_sec;
+		root->e.mtime_nsec = stx.stx_mtime.tv_nsec;
+		ret = root->e.path ? read_xattrs(&w, src, "/", &root->e) : -ENOMEM;
+	}
+	if (!ret)
+		ret = walk_dir(&w, fd, "/");
+	if (ret)
+		goto out;
+	/* Walk order is name order per directory; the manifest's is bytes. */
+	qsort(w.items, w.n, sizeof(*w.items), cmp_item);
+	ret = link_inodes(&w);
+	if (ret)
+		goto out;
+	ret = tplfs_mwriter_open(manifest, id, private, nprivate, &mw);
+	if (ret) {
+		snprintf(err, errlen, "template %s: bad id or private paths", id);
+		goto out;
+	}
+	for (size_t i = 0; i < w.n && !ret; i++) {
+		ret = tplfs_mwriter_add(mw, &w.items[i].e);
+		if (w.items[i].e.type == 'f') {
+			st->files++;
+			st->bytes += w.items[i].e.size;
+		}
+	}
+	st->entries = w.n;
+	if (!ret)
+		ret = tplfs_mwriter_close(mw);
+	else
+		tplfs_mwriter_close(mw);
+	if (ret && !err[0])
+		snprintf(err, errlen, "manifest: %s", strerror(-ret));
+out:
+	close(fd);
+	free_items(&w);
+	return ret;
+}
