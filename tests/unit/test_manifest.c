@@ -186,6 +186,8 @@ static void bad_manifests_are_refused_with_the_line(void **state)
 		{ HEAD ROOT "/a d 0755 0 0 0.000000000 x:user.a=0A\nend 2\n", "bad xattr" },
 		{ HEAD ROOT "/a d 0755 0 0 0.000000000 y\nend 2\n", "bad xattr" },
 		{ HEAD ROOT "end 1\nextra\n", "data after the end line" },
+		{ HEAD ROOT "/x/y d 0755 0 0 0.000000000\nend 2\n", "parent is not a directory" },
+		{ HEAD ROOT "/l l 0777 0 0 0.000000000 /\n/l/x f 0644 0 0 0.000000000 1 " DIG "\nend 3\n", "parent is not a directory" },
 		{ HEAD "private /b\nprivate /a\n" ROOT "end 1\n", "bad private path" },
 		{ HEAD ROOT "private /a\nend 1\n", "private after the entries" },
 	};

@@ -258,6 +258,62 @@ int tplfs_mwriter_close(struct tplfs_mwriter *w)
 
 /* --- reader --------------------------------------------------------------- */
 
+/* Paths added in sorted order, looked up by bisection. */
+struct pathset {
+	char **v;
+	size_t n, cap;
+};
+
+static int pathset_add(struct pathset *set, const char *path)
+{
+	if (tplfs_grow(&set->v, &set->cap, set->n, sizeof(*set->v), 64))
+		return -ENOMEM;
+	set->v[set->n] = strdup(path);
+	if (!set->v[set->n])
+		return -ENOMEM;
+	set->n++;
+	return 0;
+}
+
+static bool pathset_has(const struct pathset *set, const char *path)
+{
+	size_t lo = 0, hi = set->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = path_cmp(set->v[mid], path);
+
+		if (!c)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static void pathset_free(struct pathset *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		free(set->v[i]);
+	free(set->v);
+}
+
+/* Is the directory holding @path (not "/") an earlier directory entry? */
+static bool parent_is_dir(const struct pathset *dirs, char *path)
+{
+	char *slash = strrchr(path, '/');
+	bool ok;
+
+	if (slash == path)
+		return pathset_has(dirs, "/");
+	*slash = '\0';
+	ok = pathset_has(dirs, path);
+	*slash = '/';
+	return ok;
+}
+
 struct tplfs_mreader {
 	FILE *f;
 	unsigned long lineno;
@@ -269,9 +325,9 @@ struct tplfs_mreader {
 	bool ended;
 	uint64_t count;
 	char *prev;
-	/* regular files seen, in order: what hard links may name */
-	char **files;
-	size_t nfiles, capfiles;
+	/* paths seen, in order: what hard links may name, what may hold entries */
+	struct pathset files;
+	struct pathset dirs;
 	/* the current entry's storage, and the line's fields */
 	struct tplfs_mentry cur;
 	size_t capx;
@@ -442,23 +498,6 @@ static void clear_cur(struct tplfs_mreader *r)
 	e->nxattrs = 0;
 }
 
-static bool is_file(const struct tplfs_mreader *r, const char *path)
-{
-	size_t lo = 0, hi = r->nfiles;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = path_cmp(r->files[mid], path);
-
-		if (!c)
-			return true;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
-}
 
 static int parse_xattr(struct tplfs_mreader *r, const char *tok)
 {
@@ -585,11 +624,14 @@ static int parse_entry(struct tplfs_mreader *r, char *err, size_t errlen)
 		return fail(r, err, errlen, r->prev ?
 			    "entries out of order or repeated" :
 			    "the first entry must be the directory /");
+	if (r->prev && !parent_is_dir(&r->dirs, e->path))
+		return fail(r, err, errlen,
+			    "its parent is not a directory entry seen before");
 	if (e->type == 'h') {
 		if (r->ntok != 3)
 			return fail(r, err, errlen, "a hard link is \"PATH h TARGETPATH\"");
 		e->target = unescape_str(tok[2]);
-		if (!e->target || !is_file(r, e->target))
+		if (!e->target || !pathset_has(&r->files, e->target))
 			return fail(r, err, errlen,
 				    "hard link to a path that is not an earlier regular file");
 		return 0;
@@ -636,15 +678,9 @@ static int remember(struct tplfs_mreader *r)
 {
 	const struct tplfs_mentry *e = &r->cur;
 
-	if (e->type == 'f') {
-		if (tplfs_grow(&r->files, &r->capfiles, r->nfiles,
-			       sizeof(*r->files), 64))
-			return -ENOMEM;
-		r->files[r->nfiles] = strdup(e->path);
-		if (!r->files[r->nfiles])
-			return -ENOMEM;
-		r->nfiles++;
-	}
+	if ((e->type == 'f' && pathset_add(&r->files, e->path)) ||
+	    (e->type == 'd' && pathset_add(&r->dirs, e->path)))
+		return -ENOMEM;
 	free(r->prev);
 	r->prev = strdup(e->path);
 	if (!r->prev)
@@ -712,9 +748,8 @@ void tplfs_mreader_close(struct tplfs_mreader *r)
 	for (size_t i = 0; i < r->nprivate; i++)
 		free(r->private[i]);
 	free(r->private);
-	for (size_t i = 0; i < r->nfiles; i++)
-		free(r->files[i]);
-	free(r->files);
+	pathset_free(&r->files);
+	pathset_free(&r->dirs);
 	free(r->prev);
 	free(r->line);
 	free(r->tok);
