@@ -26,6 +26,8 @@
 
 #include "import.h"
 #include "manifest.h"
+#include "origin.h"
+#include "populate.h"
 
 struct fixture {
 	char dir[64];
@@ -207,12 +209,125 @@ static void loops_mounts_and_sockets_are_refused(void **state)
 	free(text);
 }
 
+/* A tree imported then populated as a private area: the same metadata,
+ * stubs for regular files, a real copy for the always-private one. */
+static void populate_gives_back_the_tree_as_stubs(void **state)
+{
+	struct fixture *f = *state;
+	struct tplfs_import_stats st;
+	struct tplfs_populate_stats ps;
+	struct timespec ts[2] = { { 1600000000, 7 }, { 1600000000, 7 } };
+	char err[512], path[256], priv[128], buf[256], *text = NULL;
+	struct tplfs_origin_info info;
+	struct stat a, b;
+	ssize_t n;
+	FILE *m;
+	int root;
+
+	snprintf(path, sizeof(path), "%s/etc", f->src);
+	assert_int_equal(mkdir(path, 0750), 0);
+	put(path, "hostname", "template\n");
+	put(path, "passwd", "root:x:0:0\n");
+	snprintf(path, sizeof(path), "%s/etc/passwd", f->src);
+	assert_int_equal(chown(path, 0, 42), 0);
+	assert_int_equal(chmod(path, 04640), 0);
+	assert_int_equal(setxattr(path, "security.capability",
+		"\x01\x00\x00\x02\x00\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", 20, 0), 0);
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+	snprintf(buf, sizeof(buf), "%s/etc/link", f->src);
+	assert_int_equal(link(path, buf), 0);
+	snprintf(path, sizeof(path), "%s/etc/sym", f->src);
+	assert_int_equal(symlink("passwd", path), 0);
+	snprintf(path, sizeof(path), "%s/null", f->src);
+	assert_int_equal(mknod(path, S_IFCHR | 0600, makedev(1, 3)), 0);
+	snprintf(path, sizeof(path), "%s/etc", f->src);
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+	if (import(f, &st, &text, err, sizeof(err)))
+		fail_msg("import: %s", err);
+
+	snprintf(priv, sizeof(priv), "%s/priv", f->dir);
+	assert_int_equal(mkdir(priv, 0700), 0);
+	root = open(priv, O_RDONLY | O_DIRECTORY);
+	m = fmemopen(text, strlen(text), "r");
+	if (tplfs_populate(f->store_fd, m, root, &ps, err, sizeof(err)))
+		fail_msg("populate: %s", err);
+	fclose(m);
+	assert_int_equal(ps.entries, st.entries);
+	assert_int_equal(ps.stubs, 1);		/* /etc/passwd (and its link) */
+	assert_int_equal(ps.copies, 1);		/* /etc/hostname is private */
+
+	/* The stub: empty, its origin names the content, its metadata kept. */
+	snprintf(path, sizeof(path), "%s/etc/passwd", f->src);
+	assert_int_equal(lstat(path, &a), 0);
+	snprintf(path, sizeof(path), "%s/etc/passwd", priv);
+	assert_int_equal(lstat(path, &b), 0);
+	assert_int_equal(b.st_size, 0);
+	assert_int_equal(b.st_mode, a.st_mode);	/* 04640, after the chown */
+	assert_int_equal(b.st_gid, 42);
+	assert_int_equal(b.st_mtim.tv_nsec, 7);
+	assert_int_equal(b.st_nlink, 2);
+	n = getxattr(path, "trusted.tplfs.origin", buf, sizeof(buf));
+	assert_int_equal(n, TPLFS_ORIGIN_SIZE);
+	assert_int_equal(tplfs_origin_decode(buf, (size_t)n, &info), 0);
+	assert_int_equal(info.size, 11);
+	assert_int_equal(getxattr(path, "security.capability", buf, sizeof(buf)), 20);
+	snprintf(buf, sizeof(buf), "%s/etc/link", priv);
+	assert_int_equal(lstat(buf, &a), 0);
+	assert_int_equal(a.st_ino, b.st_ino);	/* a link of the one stub */
+	/* The always-private file has its content. */
+	snprintf(path, sizeof(path), "%s/etc/hostname", priv);
+	assert_int_equal(lstat(path, &b), 0);
+	assert_int_equal(b.st_size, 9);
+	assert_int_equal(getxattr(path, "trusted.tplfs.origin", buf, sizeof(buf)), -1);
+	/* The symlink, the device, the directory's own time. */
+	snprintf(path, sizeof(path), "%s/etc/sym", priv);
+	n = readlink(path, buf, sizeof(buf));
+	assert_int_equal(n, 6);
+	assert_memory_equal(buf, "passwd", 6);
+	snprintf(path, sizeof(path), "%s/null", priv);
+	assert_int_equal(lstat(path, &b), 0);
+	assert_true(S_ISCHR(b.st_mode));
+	assert_int_equal(b.st_rdev, makedev(1, 3));
+	snprintf(path, sizeof(path), "%s/etc", priv);
+	assert_int_equal(lstat(path, &b), 0);
+	assert_int_equal(b.st_mode & 07777, 0750);
+	assert_int_equal(b.st_mtim.tv_sec, 1600000000);
+	close(root);
+	free(text);
+}
+
+/* A populate into a non-empty area fails rather than mixing trees. */
+static void populate_refuses_to_overwrite(void **state)
+{
+	struct fixture *f = *state;
+	struct tplfs_populate_stats ps;
+	const char *text = "tplfs-manifest 1\ntemplate t@1\n"
+		"/ d 0755 0 0 0.000000000\n/a d 0755 0 0 0.000000000\nend 2\n";
+	char err[512], priv[128];
+	FILE *m;
+	int root;
+
+	snprintf(priv, sizeof(priv), "%s/src", f->dir);
+	put(priv, "a", "already here");
+	root = open(priv, O_RDONLY | O_DIRECTORY);
+	m = fmemopen((void *)text, strlen(text), "r");
+	assert_int_equal(tplfs_populate(f->store_fd, m, root, &ps, err,
+					sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, "/a: cannot make it: File exists"));
+	fclose(m);
+	close(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(a_tree_of_every_kind, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(loops_mounts_and_sockets_are_refused,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(populate_gives_back_the_tree_as_stubs,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(populate_refuses_to_overwrite,
 						setup, teardown),
 	};
 

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Building a private area from a manifest: see populate.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "grow.h"
+#include "manifest.h"
+#include "origin.h"
+#include "populate.h"
+
+struct pop {
+	int store_fd;
+	int root_fd;
+	struct tplfs_mreader *r;
+	/* the last parent directory opened, kept for its siblings */
+	char parent[PATH_MAX];
+	int parent_fd;
+	/* directories, whose times are set once all is made */
+	struct dirtime {
+		char *rel;
+		struct timespec t;
+	} *dirs;
+	size_t ndirs, capdirs;
+	char *err;
+	size_t errlen;
+};
+
+static int pop_fail(struct pop *p, int ret, const char *path, const char *what)
+{
+	snprintf(p->err, p->errlen, "%s: %s: %s", path, what, strerror(-ret));
+	return ret;
+}
+
+/* A directory beneath the root, symlinks never followed. */
+static int open_beneath(int root_fd, const char *rel)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+			   RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+	long fd = syscall(SYS_openat2, root_fd, rel, &how, sizeof(how));
+
+	return fd < 0 ? -errno : (int)fd;
+}
+
+/* The fd of the directory holding @path, and its name in it. */
+static int parent_of(struct pop *p, const char *path, const char **name)
+{
+	const char *slash = strrchr(path, '/');
+	size_t len = (size_t)(slash - path);
+	int fd;
+
+	*name = slash + 1;
+	if (p->parent_fd >= 0 && strlen(p->parent) == len &&
+	    !memcmp(p->parent, path, len))
+		return p->parent_fd;
+	if (len == 0) {
+		fd = dup(p->root_fd);
+		if (fd < 0)
+			return -errno;
+	} else {
+		memcpy(p->parent, path + 1, len - 1);
+		p->parent[len - 1] = '\0';
+		fd = open_beneath(p->root_fd, p->parent);
+		if (fd < 0)
+			return fd;
+	}
+	if (p->parent_fd >= 0)
+		close(p->parent_fd);
+	p->parent_fd = fd;
+	memcpy(p->parent, path, len);
+	p->parent[len] = '\0';
+	return fd;
+}
+
+/* Owner, then mode (chown clears set-id bits), then xattrs (it clears
+ * security.capability too). Path-based, not following a final symlink. */
+static int set_meta(int dfd, const char *name, const struct tplfs_mentry *e,
+		    bool is_link)
+{
+	char proc[64 + NAME_MAX];
+
+	if (fchownat(dfd, name, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (!is_link && fchmodat(dfd, name, e->mode, 0) < 0)
+		return -errno;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d/%s", dfd, name);
+	for (size_t i = 0; i < e->nxattrs; i++)
+		if (lsetxattr(proc, e->xattrs[i].name, e->xattrs[i].value,
+			      e->xattrs[i].len, 0) < 0)
+			return -errno;
+	return 0;
+}
+
+static int set_time(int dfd, const char *name, const struct tplfs_mentry *e)
+{
+	struct timespec ts[2] = {
+		{ .tv_sec = e->mtime_sec, .tv_nsec = e->mtime_nsec },
+		{ .tv_sec = e->mtime_sec, .tv_nsec = e->mtime_nsec },
+	};
+
+	return utimensat(dfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+}
+
+static bool is_private(const struct tplfs_mreader *r, const char *path)
+{
+	for (size_t i = 0; i < tplfs_mreader_nprivate(r); i++)
+		if (!strcmp(tplfs_mreader_private(r, i), path))
+			return true;
+	return false;
+}
+
+/* An always-private file: the object's content, copied. */
+static int copy_object(struct pop *p, int fd, const struct tplfs_mentry *e)
+{
+	char obj[TPLFS_OBJECT_PATH_SIZE];
+	loff_t off = 0;
+	int in;
+
+	tplfs_object_path(e->digest, obj);
+	in = openat(p->store_fd, obj, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (in < 0)
+		return -errno;
+	while ((uint64_t)off < e->size) {
+		ssize_t n = copy_file_range(in, &off, fd, NULL,
+					    e->size - (uint64_t)off, 0);
+
+		if (n <= 0) {
+			int ret = n < 0 ? -errno : -EIO;
+
+			close(in);
+			return ret;
+		}
+	}
+	close(in);
+	return 0;
+}
+
+static int make_file(struct pop *p, int dfd, const char *name,
+		     const struct tplfs_mentry *e, struct tplfs_populate_stats *st)
+{
+	struct tplfs_origin_info info = { .size = e->size };
+	int fd, ret = 0;
+
+	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (is_private(p->r, e->path)) {
+		ret = copy_object(p, fd, e);
+		st->copies++;
+		st->copy_bytes += e->size;
+	} else {
+		uint8_t origin[TPLFS_ORIGIN_SIZE];
+
+		memcpy(info.digest, e->digest, sizeof(info.digest));
+		tplfs_origin_encode(&info, origin);
+		if (fsetxattr(fd, TPLFS_ORIGIN_XATTR, origin, sizeof(origin),
+			      XATTR_CREATE) < 0)
+			ret = -errno;
+		st->stubs++;
+	}
+	close(fd);
+	return ret;
+}
+
+static int make_entry(struct pop *p, const struct tplfs_mentry *e,
+		      struct tplfs_populate_stats *st)
+{
+	const char *name;
+	int dfd, ret;
+
+	if (!strcmp(e->path, "/")) {
+		dfd = p->root_fd;
+		name = ".";
+	} else {
+		dfd = parent_of(p, e->path, &name);
+		if (dfd < 0)
+			return dfd;
+	}
+	switch (e->type) {
+	case 'd':
+		if (strcmp(name, ".") && mkdirat(dfd, name, 0700) < 0)
+			return -errno;
+		if (tplfs_grow(&p->dirs, &p->capdirs, p->ndirs,
+			       sizeof(*p->dirs), 256))
+			return -ENOMEM;
+		p->dirs[p->ndirs].rel = strdup(e->path[1] ? e->path + 1 : ".");
+		p->dirs[p->ndirs].t.tv_sec = e->mtime_sec;
+		p->dirs[p->ndirs].t.tv_nsec = e->mtime_nsec;
+		if (!p->dirs[p->ndirs].rel)
+			return -ENOMEM;
+		p->ndirs++;
+		return set_meta(dfd, name, e, false);
+	case 'f':
+		ret = make_file(p, dfd, name, e, st);
+		break;
+	case 'l':
+		ret = symlinkat(e->target, dfd, name) < 0 ? -errno : 0;
+		break;
+	case 'c':
+	case 'b':
+	case 'p':
+		ret = mknodat(dfd, name, (e->type == 'c' ? S_IFCHR :
+			      e->type == 'b' ? S_IFBLK : S_IFIFO) | 0600,
+			      makedev(e->major, e->minor)) < 0 ? -errno : 0;
+		break;
+	case 'h':
+		/* The target's directories are manifest directories: no
+		 * symlink on the way (the reader checked). */
+		return linkat(p->root_fd, e->target + 1, dfd, name, 0) < 0 ?
+		       -errno : 0;
+	default:
+		return -EINVAL;
+	}
+	if (!ret)
+		ret = set_meta(dfd, name, e, e->type == 'l');
+	if (!ret)
+		ret = set_time(dfd, name, e);
+	return ret;
+}
+
+int tplfs_populate(int store_fd, FILE *manifest, int root_fd,
+		   struct tplfs_populate_stats *st, char *err, size_t errlen)
+{
+	struct pop p = {
+		.store_fd = store_fd, .root_fd = root_fd, .parent_fd = -1,
+		.err = err, .errlen = errlen,
+	};
+	struct tplfs_mentry e;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	err[0] = '\0';
+	ret = tplfs_mreader_open(manifest, &p.r, err, errlen);
+	if (ret)
+		return ret;
+	while ((ret = tplfs_mreader_next(p.r, &e, err, errlen)) == 1) {
+		ret = make_entry(&p, &e, st);
+		if (ret) {
+			pop_fail(&p, ret, e.path, "cannot make it");
+			break;
+		}
+		st->entries++;
+	}
+	/* Directory times last: making their entries changed them. */
+	for (size_t i = p.ndirs; i-- > 0 && !ret; ) {
+		struct timespec ts[2] = { p.dirs[i].t, p.dirs[i].t };
+
+		if (utimensat(root_fd, p.dirs[i].rel, ts, AT_SYMLINK_NOFOLLOW) < 0)
+			ret = pop_fail(&p, -errno, p.dirs[i].rel, "times");
+	}
+	for (size_t i = 0; i < p.ndirs; i++)
+		free(p.dirs[i].rel);
+	free(p.dirs);
+	if (p.parent_fd >= 0)
+		close(p.parent_fd);
+	tplfs_mreader_close(p.r);
+	return ret;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Building a container's private area from a template manifest: real
+ * directories, symlinks, device nodes and fifos; a stub (an empty file with
+ * trusted.tplfs.origin) for every regular file, carrying the file's owner,
+ * mode, times and xattrs; hard links as links of one stub; and a real copy
+ * of the content for the template's always-private paths.
+ */
+#ifndef TPLFS_POPULATE_H
+#define TPLFS_POPULATE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct tplfs_populate_stats {
+	uint64_t entries;	/* manifest entries made */
+	uint64_t stubs;		/* regular files made as stubs */
+	uint64_t copies;	/* regular files copied (always private) */
+	uint64_t copy_bytes;	/* their bytes */
+};
+
+/*
+ * Populate the empty directory @root_fd from the manifest @manifest, taking
+ * always-private content from the store at @store_fd. Nothing is synced:
+ * the caller builds aside, syncs and renames into place. Every path is
+ * resolved beneath @root_fd without following symlinks. Returns 0 or a
+ * negative errno, with the entry and the reason in @err.
+ */
+int tplfs_populate(int store_fd, FILE *manifest, int root_fd,
+		   struct tplfs_populate_stats *st, char *err, size_t errlen);
+
+#endif /* TPLFS_POPULATE_H */
