@@ -18,8 +18,9 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 UNIT_LIBS := -lcmocka
 # libfsverity: digests; liburing: the daemon's loop and /dev/tplfs;
-# json-c: the protocol; libcap: least privilege.
-LIBS := -lfsverity -luring -ljson-c -lcap -lpthread
+# json-c: the protocol; libcap: least privilege; libarchive: template
+# tarballs.
+LIBS := -lfsverity -luring -ljson-c -lcap -larchive -lpthread
 
 TPLFSD_SRCS := $(wildcard userspace/tplfsd/*.c)
 TPLCTL_SRCS := $(wildcard userspace/tplctl/*.c)

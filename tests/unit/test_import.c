@@ -28,6 +28,10 @@
 #include "manifest.h"
 #include "origin.h"
 #include "populate.h"
+#include "tarball.h"
+
+#include <archive.h>
+#include <archive_entry.h>
 
 struct fixture {
 	char dir[64];
@@ -36,16 +40,32 @@ struct fixture {
 	int store_fd;
 };
 
-static void put(const char *dir, const char *name, const char *text)
+static void put(const char *path, const char *text)
 {
-	char path[512];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
+}
+
+/* "<src>/<rel>", in one of four rotating buffers */
+static const char *at(const struct fixture *f, const char *rel)
+{
+	static char bufs[4][256];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(bufs[i], sizeof(bufs[i]), "%s/%s", f->src, rel);
+	return bufs[i];
+}
+
+static void set_cap(const char *path)
+{
+	static const char cap[20] = { 1, 0, 0, 2, 0, 0x20 };	/* CAP_SYS_CHROOT */
+
+	assert_int_equal(setxattr(path, "security.capability", cap, 20, 0), 0);
 }
 
 static int setup(void **state)
@@ -116,32 +136,26 @@ static void a_tree_of_every_kind(void **state)
 {
 	struct fixture *f = *state;
 	struct tplfs_import_stats st;
-	char err[512], path[256], *text = NULL;
+	char err[512], *text = NULL;
 	struct timespec ts[2] = { { 1700000000, 5 }, { 1700000000, 5 } };
 	int ret;
 
-	snprintf(path, sizeof(path), "%s/etc", f->src);
-	assert_int_equal(mkdir(path, 0755), 0);
-	put(path, "hostname", "template\n");
-	put(f->src, "same1", "same content\n");
-	put(f->src, "same2", "same content\n");
-	put(f->src, "new\nline \xff", "odd name\n");
-	snprintf(path, sizeof(path), "%s/same1", f->src);
-	assert_int_equal(chown(path, 123, 456), 0);	/* before: chown clears set-id */
-	assert_int_equal(chmod(path, 04755), 0);
-	assert_int_equal(setxattr(path, "user.k", "v\0w", 3, 0), 0);
-	assert_int_equal(setxattr(path, "trusted.tplfs.origin", "x", 1, 0), 0);
-	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
-	snprintf(path, sizeof(path), "%s/zlink", f->src);
-	snprintf(err, sizeof(err), "%s/same1", f->src);
-	assert_int_equal(link(err, path), 0);
-	snprintf(path, sizeof(path), "%s/sym", f->src);
-	assert_int_equal(symlink("etc/hostname", path), 0);
-	snprintf(path, sizeof(path), "%s/fifo", f->src);
-	assert_int_equal(mkfifo(path, 0600), 0);
-	snprintf(path, sizeof(path), "%s/null", f->src);
-	assert_int_equal(mknod(path, S_IFCHR | 0666, makedev(1, 3)), 0);
-	assert_int_equal(chmod(path, 0666), 0);	/* past the umask */
+	assert_int_equal(mkdir(at(f, "etc"), 0755), 0);
+	put(at(f, "etc/hostname"), "template\n");
+	put(at(f, "same1"), "same content\n");
+	put(at(f, "same2"), "same content\n");
+	put(at(f, "new\nline \xff"), "odd name\n");
+	/* chown before chmod: a chown clears set-id bits */
+	assert_int_equal(chown(at(f, "same1"), 123, 456), 0);
+	assert_int_equal(chmod(at(f, "same1"), 04755), 0);
+	assert_int_equal(setxattr(at(f, "same1"), "user.k", "v\0w", 3, 0), 0);
+	assert_int_equal(setxattr(at(f, "same1"), "trusted.tplfs.origin", "x", 1, 0), 0);
+	assert_int_equal(utimensat(AT_FDCWD, at(f, "same1"), ts, 0), 0);
+	assert_int_equal(link(at(f, "same1"), at(f, "zlink")), 0);
+	assert_int_equal(symlink("etc/hostname", at(f, "sym")), 0);
+	assert_int_equal(mkfifo(at(f, "fifo"), 0600), 0);
+	assert_int_equal(mknod(at(f, "null"), S_IFCHR | 0666, makedev(1, 3)), 0);
+	assert_int_equal(chmod(at(f, "null"), 0666), 0);	/* past the umask */
 
 	ret = import(f, &st, &text, err, sizeof(err));
 	if (ret)
@@ -187,18 +201,17 @@ static void loops_mounts_and_sockets_are_refused(void **state)
 	struct fixture *f = *state;
 	struct tplfs_import_stats st;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char err[512], path[256], *text = NULL;
+	char err[512], *text = NULL;
 	int s;
 
-	snprintf(path, sizeof(path), "%s/loop", f->src);
-	assert_int_equal(mkdir(path, 0755), 0);
-	assert_int_equal(mount(f->src, path, NULL, MS_BIND, NULL), 0);
+	assert_int_equal(mkdir(at(f, "loop"), 0755), 0);
+	assert_int_equal(mount(f->src, at(f, "loop"), NULL, MS_BIND, NULL), 0);
 	assert_int_equal(import(f, &st, &text, err, sizeof(err)), -EXDEV);
 	assert_non_null(strstr(err, "/loop: a mount point"));
 	free(text);
 	text = NULL;
-	umount2(path, MNT_DETACH);
-	rmdir(path);
+	umount2(at(f, "loop"), MNT_DETACH);
+	rmdir(at(f, "loop"));
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", f->src);
 	s = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -224,24 +237,17 @@ static void populate_gives_back_the_tree_as_stubs(void **state)
 	FILE *m;
 	int root;
 
-	snprintf(path, sizeof(path), "%s/etc", f->src);
-	assert_int_equal(mkdir(path, 0750), 0);
-	put(path, "hostname", "template\n");
-	put(path, "passwd", "root:x:0:0\n");
-	snprintf(path, sizeof(path), "%s/etc/passwd", f->src);
-	assert_int_equal(chown(path, 0, 42), 0);
-	assert_int_equal(chmod(path, 04640), 0);
-	assert_int_equal(setxattr(path, "security.capability",
-		"\x01\x00\x00\x02\x00\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", 20, 0), 0);
-	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
-	snprintf(buf, sizeof(buf), "%s/etc/link", f->src);
-	assert_int_equal(link(path, buf), 0);
-	snprintf(path, sizeof(path), "%s/etc/sym", f->src);
-	assert_int_equal(symlink("passwd", path), 0);
-	snprintf(path, sizeof(path), "%s/null", f->src);
-	assert_int_equal(mknod(path, S_IFCHR | 0600, makedev(1, 3)), 0);
-	snprintf(path, sizeof(path), "%s/etc", f->src);
-	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+	assert_int_equal(mkdir(at(f, "etc"), 0750), 0);
+	put(at(f, "etc/hostname"), "template\n");
+	put(at(f, "etc/passwd"), "root:x:0:0\n");
+	assert_int_equal(chown(at(f, "etc/passwd"), 0, 42), 0);
+	assert_int_equal(chmod(at(f, "etc/passwd"), 04640), 0);
+	set_cap(at(f, "etc/passwd"));
+	assert_int_equal(utimensat(AT_FDCWD, at(f, "etc/passwd"), ts, 0), 0);
+	assert_int_equal(link(at(f, "etc/passwd"), at(f, "etc/link")), 0);
+	assert_int_equal(symlink("passwd", at(f, "etc/sym")), 0);
+	assert_int_equal(mknod(at(f, "null"), S_IFCHR | 0600, makedev(1, 3)), 0);
+	assert_int_equal(utimensat(AT_FDCWD, at(f, "etc"), ts, 0), 0);
 	if (import(f, &st, &text, err, sizeof(err)))
 		fail_msg("import: %s", err);
 
@@ -257,8 +263,7 @@ static void populate_gives_back_the_tree_as_stubs(void **state)
 	assert_int_equal(ps.copies, 1);		/* /etc/hostname is private */
 
 	/* The stub: empty, its origin names the content, its metadata kept. */
-	snprintf(path, sizeof(path), "%s/etc/passwd", f->src);
-	assert_int_equal(lstat(path, &a), 0);
+	assert_int_equal(lstat(at(f, "etc/passwd"), &a), 0);
 	snprintf(path, sizeof(path), "%s/etc/passwd", priv);
 	assert_int_equal(lstat(path, &b), 0);
 	assert_int_equal(b.st_size, 0);
@@ -308,7 +313,9 @@ static void populate_refuses_to_overwrite(void **state)
 	int root;
 
 	snprintf(priv, sizeof(priv), "%s/src", f->dir);
-	put(priv, "a", "already here");
+	strcat(priv, "/a");
+	put(priv, "already here");
+	*strrchr(priv, '/') = '\0';
 	root = open(priv, O_RDONLY | O_DIRECTORY);
 	m = fmemopen((void *)text, strlen(text), "r");
 	assert_int_equal(tplfs_populate(f->store_fd, m, root, &ps, err,
@@ -316,6 +323,99 @@ static void populate_refuses_to_overwrite(void **state)
 	assert_non_null(strstr(err, "/a: cannot make it: File exists"));
 	fclose(m);
 	close(root);
+}
+
+/* Export a template, extract and import the tarball: the same manifest. */
+static void export_then_import_gives_the_same_manifest(void **state)
+{
+	struct fixture *f = *state;
+	struct tplfs_import_stats st;
+	char err[512], path[256], tarball[128], *a = NULL, *b = NULL;
+	uint64_t n;
+	FILE *m;
+
+	assert_int_equal(mkdir(at(f, "etc"), 0755), 0);
+	put(at(f, "etc/hostname"), "template\n");
+	put(at(f, "big"), "");
+	assert_int_equal(truncate(at(f, "big"), 5 << 20), 0);	/* a hole */
+	put(at(f, "name with\nnewline and \xff"), "odd\n");
+	assert_int_equal(setxattr(at(f, "big"), "user.bin", "\0\1\2", 3, 0), 0);
+	set_cap(at(f, "big"));
+	assert_int_equal(link(at(f, "big"), at(f, "hard")), 0);
+	assert_int_equal(symlink("/etc/hostname", at(f, "abs")), 0);
+	assert_int_equal(mkfifo(at(f, "fifo"), 0640), 0);
+	assert_int_equal(mknod(at(f, "zero"), S_IFCHR | 0666, makedev(1, 5)), 0);
+	assert_int_equal(chmod(f->src, 0711), 0);
+	if (import(f, &st, &a, err, sizeof(err)))
+		fail_msg("import: %s", err);
+
+	snprintf(tarball, sizeof(tarball), "%s/t.tar.zst", f->dir);
+	m = fmemopen(a, strlen(a), "r");
+	if (tplfs_tarball_export(f->store_fd, m, tarball, &n, err, sizeof(err)))
+		fail_msg("export: %s", err);
+	fclose(m);
+	assert_int_equal(n, st.entries);
+
+	/* Extract where the source was, and import it again. */
+	snprintf(path, sizeof(path), "rm -rf %s && mkdir %s", f->src, f->src);
+	assert_int_equal(system(path), 0);
+	if (tplfs_tarball_extract(tarball, f->src, &n, err, sizeof(err)))
+		fail_msg("extract: %s", err);
+	if (import(f, &st, &b, err, sizeof(err)))
+		fail_msg("import of the export: %s", err);
+	assert_string_equal(b, a);
+	free(a);
+	free(b);
+}
+
+/* Write a tarball of one regular file named @name (and a hard link). */
+static void evil_tarball(const char *path, const char *name, const char *hard)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+
+	archive_write_set_format_pax(a);
+	assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, 0);
+	if (hard)
+		archive_entry_set_hardlink(e, hard);
+	assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+	archive_write_close(a);
+	archive_write_free(a);
+	archive_entry_free(e);
+}
+
+static void tarballs_that_escape_are_refused(void **state)
+{
+	static const char *const evil[][3] = {
+		{ "/etc/passwd", NULL, "absolute or \"..\" paths are refused" },
+		{ "a/../../x", NULL, "absolute or \"..\" paths are refused" },
+		{ "x", "../../etc/shadow", "linking to ../../etc/shadow" },
+		{ "x", "/etc/shadow", "absolute or \"..\" paths are refused" },
+	};
+	struct fixture *f = *state;
+	char err[512], tarball[128];
+	uint64_t n;
+
+	snprintf(tarball, sizeof(tarball), "%s/evil.tar", f->dir);
+	for (size_t i = 0; i < sizeof(evil) / sizeof(evil[0]); i++) {
+		evil_tarball(tarball, evil[i][0], evil[i][1]);
+		assert_int_equal(tplfs_tarball_extract(tarball, f->src, &n, err,
+						       sizeof(err)), -EINVAL);
+		if (!strstr(err, evil[i][2]))
+			fail_msg("%s: got \"%s\"", evil[i][0], err);
+		assert_int_equal(n, 0);
+	}
+	/* Nothing was written outside, or inside. */
+	assert_int_equal(access("/x", F_OK), -1);
+	assert_int_equal(rmdir(f->src), 0);
+	assert_int_equal(mkdir(f->src, 0755), 0);
+	assert_true(tplfs_tarball_extract("/nonexistent.tar", f->src, &n, err,
+					  sizeof(err)) < 0);
+	assert_non_null(strstr(err, "/nonexistent.tar"));
 }
 
 int main(void)
@@ -328,6 +428,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(populate_gives_back_the_tree_as_stubs,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(populate_refuses_to_overwrite,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(export_then_import_gives_the_same_manifest,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(tarballs_that_escape_are_refused,
 						setup, teardown),
 	};
 

@@ -80,7 +80,7 @@ static void leftovers_of_a_crash_are_cleaned(void **state)
 	int fd = (int)(intptr_t)*state, t;
 	struct seen s = { 0 };
 
-	t = openat(fd, ".tmp-ct-x.json", O_WRONLY | O_CREAT, 0600);
+	t = openat(fd, ".ct-x.json.tmp", O_WRONLY | O_CREAT, 0600);
 	assert_true(t >= 0);
 	assert_int_equal(write(t, "{\"op\":", 6), 6);
 	close(t);
@@ -91,7 +91,7 @@ static void leftovers_of_a_crash_are_cleaned(void **state)
 	assert_int_equal(tplfs_journal_each(fd, collect, &s), 1);
 	assert_int_equal(s.unreadable, 1);
 	assert_string_equal(s.names[0], "ct-y");
-	assert_int_equal(faccessat(fd, ".tmp-ct-x.json", F_OK, 0), -1);
+	assert_int_equal(faccessat(fd, ".ct-x.json.tmp", F_OK, 0), -1);
 	assert_int_equal(tplfs_journal_remove(fd, "ct-y"), 0);
 }
 

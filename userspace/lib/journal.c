@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "journal.h"
 
 #define SUFFIX ".json"
-#define TMP_PREFIX ".tmp-"
 
 int tplfs_journal_open(const char *dir)
 {
@@ -25,54 +25,22 @@ int tplfs_journal_open(const char *dir)
 	return fd < 0 ? -errno : fd;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int tplfs_journal_write(int dirfd, const char *name, json_object *rec)
 {
-	char final[NAME_MAX + 1], tmp[NAME_MAX + 1];
-	const char *text;
+	char final[NAME_MAX + 1], *text;
 	size_t len;
-	int fd, ret;
+	int ret;
 
 	if ((size_t)snprintf(final, sizeof(final), "%s" SUFFIX, name) >=
-	    sizeof(final) ||
-	    (size_t)snprintf(tmp, sizeof(tmp), TMP_PREFIX "%s", final) >=
-	    sizeof(tmp))
+	    sizeof(final))
 		return -ENAMETOOLONG;
-	text = json_object_to_json_string_length(rec, JSON_C_TO_STRING_PLAIN,
-						 &len);
-	if (!text)
+	if (asprintf(&text, "%s\n", json_object_to_json_string_ext(rec,
+		     JSON_C_TO_STRING_PLAIN)) < 0)
 		return -ENOMEM;
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		    0600);
-	if (fd < 0)
-		return -errno;
-	ret = write_all(fd, text, len);
-	if (!ret)
-		ret = write_all(fd, "\n", 1);
-	if (!ret && fsync(fd) < 0)
-		ret = -errno;
-	close(fd);
-	if (!ret && renameat(dirfd, tmp, dirfd, final) < 0)
-		ret = -errno;
-	if (ret) {
-		unlinkat(dirfd, tmp, 0);
-		return ret;
-	}
-	return fsync(dirfd) < 0 ? -errno : 0;
+	len = strlen(text);
+	ret = tplfs_write_atomic(dirfd, final, text, len, 0600);
+	free(text);
+	return ret;
 }
 
 int tplfs_journal_remove(int dirfd, const char *name)
@@ -126,7 +94,7 @@ int tplfs_journal_each(int dirfd,
 		char name[NAME_MAX + 1];
 		json_object *rec;
 
-		if (!strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX))) {
+		if (tplfs_is_atomic_leftover(de->d_name)) {
 			unlinkat(dirfd, de->d_name, 0);
 			continue;
 		}

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* The template store: see store.h and doc/store.md. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "store.h"
+
+/* templates/<name>/<version> and a file in it: bounded by the part sizes */
+#define DIR_SIZE	192
+#define PATH_SIZE	256
+
+static bool part_valid(const char *s, const char *first, const char *rest)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > TPLFS_TEMPLATE_PART_MAX || !strchr(first, s[0]))
+		return false;
+	for (size_t i = 1; i < len; i++)
+		if (!strchr(rest, s[i]))
+			return false;
+	return true;
+}
+
+#define LOWER	"abcdefghijklmnopqrstuvwxyz0123456789"
+#define MIXED	LOWER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+bool tplfs_template_name_valid(const char *name)
+{
+	return part_valid(name, LOWER, LOWER "._-");
+}
+
+bool tplfs_template_version_valid(const char *version)
+{
+	return part_valid(version, MIXED, MIXED "._+-");
+}
+
+int tplfs_template_id_parse(const char *id, struct tplfs_template_id *t,
+			    char *err, size_t errlen)
+{
+	const char *at = strchr(id, '@');
+	size_t nlen;
+
+	if (!at) {
+		snprintf(err, errlen, "\"%s\" is not NAME@VERSION", id);
+		return -EINVAL;
+	}
+	nlen = (size_t)(at - id);
+	if (nlen > TPLFS_TEMPLATE_PART_MAX ||
+	    strlen(at + 1) > TPLFS_TEMPLATE_PART_MAX) {
+		snprintf(err, errlen, "template name or version too long");
+		return -EINVAL;
+	}
+	memcpy(t->name, id, nlen);
+	t->name[nlen] = '\0';
+	strcpy(t->version, at + 1);
+	if (!tplfs_template_name_valid(t->name)) {
+		snprintf(err, errlen,
+			 "\"%s\" is not a template name ([a-z0-9][a-z0-9._-]{0,62})",
+			 t->name);
+		return -EINVAL;
+	}
+	if (!tplfs_template_version_valid(t->version)) {
+		snprintf(err, errlen,
+			 "\"%s\" is not a template version ([A-Za-z0-9][A-Za-z0-9._+-]{0,62})",
+			 t->version);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int tplfs_store_open(const char *path)
+{
+	static const char *const dirs[] = { "objects", "templates", "cache",
+					    "tmp" };
+	int fd;
+
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if (mkdirat(fd, dirs[i], 0755) < 0 && errno != EEXIST) {
+			int ret = -errno;
+
+			close(fd);
+			return ret;
+		}
+	}
+	return fd;
+}
+
+static void version_dir(const struct tplfs_template_id *t, char *buf,
+			size_t size)
+{
+	snprintf(buf, size, "templates/%s/%s", t->name, t->version);
+}
+
+static int sync_dir(int store_fd, const char *dir)
+{
+	int fd = openat(store_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Write @text as file @name in @dir, atomically and durably. */
+static int write_atomic(int store_fd, const char *dir, const char *name,
+			const char *text)
+{
+	int fd = openat(store_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = tplfs_write_atomic(fd, name, text, strlen(text), 0644);
+	close(fd);
+	return ret;
+}
+
+enum tplfs_template_state tplfs_template_state(int store_fd,
+					       const struct tplfs_template_id *t)
+{
+	char path[PATH_SIZE], buf[16] = "";
+	ssize_t n;
+	int fd;
+
+	version_dir(t, path, sizeof(path));
+	strcat(path, "/state");
+	fd = openat(store_fd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		version_dir(t, path, sizeof(path));
+		return faccessat(store_fd, path, F_OK, AT_SYMLINK_NOFOLLOW) ?
+		       TPLFS_TEMPLATE_ABSENT : TPLFS_TEMPLATE_IMPORTING;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return strcmp(buf, "sealed\n") ? TPLFS_TEMPLATE_IMPORTING :
+	       TPLFS_TEMPLATE_SEALED;
+}
+
+int tplfs_template_begin(int store_fd, const struct tplfs_template_id *t)
+{
+	char path[PATH_SIZE];
+
+	snprintf(path, sizeof(path), "templates/%s", t->name);
+	if (mkdirat(store_fd, path, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	version_dir(t, path, sizeof(path));
+	if (mkdirat(store_fd, path, 0755) < 0)
+		return -errno;
+	return write_atomic(store_fd, path, "state", "importing\n");
+}
+
+FILE *tplfs_template_manifest_create(int store_fd,
+				     const struct tplfs_template_id *t)
+{
+	char path[PATH_SIZE];
+	int fd;
+
+	version_dir(t, path, sizeof(path));
+	strcat(path, "/.manifest.tmp");
+	fd = openat(store_fd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		    0644);
+	return fd < 0 ? NULL : fdopen(fd, "w");
+}
+
+int tplfs_template_seal(int store_fd, const struct tplfs_template_id *t,
+			FILE *manifest)
+{
+	char dir[DIR_SIZE], tmp[PATH_SIZE], final[PATH_SIZE];
+	int ret = 0;
+
+	if (fflush(manifest) || fsync(fileno(manifest)) < 0)
+		ret = errno ? -errno : -EIO;
+	if (fclose(manifest) && !ret)
+		ret = -errno;
+	if (ret)
+		return ret;
+	version_dir(t, dir, sizeof(dir));
+	snprintf(tmp, sizeof(tmp), "%s/.manifest.tmp", dir);
+	snprintf(final, sizeof(final), "%s/manifest", dir);
+	if (fchmodat(store_fd, tmp, 0444, 0) < 0 ||
+	    renameat(store_fd, tmp, store_fd, final) < 0)
+		return -errno;
+	ret = sync_dir(store_fd, dir);
+	return ret ? ret : write_atomic(store_fd, dir, "state", "sealed\n");
+}
+
+FILE *tplfs_template_manifest_open(int store_fd,
+				   const struct tplfs_template_id *t)
+{
+	char path[PATH_SIZE];
+	int fd;
+
+	if (tplfs_template_state(store_fd, t) != TPLFS_TEMPLATE_SEALED) {
+		errno = ENOENT;
+		return NULL;
+	}
+	version_dir(t, path, sizeof(path));
+	strcat(path, "/manifest");
+	fd = openat(store_fd, path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? NULL : fdopen(fd, "r");
+}
+
+int tplfs_template_remove(int store_fd, const struct tplfs_template_id *t)
+{
+	static const char *const files[] = { "state", "manifest",
+					     ".manifest.tmp", ".state.tmp" };
+	char dir[DIR_SIZE], path[PATH_SIZE];
+
+	version_dir(t, dir, sizeof(dir));
+	/* The state first: a crash half-way leaves an "importing" version,
+	 * which recovery removes, never a sealed one without its manifest. */
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (unlinkat(store_fd, path, 0) < 0 && errno != ENOENT)
+			return -errno;
+	}
+	if (unlinkat(store_fd, dir, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return -errno;
+	snprintf(path, sizeof(path), "templates/%s", t->name);
+	unlinkat(store_fd, path, AT_REMOVEDIR);	/* if empty */
+	return sync_dir(store_fd, "templates");
+}
+
+int tplfs_templates_each(int store_fd,
+			 int (*fn)(void *arg, const struct tplfs_template_id *t,
+				   enum tplfs_template_state state),
+			 void *arg)
+{
+	struct dirent *nd, *vd;
+	DIR *names, *versions;
+	int fd, ret = 0;
+
+	fd = openat(store_fd, "templates", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	names = fdopendir(fd);
+	if (!names) {
+		close(fd);
+		return -errno;
+	}
+	while (!ret && (nd = readdir(names))) {
+		if (!tplfs_template_name_valid(nd->d_name))
+			continue;
+		fd = openat(dirfd(names), nd->d_name,
+			    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		versions = fd < 0 ? NULL : fdopendir(fd);
+		if (!versions) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		while (!ret && (vd = readdir(versions))) {
+			struct tplfs_template_id t;
+
+			if (!tplfs_template_version_valid(vd->d_name))
+				continue;
+			strcpy(t.name, nd->d_name);
+			strcpy(t.version, vd->d_name);
+			ret = fn(arg, &t, tplfs_template_state(store_fd, &t));
+		}
+		closedir(versions);
+	}
+	closedir(names);
+	return ret;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The template store (DESIGN.md "Host layout"): objects/, templates/,
+ * cache/, and tmp/ for imports under way. A template version lives in
+ * templates/<name>/<version>/: its manifest (doc/manifest.md) and its state,
+ * "importing" until sealed, then "sealed" for good.
+ */
+#ifndef TPLFS_STORE_H
+#define TPLFS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define TPLFS_TEMPLATE_PART_MAX	63
+
+/* name: [a-z0-9][a-z0-9._-]{0,62}; version: [A-Za-z0-9][A-Za-z0-9._+-]{0,62} */
+bool tplfs_template_name_valid(const char *name);
+bool tplfs_template_version_valid(const char *version);
+
+struct tplfs_template_id {
+	char name[TPLFS_TEMPLATE_PART_MAX + 1];
+	char version[TPLFS_TEMPLATE_PART_MAX + 1];
+};
+
+/* Parse "NAME@VERSION"; -EINVAL with the reason in @err if it is not one. */
+int tplfs_template_id_parse(const char *id, struct tplfs_template_id *t,
+			    char *err, size_t errlen);
+
+/* Open the store at @path, making its directories if needed: an fd. */
+int tplfs_store_open(const char *path);
+
+enum tplfs_template_state {
+	TPLFS_TEMPLATE_ABSENT,
+	TPLFS_TEMPLATE_IMPORTING,
+	TPLFS_TEMPLATE_SEALED,
+};
+
+enum tplfs_template_state tplfs_template_state(int store_fd,
+					       const struct tplfs_template_id *t);
+
+/*
+ * Start a new version: its directory, in state "importing". -EEXIST if the
+ * version exists in any state.
+ */
+int tplfs_template_begin(int store_fd, const struct tplfs_template_id *t);
+
+/*
+ * Where the manifest is written while importing (opened for writing, to be
+ * passed to tplfs_template_seal).
+ */
+FILE *tplfs_template_manifest_create(int store_fd,
+				     const struct tplfs_template_id *t);
+
+/*
+ * Seal: sync the manifest written to @manifest (and close it), rename it
+ * into place, and record the state "sealed". 0 or a negative errno.
+ */
+int tplfs_template_seal(int store_fd, const struct tplfs_template_id *t,
+			FILE *manifest);
+
+/* The manifest of a sealed version, for reading; NULL with errno. */
+FILE *tplfs_template_manifest_open(int store_fd,
+				   const struct tplfs_template_id *t);
+
+/* Remove a version (any state) and its name's directory if now empty. */
+int tplfs_template_remove(int store_fd, const struct tplfs_template_id *t);
+
+/* Call @fn for every version in the store (any state). */
+int tplfs_templates_each(int store_fd,
+			 int (*fn)(void *arg, const struct tplfs_template_id *t,
+				   enum tplfs_template_state state),
+			 void *arg);
+
+#endif /* TPLFS_STORE_H */

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Template tarballs with libarchive: see archive.h and doc/store.md. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "tarball.h"
+#include "manifest.h"
+#include "origin.h"
+
+/* A path inside the tree: relative, no ".." component. */
+static bool member_path_ok(const char *p)
+{
+	if (!p || !*p || p[0] == '/')
+		return false;
+	while (*p) {
+		const char *end = strchr(p, '/');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (len == 2 && p[0] == '.' && p[1] == '.')
+			return false;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return true;
+}
+
+static int la_errno(struct archive *a)
+{
+	int e = archive_errno(a);
+
+	return e > 0 ? -e : -EIO;
+}
+
+/* Prefix @dest to @rel ("./x" and "x" alike). */
+static int prefixed(char *buf, size_t size, const char *dest, const char *rel)
+{
+	while (rel[0] == '.' && rel[1] == '/')
+		rel += 2;
+	if (!strcmp(rel, "."))
+		rel = "";
+	return (size_t)snprintf(buf, size, "%s/%s", dest, rel) >= size ?
+	       -ENAMETOOLONG : 0;
+}
+
+int tplfs_tarball_extract(const char *path, const char *dest,
+			  uint64_t *entries, char *err, size_t errlen)
+{
+	struct archive *in = archive_read_new(), *out = archive_write_disk_new();
+	struct archive_entry *e;
+	char full[PATH_MAX], link[PATH_MAX];
+	struct timespec root_time[2];
+	bool root_timed = false;
+	int ret = 0, r;
+
+	*entries = 0;
+	if (!in || !out) {
+		ret = -ENOMEM;
+		goto done;
+	}
+	archive_read_support_format_all(in);
+	archive_read_support_filter_all(in);
+	/* Numeric owners only (no name lookup: the template's users are not
+	 * this host's); never write through a symlink. */
+	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_OWNER |
+		ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+		ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
+		ARCHIVE_EXTRACT_SPARSE | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+		ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+	if (archive_read_open_filename(in, path, 65536) != ARCHIVE_OK) {
+		ret = la_errno(in);
+		snprintf(err, errlen, "%s: %s", path, archive_error_string(in));
+		goto done;
+	}
+	while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK ||
+	       r == ARCHIVE_WARN) {	/* WARN: a name that is not UTF-8 */
+		const char *name = archive_entry_pathname(e);
+		const char *hard = archive_entry_hardlink(e);
+
+		if (!member_path_ok(name) || (hard && !member_path_ok(hard))) {
+			snprintf(err, errlen, "%s: entry \"%s\"%s%s: absolute or \"..\" paths are refused",
+				 path, name ? name : "", hard ? " linking to " : "",
+				 hard ? hard : "");
+			ret = -EINVAL;
+			goto done;
+		}
+		if (prefixed(full, sizeof(full), dest, name) ||
+		    (hard && prefixed(link, sizeof(link), dest, hard))) {
+			snprintf(err, errlen, "%s: entry \"%s\": path too long",
+				 path, name);
+			ret = -ENAMETOOLONG;
+			goto done;
+		}
+		if (archive_entry_filetype(e) == AE_IFDIR &&
+		    !strcmp(full + strlen(dest), "/") &&
+		    archive_entry_mtime_is_set(e)) {
+			/* the root: its time is set again at the end, once
+			 * its entries are made */
+			root_time[0].tv_sec = archive_entry_mtime(e);
+			root_time[0].tv_nsec = archive_entry_mtime_nsec(e);
+			root_time[1] = root_time[0];
+			root_timed = true;
+		}
+		archive_entry_copy_pathname(e, full);
+		if (hard)
+			archive_entry_copy_hardlink(e, link);
+		r = archive_write_header(out, e);
+		if (r == ARCHIVE_WARN)
+			r = ARCHIVE_OK;
+		if (r == ARCHIVE_OK && archive_entry_size(e) > 0) {
+			const void *buf;
+			size_t size;
+			la_int64_t off;
+
+			while ((r = archive_read_data_block(in, &buf, &size,
+							    &off)) == ARCHIVE_OK)
+				if (archive_write_data_block(out, buf, size,
+							     off) != ARCHIVE_OK) {
+					r = ARCHIVE_FATAL;
+					break;
+				}
+			if (r == ARCHIVE_EOF)
+				r = ARCHIVE_OK;
+		}
+		if (r == ARCHIVE_OK)
+			r = archive_write_finish_entry(out);
+		if (r != ARCHIVE_OK) {
+			struct archive *a = archive_errno(out) ? out : in;
+
+			ret = la_errno(a);
+			snprintf(err, errlen, "%s: entry \"%s\": %s", path, name,
+				 archive_error_string(a) ?
+				 archive_error_string(a) : strerror(-ret));
+			goto done;
+		}
+		(*entries)++;
+	}
+	if (r != ARCHIVE_EOF) {
+		ret = la_errno(in);
+		snprintf(err, errlen, "%s: %s", path, archive_error_string(in));
+	}
+done:
+	if (out) {
+		if (archive_write_close(out) != ARCHIVE_OK && !ret) {
+			ret = la_errno(out);
+			snprintf(err, errlen, "%s: %s", path,
+				 archive_error_string(out));
+		}
+		archive_write_free(out);
+	}
+	if (in)
+		archive_read_free(in);
+	if (!ret && root_timed &&
+	    utimensat(AT_FDCWD, dest, root_time, AT_SYMLINK_NOFOLLOW) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", dest, strerror(errno));
+	}
+	return ret;
+}
+
+/* Copy an object's content into the archive. */
+static int write_object(struct archive *a, int store_fd,
+			const struct tplfs_mentry *m)
+{
+	char obj[TPLFS_OBJECT_PATH_SIZE], buf[65536];
+	uint64_t left = m->size;
+	int fd = -1, ret = 0;
+
+	tplfs_object_path(m->digest, obj);
+	fd = openat(store_fd, obj, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	while (left) {
+		ssize_t n = read(fd, buf, left < sizeof(buf) ? left : sizeof(buf));
+
+		if (n <= 0) {
+			ret = n < 0 ? -errno : -EIO;	/* object shorter */
+			break;
+		}
+		if (archive_write_data(a, buf, (size_t)n) != n) {
+			ret = la_errno(a);
+			break;
+		}
+		left -= (uint64_t)n;
+	}
+	close(fd);
+	return ret;
+}
+
+int tplfs_tarball_export(int store_fd, FILE *manifest, const char *out,
+			 uint64_t *entries, char *err, size_t errlen)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *ae = archive_entry_new();
+	struct tplfs_mreader *r = NULL;
+	struct tplfs_mentry m;
+	char name[PATH_MAX + 2];
+	int ret;
+
+	*entries = 0;
+	if (!a || !ae) {
+		ret = -ENOMEM;
+		goto done;
+	}
+	ret = tplfs_mreader_open(manifest, &r, err, errlen);
+	if (ret)
+		goto done;
+	if (archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
+	    archive_write_set_format_pax(a) != ARCHIVE_OK ||
+	    archive_write_open_filename(a, out) != ARCHIVE_OK) {
+		ret = la_errno(a);
+		snprintf(err, errlen, "%s: %s", out, archive_error_string(a));
+		goto done;
+	}
+	while ((ret = tplfs_mreader_next(r, &m, err, errlen)) == 1) {
+		archive_entry_clear(ae);
+		snprintf(name, sizeof(name), ".%s", m.path);
+		archive_entry_copy_pathname(ae, name);
+		if (m.type == 'h') {
+			snprintf(name, sizeof(name), ".%s", m.target);
+			archive_entry_copy_hardlink(ae, name);
+			archive_entry_set_filetype(ae, AE_IFREG);
+			archive_entry_set_size(ae, 0);
+		} else {
+			archive_entry_set_filetype(ae,
+				m.type == 'd' ? AE_IFDIR : m.type == 'f' ? AE_IFREG :
+				m.type == 'l' ? AE_IFLNK : m.type == 'c' ? AE_IFCHR :
+				m.type == 'b' ? AE_IFBLK : AE_IFIFO);
+			archive_entry_set_perm(ae, m.mode);
+			archive_entry_set_uid(ae, m.uid);
+			archive_entry_set_gid(ae, m.gid);
+			archive_entry_set_mtime(ae, m.mtime_sec, m.mtime_nsec);
+			archive_entry_set_size(ae, m.type == 'f' ? (la_int64_t)m.size : 0);
+			if (m.type == 'l')
+				archive_entry_copy_symlink(ae, m.target);
+			if (m.type == 'c' || m.type == 'b')
+				archive_entry_set_rdev(ae, makedev(m.major, m.minor));
+			for (size_t i = 0; i < m.nxattrs; i++)
+				archive_entry_xattr_add_entry(ae, m.xattrs[i].name,
+							      m.xattrs[i].value,
+							      m.xattrs[i].len);
+		}
+		/* WARN: a name that is not UTF-8, kept as raw bytes
+		 * (hdrcharset=BINARY) */
+		if (archive_write_header(a, ae) < ARCHIVE_WARN) {
+			ret = la_errno(a);
+			snprintf(err, errlen, "%s: %s: %s", out, m.path,
+				 archive_error_string(a));
+			break;
+		}
+		if (m.type == 'f' && m.size) {
+			ret = write_object(a, store_fd, &m);
+			if (ret) {
+				snprintf(err, errlen, "%s: object of %s: %s", out,
+					 m.path, strerror(-ret));
+				break;
+			}
+		}
+		(*entries)++;
+	}
+	if (!ret && archive_write_close(a) != ARCHIVE_OK) {
+		ret = la_errno(a);
+		snprintf(err, errlen, "%s: %s", out, archive_error_string(a));
+	}
+done:
+	tplfs_mreader_close(r);
+	if (ae)
+		archive_entry_free(ae);
+	if (a)
+		archive_write_free(a);
+	return ret < 0 ? ret : 0;
+}
