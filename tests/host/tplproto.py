@@ -3,9 +3,13 @@
 send anything, including what tplctl never would."""
 import json
 import os
+import shutil
 import socket
 import subprocess
+import sys
+import tempfile
 import time
+import traceback
 
 MSG_MAX = 65536
 
@@ -117,3 +121,37 @@ class Daemon:
     def journal(self):
         d = os.path.join(self.root, "journal")
         return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+
+def run_tests(names, label):
+    """Run every test_* function of @names (argv narrows them), each in a
+    fresh temporary directory; print "LABEL: N passed, N failed"."""
+    tests = [(n, f) for n, f in sorted(names.items())
+             if n.startswith("test_") and callable(f)]
+    only = sys.argv[1:]
+    passed = failed = 0
+    for name, fn in tests:
+        if only and name not in only:
+            continue
+        tmp = tempfile.mkdtemp(prefix="tplfsd-test-")
+        t0 = time.monotonic()
+        try:
+            fn(tmp)
+            passed += 1
+            print("ok   %s (%.1f s)" % (name, time.monotonic() - t0))
+        except Exception:
+            failed += 1
+            print("FAIL %s" % name)
+            traceback.print_exc()
+            for f in sorted(os.listdir(tmp)):
+                if f.endswith(".log"):
+                    with open(os.path.join(tmp, f), errors="replace") as lf:
+                        print("--- %s:\n%s" % (f, lf.read()))
+        finally:
+            subprocess.run(["pkill", "-KILL", "-f", "--", "--root " + tmp],
+                           capture_output=True)
+            subprocess.run(["umount", "-R", "-l", tmp], capture_output=True)
+            shutil.rmtree(tmp, ignore_errors=True)
+    print("%s: %d passed, %d failed" % (label, passed, failed))
+    sys.stdout.flush()
+    return 1 if failed else 0

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "atomic.h"
 #include "ct.h"
 #include "kvfile.h"
 
@@ -64,6 +65,20 @@ int tplfs_ct_conf_read(const char *path, struct tplfs_ct_conf *conf,
 	memset(conf, 0, sizeof(*conf));
 	strcpy(conf->backend, "dir");
 	return tplfs_kv_read(path, ct_conf_setting, conf, err, errlen);
+}
+
+int tplfs_ct_conf_write(int dirfd, const struct tplfs_ct_conf *conf)
+{
+	char text[512];
+	int n;
+
+	n = snprintf(text, sizeof(text),
+		     "# tplfs container (doc/tplfsd.md)\ntemplate = %s\nbackend = %s\n%s",
+		     conf->template, conf->backend,
+		     conf->is_volatile ? "volatile = yes\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return -ENAMETOOLONG;
+	return tplfs_write_atomic(dirfd, "ct.conf", text, (size_t)n, 0644);
 }
 
 int tplfs_ct_paths(const struct tplfs_config *cfg, const char *id,

@@ -28,6 +28,8 @@ struct tplfs_ct_conf {
 
 int tplfs_ct_conf_read(const char *path, struct tplfs_ct_conf *conf,
 		       char *err, size_t errlen);
+/* Write @conf as ct.conf in directory @dirfd, atomically. */
+int tplfs_ct_conf_write(int dirfd, const struct tplfs_ct_conf *conf);
 
 /* The places of container @id: private/<id>, its fs/, ct.conf, root/<id>. */
 struct tplfs_ct_paths {

@@ -11,15 +11,15 @@
 #include "digest.h"
 #include "object.h"
 
-/* Copy all of @in to @out (offsets from 0): copy_file_range, else read/write. */
-static int copy_fd(int in, int out, uint64_t size)
+/* Copy [@off, @end) of @in to the same offsets of @out. */
+static int copy_range(int in, int out, loff_t off, loff_t end)
 {
-	loff_t off_in = 0, off_out = 0;
+	loff_t off_in = off, off_out = off;
 	char buf[65536];
 
-	while ((uint64_t)off_in < size) {
+	while (off_in < end) {
 		ssize_t n = copy_file_range(in, &off_in, out, &off_out,
-					    size - (uint64_t)off_in, 0);
+					    (size_t)(end - off_in), 0);
 
 		if (n > 0)
 			continue;
@@ -32,8 +32,10 @@ static int copy_fd(int in, int out, uint64_t size)
 			return -errno;
 		break;	/* fall back to read/write from where we are */
 	}
-	while ((uint64_t)off_in < size) {
-		ssize_t n = pread(in, buf, sizeof(buf), off_in), w;
+	while (off_in < end) {
+		size_t want = (size_t)(end - off_in) < sizeof(buf) ?
+			      (size_t)(end - off_in) : sizeof(buf);
+		ssize_t n = pread(in, buf, want, off_in), w;
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -51,6 +53,40 @@ static int copy_fd(int in, int out, uint64_t size)
 		off_out += n;
 	}
 	return 0;
+}
+
+/*
+ * Copy all @size bytes of @in to @out, data extent by data extent, so that
+ * holes stay holes (a 4 GiB sparse file costs nothing to store).
+ */
+static int copy_fd(int in, int out, uint64_t size)
+{
+	loff_t end = (loff_t)size, data = 0, hole;
+
+	while (data < end) {
+		int ret;
+
+		data = lseek(in, data, SEEK_DATA);
+		if (data < 0) {
+			if (errno == ENXIO)
+				break;		/* only a hole is left */
+			if (errno != EINVAL && errno != EOPNOTSUPP)
+				return -errno;
+			data = 0;		/* no SEEK_DATA: all of it */
+			hole = end;
+		} else {
+			hole = lseek(in, data, SEEK_HOLE);
+			if (hole < 0)
+				return -errno;
+		}
+		if (hole > end)
+			hole = end;
+		ret = copy_range(in, out, data, hole);
+		if (ret)
+			return ret;
+		data = hole;
+	}
+	return ftruncate(out, end) < 0 ? -errno : 0;
 }
 
 static int ensure_dir(int dirfd, const char *name)

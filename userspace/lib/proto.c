@@ -242,3 +242,18 @@ int tplfs_args_bool(json_object *args, const char *name, bool *val)
 	*val = json_object_get_boolean(v);
 	return 0;
 }
+
+void tplfs_json_str(json_object *o, const char *key, const char *val)
+{
+	json_object_object_add(o, key, json_object_new_string(val));
+}
+
+void tplfs_json_u64(json_object *o, const char *key, uint64_t val)
+{
+	json_object_object_add(o, key, json_object_new_uint64(val));
+}
+
+void tplfs_json_bool(json_object *o, const char *key, bool val)
+{
+	json_object_object_add(o, key, json_object_new_boolean(val));
+}

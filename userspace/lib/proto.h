@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <json-c/json.h>
 
 #define TPLFS_SOCKET_DEFAULT	"/run/tplfs/tplfsd.sock"
@@ -77,5 +78,10 @@ int tplfs_args_check(json_object *args, const char *const *allowed,
 		     const char **why);
 int tplfs_args_string(json_object *args, const char *name, const char **val);
 int tplfs_args_bool(json_object *args, const char *name, bool *val);
+
+/* Add a member to a result object. */
+void tplfs_json_str(json_object *o, const char *key, const char *val);
+void tplfs_json_u64(json_object *o, const char *key, uint64_t val);
+void tplfs_json_bool(json_object *o, const char *key, bool val);
 
 #endif /* TPLFS_PROTO_H */

@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,32 +29,64 @@ static void usage(FILE *f)
 "Usage: tplctl [--socket PATH] [--json] COMMAND\n"
 "The command line of tplfs; it asks tplfsd to do the work.\n"
 "\n"
-"Commands:\n"
-"  daemon status          the daemon, its kernel channel, mounted containers\n"
-"  ct stats ID            counters of a mounted container\n"
-"  ct mount ID            mount container ID on <root>/root/ID\n"
+"Templates:\n"
+"  template import NAME@VERSION --from DIR|TARBALL\n"
+"                         import a tree or a tarball (.tar, .gz, .xz, .zst)\n"
+"  template list          versions, sizes, containers using them\n"
+"  template export NAME@VERSION FILE\n"
+"                         write the template cache, a .tar.zst\n"
+"  template rm NAME@VERSION\n"
+"                         remove a version no container uses\n"
+"  store gc               remove the objects no template names\n"
+"Containers:\n"
+"  ct create ID --template NAME@VERSION [--volatile]\n"
+"  ct mount ID            mount it on <root>/root/ID\n"
 "  ct umount ID [--force] unmount it (--force: detach even if busy)\n"
+"  ct destroy ID [--force]\n"
+"                         remove it (--force: even while mounted)\n"
+"  ct list                the containers\n"
+"  ct status ID           one container, with the disk it uses\n"
+"  ct stats ID            the kernel's counters of a mounted container\n"
+"Daemon:\n"
+"  daemon status          the daemon, its kernel channel, mounted containers\n"
 "\n"
 "Options:\n"
-"  --socket PATH   tplfsd's socket (default " TPLFS_SOCKET_DEFAULT ")\n"
+"  --socket PATH   tplfsd's socket (default " TPLFS_SOCKET_DEFAULT ",\n"
+"                  or $TPLFS_SOCKET)\n"
 "  --json          print the daemon's reply as JSON\n"
 "  --help, --version\n"
 "\n"
 "Exit status: 0 done, 1 refused or failed, 2 usage, 3 tplfsd not running.\n");
 }
 
+struct opts {
+	const char *from, *template;
+	bool force, is_volatile;
+};
+
+enum arg_kind { NONE, ID, TEMPLATE, TEMPLATE_FILE };
+
 struct cmd {
 	const char *noun, *verb;	/* tplctl NOUN VERB */
 	const char *proto_verb;		/* the protocol's verb */
-	bool takes_id;
+	enum arg_kind args;
 	void (*print)(json_object *result);
 };
 
 static const struct cmd cmds[] = {
-	{ "daemon", "status", "daemon.status", false, print_daemon_status },
-	{ "ct", "stats", "ct.stats", true, print_ct_stats },
-	{ "ct", "mount", "ct.mount", true, print_ct_done },
-	{ "ct", "umount", "ct.umount", true, print_ct_done },
+	{ "daemon", "status", "daemon.status", NONE, print_daemon_status },
+	{ "template", "import", "template.import", TEMPLATE, print_template_import },
+	{ "template", "list", "template.list", NONE, print_template_list },
+	{ "template", "export", "template.export", TEMPLATE_FILE, print_done },
+	{ "template", "rm", "template.rm", TEMPLATE, print_done },
+	{ "store", "gc", "store.gc", NONE, print_store_gc },
+	{ "ct", "create", "ct.create", ID, print_ct_create },
+	{ "ct", "mount", "ct.mount", ID, print_ct_done },
+	{ "ct", "umount", "ct.umount", ID, print_ct_done },
+	{ "ct", "destroy", "ct.destroy", ID, print_done },
+	{ "ct", "list", "ct.list", NONE, print_ct_list },
+	{ "ct", "status", "ct.status", ID, print_ct_status },
+	{ "ct", "stats", "ct.stats", ID, print_ct_stats },
 };
 
 static void show_progress(void *arg, json_object *msg)
@@ -61,28 +95,107 @@ static void show_progress(void *arg, json_object *msg)
 	print_progress(msg);
 }
 
+/* @path made absolute (the daemon has its own working directory). */
+static json_object *abs_path(const char *path, bool must_exist)
+{
+	char buf[PATH_MAX], dir[PATH_MAX], *d, *b;
+
+	if (path[0] == '/')
+		return json_object_new_string(path);
+	if (must_exist)
+		return json_object_new_string(realpath(path, buf) ? buf : path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	d = dirname(dir);
+	if (!realpath(d, buf))
+		return json_object_new_string(path);	/* the daemon says why */
+	snprintf(dir, sizeof(dir), "%s", path);
+	b = basename(dir);
+	strncat(buf, "/", sizeof(buf) - strlen(buf) - 1);
+	strncat(buf, b, sizeof(buf) - strlen(buf) - 1);
+	return json_object_new_string(buf);
+}
+
+/* The request's arguments, or NULL after a usage message. */
+static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
+			       const struct opts *o)
+{
+	int want = cmd->args == NONE ? 0 : cmd->args == TEMPLATE_FILE ? 2 : 1;
+	json_object *args;
+
+	if (npos != want) {
+		fprintf(stderr, "tplctl: %s %s takes %s\n", cmd->noun, cmd->verb,
+			cmd->args == NONE ? "no argument" :
+			cmd->args == ID ? "one container ID" :
+			cmd->args == TEMPLATE ? "one NAME@VERSION" :
+			"NAME@VERSION and FILE");
+		return NULL;
+	}
+	if ((o->force && strcmp(cmd->proto_verb, "ct.umount") &&
+	     strcmp(cmd->proto_verb, "ct.destroy")) ||
+	    (o->from && strcmp(cmd->proto_verb, "template.import")) ||
+	    ((o->template || o->is_volatile) &&
+	     strcmp(cmd->proto_verb, "ct.create"))) {
+		fprintf(stderr, "tplctl: an option %s %s does not take\n",
+			cmd->noun, cmd->verb);
+		return NULL;
+	}
+	if (!strcmp(cmd->proto_verb, "template.import") && !o->from) {
+		fprintf(stderr, "tplctl: template import needs --from DIR|TARBALL\n");
+		return NULL;
+	}
+	if (!strcmp(cmd->proto_verb, "ct.create") && !o->template) {
+		fprintf(stderr, "tplctl: ct create needs --template NAME@VERSION\n");
+		return NULL;
+	}
+	args = json_object_new_object();
+	if (cmd->args == ID)
+		json_object_object_add(args, "id", json_object_new_string(pos[0]));
+	if (cmd->args == TEMPLATE || cmd->args == TEMPLATE_FILE)
+		json_object_object_add(args, "template",
+				       json_object_new_string(pos[0]));
+	if (cmd->args == TEMPLATE_FILE)
+		json_object_object_add(args, "file", abs_path(pos[1], false));
+	if (o->from)
+		json_object_object_add(args, "from", abs_path(o->from, true));
+	if (o->template)
+		json_object_object_add(args, "template",
+				       json_object_new_string(o->template));
+	if (o->force)
+		json_object_object_add(args, "force", json_object_new_boolean(1));
+	if (o->is_volatile)
+		json_object_object_add(args, "volatile", json_object_new_boolean(1));
+	return args;
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
+	static const struct option lopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "template", required_argument, NULL, 't' },
+		{ "volatile", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *sock = getenv("TPLFS_SOCKET");
 	const struct cmd *cmd = NULL;
-	bool json = false, force = false;
+	struct opts o = { 0 };
+	bool json = false;
 	json_object *args, *reply, *ok, *v;
 	char err[512];
 	int opt, fd, ret, nargs;
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
 		switch (opt) {
 		case 's': sock = optarg; break;
 		case 'j': json = true; break;
-		case 'f': force = true; break;
+		case 'f': o.force = true; break;
+		case 'F': o.from = optarg; break;
+		case 't': o.template = optarg; break;
+		case 'v': o.is_volatile = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("tplctl %s\n", TPLFS_VERSION); return 0;
 		default: usage(stderr); return EX_USAGE;
@@ -101,22 +214,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
-	if (nargs != 2 + cmd->takes_id) {
-		fprintf(stderr, "tplctl: %s %s takes %s\n", cmd->noun, cmd->verb,
-			cmd->takes_id ? "one container ID" : "no argument");
+	args = build_args(cmd, argv + optind + 2, nargs - 2, &o);
+	if (!args)
 		return EX_USAGE;
-	}
-	if (force && strcmp(cmd->proto_verb, "ct.umount")) {
-		fprintf(stderr, "tplctl: --force is for ct umount\n");
-		return EX_USAGE;
-	}
-
-	args = json_object_new_object();
-	if (cmd->takes_id)
-		json_object_object_add(args, "id",
-				       json_object_new_string(argv[optind + 2]));
-	if (force)
-		json_object_object_add(args, "force", json_object_new_boolean(1));
 
 	if (!sock)
 		sock = TPLFS_SOCKET_DEFAULT;

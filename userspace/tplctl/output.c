@@ -94,3 +94,107 @@ void print_ct_done(json_object *r)
 {
 	printf("%s: %s\n", str(r, "ct"), str(r, "root"));
 }
+
+/* A size for people: 1.5 MiB */
+static const char *human(uint64_t bytes, char *buf, size_t size)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+	return buf;
+}
+
+/* "web1: done", "debian-12@1: written to FILE" */
+void print_done(json_object *r)
+{
+	const char *what = *str(r, "ct") ? str(r, "ct") : str(r, "template");
+
+	if (*str(r, "file"))
+		printf("%s: written to %s\n", what, str(r, "file"));
+	else
+		printf("%s: done\n", what);
+}
+
+void print_ct_create(json_object *r)
+{
+	printf("%s: created from %s (%" PRIu64 " entries: %" PRIu64
+	       " stubs, %" PRIu64 " private copies)\n", str(r, "ct"),
+	       str(r, "template"), u64(r, "entries"), u64(r, "stubs"),
+	       u64(r, "copies"));
+}
+
+void print_ct_list(json_object *r)
+{
+	json_object *cts = NULL;
+	size_t n;
+
+	json_object_object_get_ex(r, "containers", &cts);
+	n = json_object_array_length(cts);
+	printf("%-20s %-24s %s\n", "ID", "TEMPLATE", "MOUNTED ON");
+	for (size_t i = 0; i < n; i++) {
+		json_object *c = json_object_array_get_idx(cts, i);
+
+		printf("%-20s %-24s %s\n", str(c, "id"), str(c, "template"),
+		       boolean(c, "mounted") ? str(c, "root") : "-");
+	}
+}
+
+void print_ct_status(json_object *r)
+{
+	char b[32];
+
+	printf("container  %s\ntemplate   %s%s\nprivate    %s\n",
+	       str(r, "id"), str(r, "template"),
+	       boolean(r, "volatile") ? " (volatile)" : "", str(r, "private"));
+	printf("mounted    %s\n", boolean(r, "mounted") ? str(r, "root") : "no");
+	printf("disk       %s in %" PRIu64 " inodes\n",
+	       human(u64(r, "disk_bytes"), b, sizeof(b)), u64(r, "inodes"));
+}
+
+void print_template_import(json_object *r)
+{
+	char a[32], b[32];
+
+	printf("%s: %" PRIu64 " entries, %" PRIu64 " files, %s; %" PRIu64
+	       " new objects, %s new in the store\n", str(r, "template"),
+	       u64(r, "entries"), u64(r, "files"),
+	       human(u64(r, "bytes"), a, sizeof(a)), u64(r, "new_objects"),
+	       human(u64(r, "new_bytes"), b, sizeof(b)));
+}
+
+void print_template_list(json_object *r)
+{
+	json_object *ts = NULL;
+	size_t n;
+	char a[32], b[32];
+
+	json_object_object_get_ex(r, "templates", &ts);
+	n = json_object_array_length(ts);
+	printf("%-24s %-9s %8s %10s %12s %s\n", "TEMPLATE", "STATE", "FILES",
+	       "SIZE", "UNIQUE", "CONTAINERS");
+	for (size_t i = 0; i < n; i++) {
+		json_object *t = json_object_array_get_idx(ts, i), *c = NULL;
+
+		json_object_object_get_ex(t, "containers", &c);
+		printf("%-24s %-9s %8" PRIu64 " %10s %12s %zu\n",
+		       str(t, "template"), str(t, "state"), u64(t, "files"),
+		       human(u64(t, "bytes"), a, sizeof(a)),
+		       human(u64(t, "unique_bytes"), b, sizeof(b)),
+		       json_object_array_length(c));
+	}
+}
+
+void print_store_gc(json_object *r)
+{
+	char b[32];
+
+	printf("store gc: %" PRIu64 " objects removed (%s), %" PRIu64 " kept\n",
+	       u64(r, "removed"), human(u64(r, "freed_bytes"), b, sizeof(b)),
+	       u64(r, "kept"));
+}

@@ -10,5 +10,12 @@ void print_progress(json_object *progress);
 void print_daemon_status(json_object *result);
 void print_ct_stats(json_object *result);
 void print_ct_done(json_object *result);
+void print_done(json_object *result);
+void print_ct_create(json_object *result);
+void print_ct_list(json_object *result);
+void print_ct_status(json_object *result);
+void print_template_import(json_object *result);
+void print_template_list(json_object *result);
+void print_store_gc(json_object *result);
 
 #endif /* TPLCTL_OUTPUT_H */

@@ -1,17 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Container operations that change the host: ct.mount and ct.umount, run as
- * jobs (mount(2) has no io_uring form) and journaled so that a daemon
- * killed in the middle finishes or rolls them back when it starts again.
+ * Container operations, run as jobs and journaled (journal record
+ * ct-<id>), so that a daemon killed in the middle finishes or rolls them
+ * back when it starts again:
  *
- * ct.mount   journal {op, ct, root_existed}; mkdir root/<ct>; mount;
- *            remove the record. Recovery: mounted -> finished; not
- *            mounted -> roll back (remove root/<ct> if the operation made
- *            it).
- * ct.umount  journal {op, ct, force}; umount; remove the record.
- *            Recovery: still mounted -> finish the umount.
+ * ct.create  record {tmp}; populate private/.<id>.create from the manifest,
+ *            ct.conf, syncfs; rename it to private/<id>; remove the record.
+ *            Recovery: private/<id> there -> finished (tmp removed if left);
+ *            else -> rolled back (tmp removed).
+ * ct.mount   record {root_existed}; mkdir root/<ct>; mount; remove the
+ *            record. Recovery: mounted -> finished; not mounted -> rolled
+ *            back (root/<ct> removed if the operation made it).
+ * ct.umount  record {force}; umount; remove the record. Recovery: still
+ *            mounted -> the umount is done now.
+ * ct.destroy record {trash}; rename private/<id> to private/.<id>.destroy;
+ *            remove root/<id>; remove the trash; remove the record.
+ *            Recovery: the rename happened -> finished; not -> rolled back.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,255 +30,564 @@
 #include <linux/tplfs.h>
 
 #include "journal.h"
-#include "jobs.h"
 #include "log.h"
 #include "mountinfo.h"
-#include "tplfsd.h"
+#include "opjob.h"
+#include "populate.h"
+#include "store.h"
+#include "tree.h"
 
 struct ctjob {
-	struct job job;
-	struct req *rq;
+	struct opjob op;
 	struct ctstate *ct;
+	char id[TPLFS_CT_ID_MAX + 1];
 	struct tplfs_ct_paths paths;
 	char target[PATH_MAX];	/* ct.umount: the mount point */
 	bool force;
-	/* results, set by run() */
-	enum tplfs_err err;
-	int errnum;
-	char msg[PATH_MAX + 512];
+	struct tplfs_template_id tpl;	/* ct.create */
+	char tpl_id[2 * TPLFS_TEMPLATE_PART_MAX + 2];	/* held, shared */
+	bool is_volatile;
 };
-
-/* The operation failed: "@what: strerror(@errnum)". */
-static void ctjob_fail(struct ctjob *cj, enum tplfs_err err, int errnum,
-		       const char *what)
-{
-	cj->err = err;
-	cj->errnum = errnum;
-	snprintf(cj->msg, sizeof(cj->msg), "%s: %s", what, strerror(errnum));
-}
-
-static json_object *record(const char *op, const char *id)
-{
-	json_object *rec = json_object_new_object();
-
-	json_object_object_add(rec, "op", json_object_new_string(op));
-	json_object_object_add(rec, "ct", json_object_new_string(id));
-	return rec;
-}
 
 static void journal_name(char *buf, size_t size, const char *id)
 {
 	snprintf(buf, size, "ct-%s", id);
 }
 
+static int journal_begin(struct ctjob *cj, const char *op, json_object *rec)
+{
+	char name[128];
+	int ret;
+
+	journal_name(name, sizeof(name), cj->id);
+	tplfs_json_str(rec, "op", op);
+	tplfs_json_str(rec, "ct", cj->id);
+	ret = tplfs_journal_write(cj->op.d->journal_fd, name, rec);
+	json_object_put(rec);
+	if (ret)
+		opjob_failno(&cj->op, TPLFS_E_SYSTEM, -ret, "journal");
+	return ret;
+}
+
+static void journal_end(struct daemon *d, const char *id)
+{
+	char name[128];
+	int ret;
+
+	journal_name(name, sizeof(name), id);
+	ret = tplfs_journal_remove(d->journal_fd, name);
+	if (ret)
+		log_err("journal %s: %s", name, strerror(-ret));
+}
+
+/* private/.<id>.<what>: where an operation builds or throws away. */
+static void aside(const struct daemon *d, const char *id, const char *what,
+		  char *buf, size_t size)
+{
+	tplfs_path(buf, size, "%s/private/.%s.%s", d->cfg.root, id, what);
+}
+
+static json_object *ct_result(struct ctjob *cj)
+{
+	json_object *r = json_object_new_object();
+
+	tplfs_json_str(r, "ct", cj->id);
+	tplfs_json_str(r, "root", cj->paths.root);
+	return r;
+}
+
+/* --- ct.create -------------------------------------------------------------- */
+
+static void create_run(struct job *job)
+{
+	struct ctjob *cj = (struct ctjob *)job;
+	struct daemon *d = cj->op.d;
+	struct tplfs_populate_stats ps;
+	struct tplfs_ct_conf conf = { .is_volatile = cj->is_volatile };
+	char tmp[PATH_MAX], fs[PATH_MAX + 4], privdir[PATH_MAX], err[PATH_MAX];
+	json_object *rec, *r;
+	int fd = -1, pfd = -1, ret;
+	FILE *m;
+
+	tplfs_path(privdir, sizeof(privdir), "%s/private", d->cfg.root);
+	if (mkdir(privdir, 0700) < 0 && errno != EEXIST) {
+		opjob_failno(&cj->op, TPLFS_E_SYSTEM, errno, privdir);
+		return;
+	}
+	if (!access(cj->paths.private_dir, F_OK)) {
+		opjob_fail(&cj->op, TPLFS_E_EXISTS, EEXIST,
+			   "container %s exists", cj->id);
+		return;
+	}
+	m = tplfs_template_manifest_open(d->store_fd, &cj->tpl);
+	if (!m) {
+		opjob_fail(&cj->op, TPLFS_E_NOT_FOUND, ENOENT,
+			   "no template %s@%s (sealed)", cj->tpl.name,
+			   cj->tpl.version);
+		return;
+	}
+	aside(d, cj->id, "create", tmp, sizeof(tmp));
+	rec = json_object_new_object();
+	tplfs_json_str(rec, "tmp", tmp);
+	if (journal_begin(cj, "ct.create", rec)) {
+		fclose(m);
+		return;
+	}
+	tplfs_tree_remove(tmp);	/* a leftover of a crash the journal lost */
+	snprintf(fs, sizeof(fs), "%s/fs", tmp);
+	if (mkdir(tmp, 0700) < 0 || mkdir(fs, 0755) < 0 ||
+	    (fd = open(fs, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		opjob_failno(&cj->op, TPLFS_E_SYSTEM, errno, tmp);
+		goto out;
+	}
+	ret = tplfs_populate(d->store_fd, m, fd, &ps, err, sizeof(err));
+	if (ret) {
+		opjob_fail(&cj->op, TPLFS_E_SYSTEM, -ret, "%s", err);
+		goto out;
+	}
+	jobs_test_point("ct.create:populated");
+	snprintf(conf.template, sizeof(conf.template), "%s@%s", cj->tpl.name,
+		 cj->tpl.version);
+	strcpy(conf.backend, "dir");
+	pfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0 || (ret = tplfs_ct_conf_write(pfd, &conf)) < 0) {
+		opjob_failno(&cj->op, TPLFS_E_SYSTEM, pfd < 0 ? errno : -ret,
+			     "ct.conf");
+		goto out;
+	}
+	/* Everything on disk before the rename makes it the container. */
+	if (syncfs(pfd) < 0 ||
+	    renameat2(AT_FDCWD, tmp, AT_FDCWD, cj->paths.private_dir,
+		      RENAME_NOREPLACE) < 0) {
+		opjob_failno(&cj->op, errno == EEXIST ? TPLFS_E_EXISTS :
+			     TPLFS_E_SYSTEM, errno, cj->paths.private_dir);
+		goto out;
+	}
+	close(pfd);
+	pfd = open(privdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd >= 0)
+		fsync(pfd);
+	r = ct_result(cj);
+	tplfs_json_str(r, "template", conf.template);
+	tplfs_json_u64(r, "entries", ps.entries);
+	tplfs_json_u64(r, "stubs", ps.stubs);
+	tplfs_json_u64(r, "copies", ps.copies);
+	cj->op.result = r;
+out:
+	if (opjob_failed(&cj->op))
+		tplfs_tree_remove(tmp);
+	if (fd >= 0)
+		close(fd);
+	if (pfd >= 0)
+		close(pfd);
+	fclose(m);
+	journal_end(d, cj->id);
+}
+
+/* --- ct.mount, ct.umount --------------------------------------------------- */
+
 static int do_mount(const struct daemon *d, const char *id,
 		    const struct tplfs_ct_paths *p, bool is_volatile)
 {
 	char opts[3 * PATH_MAX];
 
+	if (strpbrk(p->fs, ",") || strpbrk(d->cfg.store, ","))
+		return -EINVAL;	/* mount options cannot carry a comma */
 	if ((size_t)snprintf(opts, sizeof(opts), "private=%s,store=%s,ct=%s%s",
 			     p->fs, d->cfg.store, id,
 			     is_volatile ? ",volatile" : "") >= sizeof(opts))
 		return -ENAMETOOLONG;
-	if (strpbrk(p->fs, ",") || strpbrk(d->cfg.store, ","))
-		return -EINVAL;	/* mount options cannot carry a comma */
 	return mount(TPLFS_FSTYPE, p->root, TPLFS_FSTYPE, 0, opts) < 0 ?
 	       -errno : 0;
+}
+
+/* ct.conf of the container, or a failed @cj. */
+static int read_conf(struct ctjob *cj, struct tplfs_ct_conf *conf)
+{
+	char err[512];
+	int ret = tplfs_ct_conf_read(cj->paths.conf, conf, err, sizeof(err));
+
+	if (ret == -ENOENT)
+		opjob_fail(&cj->op, TPLFS_E_NOT_FOUND, ENOENT,
+			   "no container %s (no %s)", cj->id, cj->paths.conf);
+	else if (ret)
+		opjob_fail(&cj->op, TPLFS_E_SYSTEM, -ret, "%s", err);
+	return ret;
 }
 
 static void mount_run(struct job *job)
 {
 	struct ctjob *cj = (struct ctjob *)job;
-	struct daemon *d = cj->rq->d;
+	struct daemon *d = cj->op.d;
 	struct tplfs_ct_paths *p = &cj->paths;
-	char name[128], err[512], rootdir[PATH_MAX + 8];
+	char rootdir[PATH_MAX + 8];
 	struct tplfs_ct_conf conf;
 	json_object *rec;
 	struct stat st;
 	bool existed;
 	int ret;
 
-	ret = tplfs_ct_conf_read(p->conf, &conf, err, sizeof(err));
-	if (ret == -ENOENT) {
-		cj->err = TPLFS_E_NOT_FOUND;
-		cj->errnum = ENOENT;
-		snprintf(cj->msg, sizeof(cj->msg), "no container %s (no %s)",
-			 cj->ct->id, p->conf);
+	if (read_conf(cj, &conf))
 		return;
-	}
-	if (ret) {
-		cj->err = TPLFS_E_SYSTEM;
-		cj->errnum = -ret;
-		snprintf(cj->msg, sizeof(cj->msg), "%s", err);
-		return;
-	}
 	if (stat(p->fs, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		ctjob_fail(cj, TPLFS_E_NOT_FOUND, errno ? errno : ENOTDIR,
-			   p->fs);
+		opjob_failno(&cj->op, TPLFS_E_NOT_FOUND, errno ? errno : ENOTDIR,
+			     p->fs);
 		return;
 	}
 	existed = stat(p->root, &st) == 0;
-	journal_name(name, sizeof(name), cj->ct->id);
-	rec = record("ct.mount", cj->ct->id);
-	json_object_object_add(rec, "root_existed",
-			       json_object_new_boolean(existed));
-	ret = tplfs_journal_write(d->journal_fd, name, rec);
-	json_object_put(rec);
-	if (ret) {
-		ctjob_fail(cj, TPLFS_E_SYSTEM, -ret, "journal");
+	rec = json_object_new_object();
+	tplfs_json_bool(rec, "root_existed", existed);
+	if (journal_begin(cj, "ct.mount", rec))
 		return;
-	}
 	jobs_test_point("ct.mount:journaled");
 
 	snprintf(rootdir, sizeof(rootdir), "%s/root", d->cfg.root);
 	if ((mkdir(rootdir, 0755) < 0 && errno != EEXIST) ||
 	    (mkdir(p->root, 0755) < 0 && errno != EEXIST)) {
-		ctjob_fail(cj, TPLFS_E_SYSTEM, errno, p->root);
+		opjob_failno(&cj->op, TPLFS_E_SYSTEM, errno, p->root);
 		goto out;
 	}
-	ret = do_mount(d, cj->ct->id, p, conf.is_volatile);
+	ret = do_mount(d, cj->id, p, conf.is_volatile);
 	if (ret) {
-		ctjob_fail(cj, ret == -EBUSY ? TPLFS_E_BUSY : TPLFS_E_SYSTEM,
-			   -ret, p->root);
+		opjob_failno(&cj->op, ret == -EBUSY ? TPLFS_E_BUSY :
+			     TPLFS_E_SYSTEM, -ret, p->root);
 		if (!existed)
 			rmdir(p->root);
 		goto out;
 	}
+	cj->op.result = ct_result(cj);
 	jobs_test_point("ct.mount:mounted");
 out:
-	ret = tplfs_journal_remove(d->journal_fd, name);
-	if (ret)
-		log_err("journal %s: %s", name, strerror(-ret));
+	journal_end(d, cj->id);
 }
 
 static void umount_run(struct job *job)
 {
 	struct ctjob *cj = (struct ctjob *)job;
-	struct daemon *d = cj->rq->d;
-	char name[128];
+	json_object *rec = json_object_new_object();
+
+	tplfs_json_bool(rec, "force", cj->force);
+	if (journal_begin(cj, "ct.umount", rec))
+		return;
+	jobs_test_point("ct.umount:journaled");
+	if (umount2(cj->target, cj->force ? MNT_DETACH : 0) < 0)
+		opjob_failno(&cj->op, errno == EBUSY ? TPLFS_E_BUSY :
+			     TPLFS_E_SYSTEM, errno, cj->target);
+	else
+		cj->op.result = ct_result(cj);
+	journal_end(cj->op.d, cj->id);
+}
+
+/* --- ct.destroy ------------------------------------------------------------- */
+
+static void destroy_run(struct job *job)
+{
+	struct ctjob *cj = (struct ctjob *)job;
+	struct daemon *d = cj->op.d;
+	char trash[PATH_MAX];
 	json_object *rec;
 	int ret;
 
-	journal_name(name, sizeof(name), cj->ct->id);
-	rec = record("ct.umount", cj->ct->id);
-	json_object_object_add(rec, "force", json_object_new_boolean(cj->force));
-	ret = tplfs_journal_write(d->journal_fd, name, rec);
-	json_object_put(rec);
-	if (ret) {
-		ctjob_fail(cj, TPLFS_E_SYSTEM, -ret, "journal");
+	if (access(cj->paths.private_dir, F_OK) < 0) {
+		opjob_fail(&cj->op, TPLFS_E_NOT_FOUND, ENOENT, "no container %s",
+			   cj->id);
 		return;
 	}
-	jobs_test_point("ct.umount:journaled");
-	if (umount2(cj->target, cj->force ? MNT_DETACH : 0) < 0)
-		ctjob_fail(cj, errno == EBUSY ? TPLFS_E_BUSY : TPLFS_E_SYSTEM,
-			   errno, cj->target);
-	ret = tplfs_journal_remove(d->journal_fd, name);
-	if (ret)
-		log_err("journal %s: %s", name, strerror(-ret));
-}
-
-static void ctjob_done(struct job *job)
-{
-	struct ctjob *cj = (struct ctjob *)job;
-	struct daemon *d = cj->rq->d;
-	json_object *result;
-
-	result = json_object_new_object();
-	json_object_object_add(result, "ct", json_object_new_string(cj->ct->id));
-	cj->ct->busy = false;
-	ct_rescan(d);	/* forgets cj->ct if it is neither busy nor mounted */
-	cj->ct = NULL;
-	if (cj->msg[0]) {
-		json_object_put(result);
-		req_reply(cj->rq, tplfs_reply_error(cj->err, cj->errnum, "%s",
-						    cj->msg));
-	} else {
-		json_object_object_add(result, "root",
-				       json_object_new_string(cj->paths.root));
-		req_reply(cj->rq, tplfs_reply_ok(result));
+	if (cj->target[0] && umount2(cj->target, MNT_DETACH) < 0) {
+		opjob_failno(&cj->op, TPLFS_E_BUSY, errno, cj->target);
+		return;
 	}
-	free(cj);
+	aside(d, cj->id, "destroy", trash, sizeof(trash));
+	rec = json_object_new_object();
+	tplfs_json_str(rec, "trash", trash);
+	if (journal_begin(cj, "ct.destroy", rec))
+		return;
+	tplfs_tree_remove(trash);
+	/* The rename is the commit: from here on the container is gone. */
+	if (rename(cj->paths.private_dir, trash) < 0) {
+		opjob_failno(&cj->op, TPLFS_E_SYSTEM, errno, cj->paths.private_dir);
+		goto out;
+	}
+	jobs_test_point("ct.destroy:renamed");
+	rmdir(cj->paths.root);
+	ret = tplfs_tree_remove(trash);
+	if (ret)
+		log_err("%s: %s (the container is destroyed; remove it by hand)",
+			trash, strerror(-ret));
+	cj->op.result = ct_result(cj);
+out:
+	journal_end(d, cj->id);
 }
 
-/* Reserve container @id for one operation; replies and returns NULL if not. */
-static struct ctjob *ctjob_new(struct req *rq, const char *id)
+/* --- ct.list, ct.status --------------------------------------------------------- */
+
+static json_object *ct_describe(struct daemon *d, const char *id,
+				struct ctstate *ct, bool usage)
+{
+	struct tplfs_ct_paths p = { .root = "" };
+	struct tplfs_ct_conf conf;
+	struct tplfs_tree_usage u;
+	json_object *c = json_object_new_object();
+	char err[512];
+
+	tplfs_ct_paths(&d->cfg, id, &p);
+	tplfs_json_str(c, "id", id);
+	if (tplfs_ct_conf_read(p.conf, &conf, err, sizeof(err)) == 0) {
+		tplfs_json_str(c, "template", conf.template);
+		tplfs_json_bool(c, "volatile", conf.is_volatile);
+	} else {
+		tplfs_json_str(c, "error", err);
+	}
+	tplfs_json_str(c, "private", p.private_dir);
+	tplfs_json_bool(c, "mounted", ct && ct->mounted);
+	if (ct && ct->mounted)
+		tplfs_json_str(c, "root", ct->target);
+	if (usage && tplfs_tree_usage(p.private_dir, &u) == 0) {
+		tplfs_json_u64(c, "disk_bytes", u.bytes);
+		tplfs_json_u64(c, "inodes", u.inodes);
+	}
+	return c;
+}
+
+/* Reading private/ and ct.conf files: quick, but disk I/O, so a job. The
+ * ctstate of each container is read in the loop before (mounted). */
+struct listjob {
+	struct ctjob cj;
+	json_object *mounted;	/* ids -> roots, copied in the loop */
+	bool one;
+};
+
+static int by_id(const void *a, const void *b)
+{
+	json_object *x = *(json_object *const *)a, *y = *(json_object *const *)b;
+	json_object *ix, *iy;
+
+	json_object_object_get_ex(x, "id", &ix);
+	json_object_object_get_ex(y, "id", &iy);
+	return strcmp(json_object_get_string(ix), json_object_get_string(iy));
+}
+
+static void list_run(struct job *job)
+{
+	struct listjob *lj = (struct listjob *)job;
+	struct daemon *d = lj->cj.op.d;
+	json_object *arr = json_object_new_array();
+	char privdir[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+
+	tplfs_path(privdir, sizeof(privdir), "%s/private", d->cfg.root);
+	dir = opendir(privdir);
+	while (dir && (de = readdir(dir))) {
+		struct ctstate ct = { .mounted = false };
+		json_object *root;
+
+		if (!tplfs_ct_id_valid(de->d_name))
+			continue;	/* ., .., .<id>.create ... */
+		if (json_object_object_get_ex(lj->mounted, de->d_name, &root)) {
+			ct.mounted = true;
+			snprintf(ct.target, sizeof(ct.target), "%s",
+				 json_object_get_string(root));
+		}
+		json_object_array_add(arr, ct_describe(d, de->d_name, &ct, false));
+	}
+	if (dir)
+		closedir(dir);
+	json_object_array_sort(arr, by_id);
+	lj->cj.op.result = json_object_new_object();
+	json_object_object_add(lj->cj.op.result, "containers", arr);
+}
+
+static void status_run(struct job *job)
+{
+	struct listjob *lj = (struct listjob *)job;
+	struct ctjob *cj = &lj->cj;
+	struct ctstate ct = { .mounted = cj->target[0] != '\0' };
+
+	if (access(cj->paths.conf, F_OK) < 0) {
+		opjob_fail(&cj->op, TPLFS_E_NOT_FOUND, ENOENT, "no container %s",
+			   cj->id);
+		return;
+	}
+	strcpy(ct.target, cj->target);
+	cj->op.result = ct_describe(cj->op.d, cj->id, &ct, true);
+}
+
+/* --- entry points, in the loop ------------------------------------------------ */
+
+/* Release the container; forget it if it is neither busy nor mounted. */
+static void ctjob_finish(struct opjob *oj)
+{
+	struct ctjob *cj = (struct ctjob *)oj;
+
+	if (cj->ct)
+		cj->ct->busy = false;
+	if (cj->tpl_id[0])
+		tpl_release(cj->tpl_id, false);
+	ct_rescan(oj->d);
+}
+
+/*
+ * A job for an operation on container @id, which it reserves (busy) when
+ * @exclusive; replies and returns NULL if that cannot be.
+ */
+static struct ctjob *ctjob_new(struct req *rq, const char *id, size_t size,
+			       void (*run)(struct job *job), bool exclusive)
 {
 	struct daemon *d = rq->d;
+	struct ctstate *ct = ct_find(d, id);
 	struct ctjob *cj;
-	struct ctstate *ct;
 
-	if (!tplfs_ct_id_valid(id)) {
-		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
-			  "\"%s\" is not a container id ([a-z0-9][a-z0-9_-]{0,62})",
-			  id));
-		return NULL;
-	}
-	ct = ct_get(d, id);
-	cj = calloc(1, sizeof(*cj));
-	if (!ct || !cj) {
-		free(cj);
-		req_reply(rq, tplfs_reply_error(TPLFS_E_SYSTEM, ENOMEM,
-						"out of memory"));
-		return NULL;
-	}
-	if (ct->busy) {
-		free(cj);
+	if (exclusive && ct && ct->busy) {
 		req_reply(rq, tplfs_reply_error(TPLFS_E_BUSY, EBUSY,
 			  "another operation on %s is under way", id));
 		return NULL;
 	}
+	cj = opjob_new(rq, size, run, ctjob_finish);
+	if (!cj)
+		return NULL;
+	strcpy(cj->id, id);
 	if (tplfs_ct_paths(&d->cfg, id, &cj->paths)) {
 		free(cj);
-		ct_forget_if_idle(d, ct);
 		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, ENAMETOOLONG,
 						"path too long"));
 		return NULL;
 	}
-	ct->busy = true;
-	cj->rq = rq;
-	cj->ct = ct;
-	cj->job.done = ctjob_done;
+	if (ct && ct->mounted)
+		strcpy(cj->target, ct->target);
+	if (exclusive) {
+		cj->ct = ct_get(d, id);
+		if (!cj->ct) {
+			free(cj);
+			req_reply(rq, tplfs_reply_error(TPLFS_E_SYSTEM, ENOMEM,
+							"out of memory"));
+			return NULL;
+		}
+		cj->ct->busy = true;
+	}
 	return cj;
+}
+
+void ctops_create(struct req *rq, const char *id, const char *tpl,
+		  bool is_volatile)
+{
+	struct tplfs_template_id t;
+	struct ctjob *cj;
+	char err[256];
+
+	if (tplfs_template_id_parse(tpl, &t, err, sizeof(err))) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL, "%s", err));
+		return;
+	}
+	if (!tpl_acquire(tpl, false)) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BUSY, EBUSY,
+			  "template %s is being imported or removed", tpl));
+		return;
+	}
+	cj = ctjob_new(rq, id, sizeof(*cj), create_run, true);
+	if (!cj) {
+		tpl_release(tpl, false);
+		return;
+	}
+	snprintf(cj->tpl_id, sizeof(cj->tpl_id), "%s", tpl);
+	cj->tpl = t;
+	cj->is_volatile = is_volatile;
+	cj->op.what = "ct.create";
+	opjob_submit(&cj->op);
 }
 
 void ctops_mount(struct req *rq, const char *id)
 {
-	struct ctjob *cj = ctjob_new(rq, id);
+	struct ctstate *ct = ct_find(rq->d, id);
+	struct ctjob *cj;
 
-	if (!cj)
-		return;
-	if (cj->ct->mounted) {
-		cj->ct->busy = false;
+	if (ct && ct->mounted && !ct->busy) {
 		req_reply(rq, tplfs_reply_error(TPLFS_E_EXISTS, EEXIST,
-			  "%s is already mounted on %s", id, cj->ct->target));
-		free(cj);
+			  "%s is already mounted on %s", id, ct->target));
 		return;
 	}
-	cj->job.run = mount_run;
-	jobs_submit(rq->d, &cj->job);
+	cj = ctjob_new(rq, id, sizeof(*cj), mount_run, true);
+	if (!cj)
+		return;
+	cj->op.job.quick = true;
+	opjob_submit(&cj->op);
 }
 
 void ctops_umount(struct req *rq, const char *id, bool force)
 {
-	struct ctjob *cj = ctjob_new(rq, id);
+	struct ctstate *ct = ct_find(rq->d, id);
+	struct ctjob *cj;
 
-	if (!cj)
-		return;
-	if (!cj->ct->mounted) {
-		cj->ct->busy = false;
-		ct_forget_if_idle(rq->d, cj->ct);
+	if ((!ct || !ct->mounted) && !(ct && ct->busy)) {
 		req_reply(rq, tplfs_reply_error(TPLFS_E_NOT_FOUND, ENOENT,
 			  "%s is not mounted", id));
-		free(cj);
 		return;
 	}
+	cj = ctjob_new(rq, id, sizeof(*cj), umount_run, true);
+	if (!cj)
+		return;
 	cj->force = force;
-	strcpy(cj->target, cj->ct->target);
-	cj->job.run = umount_run;
-	jobs_submit(rq->d, &cj->job);
+	cj->op.job.quick = true;
+	opjob_submit(&cj->op);
 }
 
-/* Recovery, at start, before any client is served. */
+void ctops_destroy(struct req *rq, const char *id, bool force)
+{
+	struct ctstate *ct = ct_find(rq->d, id);
+	struct ctjob *cj;
+
+	if (ct && ct->mounted && !force && !ct->busy) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BUSY, EBUSY,
+			  "%s is mounted on %s: unmount it first, or --force",
+			  id, ct->target));
+		return;
+	}
+	cj = ctjob_new(rq, id, sizeof(*cj), destroy_run, true);
+	if (cj)
+		opjob_submit(&cj->op);
+}
+
+static json_object *mounted_map(struct daemon *d)
+{
+	json_object *m = json_object_new_object();
+
+	for (struct ctstate *ct = d->cts; ct; ct = ct->next)
+		if (ct->mounted)
+			json_object_object_add(m, ct->id,
+					       json_object_new_string(ct->target));
+	return m;
+}
+
+static void listjob_finish(struct opjob *oj)
+{
+	json_object_put(((struct listjob *)oj)->mounted);
+}
+
+void ctops_list(struct req *rq)
+{
+	struct listjob *lj = opjob_new(rq, sizeof(*lj), list_run, listjob_finish);
+
+	if (!lj)
+		return;
+	lj->mounted = mounted_map(rq->d);
+	lj->cj.op.job.quick = true;
+	opjob_submit(&lj->cj.op);
+}
+
+void ctops_status(struct req *rq, const char *id)
+{
+	struct listjob *lj;
+
+	lj = (struct listjob *)ctjob_new(rq, id, sizeof(*lj), status_run, false);
+	if (!lj)
+		return;
+	lj->cj.op.finish = listjob_finish;
+	lj->cj.op.job.quick = true;
+	opjob_submit(&lj->cj.op);
+}
+
+/* --- recovery, at start, before any client is served ------------------------- */
+
 struct recovery {
 	struct daemon *d;
 	int failed;
@@ -313,23 +630,35 @@ static bool mounted_at(const char *id, char *target)
 	return target[0] != '\0';
 }
 
-static void recover_one(void *arg, const char *name, json_object *rec)
+/* Is @path one of this container's aside directories? (never trust a path
+ * from disk to point elsewhere) */
+static bool is_aside(const struct daemon *d, const char *id, const char *what,
+		     const char *path)
 {
-	struct recovery *r = arg;
-	struct daemon *d = r->d;
-	const char *op = rec ? rec_string(rec, "op") : NULL;
-	const char *id = rec ? rec_string(rec, "ct") : NULL;
+	char want[PATH_MAX];
+
+	aside(d, id, what, want, sizeof(want));
+	return path && !strcmp(path, want);
+}
+
+/* Returns 0 if the record was understood and its operation settled. */
+static int recover_ct(struct daemon *d, const char *op, const char *id,
+		      json_object *rec)
+{
 	struct tplfs_ct_paths p = { .root = "" };
 	char target[PATH_MAX];
-	int ret;
+	const char *tmp;
 
-	if (!op || !id || !tplfs_ct_id_valid(id) ||
-	    tplfs_ct_paths(&d->cfg, id, &p)) {
-		log_err("journal record %s is unreadable; left in place", name);
-		r->failed++;
-		return;
-	}
-	if (!strcmp(op, "ct.mount")) {
+	if (tplfs_ct_paths(&d->cfg, id, &p))
+		return -1;
+	if (!strcmp(op, "ct.create")) {
+		tmp = rec_string(rec, "tmp");
+		if (!is_aside(d, id, "create", tmp))
+			return -1;
+		tplfs_tree_remove(tmp);
+		log_info("recovery: ct.create %s: %s", id,
+			 access(p.private_dir, F_OK) ? "rolled back" : "finished");
+	} else if (!strcmp(op, "ct.mount")) {
 		if (mounted_at(id, target)) {
 			log_info("recovery: ct.mount %s had mounted it on %s: finished",
 				 id, target);
@@ -340,20 +669,51 @@ static void recover_one(void *arg, const char *name, json_object *rec)
 				 id);
 		}
 	} else if (!strcmp(op, "ct.umount")) {
-		if (mounted_at(id, target)) {
-			if (umount2(target, rec_bool(rec, "force") ?
-				    MNT_DETACH : 0) < 0)
-				log_err("recovery: ct.umount %s: %s: %s; left mounted",
-					id, target, strerror(errno));
-			else
-				log_info("recovery: ct.umount %s: finished", id);
-		} else {
+		if (!mounted_at(id, target))
 			log_info("recovery: ct.umount %s had unmounted it: finished",
 				 id);
+		else if (umount2(target, rec_bool(rec, "force") ? MNT_DETACH : 0))
+			log_err("recovery: ct.umount %s: %s: %s; left mounted",
+				id, target, strerror(errno));
+		else
+			log_info("recovery: ct.umount %s: finished", id);
+	} else if (!strcmp(op, "ct.destroy")) {
+		tmp = rec_string(rec, "trash");
+		if (!is_aside(d, id, "destroy", tmp))
+			return -1;
+		if (access(tmp, F_OK) == 0) {
+			rmdir(p.root);
+			tplfs_tree_remove(tmp);
+			log_info("recovery: ct.destroy %s: finished", id);
+		} else {
+			log_info("recovery: ct.destroy %s: %s", id,
+				 access(p.private_dir, F_OK) ? "finished" :
+				 "had not begun: rolled back");
 		}
 	} else {
-		log_err("journal record %s: unknown operation %s; left in place",
-			name, op);
+		return -1;
+	}
+	return 0;
+}
+
+static void recover_one(void *arg, const char *name, json_object *rec)
+{
+	struct recovery *r = arg;
+	struct daemon *d = r->d;
+	const char *op = rec ? rec_string(rec, "op") : NULL;
+	const char *id = rec ? rec_string(rec, "ct") : NULL;
+	const char *tpl = rec ? rec_string(rec, "template") : NULL;
+	int ret;
+
+	if (op && id && tplfs_ct_id_valid(id))
+		ret = recover_ct(d, op, id, rec);
+	else if (op && tpl)
+		ret = tplops_recover(d, op, tpl, rec);
+	else
+		ret = -1;
+	if (ret) {
+		log_err("journal record %s is unreadable or unknown; left in place",
+			name);
 		r->failed++;
 		return;
 	}

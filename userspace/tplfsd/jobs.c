@@ -12,16 +12,22 @@
 #include "log.h"
 #include "tplfsd.h"
 
+/* Workers and the queue they take jobs from. */
+struct pool {
+	struct jobs *js;
+	pthread_cond_t cond;
+	struct job *queue, **queue_tail;	/* waiting for a worker */
+	unsigned int nthreads;
+	pthread_t *threads;
+};
+
 struct jobs {
 	struct daemon *d;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct job *queue, **queue_tail;	/* waiting for a worker */
+	struct pool pools[2];			/* bulk, quick */
 	struct job *finished;			/* waiting for done() */
 	unsigned int pending;
 	bool stop;
-	unsigned int nthreads;
-	pthread_t *threads;
 	int efd;
 	uint64_t ebuf;
 	struct loop_op read_op;
@@ -29,21 +35,22 @@ struct jobs {
 
 static void *worker(void *arg)
 {
-	struct jobs *js = arg;
+	struct pool *pool = arg;
+	struct jobs *js = pool->js;
 
 	pthread_mutex_lock(&js->lock);
 	for (;;) {
 		struct job *job;
 		uint64_t one = 1;
 
-		while (!js->queue && !js->stop)
-			pthread_cond_wait(&js->cond, &js->lock);
-		if (!js->queue)
+		while (!pool->queue && !js->stop)
+			pthread_cond_wait(&pool->cond, &js->lock);
+		if (!pool->queue)
 			break;
-		job = js->queue;
-		js->queue = job->next;
-		if (!js->queue)
-			js->queue_tail = &js->queue;
+		job = pool->queue;
+		pool->queue = job->next;
+		if (!pool->queue)
+			pool->queue_tail = &pool->queue;
 		pthread_mutex_unlock(&js->lock);
 
 		job->run(job);
@@ -95,28 +102,42 @@ static void arm_read(struct jobs *js)
 	io_uring_prep_read(sqe, js->efd, &js->ebuf, sizeof(js->ebuf), 0);
 }
 
-int jobs_start(struct daemon *d, unsigned int nthreads)
+static int pool_start(struct jobs *js, struct pool *pool, unsigned int n)
+{
+	pool->js = js;
+	pthread_cond_init(&pool->cond, NULL);
+	pool->queue_tail = &pool->queue;
+	pool->threads = calloc(n, sizeof(*pool->threads));
+	if (!pool->threads)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < n; i++) {
+		int err = pthread_create(&pool->threads[i], NULL, worker, pool);
+
+		if (err)
+			return -err;
+		pool->nthreads++;
+	}
+	return 0;
+}
+
+int jobs_start(struct daemon *d, unsigned int nbulk, unsigned int nquick)
 {
 	struct jobs *js = calloc(1, sizeof(*js));
+	int ret;
 
 	if (!js)
 		return -ENOMEM;
 	js->d = d;
 	pthread_mutex_init(&js->lock, NULL);
-	pthread_cond_init(&js->cond, NULL);
-	js->queue_tail = &js->queue;
 	js->read_op.done = efd_done;
 	js->efd = eventfd(0, EFD_CLOEXEC);
-	js->threads = calloc(nthreads, sizeof(*js->threads));
-	if (js->efd < 0 || !js->threads)
-		return -ENOMEM;
-	for (unsigned int i = 0; i < nthreads; i++) {
-		int err = pthread_create(&js->threads[i], NULL, worker, js);
-
-		if (err)
-			return -err;
-		js->nthreads++;
-	}
+	if (js->efd < 0)
+		return -errno;
+	ret = pool_start(js, &js->pools[0], nbulk);
+	if (!ret)
+		ret = pool_start(js, &js->pools[1], nquick);
+	if (ret)
+		return ret;
 	d->jobs = js;
 	arm_read(js);
 	return 0;
@@ -125,13 +146,14 @@ int jobs_start(struct daemon *d, unsigned int nthreads)
 void jobs_submit(struct daemon *d, struct job *job)
 {
 	struct jobs *js = d->jobs;
+	struct pool *pool = &js->pools[job->quick];
 
 	job->next = NULL;
 	js->pending++;
 	pthread_mutex_lock(&js->lock);
-	*js->queue_tail = job;
-	js->queue_tail = &job->next;
-	pthread_cond_signal(&js->cond);
+	*pool->queue_tail = job;
+	pool->queue_tail = &job->next;
+	pthread_cond_signal(&pool->cond);
 	pthread_mutex_unlock(&js->lock);
 }
 
@@ -148,10 +170,12 @@ void jobs_stop(struct daemon *d)
 		return;
 	pthread_mutex_lock(&js->lock);
 	js->stop = true;
-	pthread_cond_broadcast(&js->cond);
+	for (int p = 0; p < 2; p++)
+		pthread_cond_broadcast(&js->pools[p].cond);
 	pthread_mutex_unlock(&js->lock);
-	for (unsigned int i = 0; i < js->nthreads; i++)
-		pthread_join(js->threads[i], NULL);
+	for (int p = 0; p < 2; p++)
+		for (unsigned int i = 0; i < js->pools[p].nthreads; i++)
+			pthread_join(js->pools[p].threads[i], NULL);
 }
 
 void jobs_test_point(const char *point)

@@ -21,12 +21,15 @@
 #include "journal.h"
 #include "kchan.h"
 #include "log.h"
+#include "opjob.h"
+#include "store.h"
 #include "sdnotify.h"
 #include "tplfsd.h"
 #include "version.h"
 
-#define TICK_SEC	2
-#define WORKERS		2
+#define TICK_SEC	1
+#define BULK_WORKERS	2
+#define QUICK_WORKERS	2
 
 static struct daemon daemon_state;
 static int sig_fd;
@@ -113,6 +116,7 @@ static void tick_done(struct loop_op *op, int res, unsigned int flags)
 	if (d->stopping)
 		return;
 	kchan_open(d);
+	opjob_progress_tick(d);
 	snprintf(status, sizeof(status),
 		 "STATUS=%u client(s), %u job(s), kernel channel %s",
 		 d->nclients, jobs_pending(d),
@@ -317,6 +321,11 @@ int main(int argc, char **argv)
 		log_err("%s: %s", jdir, strerror(-d->journal_fd));
 		return 1;
 	}
+	d->store_fd = tplfs_store_open(d->cfg.store);
+	if (d->store_fd < 0) {
+		log_err("%s: %s", d->cfg.store, strerror(-d->store_fd));
+		return 1;
+	}
 	if (server_listen(d, listen_fd))
 		return 1;
 	if (ctops_recover(d))
@@ -330,7 +339,7 @@ int main(int argc, char **argv)
 	}
 	ret = setup_signals();
 	if (!ret)
-		ret = jobs_start(d, WORKERS);
+		ret = jobs_start(d, BULK_WORKERS, QUICK_WORKERS);
 	if (ret) {
 		log_err("start: %s", strerror(-ret));
 		return 1;

@@ -37,6 +37,7 @@ struct daemon {
 	struct kchan *kchan;
 	struct jobs *jobs;
 	int journal_fd;
+	int store_fd;
 	int listen_fd;
 	bool stopping;
 	struct timespec started;
@@ -80,8 +81,27 @@ void ct_forget_if_idle(struct daemon *d, struct ctstate *ct);
 int ct_rescan(struct daemon *d);
 
 /* ctops.c */
+void ctops_create(struct req *rq, const char *id, const char *tpl,
+		  bool is_volatile);
 void ctops_mount(struct req *rq, const char *id);
 void ctops_umount(struct req *rq, const char *id, bool force);
+void ctops_destroy(struct req *rq, const char *id, bool force);
+void ctops_list(struct req *rq);
+void ctops_status(struct req *rq, const char *id);
+/* Settle what the journal says was under way; then also tplops_recover. */
 int ctops_recover(struct daemon *d);
+
+/* tplops.c */
+void tplops_import(struct req *rq, const char *tpl, const char *from);
+void tplops_export(struct req *rq, const char *tpl, const char *file);
+void tplops_list(struct req *rq);
+void tplops_rm(struct req *rq, const char *tpl);
+void tplops_gc(struct req *rq);
+/* Hold template @id (exclusively, or shared); false if it cannot be. */
+bool tpl_acquire(const char *id, bool exclusive);
+void tpl_release(const char *id, bool exclusive);
+/* 0 if the journal record (@op on template @tpl) was settled */
+int tplops_recover(struct daemon *d, const char *op, const char *tpl,
+		   json_object *rec);
 
 #endif /* TPLFSD_H */

@@ -24,6 +24,10 @@ struct verb {
 static const char *const no_args[] = { NULL };
 static const char *const id_args[] = { "id", NULL };
 static const char *const umount_args[] = { "id", "force", NULL };
+static const char *const create_args[] = { "id", "template", "volatile", NULL };
+static const char *const tpl_args[] = { "template", NULL };
+static const char *const import_args[] = { "template", "from", NULL };
+static const char *const export_args[] = { "template", "file", NULL };
 
 static double seconds_since(const struct timespec *t)
 {
@@ -41,40 +45,32 @@ static void serve_daemon_status(struct req *rq)
 	json_object *k = json_object_new_object();
 	json_object *cts = json_object_new_array();
 
-	json_object_object_add(r, "version", json_object_new_string(TPLFS_VERSION));
+	tplfs_json_str(r, "version", TPLFS_VERSION);
 	json_object_object_add(r, "pid", json_object_new_int(getpid()));
 	json_object_object_add(r, "uptime_s",
 			       json_object_new_double(seconds_since(&d->started)));
-	json_object_object_add(r, "root", json_object_new_string(d->cfg.root));
-	json_object_object_add(r, "store", json_object_new_string(d->cfg.store));
-	json_object_object_add(r, "socket", json_object_new_string(d->cfg.socket));
-	json_object_object_add(r, "capabilities",
-			       json_object_new_string(tplfs_caps_kept()));
+	tplfs_json_str(r, "root", d->cfg.root);
+	tplfs_json_str(r, "store", d->cfg.store);
+	tplfs_json_str(r, "socket", d->cfg.socket);
+	tplfs_json_str(r, "capabilities", tplfs_caps_kept());
 	json_object_object_add(r, "clients", json_object_new_int((int)d->nclients));
-	json_object_object_add(r, "requests",
-			       json_object_new_uint64(d->requests));
+	tplfs_json_u64(r, "requests", d->requests);
 	json_object_object_add(r, "jobs",
 			       json_object_new_int((int)jobs_pending(d)));
 	json_object_object_add(r, "recovered",
 			       json_object_new_int((int)d->recovered));
-	json_object_object_add(k, "available",
-			       json_object_new_boolean(kchan_available(d)));
-	json_object_object_add(k, "events",
-			       json_object_new_uint64(kchan_events(d)));
-	json_object_object_add(k, "next_seq",
-			       json_object_new_uint64(kchan_next_seq(d)));
+	tplfs_json_bool(k, "available", kchan_available(d));
+	tplfs_json_u64(k, "events", kchan_events(d));
+	tplfs_json_u64(k, "next_seq", kchan_next_seq(d));
 	json_object_object_add(r, "kernel", k);
 	for (struct ctstate *ct = d->cts; ct; ct = ct->next) {
 		json_object *c = json_object_new_object();
 
-		json_object_object_add(c, "id", json_object_new_string(ct->id));
-		json_object_object_add(c, "mounted",
-				       json_object_new_boolean(ct->mounted));
+		tplfs_json_str(c, "id", ct->id);
+		tplfs_json_bool(c, "mounted", ct->mounted);
 		if (ct->mounted)
-			json_object_object_add(c, "root",
-					       json_object_new_string(ct->target));
-		json_object_object_add(c, "busy",
-				       json_object_new_boolean(ct->busy));
+			tplfs_json_str(c, "root", ct->target);
+		tplfs_json_bool(c, "busy", ct->busy);
 		json_object_array_add(cts, c);
 	}
 	json_object_object_add(r, "containers", cts);
@@ -96,11 +92,6 @@ static bool get_id(struct req *rq, const char **id)
 		return false;
 	}
 	return true;
-}
-
-static void add_u64(json_object *o, const char *key, __u64 v)
-{
-	json_object_object_add(o, key, json_object_new_uint64(v));
 }
 
 static void stats_done(void *arg, int err, const struct tplfs_mount_stats *st)
@@ -126,15 +117,15 @@ static void stats_done(void *arg, int err, const struct tplfs_mount_stats *st)
 		return;
 	}
 	r = json_object_new_object();
-	json_object_object_add(r, "id", json_object_new_string(id));
-	json_object_object_add(r, "volatile", json_object_new_boolean(
-			       st->flags & TPLFS_STATS_VOLATILE));
-	add_u64(r, "lookups", st->lookups);
-	add_u64(r, "stub_opens", st->stub_opens);
-	add_u64(r, "copy_ups", st->copy_ups);
-	add_u64(r, "copy_up_bytes", st->copy_up_bytes);
-	add_u64(r, "copy_up_ns", st->copy_up_ns);
-	add_u64(r, "quota_denials", st->quota_denials);
+	tplfs_json_str(r, "id", id);
+	tplfs_json_bool(r, "volatile", 
+			       st->flags & TPLFS_STATS_VOLATILE);
+	tplfs_json_u64(r, "lookups", st->lookups);
+	tplfs_json_u64(r, "stub_opens", st->stub_opens);
+	tplfs_json_u64(r, "copy_ups", st->copy_ups);
+	tplfs_json_u64(r, "copy_up_bytes", st->copy_up_bytes);
+	tplfs_json_u64(r, "copy_up_ns", st->copy_up_ns);
+	tplfs_json_u64(r, "quota_denials", st->quota_denials);
 	req_reply(rq, tplfs_reply_ok(r));
 }
 
@@ -168,11 +159,111 @@ static void serve_ct_umount(struct req *rq)
 		ctops_umount(rq, id, force);
 }
 
+/* A string argument that must be there; replies and returns NULL if not. */
+static const char *need_string(struct req *rq, const char *name)
+{
+	const char *v;
+
+	if (tplfs_args_string(rq->msg.args, name, &v)) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
+			  "%s needs \"%s\", a string", rq->msg.verb, name));
+		return NULL;
+	}
+	return v;
+}
+
+/* An optional boolean argument; false and a reply if it is not one. */
+static bool opt_bool(struct req *rq, const char *name, bool *val)
+{
+	*val = false;
+	if (tplfs_args_bool(rq->msg.args, name, val) < 0) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
+			  "\"%s\" is a boolean", name));
+		return false;
+	}
+	return true;
+}
+
+static void serve_ct_create(struct req *rq)
+{
+	const char *id, *tpl;
+	bool vol;
+
+	if (get_id(rq, &id) && (tpl = need_string(rq, "template")) &&
+	    opt_bool(rq, "volatile", &vol))
+		ctops_create(rq, id, tpl, vol);
+}
+
+static void serve_ct_destroy(struct req *rq)
+{
+	const char *id;
+	bool force;
+
+	if (opt_bool(rq, "force", &force) && get_id(rq, &id))
+		ctops_destroy(rq, id, force);
+}
+
+static void serve_ct_list(struct req *rq)
+{
+	ctops_list(rq);
+}
+
+static void serve_ct_status(struct req *rq)
+{
+	const char *id;
+
+	if (get_id(rq, &id))
+		ctops_status(rq, id);
+}
+
+static void serve_template_import(struct req *rq)
+{
+	const char *tpl, *from;
+
+	if ((tpl = need_string(rq, "template")) && (from = need_string(rq, "from")))
+		tplops_import(rq, tpl, from);
+}
+
+static void serve_template_export(struct req *rq)
+{
+	const char *tpl, *file;
+
+	if ((tpl = need_string(rq, "template")) && (file = need_string(rq, "file")))
+		tplops_export(rq, tpl, file);
+}
+
+static void serve_template_list(struct req *rq)
+{
+	tplops_list(rq);
+}
+
+static void serve_template_rm(struct req *rq)
+{
+	const char *tpl = need_string(rq, "template");
+
+	if (tpl)
+		tplops_rm(rq, tpl);
+}
+
+static void serve_store_gc(struct req *rq)
+{
+	tplops_gc(rq);
+}
+
 static const struct verb verbs[] = {
 	{ "daemon.status", false, no_args, serve_daemon_status },
 	{ "ct.stats", false, id_args, serve_ct_stats },
+	{ "ct.list", false, no_args, serve_ct_list },
+	{ "ct.status", false, id_args, serve_ct_status },
+	{ "ct.create", true, create_args, serve_ct_create },
 	{ "ct.mount", true, id_args, serve_ct_mount },
 	{ "ct.umount", true, umount_args, serve_ct_umount },
+	{ "ct.destroy", true, umount_args, serve_ct_destroy },
+	{ "template.list", false, no_args, serve_template_list },
+	{ "template.import", true, import_args, serve_template_import },
+	{ "template.export", true, export_args, serve_template_export },
+	{ "template.rm", true, tpl_args, serve_template_rm },
+	{ "store.gc", true, no_args, serve_store_gc },
 };
 
 void verbs_dispatch(struct req *rq)

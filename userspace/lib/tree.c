@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Whole trees: see tree.h. */
+#define _XOPEN_SOURCE 700
+#include <errno.h>
+#include <stdarg.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tree.h"
+
+static int remove_one(const char *path, const struct stat *st, int flag,
+		      struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		return rmdir(path) < 0 ? -errno : 0;
+	return unlink(path) < 0 ? -errno : 0;
+}
+
+int tplfs_tree_remove(const char *path)
+{
+	struct stat st;
+	int ret;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	ret = nftw(path, remove_one, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	return ret < 0 ? -errno : ret;
+}
+
+/* nftw has no argument for its callback: the usage being summed. */
+static __thread struct tplfs_tree_usage *usage;
+static __thread struct { dev_t dev; ino_t ino; } *seen;
+static __thread size_t nseen, capseen;
+
+static int count_one(const char *path, const struct stat *st, int flag,
+		     struct FTW *ftw)
+{
+	(void)path;
+	(void)flag;
+	(void)ftw;
+	if (st->st_nlink > 1 && !S_ISDIR(st->st_mode)) {
+		for (size_t i = 0; i < nseen; i++)
+			if (seen[i].dev == st->st_dev && seen[i].ino == st->st_ino)
+				return 0;
+		if (nseen == capseen) {
+			size_t cap = capseen ? 2 * capseen : 64;
+			void *p = realloc(seen, cap * sizeof(*seen));
+
+			if (!p)
+				return -ENOMEM;
+			seen = p;
+			capseen = cap;
+		}
+		seen[nseen].dev = st->st_dev;
+		seen[nseen].ino = st->st_ino;
+		nseen++;
+	}
+	usage->bytes += (uint64_t)st->st_blocks * 512;
+	usage->inodes++;
+	return 0;
+}
+
+int tplfs_tree_usage(const char *path, struct tplfs_tree_usage *u)
+{
+	int ret;
+
+	u->bytes = 0;
+	u->inodes = 0;
+	usage = u;
+	nseen = 0;
+	ret = nftw(path, count_one, 64, FTW_PHYS | FTW_MOUNT);
+	free(seen);
+	seen = NULL;
+	capseen = 0;
+	return ret < 0 ? -errno : ret;
+}
+
+int tplfs_path(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size) {
+		if (size)
+			buf[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Whole trees: removing one, measuring one. Never crossing into mounts. */
+#ifndef TPLFS_TREE_H
+#define TPLFS_TREE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Remove the tree at @path (absent is fine). 0 or a negative errno. */
+int tplfs_tree_remove(const char *path);
+
+struct tplfs_tree_usage {
+	uint64_t bytes;		/* allocated: st_blocks * 512 */
+	uint64_t inodes;
+};
+
+/* What the tree at @path uses on disk (hard links counted once). */
+int tplfs_tree_usage(const char *path, struct tplfs_tree_usage *u);
+
+/*
+ * Format a path into @buf of @size bytes: 0, or -ENAMETOOLONG (and an
+ * empty @buf) if it does not fit.
+ */
+int tplfs_path(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif /* TPLFS_TREE_H */

@@ -1,0 +1,735 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Template operations, run as jobs. An import is journaled (record
+ * tpl-<name>@<version>): recovery keeps a version that was sealed and
+ * removes one that was not, and the extraction directory of a tarball.
+ *
+ * template.import  record {tmp}; version dir "importing"; (extract a
+ *                  tarball into store/tmp/); objects + manifest; seal;
+ *                  remove tmp; remove the record.
+ * template.export  manifest + objects -> FILE.tmp -> rename to FILE.
+ * template.rm      refused while a container uses the version.
+ * store.gc         removes objects no manifest names; refused while an
+ *                  import holds the store's gc lock (flock, shared by
+ *                  imports, exclusive for gc).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "import.h"
+#include "journal.h"
+#include "log.h"
+#include "manifest.h"
+#include "opjob.h"
+#include "origin.h"
+#include "store.h"
+#include "tarball.h"
+#include "tree.h"
+
+#define DEFAULT_PRIVATE_N	3
+static const char *const default_private[DEFAULT_PRIVATE_N] = {
+	"/etc/hostname", "/etc/hosts", "/etc/machine-id",
+};
+
+struct tpljob {
+	struct opjob op;
+	struct tplfs_template_id t;
+	char id[2 * TPLFS_TEMPLATE_PART_MAX + 2];
+	char path[PATH_MAX];	/* import: from; export: to */
+	bool exclusive;		/* holds the template exclusively */
+	json_object *uses;	/* template.list/rm: id -> [containers] */
+};
+
+/* --- which templates are in use: by operations, and by containers ------- */
+
+struct tplbusy {
+	char id[2 * TPLFS_TEMPLATE_PART_MAX + 2];
+	unsigned int users;	/* shared: exports, ct.create */
+	bool exclusive;		/* import, rm */
+	struct tplbusy *next;
+};
+
+static struct tplbusy *busy;
+
+bool tpl_acquire(const char *id, bool exclusive)
+{
+	struct tplbusy *b;
+
+	for (b = busy; b; b = b->next)
+		if (!strcmp(b->id, id))
+			break;
+	if (b && (b->exclusive || (exclusive && b->users)))
+		return false;
+	if (!b) {
+		b = calloc(1, sizeof(*b));
+		if (!b)
+			return false;
+		snprintf(b->id, sizeof(b->id), "%s", id);
+		b->next = busy;
+		busy = b;
+	}
+	if (exclusive)
+		b->exclusive = true;
+	else
+		b->users++;
+	return true;
+}
+
+void tpl_release(const char *id, bool exclusive)
+{
+	for (struct tplbusy **pp = &busy; *pp; pp = &(*pp)->next) {
+		struct tplbusy *b = *pp;
+
+		if (strcmp(b->id, id))
+			continue;
+		if (exclusive)
+			b->exclusive = false;
+		else
+			b->users--;
+		if (!b->exclusive && !b->users) {
+			*pp = b->next;
+			free(b);
+		}
+		return;
+	}
+}
+
+/* Containers by template, from private/<ct>/ct.conf: { id: [ct...] }. */
+static json_object *template_uses(const struct daemon *d)
+{
+	json_object *uses = json_object_new_object();
+	char privdir[PATH_MAX], err[256];
+	struct dirent *de;
+	DIR *dir;
+
+	tplfs_path(privdir, sizeof(privdir), "%s/private", d->cfg.root);
+	dir = opendir(privdir);
+	while (dir && (de = readdir(dir))) {
+		struct tplfs_ct_paths p = { .root = "" };
+		struct tplfs_ct_conf conf;
+		json_object *arr;
+
+		if (!tplfs_ct_id_valid(de->d_name) ||
+		    tplfs_ct_paths(&d->cfg, de->d_name, &p) ||
+		    tplfs_ct_conf_read(p.conf, &conf, err, sizeof(err)) ||
+		    !conf.template[0])
+			continue;
+		if (!json_object_object_get_ex(uses, conf.template, &arr)) {
+			arr = json_object_new_array();
+			json_object_object_add(uses, conf.template, arr);
+		}
+		json_object_array_add(arr, json_object_new_string(de->d_name));
+	}
+	if (dir)
+		closedir(dir);
+	return uses;
+}
+
+/* --- template.import ----------------------------------------------------- */
+
+static void journal_name(char *buf, size_t size, const char *id)
+{
+	snprintf(buf, size, "tpl-%s", id);
+}
+
+static void import_progress(void *arg, uint64_t files)
+{
+	struct tpljob *tj = arg;
+
+	atomic_store(&tj->op.done, files);
+	jobs_test_point("template.import:file");
+}
+
+static int gc_lock(const struct daemon *d, int how)
+{
+	int fd = openat(d->store_fd, ".gc.lock", O_RDWR | O_CREAT | O_CLOEXEC,
+			0644);
+
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, how) < 0) {
+		int ret = -errno;
+
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+static void import_run(struct job *job)
+{
+	struct tpljob *tj = (struct tpljob *)job;
+	struct daemon *d = tj->op.d;
+	struct tplfs_import_stats st;
+	char name[256], tmp[PATH_MAX], err[PATH_MAX + 256];
+	const char *src = tj->path;
+	json_object *rec, *r;
+	struct stat sb;
+	bool begun = false;
+	int lock, ret;
+	uint64_t n;
+	FILE *m;
+
+	if (stat(tj->path, &sb) < 0) {
+		opjob_failno(&tj->op, TPLFS_E_NOT_FOUND, errno, tj->path);
+		return;
+	}
+	if (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode)) {
+		opjob_fail(&tj->op, TPLFS_E_BAD_ARGS, EINVAL,
+			   "%s: neither a directory nor a tarball", tj->path);
+		return;
+	}
+	lock = gc_lock(d, LOCK_SH);
+	if (lock < 0) {
+		opjob_failno(&tj->op, TPLFS_E_SYSTEM, -lock, "store gc lock");
+		return;
+	}
+	tplfs_path(tmp, sizeof(tmp), "%s/tmp/import-%s", d->cfg.store, tj->id);
+	journal_name(name, sizeof(name), tj->id);
+	rec = json_object_new_object();
+	tplfs_json_str(rec, "op", "template.import");
+	tplfs_json_str(rec, "template", tj->id);
+	ret = tplfs_journal_write(d->journal_fd, name, rec);
+	json_object_put(rec);
+	if (ret) {
+		opjob_failno(&tj->op, TPLFS_E_SYSTEM, -ret, "journal");
+		close(lock);
+		return;
+	}
+	ret = tplfs_template_begin(d->store_fd, &tj->t);
+	if (ret) {
+		opjob_failno(&tj->op, ret == -EEXIST ? TPLFS_E_EXISTS :
+			     TPLFS_E_SYSTEM, -ret, tj->id);
+		goto out;
+	}
+	begun = true;
+	if (S_ISREG(sb.st_mode)) {
+		tplfs_tree_remove(tmp);
+		if (mkdir(tmp, 0700) < 0) {
+			opjob_failno(&tj->op, TPLFS_E_SYSTEM, errno, tmp);
+			goto out;
+		}
+		ret = tplfs_tarball_extract(tj->path, tmp, &n, err, sizeof(err));
+		if (ret) {
+			opjob_fail(&tj->op, ret == -EINVAL ? TPLFS_E_BAD_ARGS :
+				   TPLFS_E_SYSTEM, -ret, "%s", err);
+			goto out;
+		}
+		src = tmp;
+	}
+	jobs_test_point("template.import:begun");
+	m = tplfs_template_manifest_create(d->store_fd, &tj->t);
+	if (!m) {
+		opjob_failno(&tj->op, TPLFS_E_SYSTEM, errno, "manifest");
+		goto out;
+	}
+	ret = tplfs_import_dir(d->store_fd, src, tj->id, default_private,
+			       DEFAULT_PRIVATE_N, m, &st, import_progress, tj,
+			       err, sizeof(err));
+	if (ret) {
+		fclose(m);
+		opjob_fail(&tj->op, ret == -ENOSPC ? TPLFS_E_SYSTEM :
+			   ret == -EXDEV || ret == -ELOOP || ret == -EINVAL ?
+			   TPLFS_E_BAD_ARGS : TPLFS_E_SYSTEM, -ret, "%s", err);
+		goto out;
+	}
+	ret = tplfs_template_seal(d->store_fd, &tj->t, m);
+	if (ret) {
+		opjob_failno(&tj->op, TPLFS_E_SYSTEM, -ret, "seal");
+		goto out;
+	}
+	r = json_object_new_object();
+	tplfs_json_str(r, "template", tj->id);
+	tplfs_json_u64(r, "entries", st.entries);
+	tplfs_json_u64(r, "files", st.files);
+	tplfs_json_u64(r, "bytes", st.bytes);
+	tplfs_json_u64(r, "new_objects", st.new_objects);
+	tplfs_json_u64(r, "new_bytes", st.new_bytes);
+	tj->op.result = r;
+out:
+	/* Nothing half-imported stays: an unsealed version goes. */
+	if (opjob_failed(&tj->op) && begun)
+		tplfs_template_remove(d->store_fd, &tj->t);
+	tplfs_tree_remove(tmp);
+	close(lock);
+	ret = tplfs_journal_remove(d->journal_fd, name);
+	if (ret)
+		log_err("journal %s: %s", name, strerror(-ret));
+}
+
+int tplops_recover(struct daemon *d, const char *op, const char *tpl,
+		   json_object *rec)
+{
+	struct tplfs_template_id t;
+	char err[256], tmp[PATH_MAX];
+
+	(void)rec;
+	if (strcmp(op, "template.import") ||
+	    tplfs_template_id_parse(tpl, &t, err, sizeof(err)))
+		return -1;
+	tplfs_path(tmp, sizeof(tmp), "%s/tmp/import-%s", d->cfg.store, tpl);
+	tplfs_tree_remove(tmp);
+	if (tplfs_template_state(d->store_fd, &t) == TPLFS_TEMPLATE_SEALED) {
+		log_info("recovery: template.import %s had sealed it: finished", tpl);
+		return 0;
+	}
+	tplfs_template_remove(d->store_fd, &t);
+	log_info("recovery: template.import %s was not sealed: rolled back", tpl);
+	return 0;
+}
+
+/* --- template.export -------------------------------------------------------- */
+
+static void export_run(struct job *job)
+{
+	struct tpljob *tj = (struct tpljob *)job;
+	struct daemon *d = tj->op.d;
+	char tmp[PATH_MAX + 32], err[PATH_MAX + 256];
+	json_object *r;
+	uint64_t n;
+	int ret;
+	FILE *m;
+
+	m = tplfs_template_manifest_open(d->store_fd, &tj->t);
+	if (!m) {
+		opjob_fail(&tj->op, TPLFS_E_NOT_FOUND, ENOENT,
+			   "no template %s (sealed)", tj->id);
+		return;
+	}
+	tplfs_path(tmp, sizeof(tmp), "%s.tmp-%d", tj->path, (int)getpid());
+	ret = tplfs_tarball_export(d->store_fd, m, tmp, &n, err, sizeof(err));
+	fclose(m);
+	if (!ret && rename(tmp, tj->path) < 0) {
+		ret = -errno;
+		snprintf(err, sizeof(err), "%s: %s", tj->path, strerror(errno));
+	}
+	if (ret) {
+		unlink(tmp);
+		opjob_fail(&tj->op, TPLFS_E_SYSTEM, -ret, "%s", err);
+		return;
+	}
+	r = json_object_new_object();
+	tplfs_json_str(r, "template", tj->id);
+	tplfs_json_str(r, "file", tj->path);
+	tplfs_json_u64(r, "entries", n);
+	tj->op.result = r;
+}
+
+/* --- template.list ------------------------------------------------------------ */
+
+/* Distinct objects of one template: digest -> size, in a sorted array. */
+struct objref {
+	uint8_t digest[TPLFS_DIGEST_SIZE];
+	uint64_t size;
+	unsigned int templates;	/* how many templates name it */
+};
+
+static int cmp_obj(const void *a, const void *b)
+{
+	return memcmp(a, b, TPLFS_DIGEST_SIZE);
+}
+
+struct tplinfo {
+	struct tplfs_template_id t;
+	enum tplfs_template_state state;
+	uint64_t entries, files, bytes;
+	struct objref *objs;
+	size_t nobjs;
+	int read_err;
+};
+
+struct listing {
+	struct daemon *d;
+	struct tplinfo *v;
+	size_t n, cap;
+};
+
+static int read_template(struct listing *l, struct tplinfo *ti)
+{
+	struct tplfs_mentry e;
+	char err[256];
+	size_t cap = 0;
+	int ret;
+	struct tplfs_mreader *r;
+	FILE *m = tplfs_template_manifest_open(l->d->store_fd, &ti->t);
+
+	if (!m)
+		return -errno;
+	ret = tplfs_mreader_open(m, &r, err, sizeof(err));
+	if (ret) {
+		fclose(m);
+		return ret;
+	}
+	while ((ret = tplfs_mreader_next(r, &e, err, sizeof(err))) == 1) {
+		ti->entries++;
+		if (e.type != 'f')
+			continue;
+		ti->files++;
+		ti->bytes += e.size;
+		if (ti->nobjs == cap) {
+			void *p;
+
+			cap = cap ? 2 * cap : 256;
+			p = realloc(ti->objs, cap * sizeof(*ti->objs));
+			if (!p) {
+				ret = -ENOMEM;
+				break;
+			}
+			ti->objs = p;
+		}
+		memcpy(ti->objs[ti->nobjs].digest, e.digest, TPLFS_DIGEST_SIZE);
+		ti->objs[ti->nobjs].size = e.size;
+		ti->objs[ti->nobjs].templates = 1;
+		ti->nobjs++;
+	}
+	tplfs_mreader_close(r);
+	fclose(m);
+	if (ret < 0)
+		return ret;
+	/* distinct */
+	qsort(ti->objs, ti->nobjs, sizeof(*ti->objs), cmp_obj);
+	{
+		size_t o = 0;
+
+		for (size_t i = 0; i < ti->nobjs; i++)
+			if (!o || memcmp(ti->objs[o - 1].digest, ti->objs[i].digest,
+					 TPLFS_DIGEST_SIZE))
+				ti->objs[o++] = ti->objs[i];
+		ti->nobjs = o;
+	}
+	return 0;
+}
+
+static int list_one(void *arg, const struct tplfs_template_id *t,
+		    enum tplfs_template_state state)
+{
+	struct listing *l = arg;
+	struct tplinfo *ti;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		void *p = realloc(l->v, cap * sizeof(*l->v));
+
+		if (!p)
+			return -ENOMEM;
+		l->v = p;
+		l->cap = cap;
+	}
+	ti = &l->v[l->n++];
+	memset(ti, 0, sizeof(*ti));
+	ti->t = *t;
+	ti->state = state;
+	if (state == TPLFS_TEMPLATE_SEALED)
+		ti->read_err = read_template(l, ti);
+	return 0;
+}
+
+static int cmp_tplinfo(const void *a, const void *b)
+{
+	const struct tplinfo *x = a, *y = b;
+	int c = strcmp(x->t.name, y->t.name);
+
+	return c ? c : strcmp(x->t.version, y->t.version);
+}
+
+static void list_run(struct job *job)
+{
+	struct tpljob *tj = (struct tpljob *)job;
+	struct listing l = { .d = tj->op.d };
+	json_object *arr = json_object_new_array(), *uses;
+
+	tplfs_templates_each(l.d->store_fd, list_one, &l);
+	qsort(l.v, l.n, sizeof(*l.v), cmp_tplinfo);
+	uses = template_uses(l.d);
+	/* How many templates name each object: the others' sorted arrays. */
+	for (size_t i = 0; i < l.n; i++) {
+		for (size_t k = 0; k < l.v[i].nobjs; k++)
+			for (size_t j = 0; j < l.n; j++)
+				if (j != i && l.v[j].nobjs &&
+				    bsearch(l.v[i].objs[k].digest, l.v[j].objs,
+					    l.v[j].nobjs, sizeof(struct objref),
+					    cmp_obj))
+					l.v[i].objs[k].templates++;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		struct tplinfo *ti = &l.v[i];
+		json_object *o = json_object_new_object(), *cts;
+		uint64_t unique = 0, obytes = 0;
+		char id[sizeof(tj->id)];
+
+		snprintf(id, sizeof(id), "%s@%s", ti->t.name, ti->t.version);
+		for (size_t k = 0; k < ti->nobjs; k++) {
+			obytes += ti->objs[k].size;
+			if (ti->objs[k].templates == 1)
+				unique += ti->objs[k].size;
+		}
+		tplfs_json_str(o, "template", id);
+		tplfs_json_str(o, "state", 
+			ti->state == TPLFS_TEMPLATE_SEALED ? "sealed" : "importing");
+		tplfs_json_u64(o, "entries", ti->entries);
+		tplfs_json_u64(o, "files", ti->files);
+		tplfs_json_u64(o, "bytes", ti->bytes);
+		tplfs_json_u64(o, "objects", ti->nobjs);
+		tplfs_json_u64(o, "object_bytes", obytes);
+		tplfs_json_u64(o, "unique_bytes", unique);
+		if (json_object_object_get_ex(uses, id, &cts))
+			json_object_object_add(o, "containers", json_object_get(cts));
+		else
+			json_object_object_add(o, "containers", json_object_new_array());
+		json_object_array_add(arr, o);
+		free(ti->objs);
+	}
+	json_object_put(uses);
+	free(l.v);
+	tj->op.result = json_object_new_object();
+	json_object_object_add(tj->op.result, "templates", arr);
+}
+
+/* --- template.rm ------------------------------------------------------------ */
+
+static void rm_run(struct job *job)
+{
+	struct tpljob *tj = (struct tpljob *)job;
+	struct daemon *d = tj->op.d;
+	json_object *uses = template_uses(d), *cts;
+	int ret;
+
+	if (json_object_object_get_ex(uses, tj->id, &cts)) {
+		size_t n = json_object_array_length(cts);
+
+		opjob_fail(&tj->op, TPLFS_E_BUSY, EBUSY,
+			   "%s is used by %zu container(s), %s%s: destroy them first",
+			   tj->id, n, json_object_get_string(
+			   json_object_array_get_idx(cts, 0)), n > 1 ? ", ..." : "");
+	} else if (tplfs_template_state(d->store_fd, &tj->t) ==
+		   TPLFS_TEMPLATE_ABSENT) {
+		opjob_fail(&tj->op, TPLFS_E_NOT_FOUND, ENOENT, "no template %s",
+			   tj->id);
+	} else if ((ret = tplfs_template_remove(d->store_fd, &tj->t))) {
+		opjob_failno(&tj->op, TPLFS_E_SYSTEM, -ret, tj->id);
+	} else {
+		tj->op.result = json_object_new_object();
+		tplfs_json_str(tj->op.result, "template", tj->id);
+	}
+	json_object_put(uses);
+}
+
+/* --- store.gc ------------------------------------------------------------------ */
+
+struct gcset {
+	struct objref *v;
+	size_t n, cap;
+};
+
+static int gc_collect(void *arg, const struct tplfs_template_id *t,
+		      enum tplfs_template_state state)
+{
+	struct listing *l = arg;
+	int ret;
+
+	if (state != TPLFS_TEMPLATE_SEALED)
+		return 0;	/* an import under way holds the gc lock */
+	ret = list_one(l, t, state);
+	/* never collect on a manifest not read */
+	return ret ? ret : l->v[l->n - 1].read_err;
+}
+
+static void gc_run(struct job *job)
+{
+	struct tpljob *tj = (struct tpljob *)job;
+	struct daemon *d = tj->op.d;
+	struct listing l = { .d = d };
+	struct gcset all = { 0 };
+	uint64_t removed = 0, freed = 0, kept = 0;
+	char objdir[PATH_MAX];
+	int lock, ret;
+
+	lock = gc_lock(d, LOCK_EX | LOCK_NB);
+	if (lock < 0) {
+		opjob_fail(&tj->op, TPLFS_E_BUSY, EBUSY,
+			   "an import is under way: try store gc again after it");
+		return;
+	}
+	ret = tplfs_templates_each(d->store_fd, gc_collect, &l);
+	if (ret) {
+		opjob_failno(&tj->op, TPLFS_E_SYSTEM, -ret, "reading the manifests");
+		goto out;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		for (size_t k = 0; k < l.v[i].nobjs; k++) {
+			if (all.n == all.cap) {
+				size_t cap = all.cap ? 2 * all.cap : 1024;
+				void *p = realloc(all.v, cap * sizeof(*all.v));
+
+				if (!p) {
+					opjob_failno(&tj->op, TPLFS_E_SYSTEM, ENOMEM, "gc");
+					goto out;
+				}
+				all.v = p;
+				all.cap = cap;
+			}
+			all.v[all.n++] = l.v[i].objs[k];
+		}
+	}
+	qsort(all.v, all.n, sizeof(*all.v), cmp_obj);
+	for (int hi = 0; hi < 256; hi++) {
+		struct dirent *de;
+		DIR *dir;
+
+		tplfs_path(objdir, sizeof(objdir), "%s/objects/%02x", d->cfg.store, hi);
+		dir = opendir(objdir);
+		while (dir && (de = readdir(dir))) {
+			struct objref key = { .size = 0 };
+			char hex[TPLFS_DIGEST_HEX_SIZE + 1], path[PATH_MAX + 300];
+			struct stat st;
+			bool ok = strlen(de->d_name) == TPLFS_DIGEST_HEX_SIZE - 2;
+
+			if (de->d_name[0] == '.' && strncmp(de->d_name, ".tmp.", 5))
+				continue;
+			tplfs_path(path, sizeof(path), "%s/%s", objdir, de->d_name);
+			snprintf(hex, sizeof(hex), "%02x%s", hi, de->d_name);
+			for (int i = 0; ok && i < TPLFS_DIGEST_SIZE; i++) {
+				unsigned int b;
+
+				ok = sscanf(hex + 2 * i, "%2x", &b) == 1;
+				key.digest[i] = (uint8_t)b;
+			}
+			/* a leftover of an interrupted import, or unnamed */
+			if (ok && bsearch(&key, all.v, all.n, sizeof(*all.v),
+					  cmp_obj)) {
+				kept++;
+				continue;
+			}
+			if (!ok && strncmp(de->d_name, ".tmp.", 5))
+				continue;	/* not ours: leave it */
+			if (lstat(path, &st) == 0 && unlink(path) == 0) {
+				removed++;
+				freed += (uint64_t)st.st_blocks * 512;
+			}
+		}
+		if (dir)
+			closedir(dir);
+	}
+	tj->op.result = json_object_new_object();
+	tplfs_json_u64(tj->op.result, "removed", removed);
+	tplfs_json_u64(tj->op.result, "freed_bytes", freed);
+	tplfs_json_u64(tj->op.result, "kept", kept);
+out:
+	for (size_t i = 0; i < l.n; i++)
+		free(l.v[i].objs);
+	free(l.v);
+	free(all.v);
+	close(lock);
+}
+
+/* --- entry points, in the loop ------------------------------------------------ */
+
+static void tpljob_finish(struct opjob *oj)
+{
+	struct tpljob *tj = (struct tpljob *)oj;
+
+	if (tj->id[0])
+		tpl_release(tj->id, tj->exclusive);
+}
+
+/* A job on template @tpl (NULL: the whole store), holding it. */
+static struct tpljob *tpljob_new(struct req *rq, const char *tpl,
+				 void (*run)(struct job *job), bool exclusive)
+{
+	struct tplfs_template_id t;
+	struct tpljob *tj;
+	char err[256];
+
+	if (tpl && tplfs_template_id_parse(tpl, &t, err, sizeof(err))) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL, "%s", err));
+		return NULL;
+	}
+	if (tpl && !tpl_acquire(tpl, exclusive)) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BUSY, EBUSY,
+			  "another operation on %s is under way", tpl));
+		return NULL;
+	}
+	tj = opjob_new(rq, sizeof(*tj), run, tpljob_finish);
+	if (!tj) {
+		if (tpl)
+			tpl_release(tpl, exclusive);
+		return NULL;
+	}
+	if (tpl) {
+		tj->t = t;
+		snprintf(tj->id, sizeof(tj->id), "%s", tpl);
+		tj->exclusive = exclusive;
+	}
+	return tj;
+}
+
+static bool absolute(struct req *rq, const char *what, const char *path)
+{
+	if (path[0] == '/' && strlen(path) < PATH_MAX)
+		return true;
+	req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
+		  "%s: \"%s\" is not an absolute path", what, path));
+	return false;
+}
+
+void tplops_import(struct req *rq, const char *tpl, const char *from)
+{
+	struct tpljob *tj;
+
+	if (!absolute(rq, "from", from))
+		return;
+	tj = tpljob_new(rq, tpl, import_run, true);
+	if (!tj)
+		return;
+	strcpy(tj->path, from);
+	tj->op.what = "files imported";
+	opjob_submit(&tj->op);
+}
+
+void tplops_export(struct req *rq, const char *tpl, const char *file)
+{
+	struct tpljob *tj;
+
+	if (!absolute(rq, "file", file))
+		return;
+	tj = tpljob_new(rq, tpl, export_run, false);
+	if (!tj)
+		return;
+	strcpy(tj->path, file);
+	opjob_submit(&tj->op);
+}
+
+void tplops_list(struct req *rq)
+{
+	struct tpljob *tj = tpljob_new(rq, NULL, list_run, false);
+
+	if (!tj)
+		return;
+	tj->op.job.quick = true;
+	opjob_submit(&tj->op);
+}
+
+void tplops_rm(struct req *rq, const char *tpl)
+{
+	struct tpljob *tj = tpljob_new(rq, tpl, rm_run, true);
+
+	if (!tj)
+		return;
+	tj->op.job.quick = true;
+	opjob_submit(&tj->op);
+}
+
+void tplops_gc(struct req *rq)
+{
+	struct tpljob *tj = tpljob_new(rq, NULL, gc_run, false);
+
+	if (tj)
+		opjob_submit(&tj->op);
+}
