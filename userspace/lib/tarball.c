@@ -196,6 +196,45 @@ static int write_object(struct archive *a, int store_fd,
 	return ret;
 }
 
+/*
+ * A POSIX ACL xattr (system.posix_acl_access/default: le32 version 2, then
+ * entries of le16 tag, le16 perm, le32 id) as the entry's ACL, which is how
+ * tar carries ACLs (libarchive does not pass these xattrs through).
+ */
+static int add_acl(struct archive_entry *ae, const struct tplfs_xattr *x,
+		   int type)
+{
+	static const struct { unsigned int kernel; int la; } tags[] = {
+		{ 0x01, ARCHIVE_ENTRY_ACL_USER_OBJ },
+		{ 0x02, ARCHIVE_ENTRY_ACL_USER },
+		{ 0x04, ARCHIVE_ENTRY_ACL_GROUP_OBJ },
+		{ 0x08, ARCHIVE_ENTRY_ACL_GROUP },
+		{ 0x10, ARCHIVE_ENTRY_ACL_MASK },
+		{ 0x20, ARCHIVE_ENTRY_ACL_OTHER },
+	};
+	const uint8_t *v = x->value;
+
+	if (x->len < 4 || (x->len - 4) % 8 || v[0] != 2 || v[1] || v[2] || v[3])
+		return -EINVAL;
+	for (size_t off = 4; off < x->len; off += 8) {
+		unsigned int tag = v[off] | v[off + 1] << 8;
+		unsigned int perm = v[off + 2] | v[off + 3] << 8;
+		unsigned int id = v[off + 4] | v[off + 5] << 8 |
+				  v[off + 6] << 16 | (unsigned int)v[off + 7] << 24;
+		int la = 0;
+
+		for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
+			if (tags[i].kernel == tag)
+				la = tags[i].la;
+		if (!la || perm > 7)
+			return -EINVAL;
+		if (archive_entry_acl_add_entry(ae, type, (int)perm, la,
+						(int)id, NULL) != ARCHIVE_OK)
+			return -EINVAL;
+	}
+	return 0;
+}
+
 int tplfs_tarball_export(int store_fd, FILE *manifest, const char *out,
 			 uint64_t *entries, char *err, size_t errlen)
 {
@@ -244,10 +283,26 @@ int tplfs_tarball_export(int store_fd, FILE *manifest, const char *out,
 				archive_entry_copy_symlink(ae, m.target);
 			if (m.type == 'c' || m.type == 'b')
 				archive_entry_set_rdev(ae, makedev(m.major, m.minor));
-			for (size_t i = 0; i < m.nxattrs; i++)
-				archive_entry_xattr_add_entry(ae, m.xattrs[i].name,
-							      m.xattrs[i].value,
-							      m.xattrs[i].len);
+			int acl = 0;
+
+			for (size_t i = 0; i < m.nxattrs && !acl; i++) {
+				const struct tplfs_xattr *x = &m.xattrs[i];
+
+				if (!strcmp(x->name, "system.posix_acl_access"))
+					acl = add_acl(ae, x, ARCHIVE_ENTRY_ACL_TYPE_ACCESS);
+				else if (!strcmp(x->name, "system.posix_acl_default"))
+					acl = add_acl(ae, x, ARCHIVE_ENTRY_ACL_TYPE_DEFAULT);
+				else
+					archive_entry_xattr_add_entry(ae, x->name,
+								      x->value,
+								      x->len);
+			}
+			if (acl) {
+				ret = acl;
+				snprintf(err, errlen, "%s: %s: a malformed ACL",
+					 out, m.path);
+				break;
+			}
 		}
 		/* WARN: a name that is not UTF-8, kept as raw bytes
 		 * (hdrcharset=BINARY) */

@@ -218,8 +218,10 @@ static void import_run(struct job *job)
 		}
 		ret = tplfs_tarball_extract(tj->path, tmp, &n, err, sizeof(err));
 		if (ret) {
-			opjob_fail(&tj->op, ret == -EINVAL ? TPLFS_E_BAD_ARGS :
-				   TPLFS_E_SYSTEM, -ret, "%s", err);
+			/* EILSEQ: not a tarball libarchive knows */
+			opjob_fail(&tj->op, ret == -EINVAL || ret == -EILSEQ ?
+				   TPLFS_E_BAD_ARGS : TPLFS_E_SYSTEM, -ret, "%s",
+				   err);
 			goto out;
 		}
 		src = tmp;

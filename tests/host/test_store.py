@@ -1,0 +1,484 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Host tests of the template store and the container lifecycle through
+tplfsd and tplctl (no module: containers are created, listed, destroyed,
+not mounted): import from a directory and from tarballs of every
+compression, export -> import giving the same manifest, sharing of
+identical files, template list/rm, store gc, ct create/list/status/destroy,
+kill -9 in the middle of each, and every bad input of issue 6. Ends with
+"store: N passed, N failed"."""
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import tarfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tplproto  # noqa: E402
+from tplproto import Daemon, call, connect, reply  # noqa: E402
+
+BIN = os.environ["TPLFS_BIN"]
+TPLCTL = os.path.join(BIN, "tplctl")
+CAP = bytes([1, 0, 0, 2, 0, 0x20, 0, 0] + [0] * 12)
+
+
+def tplctl(d, *args):
+    p = subprocess.run([TPLCTL, "--socket", d.sock] + list(args),
+                       capture_output=True, text=True, timeout=300)
+    return p.returncode, p.stdout, p.stderr
+
+
+def ok(r):
+    assert r is not None and r["ok"], r
+    return r["result"]
+
+
+def err(r, code):
+    assert r is not None and r["type"] == "reply" and not r["ok"], r
+    assert r["error"]["code"] == code, r
+    return r["error"]["message"]
+
+
+def w(path, data, mode=0o644):
+    with open(path, "wb") as f:
+        f.write(data)
+    os.chmod(path, mode)
+
+
+def make_tree(root, variant=b""):
+    """A small OS-like tree with every kind of file."""
+    os.makedirs(root + "/etc/ssl", exist_ok=True)
+    os.makedirs(root + "/usr/bin", exist_ok=True)
+    os.makedirs(root + "/dev", exist_ok=True)
+    os.makedirs(root + "/var/empty", exist_ok=True)
+    w(root + "/etc/hostname", b"template\n")
+    w(root + "/etc/hosts", b"127.0.0.1 localhost\n")
+    w(root + "/etc/os-release", b"NAME=test\n" + variant)
+    w(root + "/etc/shadow", b"root:*:1::::::\n", 0o640)
+    os.chown(root + "/etc/shadow", 0, 42)
+    w(root + "/usr/bin/tool", b"\x7fELF" + b"x" * 5000)
+    os.chown(root + "/usr/bin/tool", 0, 0)
+    os.chmod(root + "/usr/bin/tool", 0o4755)
+    os.setxattr(root + "/usr/bin/tool", "security.capability", CAP)
+    os.setxattr(root + "/usr/bin/tool", "user.note", b"a\x00b")
+    os.link(root + "/usr/bin/tool", root + "/usr/bin/tool-link")
+    w(root + "/usr/bin/same-a", b"same bytes\n")
+    w(root + "/usr/bin/same-b", b"same bytes\n")
+    os.symlink("usr/bin", root + "/bin")
+    os.symlink("/etc/hostname", root + "/etc/abs-link")
+    os.mkfifo(root + "/var/fifo", 0o600)
+    os.mknod(root + "/dev/null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    w(root + b"/name with\nnewline \xff".decode(errors="surrogateescape"),
+      b"odd\n")
+    with open(root + "/var/sparse", "wb") as f:
+        f.truncate(3 << 20)
+        f.write(b"start")
+    subprocess.run(["setfacl", "-m", "u:1234:r", root + "/etc/os-release"],
+                   check=True)
+    os.utime(root + "/etc", ns=(1600000000123456789, 1600000000123456789))
+
+
+def new_daemon(tmp, name="d", env=None):
+    d = Daemon(tmp, env=env)
+    d.root = os.path.join(tmp, name + "-root")
+    d.store = os.path.join(tmp, name + "-store")
+    d.sock = os.path.join(tmp, name + ".sock")
+    d.log = os.path.join(tmp, name + ".log")
+    return d
+
+
+def manifest(d, tpl):
+    name, version = tpl.split("@")
+    with open(os.path.join(d.store, "templates", name, version,
+                           "manifest"), "rb") as f:
+        return f.read()
+
+
+def objects(d):
+    n = 0
+    for sub in os.listdir(os.path.join(d.store, "objects")):
+        n += len(os.listdir(os.path.join(d.store, "objects", sub)))
+    return n
+
+
+# --- import ----------------------------------------------------------------
+
+def test_import_a_directory(tmp):
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    d = new_daemon(tmp).start()
+    rc, out, e = tplctl(d, "template", "import", "os@1", "--from", src)
+    assert rc == 0, e
+    assert "os@1: 22 entries, 9 files" in out, out
+    m = manifest(d, "os@1")
+    assert m.startswith(b"tplfs-manifest 1\ntemplate os@1\nprivate /etc/hostname\n"
+                        b"private /etc/hosts\nprivate /etc/machine-id\n/ d ")
+    lines = {ln.split(b" ")[0]: ln for ln in m.split(b"\n")}
+    assert lines[b"/usr/bin/tool"].startswith(b"/usr/bin/tool f 4755 0 0 ")
+    assert b"x:security.capability=0100000200200000" in lines[b"/usr/bin/tool"]
+    assert b"x:user.note=610062" in lines[b"/usr/bin/tool"]
+    assert lines[b"/usr/bin/tool-link"] == b"/usr/bin/tool-link h /usr/bin/tool"
+    assert b"x:system.posix_acl_access=" in lines[b"/etc/os-release"]
+    assert lines[b"/etc"].split(b" ")[5] == b"1600000000.123456789"
+    assert lines[b"/dev/null"].endswith(b" 1:3")
+    assert b"/name%20with%0Anewline%20%FF" in lines
+    assert lines[b"/var/sparse"].split(b" ")[6] == str((3 << 20)).encode()
+    # same-a and same-b share one object; the sparse one stays sparse
+    assert objects(d) == 8, objects(d)
+    st = os.stat(os.path.join(d.store, "objects", lines[b"/var/sparse"].split(b" ")[7][:2].decode(),
+                              lines[b"/var/sparse"].split(b" ")[7][2:].decode()))
+    assert st.st_blocks * 512 < (1 << 20), st
+    assert st.st_mode & 0o777 == 0o444
+    res = ok(call(d.sock, "template.list"))["templates"]
+    assert len(res) == 1 and res[0]["template"] == "os@1"
+    assert res[0]["state"] == "sealed" and res[0]["files"] == 9, res
+    assert d.stop() == 0
+
+
+def test_identical_files_across_templates_stored_once(tmp):
+    src, src2 = os.path.join(tmp, "src"), os.path.join(tmp, "src2")
+    make_tree(src)
+    make_tree(src2, variant=b"VERSION=2\n")
+    d = new_daemon(tmp).start()
+    r1 = ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    r2 = ok(call(d.sock, "template.import", {"template": "os@2", "from": src2}))
+    assert r1["new_objects"] == 8, r1
+    assert r2["new_objects"] == 1, r2        # only os-release differs
+    ts = {t["template"]: t for t in ok(call(d.sock, "template.list"))["templates"]}
+    assert ts["os@1"]["unique_bytes"] == len(b"NAME=test\n"), ts
+    assert ts["os@2"]["unique_bytes"] == len(b"NAME=test\nVERSION=2\n"), ts
+    assert d.stop() == 0
+
+
+def test_import_tarballs_of_every_compression(tmp):
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    d = new_daemon(tmp).start()
+    ok(call(d.sock, "template.import", {"template": "os@dir", "from": src}))
+    want = manifest(d, "os@dir").replace(b"template os@dir", b"")
+    for ext, flag in ((".tar", []), (".tar.gz", ["-z"]), (".tar.xz", ["-J"]),
+                      (".tar.zst", ["--zstd"])):
+        tb = os.path.join(tmp, "os" + ext)
+        subprocess.run(["tar", "--format=posix", "--xattrs",
+                        "--xattrs-include=*", "--acls", "--numeric-owner",
+                        "-S", "-c", "-f", tb] + flag + ["-C", src, "."],
+                       check=True)
+        v = ext.replace(".", "")
+        r = ok(call(d.sock, "template.import",
+                    {"template": "os@" + v, "from": tb}))
+        assert r["new_objects"] == 0, r      # the same contents
+        got = manifest(d, "os@" + v).replace(b"template os@" + v.encode(), b"")
+        assert got == want, (ext, got, want)
+    assert os.listdir(os.path.join(d.store, "tmp")) == []
+    assert d.stop() == 0
+
+
+def test_export_then_import_elsewhere_is_identical(tmp):
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    a = new_daemon(tmp, "a").start()
+    ok(call(a.sock, "template.import", {"template": "os@1", "from": src}))
+    cache = os.path.join(tmp, "os@1.tar.zst")
+    rc, out, e = tplctl(a, "template", "export", "os@1", cache)
+    assert rc == 0 and "written to " + cache in out, (out, e)
+    with open(cache, "rb") as f:
+        assert f.read(4) == b"\x28\xb5\x2f\xfd"        # zstd
+    b = new_daemon(tmp, "b").start()
+    ok(call(b.sock, "template.import", {"template": "os@1", "from": cache}))
+    assert manifest(b, "os@1") == manifest(a, "os@1")
+    assert objects(b) == objects(a)
+    assert a.stop() == 0 and b.stop() == 0
+
+
+def test_progress_and_others_served_during_an_import(tmp):
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    d = new_daemon(tmp, env={"TPLFSD_TEST_PAUSE": "template.import:file=400"})
+    d.start()
+    s = connect(d.sock, timeout=60)
+    s.send(json.dumps({"verb": "template.import",
+                       "args": {"template": "os@1", "from": src}}).encode())
+    assert d.wait_log("test pause at template.import:file")
+    # A listing is answered while the import runs.
+    r = ok(call(d.sock, "ct.list"))
+    assert r["containers"] == []
+    assert ok(call(d.sock, "daemon.status"))["jobs"] == 1
+    final, progress = reply(s)
+    s.close()
+    ok(final)
+    assert progress, "no progress message"
+    assert all(p["what"] == "files imported" for p in progress)
+    dones = [p["done"] for p in progress]
+    assert dones == sorted(dones) and 0 < dones[-1] <= 10, dones
+    assert d.stop() == 0
+
+
+# --- containers ---------------------------------------------------------------
+
+def test_container_lifecycle(tmp):
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    d = new_daemon(tmp).start()
+    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    rc, out, e = tplctl(d, "ct", "create", "web1", "--template", "os@1")
+    assert rc == 0, e
+    assert "web1: created from os@1 (22 entries: 7 stubs, 2 private copies)" in out, out
+    fs = os.path.join(d.root, "private", "web1", "fs")
+    st = os.lstat(fs + "/usr/bin/tool")
+    assert st.st_size == 0 and st.st_mode & 0o7777 == 0o4755
+    assert os.getxattr(fs + "/usr/bin/tool", "security.capability") == CAP
+    assert len(os.getxattr(fs + "/usr/bin/tool", "trusted.tplfs.origin")) == 48
+    assert os.lstat(fs + "/usr/bin/tool-link").st_ino == st.st_ino
+    with open(fs + "/etc/hostname", "rb") as f:
+        assert f.read() == b"template\n"          # always private: a copy
+    assert os.readlink(fs + "/bin") == "usr/bin"
+    assert os.lstat(fs + "/dev/null").st_rdev == os.makedev(1, 3)
+    assert os.stat(fs + "/etc").st_mtime_ns == 1600000000123456789
+    with open(os.path.join(d.root, "private", "web1", "ct.conf")) as f:
+        assert "template = os@1\n" in f.read()
+    lst = ok(call(d.sock, "ct.list"))["containers"]
+    assert [c["id"] for c in lst] == ["web1"] and lst[0]["template"] == "os@1"
+    stt = ok(call(d.sock, "ct.status", {"id": "web1"}))
+    assert stt["inodes"] >= 20 and 0 < stt["disk_bytes"] < 400 * 1024, stt
+    rc, out, _ = tplctl(d, "ct", "status", "web1")
+    assert "disk " in out and "inodes" in out, out
+    # The template is in use: rm is refused, the container is kept.
+    m = err(call(d.sock, "template.rm", {"template": "os@1"}), "busy")
+    assert "used by 1 container(s), web1" in m, m
+    err(call(d.sock, "ct.create", {"id": "web1", "template": "os@1"}), "exists")
+    rc, out, e = tplctl(d, "ct", "destroy", "web1")
+    assert rc == 0, e
+    assert os.listdir(os.path.join(d.root, "private")) == []
+    ok(call(d.sock, "template.rm", {"template": "os@1"}))
+    assert ok(call(d.sock, "template.list"))["templates"] == []
+    r = ok(call(d.sock, "store.gc"))
+    assert r["removed"] == 8 and r["kept"] == 0, r
+    assert objects(d) == 0
+    assert d.stop() == 0
+
+
+def test_gc_keeps_what_templates_name(tmp):
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    d = new_daemon(tmp).start()
+    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    stray = os.path.join(d.store, "objects", "ab")
+    os.makedirs(stray, exist_ok=True)
+    w(os.path.join(stray, "c" * 62), b"nobody names me")
+    r = ok(call(d.sock, "store.gc"))
+    assert r["removed"] == 1 and r["kept"] == 8, r
+    ok(call(d.sock, "ct.create", {"id": "a", "template": "os@1"}))
+    assert d.stop() == 0
+
+
+def test_many_containers_cost_little(tmp):
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    d = new_daemon(tmp).start()
+    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    for i in range(20):
+        ok(call(d.sock, "ct.create", {"id": "c%d" % i, "template": "os@1"}))
+    lst = ok(call(d.sock, "ct.list"))["containers"]
+    assert len(lst) == 20 and lst[0]["id"] == "c0"
+    assert d.stop() == 0
+
+
+# --- recovery ------------------------------------------------------------------
+
+def kill_at(tmp, point, verb, args, prepare=None):
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    d = new_daemon(tmp)
+    if prepare:
+        d.start()
+        prepare(d, src)
+        d.stop()
+    d.env["TPLFSD_TEST_PAUSE"] = point
+    d.start()
+    s = connect(d.sock)
+    a = dict(args)
+    if "from" in a:
+        a["from"] = src
+    s.send(json.dumps({"verb": verb, "args": a}).encode())
+    assert d.wait_log("test pause at " + point), d.logtext()
+    d.proc.kill()
+    d.proc.wait()
+    s.close()
+    assert d.journal(), "no journal record"
+    d.env.pop("TPLFSD_TEST_PAUSE")
+    d.start()
+    assert d.journal() == [], d.journal()
+    return d
+
+
+def test_kill9_mid_import_rolls_back(tmp):
+    d = kill_at(tmp, "template.import:begun", "template.import",
+                {"template": "os@1", "from": None})
+    assert "template.import os@1 was not sealed: rolled back" in d.logtext()
+    assert ok(call(d.sock, "template.list"))["templates"] == []
+    assert not os.path.exists(os.path.join(d.store, "templates", "os", "1"))
+    # and the same import now succeeds
+    ok(call(d.sock, "template.import",
+            {"template": "os@1", "from": os.path.join(tmp, "src")}))
+    assert d.stop() == 0
+
+
+def test_kill9_mid_create_rolls_back(tmp):
+    def prep(d, src):
+        ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    d = kill_at(tmp, "ct.create:populated", "ct.create",
+                {"id": "web1", "template": "os@1"}, prep)
+    assert "recovery: ct.create web1: rolled back" in d.logtext()
+    assert os.listdir(os.path.join(d.root, "private")) == []
+    ok(call(d.sock, "ct.create", {"id": "web1", "template": "os@1"}))
+    assert d.stop() == 0
+
+
+def test_kill9_mid_destroy_finishes(tmp):
+    def prep(d, src):
+        ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+        ok(call(d.sock, "ct.create", {"id": "web1", "template": "os@1"}))
+    d = kill_at(tmp, "ct.destroy:renamed", "ct.destroy", {"id": "web1"}, prep)
+    assert "recovery: ct.destroy web1: finished" in d.logtext()
+    assert os.listdir(os.path.join(d.root, "private")) == []
+    assert d.stop() == 0
+
+
+# --- bad input: a clear error, nothing written -----------------------------------
+
+def test_bad_ids_names_and_templates(tmp):
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    d = new_daemon(tmp).start()
+    for bad in ("Os@1", "os", "os@", "@1", "o/s@1", "os@1/2", "os@" + "1" * 64,
+                "..@1", "os@.."):
+        err(call(d.sock, "template.import", {"template": bad, "from": src}),
+            "bad_args")
+    err(call(d.sock, "template.import", {"template": "os@1", "from": "rel"}),
+        "bad_args")
+    err(call(d.sock, "template.import",
+             {"template": "os@1", "from": "/nonexistent"}), "not_found")
+    err(call(d.sock, "template.import",
+             {"template": "os@1", "from": "/dev/null"}), "bad_args")
+    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    err(call(d.sock, "template.import", {"template": "os@1", "from": src}),
+        "exists")
+    for bad in ("Web", "-a", "a" * 64, "a.b", "../x", ""):
+        err(call(d.sock, "ct.create", {"id": bad, "template": "os@1"}),
+            "bad_args")
+    err(call(d.sock, "ct.create", {"id": "a", "template": "nope@1"}),
+        "not_found")
+    err(call(d.sock, "ct.destroy", {"id": "nope"}), "not_found")
+    err(call(d.sock, "ct.status", {"id": "nope"}), "not_found")
+    err(call(d.sock, "template.rm", {"template": "nope@1"}), "not_found")
+    err(call(d.sock, "template.export",
+             {"template": "nope@1", "file": tmp + "/x.tar.zst"}), "not_found")
+    assert not os.path.exists(tmp + "/x.tar.zst")
+    assert [t["template"] for t in
+            ok(call(d.sock, "template.list"))["templates"]] == ["os@1"]
+    assert os.listdir(os.path.join(d.root, "private")) == []
+    assert d.stop() == 0
+
+
+def evil_tarball(path, member, link=None, symlink=None):
+    with tarfile.open(path, "w") as t:
+        ti = tarfile.TarInfo(member)
+        if link:
+            ti.type, ti.linkname = tarfile.LNKTYPE, link
+        elif symlink:
+            ti.type, ti.linkname = tarfile.SYMTYPE, symlink
+        t.addfile(ti)
+
+
+def test_tarballs_that_escape_are_refused(tmp):
+    d = new_daemon(tmp).start()
+    tb = os.path.join(tmp, "evil.tar")
+    for member, link, why in (("/etc/passwd", None, "absolute"),
+                              ("a/../../x", None, "absolute or \"..\""),
+                              ("x", "../../etc/shadow", "linking to"),
+                              ("x", "/etc/shadow", "linking to")):
+        evil_tarball(tb, member, link=link)
+        m = err(call(d.sock, "template.import",
+                     {"template": "evil@1", "from": tb}), "bad_args")
+        assert why in m, m
+    # Writing through a symlink that points out of the tree.
+    with tarfile.open(tb, "w") as t:
+        ti = tarfile.TarInfo("l")
+        ti.type, ti.linkname = tarfile.SYMTYPE, "/tmp"
+        t.addfile(ti)
+        ti = tarfile.TarInfo("l/escaped")
+        t.addfile(ti)
+    err(call(d.sock, "template.import", {"template": "evil@1", "from": tb}),
+        "system")
+    assert not os.path.exists("/tmp/escaped")
+    # Not a tarball at all.
+    w(tb, b"not a tarball\n")
+    err(call(d.sock, "template.import", {"template": "evil@1", "from": tb}),
+        "bad_args")
+    assert ok(call(d.sock, "template.list"))["templates"] == []
+    assert os.listdir(os.path.join(d.store, "tmp")) == []
+    assert d.stop() == 0
+
+
+def test_a_loop_of_bind_mounts_is_refused(tmp):
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    os.makedirs(src + "/loop")
+    subprocess.run(["mount", "--bind", src, src + "/loop"], check=True)
+    try:
+        d = new_daemon(tmp).start()
+        m = err(call(d.sock, "template.import",
+                     {"template": "os@1", "from": src}), "bad_args")
+        assert "/loop: a mount point" in m, m
+        assert ok(call(d.sock, "template.list"))["templates"] == []
+        assert d.stop() == 0
+    finally:
+        subprocess.run(["umount", "-l", src + "/loop"])
+
+
+def test_full_disk_leaves_nothing_half_imported(tmp):
+    src = os.path.join(tmp, "src")
+    os.makedirs(src)
+    for i in range(6):
+        w("%s/f%d" % (src, i), os.urandom(1 << 20))
+    store = os.path.join(tmp, "d-store")
+    os.makedirs(store)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", store],
+                   check=True)
+    try:
+        d = new_daemon(tmp).start()
+        m = err(call(d.sock, "template.import",
+                     {"template": "big@1", "from": src}), "system")
+        assert "No space left on device" in m, m
+        assert ok(call(d.sock, "template.list"))["templates"] == []
+        assert not os.path.exists(os.path.join(store, "templates", "big"))
+        # what got in is unreferenced: gc frees it
+        ok(call(d.sock, "store.gc"))
+        assert objects(d) == 0
+        assert d.stop() == 0
+    finally:
+        subprocess.run(["umount", "-l", store])
+
+
+def test_files_over_4gib_are_kept(tmp):
+    src = os.path.join(tmp, "src")
+    os.makedirs(src)
+    with open(src + "/huge", "wb") as f:
+        f.truncate((4 << 30) + 5)       # sparse: costs nothing
+    d = new_daemon(tmp).start()
+    ok(call(d.sock, "template.import", {"template": "huge@1", "from": src}))
+    ln = [x for x in manifest(d, "huge@1").split(b"\n")
+          if x.startswith(b"/huge ")][0]
+    assert ln.split(b" ")[6] == str((4 << 30) + 5).encode(), ln
+    ok(call(d.sock, "ct.create", {"id": "h", "template": "huge@1"}))
+    fs = os.path.join(d.root, "private", "h", "fs")
+    origin = os.getxattr(fs + "/huge", "trusted.tplfs.origin")
+    assert int.from_bytes(origin[8:16], "little") == (4 << 30) + 5
+    assert d.stop() == 0
+
+
+if __name__ == "__main__":
+    sys.exit(tplproto.run_tests(globals(), "store"))
