@@ -34,8 +34,8 @@ MODULESLOADDIR ?= /usr/lib/modules-load.d
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOLS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/bin/%)
 
-.PHONY: all help deps userspace kmod kmod-all unit hosttest vmtest check lint \
-	install clean
+.PHONY: all help deps userspace kmod kmod-all unit hosttest vmtest check \
+	check-full lint install clean
 
 all: userspace kmod
 
@@ -48,6 +48,7 @@ help:
 	@echo "make hosttest   tests of tplfsd and tplctl on the host (as root)"
 	@echo "make vmtest     VM tests for KERNEL"
 	@echo "make check      deps, build, unit tests, VM tests on both kernels"
+	@echo "make check-full make check, then the Debian 12 template test"
 	@echo "make lint       checkpatch, sparse and W=1 on the module; cppcheck"
 	@echo "make install    tplfsd, tplctl, systemd units, modules-load.d"
 	@echo "                (PREFIX=$(PREFIX), DESTDIR for packaging)"
@@ -98,6 +99,9 @@ vmtest:
 
 check:
 	tests/check.sh
+
+check-full: check
+	tests/check-full.sh
 
 lint:
 	scripts/lint.sh

@@ -24,6 +24,8 @@ packages=(
 	sparse cppcheck
 	# fuzzing the daemon's parser (libFuzzer); checking the systemd units
 	clang libclang-rt-14-dev systemd
+	# template trees for the tests and the demo
+	debootstrap
 )
 
 sudo_cmd=()

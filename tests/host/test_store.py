@@ -384,7 +384,8 @@ def test_bad_ids_names_and_templates(tmp):
 
 
 def evil_tarball(path, member, link=None, symlink=None):
-    with tarfile.open(path, "w") as t:
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT,
+                      encoding="utf-8", errors="surrogateescape") as t:
         ti = tarfile.TarInfo(member)
         if link:
             ti.type, ti.linkname = tarfile.LNKTYPE, link
@@ -396,7 +397,8 @@ def evil_tarball(path, member, link=None, symlink=None):
 def test_tarballs_that_escape_are_refused(tmp):
     d = new_daemon(tmp).start()
     tb = os.path.join(tmp, "evil.tar")
-    for member, link, why in (("/etc/passwd", None, "absolute"),
+    for member, link, why in (("\udcff/../../x", None, "\\xFF/../../x"),
+                              ("/etc/passwd", None, "absolute"),
                               ("a/../../x", None, "absolute or \"..\""),
                               ("x", "../../etc/shadow", "linking to"),
                               ("x", "/etc/shadow", "linking to")):

@@ -139,6 +139,23 @@ static void error_replies_carry_code_errno_and_message(void **state)
 	assert_string_equal(tplfs_err_name(TPLFS_E_COUNT), "unknown");
 }
 
+/* A message naming a file whose name is not UTF-8 is still valid JSON. */
+static void error_messages_are_valid_utf8(void **state)
+{
+	json_object *r = tplfs_reply_error(TPLFS_E_SYSTEM, 0, "%s",
+					   "caf\xc3\xa9 \xff\xfe/x\xc3");
+	json_object *e, *m;
+	size_t len;
+
+	(void)state;
+	assert_non_null(tplfs_msg_text(r, &len));
+	json_object_object_get_ex(r, "error", &e);
+	json_object_object_get_ex(e, "message", &m);
+	assert_string_equal(json_object_get_string(m),
+			    "caf\xc3\xa9 \\xFF\\xFE/x\\xC3");
+	json_object_put(r);
+}
+
 static void oversized_replies_are_not_sent(void **state)
 {
 	char *big = malloc(TPLFS_MSG_MAX);
@@ -163,6 +180,7 @@ int main(void)
 		cmocka_unit_test(nul_bytes_and_oversize_are_refused),
 		cmocka_unit_test(args_are_checked_by_name_and_type),
 		cmocka_unit_test(error_replies_carry_code_errno_and_message),
+		cmocka_unit_test(error_messages_are_valid_utf8),
 		cmocka_unit_test(oversized_replies_are_not_sent),
 	};
 

@@ -155,23 +155,64 @@ json_object *tplfs_reply_ok(json_object *result)
 	return msg;
 }
 
+/* The length of the valid UTF-8 sequence at @s (of @n bytes), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 :
+		     (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+
+	if (!len || len > n || (len == 2 && s[0] < 0xc2) ||
+	    (len == 4 && s[0] > 0xf4))
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/*
+ * @text as valid UTF-8, as JSON needs: a byte that is not part of a valid
+ * sequence (a file name can hold any) is written \xHH.
+ */
+static void to_utf8(const char *text, char *out, size_t size)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t n = strlen(text), o = 0;
+
+	while (*s && o + 5 < size) {
+		size_t len = utf8_seq(s, n);
+
+		if (len) {
+			memcpy(out + o, s, len);
+			o += len;
+		} else {
+			o += (size_t)snprintf(out + o, size - o, "\\x%02X", *s);
+			len = 1;
+		}
+		s += len;
+		n -= len;
+	}
+	out[o] = '\0';
+}
+
 json_object *tplfs_reply_error(enum tplfs_err err, int errnum,
 			       const char *fmt, ...)
 {
 	json_object *msg = json_object_new_object();
 	json_object *e = json_object_new_object();
-	char text[512];
+	char text[1024], clean[4 * sizeof(text)];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	to_utf8(text, clean, sizeof(clean));
 	json_object_object_add(e, "code",
 			       json_object_new_string(tplfs_err_name(err)));
 	if (errnum)
 		json_object_object_add(e, "errno",
 				       json_object_new_int(errnum));
-	json_object_object_add(e, "message", json_object_new_string(text));
+	json_object_object_add(e, "message", json_object_new_string(clean));
 	json_object_object_add(msg, "type", json_object_new_string("reply"));
 	json_object_object_add(msg, "ok", json_object_new_boolean(0));
 	json_object_object_add(msg, "error", e);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "tarball.h"
@@ -52,6 +53,93 @@ static int prefixed(char *buf, size_t size, const char *dest, const char *rel)
 	       -ENAMETOOLONG : 0;
 }
 
+/* The raw POSIX ACL xattrs of an entry, set by us after libarchive. */
+struct raw_acls {
+	void *value[2];
+	size_t len[2];
+};
+
+static const char *const acl_xattr[2] = {
+	"system.posix_acl_access", "system.posix_acl_default",
+};
+
+/*
+ * GNU tar stores an ACL twice: as text naming users and groups by name
+ * only, and as the raw xattr with numeric ids. Names would resolve against
+ * this host's users, not the template's: take the raw xattrs out of the
+ * entry (with its text ACL) and set them ourselves once it is written.
+ */
+static int take_raw_acls(struct archive_entry *e, struct raw_acls *acls)
+{
+	struct { char *name; void *value; size_t len; } *keep = NULL;
+	const char *name;
+	const void *value;
+	size_t len, n = 0;
+	int count = archive_entry_xattr_count(e), ret = 0;
+
+	memset(acls, 0, sizeof(*acls));
+	if (!count)
+		return 0;
+	keep = calloc((size_t)count, sizeof(*keep));
+	if (!keep)
+		return -ENOMEM;
+	archive_entry_xattr_reset(e);
+	while (archive_entry_xattr_next(e, &name, &value, &len) == ARCHIVE_OK) {
+		int k = !strcmp(name, acl_xattr[0]) ? 0 :
+			!strcmp(name, acl_xattr[1]) ? 1 : -1;
+		void *copy = malloc(len ? len : 1);
+
+		if (!copy) {
+			ret = -ENOMEM;
+			break;
+		}
+		memcpy(copy, value, len);
+		if (k >= 0) {
+			free(acls->value[k]);
+			acls->value[k] = copy;
+			acls->len[k] = len;
+			continue;
+		}
+		keep[n].name = strdup(name);
+		keep[n].value = copy;
+		keep[n].len = len;
+		n++;
+	}
+	if (!ret && (acls->value[0] || acls->value[1])) {
+		archive_entry_acl_clear(e);
+		archive_entry_xattr_clear(e);
+		for (size_t i = 0; i < n; i++)
+			archive_entry_xattr_add_entry(e, keep[i].name,
+						      keep[i].value, keep[i].len);
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(keep[i].name);
+		free(keep[i].value);
+	}
+	free(keep);
+	return ret;
+}
+
+static void free_raw_acls(struct raw_acls *acls)
+{
+	for (int k = 0; k < 2; k++) {
+		free(acls->value[k]);
+		acls->value[k] = NULL;
+	}
+}
+
+static int set_raw_acls(const char *path, struct raw_acls *acls)
+{
+	int ret = 0;
+
+	for (int k = 0; k < 2 && !ret; k++)
+		if (acls->value[k] && lsetxattr(path, acl_xattr[k],
+						acls->value[k], acls->len[k], 0) < 0)
+			ret = -errno;
+	free_raw_acls(acls);
+	return ret;
+}
+
 int tplfs_tarball_extract(const char *path, const char *dest,
 			  uint64_t *entries, char *err, size_t errlen)
 {
@@ -83,12 +171,16 @@ int tplfs_tarball_extract(const char *path, const char *dest,
 	}
 	while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK ||
 	       r == ARCHIVE_WARN) {	/* WARN: a name that is not UTF-8 */
-		const char *name = archive_entry_pathname(e);
 		const char *hard = archive_entry_hardlink(e);
+		struct raw_acls acls;
+		char name[PATH_MAX];
+
+		snprintf(name, sizeof(name), "%s",
+			 archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
 
 		if (!member_path_ok(name) || (hard && !member_path_ok(hard))) {
 			snprintf(err, errlen, "%s: entry \"%s\"%s%s: absolute or \"..\" paths are refused",
-				 path, name ? name : "", hard ? " linking to " : "",
+				 path, name, hard ? " linking to " : "",
 				 hard ? hard : "");
 			ret = -EINVAL;
 			goto done;
@@ -113,6 +205,10 @@ int tplfs_tarball_extract(const char *path, const char *dest,
 		archive_entry_copy_pathname(e, full);
 		if (hard)
 			archive_entry_copy_hardlink(e, link);
+		if (take_raw_acls(e, &acls)) {
+			ret = -ENOMEM;
+			goto done;
+		}
 		r = archive_write_header(out, e);
 		if (r == ARCHIVE_WARN)
 			r = ARCHIVE_OK;
@@ -133,6 +229,15 @@ int tplfs_tarball_extract(const char *path, const char *dest,
 		}
 		if (r == ARCHIVE_OK)
 			r = archive_write_finish_entry(out);
+		if (r == ARCHIVE_OK) {
+			ret = set_raw_acls(full, &acls);
+			if (ret) {
+				snprintf(err, errlen, "%s: entry \"%s\": ACL: %s",
+					 path, name, strerror(-ret));
+				goto done;
+			}
+		}
+		free_raw_acls(&acls);
 		if (r != ARCHIVE_OK) {
 			struct archive *a = archive_errno(out) ? out : in;
 

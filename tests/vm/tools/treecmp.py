@@ -1,38 +1,61 @@
 #!/usr/bin/env python3
-"""treecmp.py A B: compare two trees entry by entry: type and mode, owner,
-nlink, size and data of regular files, symlink targets, and the hard-link
-groups. Prints "trees equal (N entries)" and exits 0, or prints the first
-difference and exits 1."""
+"""treecmp.py [--meta] [--no-data] A B: compare two trees entry by entry:
+type and mode, owner, nlink, size and data of regular files, symlink
+targets, and the hard-link groups; with --meta also modification times (ns),
+device numbers and extended attributes (names and values; trusted.* are the
+mounter's and left out). --no-data compares sizes but not contents. Prints
+"trees equal (N entries)" and exits 0, or prints the first difference and
+exits 1. Names are bytes: any byte in a name compares exactly."""
 import hashlib
 import os
 import sys
 
 
-def tree(root):
+def xattrs(p):
+    try:
+        names = os.listxattr(p, follow_symlinks=False)
+    except OSError:
+        return []
+    return sorted((n, os.getxattr(p, n, follow_symlinks=False))
+                  for n in names if not n.startswith("trusted."))
+
+
+def tree(root, meta, data):
     entries, groups = {}, {}
+    root = os.fsencode(root)
     for d, subdirs, names in os.walk(root):
         for n in subdirs + names:
             p = os.path.join(d, n)
             rel = os.path.relpath(p, root)
             s = os.lstat(p)
             e = [oct(s.st_mode), s.st_uid, s.st_gid, s.st_nlink]
+            if meta:
+                # (symlinks' times: not every tool sets them)
+                if not os.path.islink(p):
+                    e.append(s.st_mtime_ns)
+                e.append(s.st_rdev)
+                e.append(xattrs(p))
             if os.path.islink(p):
                 e.append(os.readlink(p))
             elif os.path.isfile(p):
                 e.append(s.st_size)
-                with open(p, "rb") as fh:
-                    e.append(hashlib.sha1(fh.read()).hexdigest())
+                if data:
+                    with open(p, "rb") as fh:
+                        e.append(hashlib.sha1(fh.read()).hexdigest())
                 groups.setdefault(s.st_ino, []).append(rel)
             entries[rel] = e
     links = sorted(sorted(g) for g in groups.values() if len(g) > 1)
     return entries, links
 
 
-def main(a, b):
-    (ea, la), (eb, lb) = tree(a), tree(b)
+def main(argv):
+    meta = "--meta" in argv
+    data = "--no-data" not in argv
+    a, b = [x for x in argv if not x.startswith("--")]
+    (ea, la), (eb, lb) = tree(a, meta, data), tree(b, meta, data)
     for k in sorted(set(ea) | set(eb)):
         if ea.get(k) != eb.get(k):
-            print("%s: %r in %s, %r in %s" % (k, ea.get(k), a, eb.get(k), b))
+            print("%r: %r in %s, %r in %s" % (k, ea.get(k), a, eb.get(k), b))
             return 1
     if la != lb:
         print("hard-link groups differ: %r in %s, %r in %s" % (la, a, lb, b))
@@ -42,4 +65,4 @@ def main(a, b):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(sys.argv[1:]))
