@@ -216,6 +216,37 @@ def test_progress_and_others_served_during_an_import(tmp):
     assert d.stop() == 0
 
 
+def test_two_hosts_import_the_same_content_at_once(tmp):
+    """Two daemons (two hosts) on one store import the same tree at once:
+    both succeed, every object is stored once, and gc waits for both."""
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    env = {"TPLFSD_TEST_PAUSE": "template.import:file=150"}
+    a, b = new_daemon(tmp, "a", env), new_daemon(tmp, "b", env)
+    b.store = a.store
+    a.start()
+    b.start()
+    sa, sb = connect(a.sock, timeout=60), connect(b.sock, timeout=60)
+    for s, t in ((sa, "os@a"), (sb, "os@b")):
+        s.send(json.dumps({"verb": "template.import",
+                           "args": {"template": t, "from": src}}).encode())
+    assert a.wait_log("test pause at template.import:file")
+    assert b.wait_log("test pause at template.import:file")
+    # gc must not run while an import has objects no manifest names yet
+    m = err(call(a.sock, "store.gc"), "busy")
+    assert "an import is under way" in m, m
+    ra, rb = ok(reply(sa)[0]), ok(reply(sb)[0])
+    sa.close()
+    sb.close()
+    assert ra["new_objects"] + rb["new_objects"] == 8, (ra, rb)
+    assert objects(a) == 8
+    assert manifest(a, "os@a").replace(b"os@a", b"") == \
+        manifest(a, "os@b").replace(b"os@b", b"")
+    r = ok(call(b.sock, "store.gc"))
+    assert r["removed"] == 0 and r["kept"] == 8, r
+    assert a.stop() == 0 and b.stop() == 0
+
+
 # --- containers ---------------------------------------------------------------
 
 def test_container_lifecycle(tmp):
