@@ -33,6 +33,8 @@ MODULESLOADDIR ?= /usr/lib/modules-load.d
 
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOLS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/bin/%)
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCHES := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all help deps userspace kmod kmod-all unit hosttest vmtest check \
 	check-full lint install clean
@@ -56,7 +58,11 @@ help:
 deps:
 	scripts/deps.sh
 
-userspace: $(LIB) $(PROGS) $(TOOLS)
+userspace: $(LIB) $(PROGS) $(TOOLS) $(BENCHES)
+
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< $(LIBS)
 
 $(BUILD)/bin/tplfsd: $(TPLFSD_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB)
 	@mkdir -p $(dir $@)
@@ -118,7 +124,7 @@ install: userspace
 	install -m 0644 systemd/tplfs-modules.conf $(DESTDIR)$(MODULESLOADDIR)/tplfs.conf
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/lib $(BUILD)/bin $(BUILD)/tests $(BUILD)/kmod \
+	rm -rf $(BUILD)/obj $(BUILD)/lib $(BUILD)/bin $(BUILD)/bench $(BUILD)/tests $(BUILD)/kmod \
 		$(BUILD)/selftest $(BUILD)/vm
 
--include $(shell find $(BUILD)/obj $(BUILD)/tests $(BUILD)/bin -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/tests $(BUILD)/bin $(BUILD)/bench -name '*.d' 2>/dev/null)

@@ -138,6 +138,26 @@ def test_import_a_directory(tmp):
     assert d.stop() == 0
 
 
+def test_a_template_says_which_paths_are_private(tmp):
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    d = new_daemon(tmp).start()
+    rc, out, e = tplctl(d, "template", "import", "os@1", "--from", src,
+                        "--private", "/etc/shadow", "--private", "/etc/hostname")
+    assert rc == 0, e
+    m = manifest(d, "os@1")
+    assert b"\nprivate /etc/hostname\nprivate /etc/shadow\n/ d " in m, m[:200]
+    r = ok(call(d.sock, "ct.create", {"id": "a", "template": "os@1"}))
+    assert r["copies"] == 2, r
+    fs = os.path.join(d.root, "private", "a", "fs")
+    assert os.stat(fs + "/etc/shadow").st_size > 0       # copied
+    assert os.stat(fs + "/etc/hosts").st_size == 0        # a stub now
+    for bad in (["etc/x"], ["/a/../b"], ["/x", "/x"], "notalist", [3]):
+        err(call(d.sock, "template.import",
+                 {"template": "os@2", "from": src, "private": bad}), "bad_args")
+    assert d.stop() == 0
+
+
 def test_identical_files_across_templates_stored_once(tmp):
     src, src2 = os.path.join(tmp, "src"), os.path.join(tmp, "src2")
     make_tree(src)

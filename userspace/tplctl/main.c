@@ -30,8 +30,10 @@ static void usage(FILE *f)
 "The command line of tplfs; it asks tplfsd to do the work.\n"
 "\n"
 "Templates:\n"
-"  template import NAME@VERSION --from DIR|TARBALL\n"
-"                         import a tree or a tarball (.tar, .gz, .xz, .zst)\n"
+"  template import NAME@VERSION --from DIR|TARBALL [--private PATH]...\n"
+"                         import a tree or a tarball (.tar, .gz, .xz, .zst);\n"
+"                         --private: the paths containers get a copy of\n"
+"                         (default /etc/hostname /etc/hosts /etc/machine-id)\n"
 "  template list          versions, sizes, containers using them\n"
 "  template export NAME@VERSION FILE\n"
 "                         write the template cache, a .tar.zst\n"
@@ -62,6 +64,7 @@ static void usage(FILE *f)
 struct opts {
 	const char *from, *template;
 	bool force, is_volatile;
+	json_object *private;	/* --private PATH... */
 };
 
 enum arg_kind { NONE, ID, TEMPLATE, TEMPLATE_FILE };
@@ -132,7 +135,8 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 	}
 	if ((o->force && strcmp(cmd->proto_verb, "ct.umount") &&
 	     strcmp(cmd->proto_verb, "ct.destroy")) ||
-	    (o->from && strcmp(cmd->proto_verb, "template.import")) ||
+	    ((o->from || o->private) &&
+	     strcmp(cmd->proto_verb, "template.import")) ||
 	    ((o->template || o->is_volatile) &&
 	     strcmp(cmd->proto_verb, "ct.create"))) {
 		fprintf(stderr, "tplctl: an option %s %s does not take\n",
@@ -157,6 +161,8 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 		json_object_object_add(args, "file", abs_path(pos[1], false));
 	if (o->from)
 		json_object_object_add(args, "from", abs_path(o->from, true));
+	if (o->private)
+		json_object_object_add(args, "private", json_object_get(o->private));
 	if (o->template)
 		json_object_object_add(args, "template",
 				       json_object_new_string(o->template));
@@ -176,6 +182,7 @@ int main(int argc, char **argv)
 		{ "from", required_argument, NULL, 'F' },
 		{ "template", required_argument, NULL, 't' },
 		{ "volatile", no_argument, NULL, 'v' },
+		{ "private", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -196,6 +203,11 @@ int main(int argc, char **argv)
 		case 'F': o.from = optarg; break;
 		case 't': o.template = optarg; break;
 		case 'v': o.is_volatile = true; break;
+		case 'p':
+			if (!o.private)
+				o.private = json_object_new_array();
+			json_object_array_add(o.private, json_object_new_string(optarg));
+			break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("tplctl %s\n", TPLFS_VERSION); return 0;
 		default: usage(stderr); return EX_USAGE;
@@ -215,6 +227,7 @@ int main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	args = build_args(cmd, argv + optind + 2, nargs - 2, &o);
+	json_object_put(o.private);
 	if (!args)
 		return EX_USAGE;
 

@@ -92,7 +92,9 @@ void ctops_status(struct req *rq, const char *id);
 int ctops_recover(struct daemon *d);
 
 /* tplops.c */
-void tplops_import(struct req *rq, const char *tpl, const char *from);
+/* @private: a JSON array of always-private paths, or NULL (the defaults) */
+void tplops_import(struct req *rq, const char *tpl, const char *from,
+		   json_object *private);
 void tplops_export(struct req *rq, const char *tpl, const char *file);
 void tplops_list(struct req *rq);
 void tplops_rm(struct req *rq, const char *tpl);

@@ -37,6 +37,7 @@
 static const char *const default_private[DEFAULT_PRIVATE_N] = {
 	"/etc/hostname", "/etc/hosts", "/etc/machine-id",
 };
+#define PRIVATE_MAX		64
 
 struct tpljob {
 	struct opjob op;
@@ -44,7 +45,9 @@ struct tpljob {
 	char id[2 * TPLFS_TEMPLATE_PART_MAX + 2];
 	char path[PATH_MAX];	/* import: from; export: to */
 	bool exclusive;		/* holds the template exclusively */
-	json_object *uses;	/* template.list/rm: id -> [containers] */
+	/* import: the always-private paths, sorted */
+	char *private[PRIVATE_MAX];
+	size_t nprivate;
 };
 
 /* --- which templates are in use: by operations, and by containers ------- */
@@ -232,8 +235,9 @@ static void import_run(struct job *job)
 		opjob_failno(&tj->op, TPLFS_E_SYSTEM, errno, "manifest");
 		goto out;
 	}
-	ret = tplfs_import_dir(d->store_fd, src, tj->id, default_private,
-			       DEFAULT_PRIVATE_N, m, &st, import_progress, tj,
+	ret = tplfs_import_dir(d->store_fd, src, tj->id,
+			       (const char *const *)tj->private, tj->nprivate,
+			       m, &st, import_progress, tj,
 			       err, sizeof(err));
 	if (ret) {
 		fclose(m);
@@ -639,6 +643,57 @@ static void tpljob_finish(struct opjob *oj)
 
 	if (tj->id[0])
 		tpl_release(tj->id, tj->exclusive);
+	for (size_t i = 0; i < tj->nprivate; i++)
+		free(tj->private[i]);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The always-private paths of an import: @list (a JSON array of absolute
+ * paths, NULL for the defaults). Replies and returns -1 if it is not one.
+ */
+static int set_private(struct req *rq, struct tpljob *tj, json_object *list)
+{
+	size_t n = list ? json_object_array_length(list) : DEFAULT_PRIVATE_N;
+
+	if (n > PRIVATE_MAX) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
+			  "at most %d private paths", PRIVATE_MAX));
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_object *v = list ? json_object_array_get_idx(list, i) : NULL;
+		const char *p = list ? json_object_get_string(v) :
+				default_private[i];
+
+		if (list && (!json_object_is_type(v, json_type_string) ||
+			     !tplfs_manifest_path_valid(p))) {
+			req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
+				  "\"private\" holds absolute, normal paths: not %s",
+				  json_object_to_json_string(v)));
+			return -1;
+		}
+		tj->private[tj->nprivate] = strdup(p);
+		if (!tj->private[tj->nprivate]) {
+			req_reply(rq, tplfs_reply_error(TPLFS_E_SYSTEM, ENOMEM,
+							"out of memory"));
+			return -1;
+		}
+		tj->nprivate++;
+	}
+	qsort(tj->private, tj->nprivate, sizeof(char *), cmp_str);
+	for (size_t i = 1; i < tj->nprivate; i++) {
+		if (!strcmp(tj->private[i - 1], tj->private[i])) {
+			req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
+				  "private path %s given twice", tj->private[i]));
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* A job on template @tpl (NULL: the whole store), holding it. */
@@ -681,7 +736,8 @@ static bool absolute(struct req *rq, const char *what, const char *path)
 	return false;
 }
 
-void tplops_import(struct req *rq, const char *tpl, const char *from)
+void tplops_import(struct req *rq, const char *tpl, const char *from,
+		   json_object *private)
 {
 	struct tpljob *tj;
 
@@ -690,6 +746,11 @@ void tplops_import(struct req *rq, const char *tpl, const char *from)
 	tj = tpljob_new(rq, tpl, import_run, true);
 	if (!tj)
 		return;
+	if (set_private(rq, tj, private)) {
+		tpljob_finish(&tj->op);
+		free(tj);
+		return;
+	}
 	strcpy(tj->path, from);
 	tj->op.what = "files imported";
 	opjob_submit(&tj->op);

@@ -26,7 +26,8 @@ static const char *const id_args[] = { "id", NULL };
 static const char *const umount_args[] = { "id", "force", NULL };
 static const char *const create_args[] = { "id", "template", "volatile", NULL };
 static const char *const tpl_args[] = { "template", NULL };
-static const char *const import_args[] = { "template", "from", NULL };
+static const char *const import_args[] = { "template", "from", "private",
+					    NULL };
 static const char *const export_args[] = { "template", "file", NULL };
 
 static double seconds_since(const struct timespec *t)
@@ -220,8 +221,16 @@ static void serve_template_import(struct req *rq)
 {
 	const char *tpl, *from;
 
+	json_object *private = NULL;
+
+	if (json_object_object_get_ex(rq->msg.args, "private", &private) &&
+	    !json_object_is_type(private, json_type_array)) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
+			  "\"private\" is an array of paths"));
+		return;
+	}
 	if ((tpl = need_string(rq, "template")) && (from = need_string(rq, "from")))
-		tplops_import(rq, tpl, from);
+		tplops_import(rq, tpl, from, private);
 }
 
 static void serve_template_export(struct req *rq)
