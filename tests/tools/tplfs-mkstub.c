@@ -43,6 +43,7 @@ static int make_stub(int store_fd, const char *src, const char *stub)
 			strerror(-err));
 		return -1;
 	}
+	err = 0;	/* 1: the object was new */
 	tplfs_origin_encode(&info, value);
 
 	out = open(stub, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
