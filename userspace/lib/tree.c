@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "tree.h"
 
 static int remove_one(const char *path, const struct stat *st, int flag,
@@ -47,15 +48,8 @@ static int count_one(const char *path, const struct stat *st, int flag,
 		for (size_t i = 0; i < nseen; i++)
 			if (seen[i].dev == st->st_dev && seen[i].ino == st->st_ino)
 				return 0;
-		if (nseen == capseen) {
-			size_t cap = capseen ? 2 * capseen : 64;
-			void *p = realloc(seen, cap * sizeof(*seen));
-
-			if (!p)
-				return -ENOMEM;
-			seen = p;
-			capseen = cap;
-		}
+		if (tplfs_grow(&seen, &capseen, nseen, sizeof(*seen), 64))
+			return -ENOMEM;
 		seen[nseen].dev = st->st_dev;
 		seen[nseen].ino = st->st_ino;
 		nseen++;

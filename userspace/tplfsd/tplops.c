@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "import.h"
 #include "journal.h"
 #include "log.h"
@@ -379,16 +380,10 @@ static int read_template(struct listing *l, struct tplinfo *ti)
 			continue;
 		ti->files++;
 		ti->bytes += e.size;
-		if (ti->nobjs == cap) {
-			void *p;
-
-			cap = cap ? 2 * cap : 256;
-			p = realloc(ti->objs, cap * sizeof(*ti->objs));
-			if (!p) {
-				ret = -ENOMEM;
-				break;
-			}
-			ti->objs = p;
+		if (tplfs_grow(&ti->objs, &cap, ti->nobjs, sizeof(*ti->objs),
+			       256)) {
+			ret = -ENOMEM;
+			break;
 		}
 		memcpy(ti->objs[ti->nobjs].digest, e.digest, TPLFS_DIGEST_SIZE);
 		ti->objs[ti->nobjs].size = e.size;
@@ -419,15 +414,8 @@ static int list_one(void *arg, const struct tplfs_template_id *t,
 	struct listing *l = arg;
 	struct tplinfo *ti;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 16;
-		void *p = realloc(l->v, cap * sizeof(*l->v));
-
-		if (!p)
-			return -ENOMEM;
-		l->v = p;
-		l->cap = cap;
-	}
+	if (tplfs_grow(&l->v, &l->cap, l->n, sizeof(*l->v), 16))
+		return -ENOMEM;
 	ti = &l->v[l->n++];
 	memset(ti, 0, sizeof(*ti));
 	ti->t = *t;
@@ -570,16 +558,10 @@ static void gc_run(struct job *job)
 	}
 	for (size_t i = 0; i < l.n; i++) {
 		for (size_t k = 0; k < l.v[i].nobjs; k++) {
-			if (all.n == all.cap) {
-				size_t cap = all.cap ? 2 * all.cap : 1024;
-				void *p = realloc(all.v, cap * sizeof(*all.v));
-
-				if (!p) {
-					opjob_failno(&tj->op, TPLFS_E_SYSTEM, ENOMEM, "gc");
-					goto out;
-				}
-				all.v = p;
-				all.cap = cap;
+			if (tplfs_grow(&all.v, &all.cap, all.n, sizeof(*all.v),
+				       1024)) {
+				opjob_failno(&tj->op, TPLFS_E_SYSTEM, ENOMEM, "gc");
+				goto out;
 			}
 			all.v[all.n++] = l.v[i].objs[k];
 		}
