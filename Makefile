@@ -60,9 +60,9 @@ deps:
 
 userspace: $(LIB) $(PROGS) $(TOOLS) $(BENCHES)
 
-$(BUILD)/bench/%: bench/%.c
+$(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< $(LIBS)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 $(BUILD)/bin/tplfsd: $(TPLFSD_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB)
 	@mkdir -p $(dir $@)

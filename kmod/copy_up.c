@@ -105,6 +105,17 @@ static ssize_t tplfs_save_caps(struct tplfs_idmap *idmap, struct dentry *real,
 	return err ? err : len;
 }
 
+/* What a copy of @object may allocate: its blocks. */
+static u64 tplfs_object_bytes(const struct path *object)
+{
+	struct kstat stat;
+
+	if (!object->dentry ||
+	    vfs_getattr_nosec(object, &stat, STATX_BLOCKS, AT_STATX_DONT_SYNC))
+		return 0;
+	return (u64)stat.blocks << 9;
+}
+
 /**
  * tplfs_copy_up - turn a stub into a private file
  * @dentry:    a tplfs dentry of the stub
@@ -128,7 +139,7 @@ int tplfs_copy_up(struct dentry *dentry, bool with_data)
 	struct file *dst, *src;
 	struct path realpath, object;
 	const struct cred *old;
-	u64 start, bytes = 0;
+	u64 start, bytes = 0, reserved;
 	bool synced = false;
 	ssize_t capslen;
 	int err;
@@ -154,21 +165,26 @@ int tplfs_copy_up(struct dentry *dentry, bool with_data)
 		object.mnt = NULL;
 		object.dentry = NULL;
 	}
+	/* The copy is charged to the container like any write. */
+	reserved = tplfs_object_bytes(&object);
+	err = tplfs_quota_begin(fs, reserved, 0);
+	if (err)
+		goto out_put_object;
 
 	capslen = tplfs_save_caps(idmap, real, caps, sizeof(caps));
 	if (capslen < 0) {
 		err = capslen;
-		goto out_put_object;
+		goto out_end;
 	}
 
 	tplfs_real_path(dentry, &realpath);
 	err = vfs_truncate(&realpath, 0);
 	if (err)
-		goto out_put_object;
+		goto out_end;
 	dst = dentry_open(&realpath, O_WRONLY | O_LARGEFILE, fs->creator_cred);
 	if (IS_ERR(dst)) {
 		err = PTR_ERR(dst);
-		goto out_put_object;
+		goto out_end;
 	}
 
 	if (object.dentry) {
@@ -218,6 +234,9 @@ int tplfs_copy_up(struct dentry *dentry, bool with_data)
 
 out_fput:
 	fput(dst);
+out_end:
+	tplfs_quota_sync(inode, real);
+	tplfs_quota_end(fs, reserved, 0);
 out_put_object:
 	path_put(&object);
 out_revert:

@@ -3,7 +3,7 @@
  * tplfs: the control device, /dev/tplfs. Its commands are io_uring
  * passthrough commands (->uring_cmd); doc/control-device.md describes them.
  *
- * Events (mount, umount) go into a ring of the last TPLFS_EV_RING, numbered
+ * Events (mount, umount, quota) go into a ring of the last TPLFS_EV_RING, numbered
  * from 1. A WAIT_EVENT asking for an event not posted yet is parked on
  * tplfs_waits until one is, until its timeout, until ABORT, or until io_uring
  * cancels it. Whoever takes a wait off that list (under tplfs_ev_lock) owns
@@ -279,6 +279,70 @@ static int tplfs_cmd_get_stats(struct io_uring_cmd *cmd,
 	return len;
 }
 
+/* SET_QUOTA and GET_QUOTA: the payload and the mount it names. */
+static struct super_block *tplfs_cmd_quota_sb(struct io_uring_cmd *cmd,
+					      unsigned int issue_flags,
+					      struct tplfs_cmd_quota *c,
+					      u32 known)
+{
+	struct super_block *sb;
+	int err;
+
+	err = tplfs_cmd_payload(cmd, issue_flags, c, sizeof(*c));
+	if (err)
+		return ERR_PTR(err);
+	if ((c->flags & ~known) || !memchr(c->ct, 0, sizeof(c->ct)))
+		return ERR_PTR(-EINVAL);
+	sb = tplfs_get_ct_super(c->ct);
+	return sb ?: ERR_PTR(-ENOENT);
+}
+
+static int tplfs_cmd_set_quota(struct io_uring_cmd *cmd,
+			       unsigned int issue_flags)
+{
+	struct tplfs_cmd_quota c;
+	struct tplfs_quota info;
+	struct super_block *sb;
+	int err;
+
+	sb = tplfs_cmd_quota_sb(cmd, issue_flags, &c, TPLFS_QSET_KNOWN);
+	if (IS_ERR(sb))
+		return PTR_ERR(sb);
+	err = -EINVAL;
+	if (c.len != sizeof(info))
+		goto out;
+	err = -EFAULT;
+	if (copy_from_user(&info, u64_to_user_ptr(c.addr), sizeof(info)))
+		goto out;
+	err = -EINVAL;
+	if ((info.size && info.size != sizeof(info)) || info.flags)
+		goto out;
+	err = tplfs_quota_set(sb, &info, c.flags);
+out:
+	deactivate_super(sb);
+	return err;
+}
+
+static int tplfs_cmd_get_quota(struct io_uring_cmd *cmd,
+			       unsigned int issue_flags)
+{
+	struct tplfs_cmd_quota c;
+	struct tplfs_quota info;
+	struct super_block *sb;
+	u32 len;
+
+	sb = tplfs_cmd_quota_sb(cmd, issue_flags, &c, TPLFS_QGET_SYNC);
+	if (IS_ERR(sb))
+		return PTR_ERR(sb);
+	tplfs_quota_get(sb, &info, c.flags & TPLFS_QGET_SYNC);
+	deactivate_super(sb);
+	len = min_t(u32, c.len, sizeof(info));
+	info.size = len;
+	if (copy_to_user(u64_to_user_ptr(c.addr), &info, len))
+		return -EFAULT;
+	return len;
+}
+
 static int tplfs_cmd_wait_event(struct io_uring_cmd *cmd,
 				unsigned int issue_flags)
 {
@@ -405,6 +469,10 @@ static int tplfs_ctl_uring_cmd(struct io_uring_cmd *cmd,
 		return tplfs_cmd_wait_event(cmd, issue_flags);
 	case TPLFS_CMD_ABORT:
 		return tplfs_cmd_abort(cmd, issue_flags);
+	case TPLFS_CMD_SET_QUOTA:
+		return tplfs_cmd_set_quota(cmd, issue_flags);
+	case TPLFS_CMD_GET_QUOTA:
+		return tplfs_cmd_get_quota(cmd, issue_flags);
 	default:
 		return -ENOTTY;
 	}

@@ -79,13 +79,32 @@ static int tplfs_create_real(struct tplfs_idmap *idmap, struct inode *rdir,
 	}
 }
 
+/*
+ * The blocks a new object takes at most besides its inode: a directory's
+ * first block; a symbolic link too long to live in its inode (60 bytes on
+ * ext4) one block. Growth of the parent directory is charged after.
+ */
+static u64 tplfs_new_bytes(struct inode *rdir, const struct tplfs_new *new)
+{
+	switch (new->mode & S_IFMT) {
+	case S_IFDIR:
+		return i_blocksize(rdir);
+	case S_IFLNK:
+		return strlen(new->link) >= 60 ? i_blocksize(rdir) : 0;
+	default:
+		return 0;
+	}
+}
+
 static int tplfs_create_object(struct inode *dir, struct dentry *dentry,
 			       const struct tplfs_new *new)
 {
 	struct super_block *sb = dir->i_sb;
-	struct vfsmount *mnt = tplfs_fs(sb)->private_path.mnt;
+	struct tplfs_fs *fs = tplfs_fs(sb);
+	struct vfsmount *mnt = fs->private_path.mnt;
 	struct dentry *realdir = tplfs_real_dentry(dentry->d_parent);
 	struct inode *rdir = d_inode(realdir);
+	u64 bytes = tplfs_new_bytes(rdir, new);
 	const struct cred *caller, *old;
 	struct dentry *real;
 	struct inode *inode;
@@ -94,6 +113,11 @@ static int tplfs_create_object(struct inode *dir, struct dentry *dentry,
 	err = mnt_want_write(mnt);
 	if (err)
 		return err;
+	err = tplfs_quota_begin(fs, bytes, 1);
+	if (err) {
+		mnt_drop_write(mnt);
+		return err;
+	}
 	caller = tplfs_override_creds(sb);
 	old = tplfs_override_creds_create(dentry, new->mode, caller);
 	if (IS_ERR(old)) {
@@ -135,6 +159,7 @@ static int tplfs_create_object(struct inode *dir, struct dentry *dentry,
 	tplfs_set_real(dentry, real);
 	real = NULL;
 	d_instantiate(dentry, inode);
+	tplfs_quota_new_inode(inode);
 	tplfs_copy_attr(dir);
 	err = 0;
 out_dput:
@@ -144,6 +169,8 @@ out_unlock:
 	revert_creds(old);
 out_revert:
 	revert_creds(caller);
+	tplfs_quota_sync(dir, realdir);
+	tplfs_quota_end(fs, bytes, 1);
 	mnt_drop_write(mnt);
 	return err;
 }
@@ -202,7 +229,8 @@ static struct dentry *tplfs_lookup_same(struct dentry *realdir,
 static int tplfs_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 {
 	struct super_block *sb = dir->i_sb;
-	struct vfsmount *mnt = tplfs_fs(sb)->private_path.mnt;
+	struct tplfs_fs *fs = tplfs_fs(sb);
+	struct vfsmount *mnt = fs->private_path.mnt;
 	struct dentry *realdir = tplfs_real_dentry(dentry->d_parent);
 	struct inode *rdir = d_inode(realdir);
 	struct inode *inode = d_inode(dentry);
@@ -213,6 +241,8 @@ static int tplfs_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 	err = mnt_want_write(mnt);
 	if (err)
 		return err;
+	/* The victim is released when its inode is evicted. */
+	tplfs_quota_begin_change(fs);
 	old = tplfs_override_creds(sb);
 	inode_lock_nested(rdir, I_MUTEX_PARENT);
 	real = tplfs_lookup_same(realdir, dentry);
@@ -227,6 +257,8 @@ static int tplfs_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 	}
 	inode_unlock(rdir);
 	revert_creds(old);
+	tplfs_quota_sync(dir, realdir);
+	tplfs_quota_end(fs, 0, 0);
 	mnt_drop_write(mnt);
 
 	tplfs_copy_attr(dir);
@@ -250,7 +282,8 @@ static int tplfs_link(struct dentry *old_dentry, struct inode *dir,
 		      struct dentry *new_dentry)
 {
 	struct super_block *sb = dir->i_sb;
-	struct vfsmount *mnt = tplfs_fs(sb)->private_path.mnt;
+	struct tplfs_fs *fs = tplfs_fs(sb);
+	struct vfsmount *mnt = fs->private_path.mnt;
 	struct dentry *realdir = tplfs_real_dentry(new_dentry->d_parent);
 	struct inode *rdir = d_inode(realdir);
 	struct inode *inode = d_inode(old_dentry);
@@ -261,6 +294,7 @@ static int tplfs_link(struct dentry *old_dentry, struct inode *dir,
 	err = mnt_want_write(mnt);
 	if (err)
 		return err;
+	tplfs_quota_begin_change(fs);
 	old = tplfs_override_creds(sb);
 	inode_lock_nested(rdir, I_MUTEX_PARENT);
 	real = tplfs_lookup_locked(realdir, new_dentry);
@@ -290,6 +324,8 @@ out_dput:
 out_unlock:
 	inode_unlock(rdir);
 	revert_creds(old);
+	tplfs_quota_sync(dir, realdir);
+	tplfs_quota_end(fs, 0, 0);
 	mnt_drop_write(mnt);
 	return err;
 }
@@ -299,7 +335,8 @@ static int tplfs_rename(struct tplfs_idmap *idmap, struct inode *olddir,
 			struct dentry *new, unsigned int flags)
 {
 	struct super_block *sb = olddir->i_sb;
-	struct vfsmount *mnt = tplfs_fs(sb)->private_path.mnt;
+	struct tplfs_fs *fs = tplfs_fs(sb);
+	struct vfsmount *mnt = fs->private_path.mnt;
 	struct dentry *realolddir = tplfs_real_dentry(old->d_parent);
 	struct dentry *realnewdir = tplfs_real_dentry(new->d_parent);
 	struct dentry *realold, *realnew, *trap;
@@ -309,6 +346,8 @@ static int tplfs_rename(struct tplfs_idmap *idmap, struct inode *olddir,
 	err = mnt_want_write(mnt);
 	if (err)
 		return err;
+	/* An overwritten target is released when its inode is evicted. */
+	tplfs_quota_begin_change(fs);
 	creds = tplfs_override_creds(sb);
 	trap = lock_rename(realnewdir, realolddir);
 	if (IS_ERR(trap)) {
@@ -348,6 +387,10 @@ out_unlock:
 	unlock_rename(realnewdir, realolddir);
 out_revert:
 	revert_creds(creds);
+	tplfs_quota_sync(newdir, realnewdir);
+	if (newdir != olddir)
+		tplfs_quota_sync(olddir, realolddir);
+	tplfs_quota_end(fs, 0, 0);
 	mnt_drop_write(mnt);
 
 	tplfs_copy_attr(olddir);
@@ -364,7 +407,8 @@ static int tplfs_tmpfile(struct tplfs_idmap *idmap, struct inode *dir,
 {
 	struct dentry *dentry = file->f_path.dentry;
 	struct super_block *sb = dir->i_sb;
-	struct vfsmount *mnt = tplfs_fs(sb)->private_path.mnt;
+	struct tplfs_fs *fs = tplfs_fs(sb);
+	struct vfsmount *mnt = fs->private_path.mnt;
 	struct path realparent = {
 		.mnt = mnt,
 		.dentry = tplfs_real_dentry(dentry->d_parent),
@@ -378,33 +422,47 @@ static int tplfs_tmpfile(struct tplfs_idmap *idmap, struct inode *dir,
 	err = mnt_want_write(mnt);
 	if (err)
 		return err;
+	err = tplfs_quota_begin(fs, 0, 1);
+	if (err)
+		goto out_drop_write;
 	caller = tplfs_override_creds(sb);
 	old = tplfs_override_creds_create(dentry, mode | S_IFREG, caller);
 	if (IS_ERR(old)) {
 		revert_creds(caller);
-		mnt_drop_write(mnt);
-		return PTR_ERR(old);
+		err = PTR_ERR(old);
+		goto out_end;
 	}
 	realfile = tplfs_tmpfile_open(tplfs_mnt_idmap(mnt), &realparent,
 				      mode, file->f_flags, current_cred());
 	revert_creds(old);
 	revert_creds(caller);
-	mnt_drop_write(mnt);
-	if (IS_ERR(realfile))
-		return PTR_ERR(realfile);
+	if (IS_ERR(realfile)) {
+		err = PTR_ERR(realfile);
+		goto out_end;
+	}
 
 	real = dget(realfile->f_path.dentry);
 	fput(realfile);
 	inode = tplfs_get_inode(sb, real);
 	if (IS_ERR(inode)) {
 		dput(real);
-		return PTR_ERR(inode);
+		err = PTR_ERR(inode);
+		goto out_end;
 	}
+	tplfs_quota_new_inode(inode);
+	tplfs_quota_end(fs, 0, 1);
+	mnt_drop_write(mnt);
 	tplfs_set_real(dentry, real);
 	/* d_tmpfile() drops the link a new file was born with. */
 	set_nlink(inode, 1);
 	d_tmpfile(file, inode);
 	return finish_open(file, dentry, NULL);
+
+out_end:
+	tplfs_quota_end(fs, 0, 1);
+out_drop_write:
+	mnt_drop_write(mnt);
+	return err;
 }
 
 const struct inode_operations tplfs_dir_inode_operations = {

@@ -122,6 +122,9 @@ static int tplfs_release(struct inode *inode, struct file *file)
 {
 	struct tplfs_file *tf = file->private_data;
 
+	/* What mmap writes allocated is charged here at the latest. */
+	if (file->f_mode & FMODE_WRITE)
+		tplfs_quota_sync(inode, tf->realfile->f_path.dentry);
 	if (tf->private)
 		fput(tf->private);
 	fput(tf->realfile);
@@ -145,22 +148,56 @@ static ssize_t tplfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	return tplfs_backing_read_iter(realfile, iocb, to, &io);
 }
 
+/*
+ * Reserve quota for writing @len bytes at @pos, which may shorten @len (a
+ * short write writes what fits). Returns the reservation to give back to
+ * tplfs_write_end(), or a negative errno.
+ */
+static int tplfs_write_begin(struct file *file, struct file *realfile,
+			     loff_t pos, size_t *len, u64 *reserved)
+{
+	struct tplfs_fs *fs = tplfs_fs(file_inode(file)->i_sb);
+
+	if (file->f_flags & O_APPEND)
+		pos = i_size_read(file_inode(realfile));
+	return tplfs_quota_begin_write(fs, realfile, pos, len, reserved);
+}
+
+/* Charge what the write allocated and drop its reservation. */
+static void tplfs_write_end(struct file *file, struct file *realfile,
+			    u64 reserved)
+{
+	struct inode *inode = file_inode(file);
+
+	tplfs_quota_sync(inode, realfile->f_path.dentry);
+	tplfs_quota_end(tplfs_fs(inode->i_sb), reserved, 0);
+}
+
 static ssize_t tplfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct file *file = iocb->ki_filp;
 	struct inode *inode = file_inode(file);
+	size_t count = iov_iter_count(from), len = count;
 	struct file *realfile;
 	struct tplfs_io io;
+	u64 reserved;
 	ssize_t ret;
 
-	if (!iov_iter_count(from))
+	if (!count)
 		return 0;
 	realfile = tplfs_real_file(file);
 	if (IS_ERR(realfile))
 		return PTR_ERR(realfile);
 	tplfs_io_init(&io, file);
 	inode_lock(inode);
+	ret = tplfs_write_begin(file, realfile, iocb->ki_pos, &len, &reserved);
+	if (ret)
+		goto out_unlock;
+	iov_iter_truncate(from, len);
 	ret = tplfs_backing_write_iter(realfile, iocb, from, &io);
+	iov_iter_reexpand(from, iov_iter_count(from) + count - len);
+	tplfs_write_end(file, realfile, reserved);
+out_unlock:
 	inode_unlock(inode);
 	return ret;
 }
@@ -178,6 +215,7 @@ static ssize_t tplfs_splice_read(struct file *in, loff_t *ppos,
 	return tplfs_backing_splice_read(realfile, ppos, pipe, len, flags, &io);
 }
 
+#ifdef TPLFS_HAVE_BACKING_FILE
 static ssize_t tplfs_splice_write(struct pipe_inode_info *pipe,
 				  struct file *out, loff_t *ppos, size_t len,
 				  unsigned int flags)
@@ -185,16 +223,31 @@ static ssize_t tplfs_splice_write(struct pipe_inode_info *pipe,
 	struct file *realfile = tplfs_real_file(out);
 	struct inode *inode = file_inode(out);
 	struct tplfs_io io;
+	u64 reserved;
 	ssize_t ret;
 
 	if (IS_ERR(realfile))
 		return PTR_ERR(realfile);
 	tplfs_io_init(&io, out);
 	inode_lock(inode);
-	ret = tplfs_backing_splice_write(pipe, realfile, ppos, len, flags, &io);
+	ret = tplfs_write_begin(out, realfile, *ppos, &len, &reserved);
+	if (!ret) {
+		ret = tplfs_backing_splice_write(pipe, realfile, ppos, len,
+						 flags, &io);
+		tplfs_write_end(out, realfile, reserved);
+	}
 	inode_unlock(inode);
 	return ret;
 }
+#else
+/* 6.1: through ->write_iter, which locks, reserves and charges. */
+static ssize_t tplfs_splice_write(struct pipe_inode_info *pipe,
+				  struct file *out, loff_t *ppos, size_t len,
+				  unsigned int flags)
+{
+	return iter_file_splice_write(pipe, out, ppos, len, flags);
+}
+#endif
 
 static int tplfs_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -241,6 +294,7 @@ static int tplfs_fsync(struct file *file, loff_t start, loff_t end,
 	old = tplfs_override_creds(file_inode(file)->i_sb);
 	ret = vfs_fsync_range(realfile, start, end, datasync);
 	revert_creds(old);
+	tplfs_quota_sync(file_inode(file), realfile->f_path.dentry);
 	return ret;
 }
 
@@ -249,16 +303,24 @@ static long tplfs_fallocate(struct file *file, int mode, loff_t offset,
 {
 	struct file *realfile = tplfs_real_file(file);
 	struct inode *inode = file_inode(file);
+	struct tplfs_fs *fs = tplfs_fs(inode->i_sb);
 	const struct cred *old;
+	u64 reserved;
 	long ret;
 
 	if (IS_ERR(realfile))
 		return PTR_ERR(realfile);
 	inode_lock(inode);
+	ret = tplfs_quota_begin_fallocate(fs, realfile, mode, offset, len,
+					  &reserved);
+	if (ret)
+		goto out_unlock;
 	old = tplfs_override_creds(inode->i_sb);
 	ret = vfs_fallocate(realfile, mode, offset, len);
 	revert_creds(old);
+	tplfs_write_end(file, realfile, reserved);
 	tplfs_copy_attr(inode);
+out_unlock:
 	inode_unlock(inode);
 	return ret;
 }

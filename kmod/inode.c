@@ -93,6 +93,7 @@ struct inode *tplfs_get_inode(struct super_block *sb, struct dentry *real)
 		break;
 	}
 	tplfs_copy_attr(inode);
+	tplfs_quota_init_inode(inode, real);
 	unlock_new_inode(inode);
 	return inode;
 }
@@ -136,7 +137,8 @@ int tplfs_setattr(struct tplfs_idmap *idmap, struct dentry *dentry,
 		  struct iattr *attr)
 {
 	struct inode *inode = d_inode(dentry);
-	struct vfsmount *mnt = tplfs_fs(inode->i_sb)->private_path.mnt;
+	struct tplfs_fs *fs = tplfs_fs(inode->i_sb);
+	struct vfsmount *mnt = fs->private_path.mnt;
 	struct dentry *real = tplfs_real_dentry(dentry);
 	const struct cred *old;
 	int err;
@@ -159,11 +161,15 @@ int tplfs_setattr(struct tplfs_idmap *idmap, struct dentry *dentry,
 	err = mnt_want_write(mnt);
 	if (err)
 		return err;
+	/* Growing a file allocates nothing; shrinking it frees. */
+	tplfs_quota_begin_change(fs);
 	old = tplfs_override_creds(inode->i_sb);
 	inode_lock(d_inode(real));
 	err = notify_change(tplfs_mnt_idmap(mnt), real, attr, NULL);
 	inode_unlock(d_inode(real));
 	revert_creds(old);
+	tplfs_quota_sync(inode, real);
+	tplfs_quota_end(fs, 0, 0);
 	mnt_drop_write(mnt);
 	tplfs_copy_attr(inode);
 	return err;

@@ -30,6 +30,7 @@ static struct inode *tplfs_alloc_inode(struct super_block *sb)
 	ti->flags = 0;
 	ti->size = 0;
 	ti->object = NULL;
+	ti->charged = 0;
 	return &ti->vfs_inode;
 }
 
@@ -42,6 +43,7 @@ static void tplfs_evict_inode(struct inode *inode)
 {
 	truncate_inode_pages_final(&inode->i_data);
 	clear_inode(inode);
+	tplfs_quota_evict(inode);
 	dput(tplfs_i(inode)->object);
 	tplfs_i(inode)->object = NULL;
 	iput(tplfs_real_inode(inode));
@@ -57,9 +59,11 @@ static int tplfs_statfs(struct dentry *dentry, struct kstatfs *buf)
 	old = tplfs_override_creds(dentry->d_sb);
 	err = vfs_statfs(&fs->private_path, buf);
 	revert_creds(old);
-	if (!err)
-		buf->f_type = TPLFS_SUPER_MAGIC;
-	return err;
+	if (err)
+		return err;
+	buf->f_type = TPLFS_SUPER_MAGIC;
+	tplfs_quota_statfs(fs, buf);
+	return 0;
 }
 
 /* /proc/PID/mountstats: the mount's counters. */
@@ -160,6 +164,32 @@ int tplfs_get_mount_stats(const char *ct, struct tplfs_mount_stats *st)
 	return err;
 }
 
+/**
+ * tplfs_get_ct_super - the superblock of the mount of a container
+ * @ct: the container id (ct=)
+ *
+ * Return: the superblock with an active reference (give it back with
+ * deactivate_super()), or NULL when no tplfs is mounted with ct=@ct or it
+ * is being unmounted.
+ */
+struct super_block *tplfs_get_ct_super(const char *ct)
+{
+	struct super_block *sb = NULL;
+	struct tplfs_fs *fs;
+
+	mutex_lock(&tplfs_mounts_lock);
+	list_for_each_entry(fs, &tplfs_mounts, node) {
+		if (strcmp(fs->config.ct, ct))
+			continue;
+		/* Not once its last active reference is gone: kill_sb runs. */
+		if (atomic_inc_not_zero(&fs->sb->s_active))
+			sb = fs->sb;
+		break;
+	}
+	mutex_unlock(&tplfs_mounts_lock);
+	return sb;
+}
+
 static void tplfs_unregister_ct(struct tplfs_fs *fs)
 {
 	if (list_empty(&fs->node))
@@ -194,6 +224,8 @@ int tplfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	if (!fs)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&fs->node);
+	fs->sb = sb;
+	tplfs_quota_init(fs);
 	/* The options now belong to the superblock. */
 	fs->config = *config;
 	memset(config, 0, sizeof(*config));

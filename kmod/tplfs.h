@@ -19,6 +19,8 @@
 
 #include "compat.h"
 
+struct kstatfs;
+
 #undef pr_fmt
 #define pr_fmt(fmt) "tplfs: " fmt
 
@@ -46,7 +48,7 @@ struct tplfs_config {
  * @copy_ups:      stubs turned into private files
  * @copy_up_bytes: bytes of data copied (or reflinked) by them
  * @copy_up_ns:    time spent in them
- * @quota_denials: allocations refused with EDQUOT (no quota yet: always 0)
+ * @quota_denials: allocations refused with EDQUOT
  */
 struct tplfs_stats {
 	atomic64_t lookups;
@@ -58,23 +60,69 @@ struct tplfs_stats {
 };
 
 /**
+ * struct tplfs_qres - one resource of a mount's quota (quota.c)
+ * @used:      usage (may go below 0 before tplfsd sets it)
+ * @reserved:  taken by allocations in flight
+ * @soft:      soft limit, 0 for none
+ * @hard:      hard limit, 0 for none
+ * @grace:     seconds usage may stay over @soft
+ * @grace_end: when that ends (real-time seconds), 0 while not over @soft
+ * @denied:    QUOTA_HARD was posted; again once usage is back under
+ */
+struct tplfs_qres {
+	s64 used;
+	u64 reserved;
+	u64 soft;
+	u64 hard;
+	u64 grace;
+	time64_t grace_end;
+	bool denied;
+};
+
+/**
+ * struct tplfs_qstate - a mount's quota (quota.c)
+ * @lock:        protects all of it and tplfs_inode.charged
+ * @res:         bytes and inodes, indexed by TPLFS_QRES_*
+ * @gen:         changes with usage and with each allocation begun or ended
+ * @inflight:    allocations begun and not ended
+ * @usage_known: SET_QUOTA gave the usage (else it counts from the mount)
+ * @ckpt_bytes:  bytes used at the last checkpoint event
+ * @ckpt_inodes: inodes used then
+ * @ckpt_at:     when (jiffies)
+ */
+struct tplfs_qstate {
+	spinlock_t lock;	/* usage, limits, tplfs_inode.charged */
+	struct tplfs_qres res[TPLFS_QRES_COUNT];
+	u64 gen;
+	u32 inflight;
+	bool usage_known;
+	u64 ckpt_bytes;
+	u64 ckpt_inodes;
+	unsigned long ckpt_at;
+};
+
+/**
  * struct tplfs_fs - one mounted tplfs instance (sb->s_fs_info)
  * @config:       the mount options
+ * @sb:           the superblock
  * @private_path: root of the private area, on the mounter's view of it
  * @store_path:   root of the store
  * @creator_cred: the mounter's credentials, used for every access to the
  *                private area and the store
  * @node:         entry in the list of mounted instances (ct= is unique)
  * @stats:        counters
+ * @quota:        usage and limits
  * @announced:    TPLFS_EV_MOUNT was posted, so TPLFS_EV_UMOUNT will be
  */
 struct tplfs_fs {
 	struct tplfs_config config;
+	struct super_block *sb;
 	struct path private_path;
 	struct path store_path;
 	const struct cred *creator_cred;
 	struct list_head node;
 	struct tplfs_stats stats;
+	struct tplfs_qstate quota;
 	bool announced;
 };
 
@@ -92,6 +140,7 @@ enum {
  * @size:      a stub's size, from its origin
  * @digest:    a stub's object digest, from its origin
  * @object:    a stub's object dentry in the store, once opened (referenced)
+ * @charged:   bytes charged to the quota for the private inode's blocks
  * @copy_lock: serialises copy-ups of this inode
  * @vfs_inode: the VFS inode
  */
@@ -101,6 +150,7 @@ struct tplfs_inode {
 	u64 size;
 	u8 digest[TPLFS_DIGEST_SIZE];
 	struct dentry *object;
+	s64 charged;
 	struct mutex copy_lock;		/* serialises copy-ups */
 	struct inode vfs_inode;
 };
@@ -140,6 +190,7 @@ void tplfs_config_free(struct tplfs_config *config);
 int tplfs_fill_super(struct super_block *sb, struct fs_context *fc);
 void tplfs_kill_sb(struct super_block *sb);
 int tplfs_get_mount_stats(const char *ct, struct tplfs_mount_stats *st);
+struct super_block *tplfs_get_ct_super(const char *ct);
 
 /* namei.c */
 extern const struct dentry_operations tplfs_dentry_operations;
@@ -188,6 +239,26 @@ const struct cred *tplfs_override_creds(struct super_block *sb);
 struct vfsmount *tplfs_private_mnt(struct super_block *sb);
 void tplfs_real_path(const struct dentry *dentry, struct path *path);
 struct file *tplfs_open_real(const struct file *file, int flags);
+
+/* quota.c */
+void tplfs_quota_init(struct tplfs_fs *fs);
+int tplfs_quota_begin(struct tplfs_fs *fs, u64 bytes, u64 inodes);
+void tplfs_quota_begin_change(struct tplfs_fs *fs);
+void tplfs_quota_end(struct tplfs_fs *fs, u64 bytes, u64 inodes);
+int tplfs_quota_begin_write(struct tplfs_fs *fs, struct file *realfile,
+			    loff_t pos, size_t *len, u64 *reserved);
+int tplfs_quota_begin_fallocate(struct tplfs_fs *fs, struct file *realfile,
+				int mode, loff_t offset, loff_t len,
+				u64 *reserved);
+void tplfs_quota_sync(struct inode *inode, struct dentry *real);
+void tplfs_quota_init_inode(struct inode *inode, struct dentry *real);
+void tplfs_quota_new_inode(struct inode *inode);
+void tplfs_quota_evict(struct inode *inode);
+void tplfs_quota_get(struct super_block *sb, struct tplfs_quota *info,
+		     bool sync);
+int tplfs_quota_set(struct super_block *sb, const struct tplfs_quota *info,
+		    u32 flags);
+void tplfs_quota_statfs(struct tplfs_fs *fs, struct kstatfs *buf);
 
 /* ctl.c */
 int tplfs_ctl_init(void);

@@ -51,7 +51,8 @@ static int tplfs_other_xattr_set(const struct xattr_handler *handler,
 				 const char *name, const void *value,
 				 size_t size, int flags)
 {
-	struct vfsmount *mnt = tplfs_fs(inode->i_sb)->private_path.mnt;
+	struct tplfs_fs *fs = tplfs_fs(inode->i_sb);
+	struct vfsmount *mnt = fs->private_path.mnt;
 	struct dentry *real = tplfs_real_dentry(dentry);
 	const struct cred *old;
 	int err;
@@ -59,6 +60,8 @@ static int tplfs_other_xattr_set(const struct xattr_handler *handler,
 	err = mnt_want_write(mnt);
 	if (err)
 		return err;
+	/* An xattr may take (or free) a block of its own. */
+	tplfs_quota_begin_change(fs);
 	old = tplfs_override_creds(inode->i_sb);
 	if (value)
 		err = vfs_setxattr(tplfs_mnt_idmap(mnt), real, name, value,
@@ -66,6 +69,8 @@ static int tplfs_other_xattr_set(const struct xattr_handler *handler,
 	else
 		err = vfs_removexattr(tplfs_mnt_idmap(mnt), real, name);
 	revert_creds(old);
+	tplfs_quota_sync(inode, real);
+	tplfs_quota_end(fs, 0, 0);
 	mnt_drop_write(mnt);
 	tplfs_copy_attr(inode);
 	return err;

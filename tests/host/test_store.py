@@ -311,6 +311,61 @@ def test_container_lifecycle(tmp):
     assert d.stop() == 0
 
 
+def du(path):
+    """Unique inodes and st_blocks * 512 under path, as the quota counts."""
+    seen, total = set(), 0
+    for top, dirs, files in os.walk(path):
+        names = [top] if top == path else []
+        for p in names + [os.path.join(top, n) for n in dirs + files]:
+            st = os.lstat(p)
+            if st.st_ino not in seen:
+                seen.add(st.st_ino)
+                total += st.st_blocks * 512
+    return total, len(seen)
+
+
+def test_quota_of_an_unmounted_container(tmp):
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    d = new_daemon(tmp).start()
+    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    rc, _, e = tplctl(d, "ct", "create", "web1", "--template", "os@1",
+                      "--quota", "1G:1.5G", "--inodes", "100K", "--grace", "1d12h")
+    assert rc == 0, e
+    priv = os.path.join(d.root, "private", "web1")
+    with open(priv + "/ct.conf") as f:
+        conf = f.read()
+    assert "quota_bytes = 1073741824:1610612736\n" in conf, conf
+    assert "quota_inodes = 102400:102400\n" in conf, conf
+    assert "quota_grace = 129600\n" in conf, conf
+    # Its usage was counted at creation: the first mount needs no scan.
+    q = ok(call(d.sock, "ct.quota", {"id": "web1"}))
+    assert (q["bytes"]["used"], q["inodes"]["used"]) == du(priv + "/fs"), q
+    assert q["usage_from"] == "checkpoint" and q["exact"] and not q["mounted"], q
+    assert q["bytes"]["soft"] == 1 << 30 and q["bytes"]["state"] == "ok", q
+    rc, out, _ = tplctl(d, "ct", "quota", "web1")
+    assert "not mounted, usage as last saved" in out and "1d12h" in out, out
+    assert "1.0 GiB" in out and "1.5 GiB" in out, out
+    # A change goes to ct.conf (not mounted: nothing else to do).
+    rc, _, e = tplctl(d, "ct", "quota", "web1", "--set", "2G", "--inodes", "0")
+    assert rc == 0, e
+    q = ok(call(d.sock, "ct.quota", {"id": "web1"}))
+    assert (q["bytes"]["soft"], q["bytes"]["hard"], q["inodes"]["hard"]) == \
+        (2 << 30, 2 << 30, 0), q
+    assert q["grace"] == 129600, q
+    # Bad input: a usage error from tplctl, bad_args from the daemon.
+    rc, _, e = tplctl(d, "ct", "quota", "web1", "--set", "3G:2G")
+    assert rc == 2 and "SOFT <= HARD" in e, (rc, e)
+    m = err(call(d.sock, "ct.quota", {"id": "web1", "grace": "soon"}), "bad_args")
+    assert "duration" in m, m
+    err(call(d.sock, "ct.quota", {"id": "nope"}), "not_found")
+    with open(priv + "/ct.conf", "a") as f:
+        f.write("quota_bytes = lots\n")
+    m = err(call(d.sock, "ct.quota", {"id": "web1"}), "system")
+    assert "quota_bytes" in m and "lots" in m, m
+    assert d.stop() == 0
+
+
 def test_gc_keeps_what_templates_name(tmp):
     src = os.path.join(tmp, "src")
     make_tree(src)

@@ -14,6 +14,11 @@
  *                                   print "parked", wait for its completion
  *   tplfs-chan abort-test           ABORT completes parked waits (one issued
  *                                   inline, one from io-wq)
+ *   tplfs-chan quota-get CT [sync]  GET_QUOTA; the quota as key=value
+ *   tplfs-chan quota-set CT KEY=VALUE...
+ *                                   SET_QUOTA: bytes=SOFT:HARD,
+ *                                   inodes=SOFT:HARD, grace=SECONDS (limits);
+ *                                   used=BYTES:INODES (usage); if-gen=GEN
  *
  * A failed command prints error=ENAME (e.g. error=ENOENT). The exit status
  * is 0 when everything went as asked, 1 otherwise, 2 on a usage error or
@@ -29,6 +34,8 @@
 #include <unistd.h>
 
 #include <linux/tplfs.h>
+
+#include "../../userspace/lib/kquota.h"
 
 #define DEV		"/dev/" TPLFS_DEV_NAME
 #define NEVER_SEQ	(1ULL << 62)	/* an event no test will reach */
@@ -163,6 +170,14 @@ static const char *ev_type(__u32 type)
 		return "MOUNT";
 	case TPLFS_EV_UMOUNT:
 		return "UMOUNT";
+	case TPLFS_EV_QUOTA_SOFT:
+		return "QUOTA_SOFT";
+	case TPLFS_EV_QUOTA_HARD:
+		return "QUOTA_HARD";
+	case TPLFS_EV_QUOTA_UNDER:
+		return "QUOTA_UNDER";
+	case TPLFS_EV_QUOTA_CHECKPOINT:
+		return "QUOTA_CHECKPOINT";
 	default:
 		return "?";
 	}
@@ -348,11 +363,88 @@ static int cmd_abort_test(void)
 	return bad;
 }
 
+static int usage(void);
+
+static int cmd_quota_get(const char *ct, const char *sync)
+{
+	static const char *const res[] = { "bytes", "inodes" };
+	struct tplfs_quota q;
+	int i, err;
+
+	err = tplfs_kquota_get(ct, sync && !strcmp(sync, "sync"), &q);
+	if (err)
+		return print_result(err);
+	printf("size=%u\nflags=%u\ngen=%llu\n", q.size, q.flags,
+	       (unsigned long long)q.gen);
+	for (i = 0; i < TPLFS_QRES_COUNT; i++) {
+		const struct tplfs_quota_limit *l = &q.res[i];
+
+		printf("%s_used=%llu\n%s_soft=%llu\n%s_hard=%llu\n",
+		       res[i], (unsigned long long)l->used,
+		       res[i], (unsigned long long)l->soft,
+		       res[i], (unsigned long long)l->hard);
+		printf("%s_grace=%llu\n%s_grace_end=%lld\n",
+		       res[i], (unsigned long long)l->grace,
+		       res[i], (long long)l->grace_end);
+	}
+	return print_result(0);
+}
+
+/* "A:B" into two numbers. */
+static int pair(const char *s, __u64 *a, __u64 *b)
+{
+	char *end;
+
+	*a = strtoull(s, &end, 0);
+	if (*end != ':')
+		return -1;
+	*b = strtoull(end + 1, &end, 0);
+	return *end ? -1 : 0;
+}
+
+static int cmd_quota_set(const char *ct, int argc, char **argv)
+{
+	struct tplfs_quota_limit *b, *n;
+	struct tplfs_quota q;
+	__u32 flags = 0;
+	int i, bad = 0;
+
+	memset(&q, 0, sizeof(q));
+	b = &q.res[TPLFS_QRES_BYTES];
+	n = &q.res[TPLFS_QRES_INODES];
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strncmp(a, "bytes=", 6)) {
+			bad |= pair(a + 6, &b->soft, &b->hard);
+			flags |= TPLFS_QSET_LIMITS;
+		} else if (!strncmp(a, "inodes=", 7)) {
+			bad |= pair(a + 7, &n->soft, &n->hard);
+			flags |= TPLFS_QSET_LIMITS;
+		} else if (!strncmp(a, "grace=", 6)) {
+			b->grace = n->grace = strtoull(a + 6, NULL, 0);
+			flags |= TPLFS_QSET_LIMITS;
+		} else if (!strncmp(a, "used=", 5)) {
+			bad |= pair(a + 5, &b->used, &n->used);
+			flags |= TPLFS_QSET_USAGE;
+		} else if (!strncmp(a, "if-gen=", 7)) {
+			q.gen = strtoull(a + 7, NULL, 0);
+			flags |= TPLFS_QSET_IF_GEN;
+		} else {
+			bad = 1;
+		}
+	}
+	if (bad)
+		return usage();
+	return print_result(tplfs_kquota_set(ct, &q, flags));
+}
+
 static int usage(void)
 {
 	fprintf(stderr,
 		"usage: tplfs-chan stats CT [LEN] | wait SEQ COUNT MS | small-ring | bad\n"
-		"       | park MS | abort-test\n");
+		"       | park MS | abort-test | quota-get CT [sync]\n"
+		"       | quota-set CT [bytes=S:H] [inodes=S:H] [grace=SEC] [used=B:I] [if-gen=G]\n");
 	return 2;
 }
 
@@ -372,5 +464,9 @@ int main(int argc, char **argv)
 		return cmd_park(argv[2]);
 	if (!strcmp(cmd, "abort-test") && argc == 2)
 		return cmd_abort_test();
+	if (!strcmp(cmd, "quota-get") && (argc == 3 || argc == 4))
+		return cmd_quota_get(argv[2], argc == 4 ? argv[3] : NULL);
+	if (!strcmp(cmd, "quota-set") && argc >= 4)
+		return cmd_quota_set(argv[2], argc - 3, argv + 3);
 	return usage();
 }

@@ -7,6 +7,7 @@
 #include "atomic.h"
 #include "ct.h"
 #include "kvfile.h"
+#include "units.h"
 
 bool tplfs_ct_id_valid(const char *id)
 {
@@ -55,6 +56,24 @@ static int ct_conf_setting(void *arg, const char *key, const char *value,
 		conf->is_volatile = !strcmp(value, "yes");
 		return 0;
 	}
+	if (!strcmp(key, "quota_bytes") &&
+	    !tplfs_parse_limits(value, &conf->limits.bytes_soft,
+				&conf->limits.bytes_hard))
+		return 0;
+	if (!strcmp(key, "quota_inodes") &&
+	    !tplfs_parse_limits(value, &conf->limits.inodes_soft,
+				&conf->limits.inodes_hard))
+		return 0;
+	if (!strcmp(key, "quota_grace") &&
+	    !tplfs_parse_duration(value, &conf->limits.grace))
+		return 0;
+	if (!strncmp(key, "quota_", 6) && (!strcmp(key + 6, "bytes") ||
+	    !strcmp(key + 6, "inodes") || !strcmp(key + 6, "grace"))) {
+		snprintf(err, errlen, "%s: \"%s\" is not %s", key, value,
+			 key[6] == 'g' ? "a duration (7d, 1h30m, 90s)" :
+			 "SOFT[:HARD] with SOFT <= HARD (10G, 1G:2G)");
+		return -1;
+	}
 	snprintf(err, errlen, "unknown setting \"%s\"", key);
 	return -1;
 }
@@ -64,18 +83,27 @@ int tplfs_ct_conf_read(const char *path, struct tplfs_ct_conf *conf,
 {
 	memset(conf, 0, sizeof(*conf));
 	strcpy(conf->backend, "dir");
+	conf->limits.grace = TPLFS_GRACE_DEFAULT;
 	return tplfs_kv_read(path, ct_conf_setting, conf, err, errlen);
 }
 
 int tplfs_ct_conf_write(int dirfd, const struct tplfs_ct_conf *conf)
 {
-	char text[512];
+	const struct tplfs_ct_limits *l = &conf->limits;
+	char text[1024];
 	int n;
 
 	n = snprintf(text, sizeof(text),
-		     "# tplfs container (doc/tplfsd.md)\ntemplate = %s\nbackend = %s\n%s",
+		     "# tplfs container (doc/tplfsd.md)\ntemplate = %s\nbackend = %s\n%s"
+		     "# quota: bytes and inodes SOFT:HARD (0: none), grace in seconds\n"
+		     "quota_bytes = %llu:%llu\nquota_inodes = %llu:%llu\nquota_grace = %llu\n",
 		     conf->template, conf->backend,
-		     conf->is_volatile ? "volatile = yes\n" : "");
+		     conf->is_volatile ? "volatile = yes\n" : "",
+		     (unsigned long long)l->bytes_soft,
+		     (unsigned long long)l->bytes_hard,
+		     (unsigned long long)l->inodes_soft,
+		     (unsigned long long)l->inodes_hard,
+		     (unsigned long long)l->grace);
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return -ENAMETOOLONG;
 	return tplfs_write_atomic(dirfd, "ct.conf", text, (size_t)n, 0644);

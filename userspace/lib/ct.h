@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 
@@ -14,16 +15,37 @@
 
 bool tplfs_ct_id_valid(const char *id);
 
+/* The grace period of a soft limit when none is given: ext4's and xfs's. */
+#define TPLFS_GRACE_DEFAULT	(7 * 24 * 3600)
+
+/**
+ * struct tplfs_ct_limits - a container's quota limits (0: none)
+ * @bytes_soft:  soft limit on allocated bytes
+ * @bytes_hard:  hard limit on allocated bytes
+ * @inodes_soft: soft limit on inodes
+ * @inodes_hard: hard limit on inodes
+ * @grace:       seconds usage may stay over a soft limit
+ */
+struct tplfs_ct_limits {
+	uint64_t bytes_soft;
+	uint64_t bytes_hard;
+	uint64_t inodes_soft;
+	uint64_t inodes_hard;
+	uint64_t grace;
+};
+
 /**
  * struct tplfs_ct_conf - private/<ct>/ct.conf
  * @template:    NAME@VERSION it was created from ("" if none)
  * @backend:     "dir" (the only backend so far)
  * @is_volatile: mount with the volatile option (copy-ups not synced)
+ * @limits:      quota (quota_bytes, quota_inodes, quota_grace)
  */
 struct tplfs_ct_conf {
 	char template[256];
 	char backend[16];
 	bool is_volatile;
+	struct tplfs_ct_limits limits;
 };
 
 int tplfs_ct_conf_read(const char *path, struct tplfs_ct_conf *conf,

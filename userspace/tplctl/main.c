@@ -16,6 +16,7 @@
 #include "client.h"
 #include "output.h"
 #include "proto.h"
+#include "units.h"
 #include "version.h"
 
 /* Exit codes */
@@ -41,7 +42,8 @@ static void usage(FILE *f)
 "                         remove a version no container uses\n"
 "  store gc               remove the objects no template names\n"
 "Containers:\n"
-"  ct create ID --template NAME@VERSION [--volatile]\n"
+"  ct create ID --template NAME@VERSION [--volatile] [--quota SOFT[:HARD]]\n"
+"            [--inodes SOFT[:HARD]] [--grace DURATION]\n"
 "  ct mount ID            mount it on <root>/root/ID\n"
 "  ct umount ID [--force] unmount it (--force: detach even if busy)\n"
 "  ct destroy ID [--force]\n"
@@ -49,6 +51,12 @@ static void usage(FILE *f)
 "  ct list                the containers\n"
 "  ct status ID           one container, with the disk it uses\n"
 "  ct stats ID            the kernel's counters of a mounted container\n"
+"  ct quota ID [--set SOFT[:HARD]] [--inodes SOFT[:HARD]] [--grace DURATION]\n"
+"                         its disk quota: usage, limits, state; the options\n"
+"                         change the limits (at once if it is mounted)\n"
+"Quota: sizes in bytes or with K, M, G, T (powers of 1024), SOFT:HARD as\n"
+"vzctl's (SOFT alone: HARD = SOFT; 0: no limit); DURATION like 7d, 1h30m,\n"
+"90s (the grace period over a soft limit, default 7d).\n"
 "Daemon:\n"
 "  daemon status          the daemon, its kernel channel, mounted containers\n"
 "\n"
@@ -63,6 +71,8 @@ static void usage(FILE *f)
 
 struct opts {
 	const char *from, *template;
+	const char *quota, *inodes, *grace;	/* --quota or --set, ... */
+	bool quota_is_set;			/* given as --set */
 	bool force, is_volatile;
 	json_object *private;	/* --private PATH... */
 };
@@ -90,6 +100,7 @@ static const struct cmd cmds[] = {
 	{ "ct", "list", "ct.list", NONE, print_ct_list },
 	{ "ct", "status", "ct.status", ID, print_ct_status },
 	{ "ct", "stats", "ct.stats", ID, print_ct_stats },
+	{ "ct", "quota", "ct.quota", ID, print_ct_quota },
 };
 
 static void show_progress(void *arg, json_object *msg)
@@ -118,6 +129,29 @@ static json_object *abs_path(const char *path, bool must_exist)
 	return json_object_new_string(buf);
 }
 
+/* Sizes and durations are checked here too: a typo is a usage error. */
+static bool quota_options_valid(const struct opts *o)
+{
+	uint64_t a, b;
+
+	if (o->quota && tplfs_parse_limits(o->quota, &a, &b)) {
+		fprintf(stderr, "tplctl: %s %s: not SOFT[:HARD] with SOFT <= HARD (sizes like 10G, 512M:1G; 0 for none)\n",
+			o->quota_is_set ? "--set" : "--quota", o->quota);
+		return false;
+	}
+	if (o->inodes && tplfs_parse_limits(o->inodes, &a, &b)) {
+		fprintf(stderr, "tplctl: --inodes %s: not SOFT[:HARD] with SOFT <= HARD (like 100000 or 100K:120K)\n",
+			o->inodes);
+		return false;
+	}
+	if (o->grace && tplfs_parse_duration(o->grace, &a)) {
+		fprintf(stderr, "tplctl: --grace %s: not a duration (like 7d, 1h30m, 90s)\n",
+			o->grace);
+		return false;
+	}
+	return true;
+}
+
 /* The request's arguments, or NULL after a usage message. */
 static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 			       const struct opts *o)
@@ -143,6 +177,18 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 			cmd->noun, cmd->verb);
 		return NULL;
 	}
+	if ((o->quota || o->inodes || o->grace) &&
+	    strcmp(cmd->proto_verb, "ct.create") &&
+	    strcmp(cmd->proto_verb, "ct.quota")) {
+		fprintf(stderr, "tplctl: --quota, --set, --inodes and --grace are for ct create and ct quota\n");
+		return NULL;
+	}
+	if (o->quota && o->quota_is_set != !strcmp(cmd->proto_verb, "ct.quota")) {
+		fprintf(stderr, "tplctl: the byte limits are --quota for ct create, --set for ct quota\n");
+		return NULL;
+	}
+	if (!quota_options_valid(o))
+		return NULL;
 	if (!strcmp(cmd->proto_verb, "template.import") && !o->from) {
 		fprintf(stderr, "tplctl: template import needs --from DIR|TARBALL\n");
 		return NULL;
@@ -170,6 +216,12 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 		json_object_object_add(args, "force", json_object_new_boolean(1));
 	if (o->is_volatile)
 		json_object_object_add(args, "volatile", json_object_new_boolean(1));
+	if (o->quota)
+		json_object_object_add(args, "quota", json_object_new_string(o->quota));
+	if (o->inodes)
+		json_object_object_add(args, "inodes", json_object_new_string(o->inodes));
+	if (o->grace)
+		json_object_object_add(args, "grace", json_object_new_string(o->grace));
 	return args;
 }
 
@@ -183,6 +235,10 @@ int main(int argc, char **argv)
 		{ "template", required_argument, NULL, 't' },
 		{ "volatile", no_argument, NULL, 'v' },
 		{ "private", required_argument, NULL, 'p' },
+		{ "quota", required_argument, NULL, 'q' },
+		{ "set", required_argument, NULL, 'S' },
+		{ "inodes", required_argument, NULL, 'i' },
+		{ "grace", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -203,6 +259,10 @@ int main(int argc, char **argv)
 		case 'F': o.from = optarg; break;
 		case 't': o.template = optarg; break;
 		case 'v': o.is_volatile = true; break;
+		case 'q': o.quota = optarg; o.quota_is_set = false; break;
+		case 'S': o.quota = optarg; o.quota_is_set = true; break;
+		case 'i': o.inodes = optarg; break;
+		case 'g': o.grace = optarg; break;
 		case 'p':
 			if (!o.private)
 				o.private = json_object_new_array();

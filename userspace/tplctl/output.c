@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* tplctl: the daemon's replies as people read them. */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 #include "output.h"
 
@@ -197,4 +200,51 @@ void print_store_gc(json_object *r)
 	printf("store gc: %" PRIu64 " objects removed (%s), %" PRIu64 " kept\n",
 	       u64(r, "removed"), human(u64(r, "freed_bytes"), b, sizeof(b)),
 	       u64(r, "kept"));
+}
+
+/* One line of ct quota: used, soft, hard, state (until when). */
+static void print_limit(const char *name, json_object *o, bool bytes)
+{
+	char u[32], s[32], h[32], when[64] = "";
+	const char *state = str(o, "state");
+	time_t end = (time_t)u64(o, "grace_end");
+
+	if (bytes) {
+		human(u64(o, "used"), u, sizeof(u));
+		human(u64(o, "soft"), s, sizeof(s));
+		human(u64(o, "hard"), h, sizeof(h));
+	} else {
+		snprintf(u, sizeof(u), "%" PRIu64, u64(o, "used"));
+		snprintf(s, sizeof(s), "%" PRIu64, u64(o, "soft"));
+		snprintf(h, sizeof(h), "%" PRIu64, u64(o, "hard"));
+	}
+	if (!u64(o, "soft"))
+		snprintf(s, sizeof(s), "-");
+	if (!u64(o, "hard"))
+		snprintf(h, sizeof(h), "-");
+	if (end && !strcmp(state, "soft"))
+		strftime(when, sizeof(when), " until %Y-%m-%d %H:%M:%S",
+			 localtime(&end));
+	printf("%-7s %12s %12s %12s  %s%s\n", name, u, s, h,
+	       !strcmp(state, "soft") ? "soft limit exceeded" :
+	       !strcmp(state, "hard") ? "hard limit reached" : state, when);
+}
+
+void print_ct_quota(json_object *r)
+{
+	json_object *b = NULL, *i = NULL;
+	uint64_t g = u64(r, "grace");
+
+	json_object_object_get_ex(r, "bytes", &b);
+	json_object_object_get_ex(r, "inodes", &i);
+	printf("%s: %s, usage %s%s, grace period %" PRIu64 "d%02" PRIu64
+	       "h%02" PRIu64 "m%02" PRIu64 "s\n", str(r, "id"),
+	       boolean(r, "mounted") ? "mounted" : "not mounted",
+	       !strcmp(str(r, "usage_from"), "kernel") ? "live" :
+	       !strcmp(str(r, "usage_from"), "checkpoint") ? "as last saved" :
+	       "unknown", boolean(r, "exact") ? "" : " (being rescanned)",
+	       g / 86400, g / 3600 % 24, g / 60 % 60, g % 60);
+	printf("%-7s %12s %12s %12s  %s\n", "", "USED", "SOFT", "HARD", "STATE");
+	print_limit("blocks", b, true);
+	print_limit("inodes", i, false);
 }

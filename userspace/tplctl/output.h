@@ -14,6 +14,7 @@ void print_done(json_object *result);
 void print_ct_create(json_object *result);
 void print_ct_list(json_object *result);
 void print_ct_status(json_object *result);
+void print_ct_quota(json_object *result);
 void print_template_import(json_object *result);
 void print_template_list(json_object *result);
 void print_store_gc(json_object *result);

@@ -47,6 +47,8 @@ struct ctjob {
 	struct tplfs_template_id tpl;	/* ct.create */
 	char tpl_id[2 * TPLFS_TEMPLATE_PART_MAX + 2];	/* held, shared */
 	bool is_volatile;
+	struct tplfs_ct_limits limits;	/* ct.create */
+	bool rescan;	/* ct.mount: the quota usage needs a rescan */
 };
 
 static void journal_name(char *buf, size_t size, const char *id)
@@ -103,7 +105,8 @@ static void create_run(struct job *job)
 	struct ctjob *cj = (struct ctjob *)job;
 	struct daemon *d = cj->op.d;
 	struct tplfs_populate_stats ps;
-	struct tplfs_ct_conf conf = { .is_volatile = cj->is_volatile };
+	struct tplfs_ct_conf conf = { .is_volatile = cj->is_volatile,
+				      .limits = cj->limits };
 	char tmp[PATH_MAX], fs[PATH_MAX + 4], privdir[PATH_MAX], err[PATH_MAX];
 	json_object *rec, *r;
 	int fd = -1, pfd = -1, ret;
@@ -153,6 +156,12 @@ static void create_run(struct job *job)
 	if (pfd < 0 || (ret = tplfs_ct_conf_write(pfd, &conf)) < 0) {
 		opjob_failno(&cj->op, TPLFS_E_SYSTEM, pfd < 0 ? errno : -ret,
 			     "ct.conf");
+		goto out;
+	}
+	/* Its first quota usage, so that its first mount needs no scan. */
+	ret = ctquota_created(tmp, fs);
+	if (ret) {
+		opjob_failno(&cj->op, TPLFS_E_SYSTEM, -ret, "quota.usage");
 		goto out;
 	}
 	/* Everything on disk before the rename makes it the container. */
@@ -255,6 +264,7 @@ static void mount_run(struct job *job)
 			rmdir(p->root);
 		goto out;
 	}
+	cj->rescan = ctquota_mounted(cj->id, p, &conf.limits);
 	cj->op.result = ct_result(cj);
 	jobs_test_point("ct.mount:mounted");
 out:
@@ -265,14 +275,17 @@ static void umount_run(struct job *job)
 {
 	struct ctjob *cj = (struct ctjob *)job;
 	json_object *rec = json_object_new_object();
+	int ret;
 
 	tplfs_json_bool(rec, "force", cj->force);
 	if (journal_begin(cj, "ct.umount", rec))
 		return;
 	jobs_test_point("ct.umount:journaled");
-	if (umount2(cj->target, cj->force ? MNT_DETACH : 0) < 0)
-		opjob_failno(&cj->op, errno == EBUSY ? TPLFS_E_BUSY :
-			     TPLFS_E_SYSTEM, errno, cj->target);
+	ret = ctquota_umount(cj->id, cj->paths.private_dir, cj->target,
+			     cj->force);
+	if (ret)
+		opjob_failno(&cj->op, ret == -EBUSY ? TPLFS_E_BUSY :
+			     TPLFS_E_SYSTEM, -ret, cj->target);
 	else
 		cj->op.result = ct_result(cj);
 	journal_end(cj->op.d, cj->id);
@@ -425,6 +438,8 @@ static void ctjob_finish(struct opjob *oj)
 	if (cj->tpl_id[0])
 		tpl_release(cj->tpl_id, false);
 	ct_rescan(oj->d);
+	if (cj->rescan)
+		ctquota_rescan(oj->d, cj->id);
 }
 
 /*
@@ -469,7 +484,7 @@ static struct ctjob *ctjob_new(struct req *rq, const char *id, size_t size,
 }
 
 void ctops_create(struct req *rq, const char *id, const char *tpl,
-		  bool is_volatile)
+		  bool is_volatile, const struct tplfs_ct_limits *limits)
 {
 	struct tplfs_template_id t;
 	struct ctjob *cj;
@@ -492,6 +507,7 @@ void ctops_create(struct req *rq, const char *id, const char *tpl,
 	snprintf(cj->tpl_id, sizeof(cj->tpl_id), "%s", tpl);
 	cj->tpl = t;
 	cj->is_volatile = is_volatile;
+	cj->limits = *limits;
 	cj->op.what = "ct.create";
 	opjob_submit(&cj->op);
 }

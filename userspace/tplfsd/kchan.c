@@ -88,6 +88,12 @@ static void handle_event(struct kchan *kc, const struct tplfs_event *ev)
 			 (unsigned long long)ev->arg[0]);
 		ct_rescan(d);
 		break;
+	case TPLFS_EV_QUOTA_SOFT:
+	case TPLFS_EV_QUOTA_HARD:
+	case TPLFS_EV_QUOTA_UNDER:
+	case TPLFS_EV_QUOTA_CHECKPOINT:
+		ctquota_event(d, ct, ev);
+		break;
 	default:
 		log_info("kernel: event %u for %s", ev->type, ct);
 		break;

@@ -117,6 +117,7 @@ static void tick_done(struct loop_op *op, int res, unsigned int flags)
 		return;
 	kchan_open(d);
 	opjob_progress_tick(d);
+	ctquota_tick(d);
 	snprintf(status, sizeof(status),
 		 "STATUS=%u client(s), %u job(s), kernel channel %s",
 		 d->nclients, jobs_pending(d),

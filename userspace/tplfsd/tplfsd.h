@@ -22,12 +22,20 @@ struct client;
 struct kchan;
 struct jobs;
 
+/* Where the rescan of a mounted container's quota usage is. */
+enum ct_rescan {
+	RESCAN_NONE,		/* usage is exact */
+	RESCAN_RUNNING,
+	RESCAN_PENDING,		/* to run (again) at the next checkpoint */
+};
+
 /* A container the daemon knows to be mounted, or busy with an operation. */
 struct ctstate {
 	char id[TPLFS_CT_ID_MAX + 1];
 	char target[PATH_MAX];	/* mount point, if mounted */
 	bool mounted;
 	bool busy;		/* an operation on it is under way */
+	enum ct_rescan rescan;
 	struct ctstate *next;
 };
 
@@ -82,7 +90,7 @@ int ct_rescan(struct daemon *d);
 
 /* ctops.c */
 void ctops_create(struct req *rq, const char *id, const char *tpl,
-		  bool is_volatile);
+		  bool is_volatile, const struct tplfs_ct_limits *limits);
 void ctops_mount(struct req *rq, const char *id);
 void ctops_umount(struct req *rq, const char *id, bool force);
 void ctops_destroy(struct req *rq, const char *id, bool force);
@@ -90,6 +98,36 @@ void ctops_list(struct req *rq);
 void ctops_status(struct req *rq, const char *id);
 /* Settle what the journal says was under way; then also tplops_recover. */
 int ctops_recover(struct daemon *d);
+
+/* ctquota.c: quota usage across mounts (doc/quota.md) */
+struct tplfs_event;
+struct tplfs_quota;
+/* Serialise changes to container @id's ct.conf limits and quota.usage. */
+void ctquota_lock(const char *id);
+void ctquota_unlock(const char *id);
+/* The kernel's form of ct.conf's limits (SET_QUOTA, TPLFS_QSET_LIMITS). */
+void ctquota_kernel_limits(struct tplfs_quota *q,
+			   const struct tplfs_ct_limits *l);
+/* After a create: quota.usage of the new private area (worker). */
+int ctquota_created(const char *private_dir, const char *fs);
+/* After a mount: the kernel gets limits and usage; true: rescan (worker). */
+bool ctquota_mounted(const char *id, const struct tplfs_ct_paths *p,
+		     const struct tplfs_ct_limits *limits);
+/* umount2() between reading the usage and writing it clean (worker). */
+int ctquota_umount(const char *id, const char *private_dir,
+		   const char *target, bool force);
+/* In the loop: */
+void ctquota_rescan(struct daemon *d, const char *id);
+void ctquota_checkpoint(struct daemon *d, const char *id);
+void ctquota_tick(struct daemon *d);
+void ctquota_event(struct daemon *d, const char *id,
+		   const struct tplfs_event *ev);
+
+/* quotaverb.c */
+/* The "quota", "inodes", "grace" arguments; false after a reply if bad. */
+bool ctquota_parse_args(struct req *rq, struct tplfs_ct_limits *l,
+			bool *bytes, bool *inodes, bool *grace);
+void ctquota_serve(struct req *rq, const char *id);
 
 /* tplops.c */
 /* @private: a JSON array of always-private paths, or NULL (the defaults) */

@@ -24,7 +24,10 @@ struct verb {
 static const char *const no_args[] = { NULL };
 static const char *const id_args[] = { "id", NULL };
 static const char *const umount_args[] = { "id", "force", NULL };
-static const char *const create_args[] = { "id", "template", "volatile", NULL };
+static const char *const create_args[] = { "id", "template", "volatile",
+					    "quota", "inodes", "grace", NULL };
+static const char *const quota_args[] = { "id", "quota", "inodes", "grace",
+					   NULL };
 static const char *const tpl_args[] = { "template", NULL };
 static const char *const import_args[] = { "template", "from", "private",
 					    NULL };
@@ -187,12 +190,14 @@ static bool opt_bool(struct req *rq, const char *name, bool *val)
 
 static void serve_ct_create(struct req *rq)
 {
+	struct tplfs_ct_limits limits = { .grace = TPLFS_GRACE_DEFAULT };
 	const char *id, *tpl;
-	bool vol;
+	bool vol, b, i, g;
 
 	if (get_id(rq, &id) && (tpl = need_string(rq, "template")) &&
-	    opt_bool(rq, "volatile", &vol))
-		ctops_create(rq, id, tpl, vol);
+	    opt_bool(rq, "volatile", &vol) &&
+	    ctquota_parse_args(rq, &limits, &b, &i, &g))
+		ctops_create(rq, id, tpl, vol, &limits);
 }
 
 static void serve_ct_destroy(struct req *rq)
@@ -215,6 +220,14 @@ static void serve_ct_status(struct req *rq)
 
 	if (get_id(rq, &id))
 		ctops_status(rq, id);
+}
+
+static void serve_ct_quota(struct req *rq)
+{
+	const char *id;
+
+	if (get_id(rq, &id))
+		ctquota_serve(rq, id);
 }
 
 static void serve_template_import(struct req *rq)
@@ -268,6 +281,7 @@ static const struct verb verbs[] = {
 	{ "ct.mount", true, id_args, serve_ct_mount },
 	{ "ct.umount", true, umount_args, serve_ct_umount },
 	{ "ct.destroy", true, umount_args, serve_ct_destroy },
+	{ "ct.quota", false, quota_args, serve_ct_quota },
 	{ "template.list", false, no_args, serve_template_list },
 	{ "template.import", true, import_args, serve_template_import },
 	{ "template.export", true, export_args, serve_template_export },

@@ -143,9 +143,19 @@ enum tplfs_event_type {
 	TPLFS_EV_LOST	= 1,	/* arg[0] events from @seq on were dropped */
 	TPLFS_EV_MOUNT	= 2,	/* ct was mounted */
 	TPLFS_EV_UMOUNT	= 3,	/* ct was unmounted */
+	TPLFS_EV_QUOTA_SOFT	= 4,	/* usage went over a soft limit */
+	TPLFS_EV_QUOTA_HARD	= 5,	/* an allocation was refused */
+	TPLFS_EV_QUOTA_UNDER	= 6,	/* usage went back under soft */
+	TPLFS_EV_QUOTA_CHECKPOINT = 7,	/* usage moved: persist it */
 };
 
-/* MOUNT and UMOUNT: arg[0] is the mount's device number, as stat's st_dev. */
+/*
+ * MOUNT and UMOUNT: arg[0] is the mount's device number, as stat's st_dev.
+ * QUOTA_SOFT: arg[0] is the resource (TPLFS_QRES_*), arg[1] when its grace
+ * period ends (CLOCK_REALTIME seconds). QUOTA_HARD and QUOTA_UNDER: arg[0]
+ * the resource, arg[1] its usage. QUOTA_CHECKPOINT: arg[0] bytes used,
+ * arg[1] inodes used.
+ */
 
 /**
  * struct tplfs_event - one event (104 bytes)
@@ -177,9 +187,84 @@ struct tplfs_cmd_abort {
 	__u64	reserved[2];
 };
 
+/* The quota resources: allocated bytes and inodes. */
+enum tplfs_quota_resource {
+	TPLFS_QRES_BYTES	= 0,
+	TPLFS_QRES_INODES	= 1,
+	TPLFS_QRES_COUNT	= 2,
+};
+
+/**
+ * struct tplfs_quota_limit - one resource of a container's quota
+ * @used:      usage: bytes allocated in the private area (st_blocks * 512)
+ *             or inodes
+ * @soft:      soft limit, 0 for none
+ * @hard:      hard limit, 0 for none
+ * @grace:     how long usage may stay over @soft, in seconds
+ * @grace_end: when the grace period ends (CLOCK_REALTIME seconds), 0 while
+ *             usage is not over @soft
+ */
+struct tplfs_quota_limit {
+	__u64	used;
+	__u64	soft;
+	__u64	hard;
+	__u64	grace;
+	__s64	grace_end;
+};
+
+/* tplfs_quota.flags */
+#define TPLFS_QUOTA_USAGE_KNOWN	(1U << 0)	/* usage was set by SET_QUOTA */
+
+/**
+ * struct tplfs_quota - a container's quota (SET_QUOTA, GET_QUOTA)
+ * @size:     bytes the kernel filled (GET_QUOTA); 0 or the struct's size
+ *            (SET_QUOTA)
+ * @flags:    TPLFS_QUOTA_* (GET_QUOTA); 0 (SET_QUOTA)
+ * @gen:      changes whenever usage changes or an allocation begins or
+ *            ends (GET_QUOTA); compared by TPLFS_QSET_IF_GEN
+ * @res:      the resources, indexed by TPLFS_QRES_*
+ */
+struct tplfs_quota {
+	__u32	size;
+	__u32	flags;
+	__u64	gen;
+	struct tplfs_quota_limit res[TPLFS_QRES_COUNT];
+};
+
+/* tplfs_cmd_quota.flags for SET_QUOTA */
+#define TPLFS_QSET_LIMITS	(1U << 0)	/* soft, hard, grace */
+#define TPLFS_QSET_USAGE	(1U << 1)	/* used, grace_end */
+#define TPLFS_QSET_IF_GEN	(1U << 2)	/* ...only if gen is unchanged */
+#define TPLFS_QSET_KNOWN	(TPLFS_QSET_LIMITS | TPLFS_QSET_USAGE | \
+				 TPLFS_QSET_IF_GEN)
+
+/* tplfs_cmd_quota.flags for GET_QUOTA */
+#define TPLFS_QGET_SYNC		(1U << 0)	/* re-read the cached inodes */
+
+/**
+ * struct tplfs_cmd_quota - SET_QUOTA and GET_QUOTA payload (80 bytes: SQE128)
+ * @ct:    the mount's container id (ct=), NUL-terminated
+ * @addr:  user address of a struct tplfs_quota
+ * @len:   its size: SET_QUOTA reads exactly sizeof(struct tplfs_quota),
+ *         GET_QUOTA fills at most @len bytes
+ * @flags: TPLFS_QSET_* or TPLFS_QGET_*
+ *
+ * SET_QUOTA completes with 0; -ENOENT when no tplfs is mounted with that
+ * ct=, -EINVAL for soft > hard or unknown flags, -EAGAIN when IF_GEN was
+ * given and usage changed (or an allocation was in flight) since the
+ * GET_QUOTA that returned gen. GET_QUOTA completes with the bytes written.
+ */
+struct tplfs_cmd_quota {
+	char	ct[TPLFS_CT_NAME_SIZE];
+	__u64	addr;
+	__u32	len;
+	__u32	flags;
+};
+
 #define TPLFS_CMD_GET_STATS	_IOWR('T', 1, struct tplfs_cmd_stats)
 #define TPLFS_CMD_WAIT_EVENT	_IOWR('T', 2, struct tplfs_cmd_wait)
 #define TPLFS_CMD_ABORT		_IOW('T', 3, struct tplfs_cmd_abort)
-/* 4 and 5 are kept for SET_QUOTA and GET_QUOTA. */
+#define TPLFS_CMD_SET_QUOTA	_IOW('T', 4, struct tplfs_cmd_quota)
+#define TPLFS_CMD_GET_QUOTA	_IOWR('T', 5, struct tplfs_cmd_quota)
 
 #endif /* _UAPI_LINUX_TPLFS_H */

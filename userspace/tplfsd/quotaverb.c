@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ct.quota: show a container's quota and change its limits. New limits go
+ * to ct.conf and, when the container is mounted, to the kernel at once.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctusage.h"
+#include "kquota.h"
+#include "opjob.h"
+#include "units.h"
+
+struct qverb {
+	struct opjob op;
+	char id[TPLFS_CT_ID_MAX + 1];
+	struct tplfs_ct_paths paths;
+	struct tplfs_ct_limits set;	/* the new limits, where asked */
+	bool set_bytes, set_inodes, set_grace;
+	bool rescanning;		/* a rescan is due or running */
+};
+
+/* ok, soft (within grace), grace expired, or hard. */
+static const char *limit_state(uint64_t used, uint64_t soft, uint64_t hard,
+			       int64_t grace_end)
+{
+	if (hard && used >= hard)
+		return "hard";
+	if (soft && used > soft)
+		return grace_end && time(NULL) >= grace_end ?
+		       "grace expired" : "soft";
+	return "ok";
+}
+
+static json_object *describe(uint64_t used, uint64_t soft, uint64_t hard,
+			     int64_t grace_end)
+{
+	json_object *o = json_object_new_object();
+
+	tplfs_json_u64(o, "used", used);
+	tplfs_json_u64(o, "soft", soft);
+	tplfs_json_u64(o, "hard", hard);
+	json_object_object_add(o, "grace_end", json_object_new_int64(grace_end));
+	tplfs_json_str(o, "state", limit_state(used, soft, hard, grace_end));
+	return o;
+}
+
+/* ct.conf with the new limits; 0 or a failed job. */
+static int update_conf(struct qverb *qv, struct tplfs_ct_conf *conf)
+{
+	struct tplfs_ct_limits *l = &conf->limits;
+	int fd, ret;
+
+	if (qv->set_bytes) {
+		l->bytes_soft = qv->set.bytes_soft;
+		l->bytes_hard = qv->set.bytes_hard;
+	}
+	if (qv->set_inodes) {
+		l->inodes_soft = qv->set.inodes_soft;
+		l->inodes_hard = qv->set.inodes_hard;
+	}
+	if (qv->set_grace)
+		l->grace = qv->set.grace;
+	fd = open(qv->paths.private_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ret = fd < 0 ? -errno : tplfs_ct_conf_write(fd, conf);
+	if (fd >= 0)
+		close(fd);
+	if (ret)
+		opjob_failno(&qv->op, TPLFS_E_SYSTEM, -ret, qv->paths.conf);
+	return ret;
+}
+
+static void qverb_run(struct job *job)
+{
+	struct qverb *qv = (struct qverb *)job;
+	const struct tplfs_ct_limits *l;
+	struct tplfs_ct_conf conf;
+	struct tplfs_ct_usage u = { 0 };
+	struct tplfs_quota q = { 0 }, set = { .size = sizeof(set) };
+	bool changes = qv->set_bytes || qv->set_inodes || qv->set_grace;
+	char err[PATH_MAX + 128];
+	const char *source = "kernel";
+	bool exact, mounted;
+	json_object *r;
+	int ret;
+
+	ctquota_lock(qv->id);
+	ret = tplfs_ct_conf_read(qv->paths.conf, &conf, err, sizeof(err));
+	if (ret) {
+		ctquota_unlock(qv->id);
+		opjob_fail(&qv->op, ret == -ENOENT ? TPLFS_E_NOT_FOUND :
+			   TPLFS_E_SYSTEM, -ret, "%s", ret == -ENOENT ?
+			   "no such container" : err);
+		return;
+	}
+	l = &conf.limits;
+	if (changes && update_conf(qv, &conf)) {
+		ctquota_unlock(qv->id);
+		return;
+	}
+	ctquota_kernel_limits(&set, l);
+	/* A mounted container gets its limits at once. */
+	ret = changes ? tplfs_kquota_set(qv->id, &set, TPLFS_QSET_LIMITS) : 0;
+	ctquota_unlock(qv->id);
+	if (ret && ret != -ENOENT) {
+		opjob_fail(&qv->op, TPLFS_E_SYSTEM, -ret,
+			   "SET_QUOTA %s: %s (ct.conf has the new limits)",
+			   qv->id, strerror(-ret));
+		return;
+	}
+	mounted = tplfs_kquota_get(qv->id, false, &q) == 0;
+	exact = mounted && !qv->rescanning &&
+		(q.flags & TPLFS_QUOTA_USAGE_KNOWN);
+	if (mounted) {
+		u.bytes = q.res[TPLFS_QRES_BYTES].used;
+		u.inodes = q.res[TPLFS_QRES_INODES].used;
+		u.bytes_grace_end = q.res[TPLFS_QRES_BYTES].grace_end;
+		u.inodes_grace_end = q.res[TPLFS_QRES_INODES].grace_end;
+	} else {
+		char path[PATH_MAX + 32];
+
+		snprintf(path, sizeof(path), "%s/%s", qv->paths.private_dir,
+			 TPLFS_CTUSAGE_FILE);
+		ret = tplfs_ct_usage_read(path, &u, err, sizeof(err));
+		source = ret ? "none" : "checkpoint";
+		exact = !ret && u.clean;
+	}
+
+	r = json_object_new_object();
+	tplfs_json_str(r, "id", qv->id);
+	tplfs_json_bool(r, "mounted", mounted);
+	tplfs_json_str(r, "usage_from", source);
+	tplfs_json_bool(r, "exact", exact);
+	tplfs_json_u64(r, "grace", l->grace);
+	json_object_object_add(r, "bytes", describe(u.bytes, l->bytes_soft,
+		l->bytes_hard, u.bytes_grace_end));
+	json_object_object_add(r, "inodes", describe(u.inodes, l->inodes_soft,
+		l->inodes_hard, u.inodes_grace_end));
+	qv->op.result = r;
+}
+
+/* An optional SOFT[:HARD] argument; false after replying if it is bad. */
+static bool limits_arg(struct req *rq, const char *name, bool *given,
+		       uint64_t *soft, uint64_t *hard)
+{
+	const char *v;
+
+	*given = false;
+	if (!json_object_object_get_ex(rq->msg.args, name, NULL))
+		return true;
+	if (tplfs_args_string(rq->msg.args, name, &v) ||
+	    tplfs_parse_limits(v, soft, hard)) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
+			  "\"%s\" is SOFT[:HARD] with SOFT <= HARD, sizes with K, M, G or T (10G, 1G:2G); 0 for none",
+			  name));
+		return false;
+	}
+	*given = true;
+	return true;
+}
+
+bool ctquota_parse_args(struct req *rq, struct tplfs_ct_limits *l,
+			bool *bytes, bool *inodes, bool *grace)
+{
+	const char *v;
+
+	if (!limits_arg(rq, "quota", bytes, &l->bytes_soft, &l->bytes_hard) ||
+	    !limits_arg(rq, "inodes", inodes, &l->inodes_soft,
+			&l->inodes_hard))
+		return false;
+	*grace = false;
+	if (!json_object_object_get_ex(rq->msg.args, "grace", NULL))
+		return true;
+	if (tplfs_args_string(rq->msg.args, "grace", &v) ||
+	    tplfs_parse_duration(v, &l->grace)) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
+			  "\"grace\" is a duration: 7d, 1h30m, 90s"));
+		return false;
+	}
+	*grace = true;
+	return true;
+}
+
+void ctquota_serve(struct req *rq, const char *id)
+{
+	struct ctstate *ct = ct_find(rq->d, id);
+	struct tplfs_ct_limits set = { 0 };
+	struct tplfs_ct_paths paths = { .root = "" };
+	bool b, i, g;
+	struct qverb *qv;
+
+	if (!ctquota_parse_args(rq, &set, &b, &i, &g))
+		return;
+	if (tplfs_ct_paths(&rq->d->cfg, id, &paths)) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, ENAMETOOLONG,
+						"path too long"));
+		return;
+	}
+	if ((b || i || g) && !rq->can_write) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_DENIED, EPERM,
+			  "changing a quota is for root only"));
+		return;
+	}
+	qv = opjob_new(rq, sizeof(*qv), qverb_run, NULL);
+	if (!qv)
+		return;
+	snprintf(qv->id, sizeof(qv->id), "%s", id);
+	qv->paths = paths;
+	qv->set = set;
+	qv->set_bytes = b;
+	qv->set_inodes = i;
+	qv->set_grace = g;
+	qv->rescanning = ct && ct->rescan != RESCAN_NONE;
+	qv->op.job.quick = true;
+	opjob_submit(&qv->op);
+}
