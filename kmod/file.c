@@ -160,7 +160,8 @@ static int tplfs_write_begin(struct file *file, struct file *realfile,
 
 	if (file->f_flags & O_APPEND)
 		pos = i_size_read(file_inode(realfile));
-	return tplfs_quota_begin_write(fs, realfile, pos, len, reserved);
+	return tplfs_quota_begin_write(fs, file_inode(file), realfile, pos, len,
+				       reserved);
 }
 
 /* Charge what the write allocated and drop its reservation. */

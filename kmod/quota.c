@@ -25,7 +25,10 @@
  */
 #include <linux/dcache.h>
 #include <linux/falloc.h>
+#include <linux/magic.h>
+#include <linux/mount.h>
 #include <linux/fs.h>
+#include <linux/fileattr.h>
 #include <linux/jiffies.h>
 #include <linux/namei.h>
 #include <linux/spinlock.h>
@@ -413,14 +416,57 @@ static u64 tplfs_unallocated(struct file *realfile, loff_t start, loff_t end,
 }
 
 /*
- * The write of @len bytes at @pos to @realfile, the private file of a file
- * of @fs: how much of it may be
+ * xfs preallocates speculatively beyond the end of a growing file and
+ * counts it in st_blocks until it trims it (at close, or later). Near a
+ * limit that would refuse writes for blocks nobody asked for, so give them
+ * back first, as xfs's own quota does on EDQUOT: truncate the private file
+ * to its own size. Not for a file with preallocation of its own
+ * (FS_XFLAG_PREALLOC: fallocate), which that would take away. Returns
+ * whether anything was freed.
+ */
+static bool tplfs_trim_speculative(struct tplfs_fs *fs, struct inode *inode,
+				   struct file *realfile, u64 bs)
+{
+	struct dentry *real = realfile->f_path.dentry;
+	struct inode *rinode = d_inode(real);
+	struct iattr attr = { .ia_valid = ATTR_SIZE };
+	const struct cred *old;
+	struct fileattr fa = { };
+	struct kstat stat;
+	int err;
+
+	if (rinode->i_sb->s_magic != XFS_SUPER_MAGIC)
+		return false;
+	if (vfs_getattr_nosec(&realfile->f_path, &stat, STATX_BLOCKS,
+			      AT_STATX_DONT_SYNC) ||
+	    (stat.blocks << 9) <= round_up(stat.size, bs))
+		return false;
+	if (vfs_fileattr_get(real, &fa) || (fa.fsx_xflags & FS_XFLAG_PREALLOC))
+		return false;
+	if (mnt_want_write(realfile->f_path.mnt))
+		return false;
+	old = tplfs_override_creds(inode->i_sb);
+	inode_lock(rinode);
+	attr.ia_size = i_size_read(rinode);
+	err = notify_change(tplfs_mnt_idmap(realfile->f_path.mnt), real, &attr,
+			    NULL);
+	inode_unlock(rinode);
+	revert_creds(old);
+	mnt_drop_write(realfile->f_path.mnt);
+	tplfs_quota_sync(inode, real);
+	return !err;
+}
+
+/*
+ * The write of @len bytes at @pos to @realfile, the private file of
+ * @inode: how much of it may be
  * written, and the reservation to take for it (tplfs_quota_begin() is
  * called here). Returns 0 with *@len possibly shortened, or -EDQUOT when
  * not one byte fits.
  */
-int tplfs_quota_begin_write(struct tplfs_fs *fs, struct file *realfile,
-			    loff_t pos, size_t *len, u64 *reserved)
+int tplfs_quota_begin_write(struct tplfs_fs *fs, struct inode *inode,
+			    struct file *realfile, loff_t pos, size_t *len,
+			    u64 *reserved)
 {
 	u64 bs = i_blocksize(file_inode(realfile)), room;
 	loff_t hole, start, end;
@@ -428,7 +474,9 @@ int tplfs_quota_begin_write(struct tplfs_fs *fs, struct file *realfile,
 	u64 need;
 
 	need = round_up(pos + *len, bs) - round_down(pos, bs);
-	if (!tplfs_quota_try(fs, need, 0, &denied)) {
+	if (!tplfs_quota_try(fs, need, 0, &denied) ||
+	    (tplfs_trim_speculative(fs, inode, realfile, bs) &&
+	     !tplfs_quota_try(fs, need, 0, &denied))) {
 		*reserved = need;
 		return 0;
 	}

@@ -61,10 +61,10 @@ for k in 6.12 6.1; do
 	count "$log" "xfs VM tests on $k"
 done
 
-stage "copy-up crash safety, 6.12 (every stage) and 6.1"
+stage "crash safety of copy-up and quota, 6.12 (every stage) and 6.1"
 tests/vm/crash/run 6.12 2>&1 | tee "$log"
 count "$log" "crash tests on 6.12"
-tests/vm/crash/run 6.1 copied settled 2>&1 | tee "$log"
+tests/vm/crash/run 6.1 copied settled quota 2>&1 | tee "$log"
 count "$log" "crash tests on 6.1"
 
 stage "VM harness self-tests"

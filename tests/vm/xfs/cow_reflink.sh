@@ -12,6 +12,10 @@ t_stub /tmp/template "$T_PRIV/big"
 t_mount reflink
 sync
 used() { df -B1 --output=used "$TPLFS_SCRATCH" | tail -1; }
+USAGE="python3 $TPLFS_TOP/tests/vm/tools/usage.py"
+charged() { "$TPLFS_BIN/tplfs-chan" quota-get reflink sync | sed -n 's/^bytes_used=//p'; }
+"$TPLFS_BIN/tplfs-chan" quota-set reflink used="$($USAGE "$T_PRIV" | tr ' ' :)" >/dev/null
+quota_before=$(charged)
 before=$(used)
 python3 -c 'import os,sys; os.close(os.open(sys.argv[1], os.O_WRONLY))' "$T_MNT/big"
 sync
@@ -25,6 +29,12 @@ else
 	fail "copy-up used $(((after - before) >> 20)) MiB: not a reflink"
 fi
 expect_match "the private file's extents are shared" 'shared' "$(filefrag -v "$T_PRIV/big")"
+# The quota charges what xfs reports the file holds (doc/quota.md): the
+# shared extents too, as xfs's own project quota does.
+expect_eq "the quota charges the copy its st_blocks" $(($(stat -c %b "$T_PRIV/big") * 512)) \
+	$(($(charged) - quota_before))
+expect_eq "and usage equals a fresh count" "$($USAGE "$T_PRIV")" \
+	"$(charged) $("$TPLFS_BIN/tplfs-chan" quota-get reflink | sed -n 's/^inodes_used=//p')"
 expect_match "mountstats counts the 64 MiB" " copy_up_bytes=$((64 << 20)) " \
 	"$(grep " mounted on $T_MNT with fstype tplfs" /proc/self/mountstats)"
 

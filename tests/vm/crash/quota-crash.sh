@@ -1,0 +1,24 @@
+#!/bin/bash
+# Quota crash test, crashing boot: a container with a quota, mounted by
+# tplfsd, is being written to when the machine is reset without syncing
+# (sysrq-b). Its quota.usage is then a checkpoint of an unclean stop.
+R=$TPLFS_SCRATCH/q
+SOCK=/run/tplfsd-q.sock
+T="$TPLFS_BIN/tplctl --socket $SOCK"
+mkdir -p "$R"
+"$TPLFS_BIN/tplfsd" --foreground --config /dev/null --root "$R" --store "$R/store" \
+	--socket "$SOCK" >"$R/tplfsd.log" 2>&1 &
+for _ in $(seq 100); do grep -q 'ready on' "$R/tplfsd.log" && break; sleep 0.1; done
+$T template import os@1 --from "$TPLFS_TOP/build/cache/busybox-template.tar.zst" >/dev/null &&
+	$T ct create q1 --template os@1 --quota 64M:128M >/dev/null &&
+	$T ct mount q1 >/dev/null || { echo "crash: set-up failed"; cat "$R/tplfsd.log"; exit 1; }
+sync
+i=0
+while :; do
+	dd if=/dev/urandom of="$R/root/q1/f$i" bs=64K count=8 status=none
+	i=$((i + 1))
+done &
+sleep 2
+echo "crash: stage quota: writing (file $i)"
+echo b >/proc/sysrq-trigger
+sleep 30
