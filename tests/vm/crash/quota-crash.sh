@@ -13,12 +13,15 @@ $T template import os@1 --from "$TPLFS_TOP/build/cache/busybox-template.tar.zst"
 	$T ct create q1 --template os@1 --quota 64M:128M >/dev/null &&
 	$T ct mount q1 >/dev/null || { echo "crash: set-up failed"; cat "$R/tplfsd.log"; exit 1; }
 sync
+# Files made durable one by one (dd's fsync), so that the private area holds
+# more than the checkpoint taken at the mount; the one being written is lost
+# or partial.
 i=0
 while :; do
-	dd if=/dev/urandom of="$R/root/q1/f$i" bs=64K count=8 status=none
+	dd if=/dev/urandom of="$R/root/q1/f$i" bs=64K count=8 conv=fsync status=none
 	i=$((i + 1))
 done &
-sleep 2
-echo "crash: stage quota: writing (file $i)"
+sleep 3
+echo "crash: stage quota: writing, $(ls "$R/root/q1" | grep -c '^f') files begun"
 echo b >/proc/sysrq-trigger
 sleep 30

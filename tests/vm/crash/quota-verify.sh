@@ -30,5 +30,7 @@ expect_eq "the background rescan converges to the true usage" \
 	"$(python3 "$TPLFS_TOP/tests/vm/tools/usage.py" "$FS")" \
 	"$(kget bytes_used) $(kget inodes_used)"
 echo "  checkpoint $checkpoint bytes; after the rescan $(kget bytes_used)"
+expect_match "the files written after the checkpoint are counted" "^yes$" \
+	"$([ "$(kget bytes_used)" -gt "$checkpoint" ] && echo yes)"
 expect_match "the rescan is logged" "ct q1: usage rescanned" "$(cat "$R/tplfsd.log")"
 expect_ok "the container umounts" $T ct umount q1
