@@ -124,7 +124,7 @@ static int tplfs_release(struct inode *inode, struct file *file)
 
 	/* What mmap writes allocated is charged here at the latest. */
 	if (file->f_mode & FMODE_WRITE)
-		tplfs_quota_sync(inode, tf->realfile->f_path.dentry);
+		tplfs_quota_sync(inode, tplfs_real_dentry(file->f_path.dentry));
 	if (tf->private)
 		fput(tf->private);
 	fput(tf->realfile);
@@ -157,20 +157,21 @@ static int tplfs_write_begin(struct file *file, struct file *realfile,
 			     loff_t pos, size_t *len, u64 *reserved)
 {
 	struct tplfs_fs *fs = tplfs_fs(file_inode(file)->i_sb);
+	struct path realpath;
 
+	tplfs_real_path(file->f_path.dentry, &realpath);
 	if (file->f_flags & O_APPEND)
 		pos = i_size_read(file_inode(realfile));
-	return tplfs_quota_begin_write(fs, file_inode(file), realfile, pos, len,
-				       reserved);
+	return tplfs_quota_begin_write(fs, file_inode(file), realfile,
+				       &realpath, pos, len, reserved);
 }
 
 /* Charge what the write allocated and drop its reservation. */
-static void tplfs_write_end(struct file *file, struct file *realfile,
-			    u64 reserved)
+static void tplfs_write_end(struct file *file, u64 reserved)
 {
 	struct inode *inode = file_inode(file);
 
-	tplfs_quota_sync(inode, realfile->f_path.dentry);
+	tplfs_quota_sync(inode, tplfs_real_dentry(file->f_path.dentry));
 	tplfs_quota_end(tplfs_fs(inode->i_sb), reserved, 0);
 }
 
@@ -197,7 +198,7 @@ static ssize_t tplfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	iov_iter_truncate(from, len);
 	ret = tplfs_backing_write_iter(realfile, iocb, from, &io);
 	iov_iter_reexpand(from, iov_iter_count(from) + count - len);
-	tplfs_write_end(file, realfile, reserved);
+	tplfs_write_end(file, reserved);
 out_unlock:
 	inode_unlock(inode);
 	return ret;
@@ -235,7 +236,7 @@ static ssize_t tplfs_splice_write(struct pipe_inode_info *pipe,
 	if (!ret) {
 		ret = tplfs_backing_splice_write(pipe, realfile, ppos, len,
 						 flags, &io);
-		tplfs_write_end(out, realfile, reserved);
+		tplfs_write_end(out, reserved);
 	}
 	inode_unlock(inode);
 	return ret;
@@ -295,7 +296,8 @@ static int tplfs_fsync(struct file *file, loff_t start, loff_t end,
 	old = tplfs_override_creds(file_inode(file)->i_sb);
 	ret = vfs_fsync_range(realfile, start, end, datasync);
 	revert_creds(old);
-	tplfs_quota_sync(file_inode(file), realfile->f_path.dentry);
+	tplfs_quota_sync(file_inode(file),
+			 tplfs_real_dentry(file->f_path.dentry));
 	return ret;
 }
 
@@ -306,20 +308,22 @@ static long tplfs_fallocate(struct file *file, int mode, loff_t offset,
 	struct inode *inode = file_inode(file);
 	struct tplfs_fs *fs = tplfs_fs(inode->i_sb);
 	const struct cred *old;
+	struct path realpath;
 	u64 reserved;
 	long ret;
 
 	if (IS_ERR(realfile))
 		return PTR_ERR(realfile);
+	tplfs_real_path(file->f_path.dentry, &realpath);
 	inode_lock(inode);
-	ret = tplfs_quota_begin_fallocate(fs, realfile, mode, offset, len,
-					  &reserved);
+	ret = tplfs_quota_begin_fallocate(fs, realfile, &realpath, mode,
+					  offset, len, &reserved);
 	if (ret)
 		goto out_unlock;
 	old = tplfs_override_creds(inode->i_sb);
 	ret = vfs_fallocate(realfile, mode, offset, len);
 	revert_creds(old);
-	tplfs_write_end(file, realfile, reserved);
+	tplfs_write_end(file, reserved);
 	tplfs_copy_attr(inode);
 out_unlock:
 	inode_unlock(inode);

@@ -372,27 +372,28 @@ static void tplfs_quota_sync_all(struct super_block *sb, bool rebase)
  * whose blocks cover its whole size is taken as having no hole below it;
  * doc/quota.md says what this lets through.
  */
-static bool tplfs_preallocated(struct file *realfile, loff_t end, u64 bs)
+static bool tplfs_preallocated(const struct path *realpath, loff_t end,
+			       u64 bs)
 {
-	loff_t size = i_size_read(file_inode(realfile));
+	loff_t size = i_size_read(d_inode(realpath->dentry));
 	struct kstat stat;
 
 	if (end > size ||
-	    vfs_getattr_nosec(&realfile->f_path, &stat, STATX_BLOCKS,
+	    vfs_getattr_nosec(realpath, &stat, STATX_BLOCKS,
 			      AT_STATX_DONT_SYNC))
 		return false;
 	return (stat.blocks << 9) >= round_up(size, bs);
 }
 
 /* Bytes of [start, end) in holes of @realfile (upper bound, block-rounded). */
-static u64 tplfs_unallocated(struct file *realfile, loff_t start, loff_t end,
-			     u64 bs)
+static u64 tplfs_unallocated(struct file *realfile, const struct path *realpath,
+			     loff_t start, loff_t end, u64 bs)
 {
 	loff_t pos = start, hole, data;
 	u64 holes = 0;
 	int steps = 0;
 
-	if (tplfs_preallocated(realfile, end, bs))
+	if (tplfs_preallocated(realpath, end, bs))
 		return 0;
 
 	while (pos < end) {
@@ -424,10 +425,10 @@ static u64 tplfs_unallocated(struct file *realfile, loff_t start, loff_t end,
  * (FS_XFLAG_PREALLOC: fallocate), which that would take away. Returns
  * whether anything was freed.
  */
-static bool tplfs_trim_speculative(struct tplfs_fs *fs, struct inode *inode,
-				   struct file *realfile, u64 bs)
+static bool tplfs_trim_speculative(struct inode *inode,
+				   const struct path *realpath, u64 bs)
 {
-	struct dentry *real = realfile->f_path.dentry;
+	struct dentry *real = realpath->dentry;
 	struct inode *rinode = d_inode(real);
 	struct iattr attr = { .ia_valid = ATTR_SIZE };
 	const struct cred *old;
@@ -437,36 +438,35 @@ static bool tplfs_trim_speculative(struct tplfs_fs *fs, struct inode *inode,
 
 	if (rinode->i_sb->s_magic != XFS_SUPER_MAGIC)
 		return false;
-	if (vfs_getattr_nosec(&realfile->f_path, &stat, STATX_BLOCKS,
+	if (vfs_getattr_nosec(realpath, &stat, STATX_BLOCKS,
 			      AT_STATX_DONT_SYNC) ||
 	    (stat.blocks << 9) <= round_up(stat.size, bs))
 		return false;
 	if (vfs_fileattr_get(real, &fa) || (fa.fsx_xflags & FS_XFLAG_PREALLOC))
 		return false;
-	if (mnt_want_write(realfile->f_path.mnt))
+	if (mnt_want_write(realpath->mnt))
 		return false;
 	old = tplfs_override_creds(inode->i_sb);
 	inode_lock(rinode);
 	attr.ia_size = i_size_read(rinode);
-	err = notify_change(tplfs_mnt_idmap(realfile->f_path.mnt), real, &attr,
-			    NULL);
+	err = notify_change(tplfs_mnt_idmap(realpath->mnt), real, &attr, NULL);
 	inode_unlock(rinode);
 	revert_creds(old);
-	mnt_drop_write(realfile->f_path.mnt);
+	mnt_drop_write(realpath->mnt);
 	tplfs_quota_sync(inode, real);
 	return !err;
 }
 
 /*
  * The write of @len bytes at @pos to @realfile, the private file of
- * @inode: how much of it may be
+ * @inode (at @realpath: 6.1's @realfile has the tplfs path): how much of it may be
  * written, and the reservation to take for it (tplfs_quota_begin() is
  * called here). Returns 0 with *@len possibly shortened, or -EDQUOT when
  * not one byte fits.
  */
 int tplfs_quota_begin_write(struct tplfs_fs *fs, struct inode *inode,
-			    struct file *realfile, loff_t pos, size_t *len,
-			    u64 *reserved)
+			    struct file *realfile, const struct path *realpath,
+			    loff_t pos, size_t *len, u64 *reserved)
 {
 	u64 bs = i_blocksize(file_inode(realfile)), room;
 	loff_t hole, start, end;
@@ -475,7 +475,7 @@ int tplfs_quota_begin_write(struct tplfs_fs *fs, struct inode *inode,
 
 	need = round_up(pos + *len, bs) - round_down(pos, bs);
 	if (!tplfs_quota_try(fs, need, 0, &denied) ||
-	    (tplfs_trim_speculative(fs, inode, realfile, bs) &&
+	    (tplfs_trim_speculative(inode, realpath, bs) &&
 	     !tplfs_quota_try(fs, need, 0, &denied))) {
 		*reserved = need;
 		return 0;
@@ -487,7 +487,7 @@ int tplfs_quota_begin_write(struct tplfs_fs *fs, struct inode *inode,
 	hole = vfs_llseek(realfile, pos, SEEK_HOLE);
 	start = hole < pos ? pos : hole;
 	if (start >= pos + (loff_t)*len ||
-	    tplfs_preallocated(realfile, pos + *len, bs)) {
+	    tplfs_preallocated(realpath, pos + *len, bs)) {
 		*reserved = 0;
 		tplfs_quota_begin_change(fs);
 		return 0;
@@ -516,8 +516,8 @@ int tplfs_quota_begin_write(struct tplfs_fs *fs, struct inode *inode,
  * allocate; all or nothing. Returns 0 or -EDQUOT.
  */
 int tplfs_quota_begin_fallocate(struct tplfs_fs *fs, struct file *realfile,
-				int mode, loff_t offset, loff_t len,
-				u64 *reserved)
+				const struct path *realpath, int mode,
+				loff_t offset, loff_t len, u64 *reserved)
 {
 	u64 bs = i_blocksize(file_inode(realfile)), need = 0;
 	int denied;
@@ -529,7 +529,7 @@ int tplfs_quota_begin_fallocate(struct tplfs_fs *fs, struct file *realfile,
 	if (!tplfs_quota_try(fs, need, 0, &denied))
 		return 0;
 	/* Only the holes of the range need blocks. */
-	need = tplfs_unallocated(realfile, offset, offset + len, bs);
+	need = tplfs_unallocated(realfile, realpath, offset, offset + len, bs);
 	*reserved = need;
 	return tplfs_quota_begin(fs, need, 0);
 }

@@ -246,11 +246,11 @@ int tplfs_quota_begin(struct tplfs_fs *fs, u64 bytes, u64 inodes);
 void tplfs_quota_begin_change(struct tplfs_fs *fs);
 void tplfs_quota_end(struct tplfs_fs *fs, u64 bytes, u64 inodes);
 int tplfs_quota_begin_write(struct tplfs_fs *fs, struct inode *inode,
-			    struct file *realfile, loff_t pos, size_t *len,
-			    u64 *reserved);
+			    struct file *realfile, const struct path *realpath,
+			    loff_t pos, size_t *len, u64 *reserved);
 int tplfs_quota_begin_fallocate(struct tplfs_fs *fs, struct file *realfile,
-				int mode, loff_t offset, loff_t len,
-				u64 *reserved);
+				const struct path *realpath, int mode,
+				loff_t offset, loff_t len, u64 *reserved);
 void tplfs_quota_sync(struct inode *inode, struct dentry *real);
 void tplfs_quota_init_inode(struct inode *inode, struct dentry *real);
 void tplfs_quota_new_inode(struct inode *inode);
