@@ -37,7 +37,7 @@ BENCH_SRCS := $(wildcard bench/*.c)
 BENCHES := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all help deps userspace kmod kmod-all unit hosttest vmtest check \
-	check-full lint install clean
+	check-full bench lint install clean
 
 all: userspace kmod
 
@@ -51,6 +51,7 @@ help:
 	@echo "make vmtest     VM tests for KERNEL"
 	@echo "make check      deps, build, unit tests, VM tests on both kernels"
 	@echo "make check-full make check, then the Debian 12 template test"
+	@echo "make bench      benchmarks on both kernels -> bench/results/"
 	@echo "make lint       checkpatch, sparse and W=1 on the module; cppcheck"
 	@echo "make install    tplfsd, tplctl, systemd units, modules-load.d"
 	@echo "                (PREFIX=$(PREFIX), DESTDIR for packaging)"
@@ -108,6 +109,9 @@ check:
 
 check-full: check
 	tests/check-full.sh
+
+bench: deps userspace kmod-all
+	bench/run
 
 lint:
 	scripts/lint.sh

@@ -26,6 +26,8 @@ packages=(
 	clang libclang-rt-14-dev systemd
 	# template trees for the tests and the demo
 	debootstrap
+	# the benchmarks' charts (bench/report.py), and a contender (in the guest)
+	gnuplot-nox fuse-overlayfs fuse3
 )
 
 sudo_cmd=()

@@ -27,7 +27,7 @@ hostname tplfs-guest 2>/dev/null
 echo 30 >/proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
 
 setup_failed=0
-for m in virtio_blk loop dm-thin-pool xfs ext4 overlay; do
+for m in virtio_blk loop dm-thin-pool xfs ext4 overlay fuse; do
 	if ! modprobe -d "$TPLFS_KROOT" -S "$TPLFS_KVER" "$m"; then
 		mark "setup: cannot load module $m"
 		setup_failed=1
