@@ -29,6 +29,9 @@ PROGS := $(BUILD)/bin/tplfsd $(BUILD)/bin/tplctl
 # make install: where things go (DESTDIR for packaging)
 PREFIX ?= /usr/local
 SYSTEMDUNITDIR ?= /lib/systemd/system
+DKMSSRCDIR ?= /usr/src
+DKMS ?= yes
+VERSION := $(shell sed -n 's/^\#define TPLFS_VERSION[[:space:]]*"\(.*\)"/\1/p' userspace/lib/version.h)
 MODULESLOADDIR ?= /usr/lib/modules-load.d
 
 TOOL_SRCS := $(wildcard tests/tools/*.c)
@@ -37,7 +40,7 @@ BENCH_SRCS := $(wildcard bench/*.c)
 BENCHES := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all help deps userspace kmod kmod-all unit hosttest vmtest check \
-	check-full bench lint install clean
+	check-full bench demo lint install clean
 
 all: userspace kmod
 
@@ -52,6 +55,7 @@ help:
 	@echo "make check      deps, build, unit tests, VM tests on both kernels"
 	@echo "make check-full make check, then the Debian 12 template test"
 	@echo "make bench      benchmarks on both kernels -> bench/results/"
+	@echo "make demo       50 containers of Debian 12 in a guest, with a checked summary"
 	@echo "make lint       checkpatch, sparse and W=1 on the module; cppcheck"
 	@echo "make install    tplfsd, tplctl, systemd units, modules-load.d"
 	@echo "                (PREFIX=$(PREFIX), DESTDIR for packaging)"
@@ -113,12 +117,25 @@ check-full: check
 bench: deps userspace kmod-all
 	bench/run
 
+demo: deps userspace
+	demo/run
+
 lint:
 	scripts/lint.sh
 
 SED_UNIT = sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@BINDIR@|$(PREFIX)/bin|g'
 
+# The module's sources for DKMS, which builds it for every installed kernel.
+DKMS_DIR = $(DESTDIR)$(DKMSSRCDIR)/tplfs-$(VERSION)
+
 install: userspace
+	install -d $(DKMS_DIR)/kmod $(DKMS_DIR)/include/uapi/linux
+	install -m 0644 Kbuild $(DKMS_DIR)/Kbuild
+	install -m 0644 kmod/*.[ch] kmod/Kbuild $(DKMS_DIR)/kmod/
+	install -m 0644 include/uapi/linux/tplfs.h $(DKMS_DIR)/include/uapi/linux/
+	sed 's/@VERSION@/$(VERSION)/' dkms.conf > $(DKMS_DIR)/dkms.conf
+	@if [ -z "$(DESTDIR)" ] && [ "$(DKMS)" != no ]; then \
+		scripts/dkms-install.sh $(VERSION) $(DKMSSRCDIR); fi
 	install -D -m 0755 $(BUILD)/bin/tplfsd $(DESTDIR)$(PREFIX)/sbin/tplfsd
 	install -D -m 0755 $(BUILD)/bin/tplctl $(DESTDIR)$(PREFIX)/bin/tplctl
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(MODULESLOADDIR)

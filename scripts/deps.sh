@@ -28,6 +28,8 @@ packages=(
 	debootstrap
 	# the benchmarks' charts (bench/report.py), and a contender (in the guest)
 	gnuplot-nox fuse-overlayfs fuse3
+	# make install builds the module through DKMS (tested against both kernels)
+	dkms
 )
 
 sudo_cmd=()

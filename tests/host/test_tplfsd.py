@@ -7,6 +7,7 @@ to mount, socket activation and sd_notify. Ends with "N passed, N failed".
 Run as root (the daemon needs its capabilities): tests/host/run."""
 import json
 import os
+import re
 import random
 import signal
 import socket
@@ -453,7 +454,8 @@ def test_systemd_units_verify(tmp):
     p = subprocess.run(["make", "-s", "-C", TOP, "install", "DESTDIR=",
                         "PREFIX=" + inst + "/usr",
                         "SYSTEMDUNITDIR=" + inst + "/units",
-                        "MODULESLOADDIR=" + inst + "/modules-load.d"],
+                        "MODULESLOADDIR=" + inst + "/modules-load.d",
+                        "DKMSSRCDIR=" + inst + "/src", "DKMS=no"],
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     units = os.path.join(inst, "units")
@@ -482,6 +484,40 @@ def test_systemd_units_verify(tmp):
         (bset, kept)
     with open(os.path.join(units, "tplfsd.socket")) as f:
         assert "ListenSequentialPacket=/run/tplfs/tplfsd.sock" in f.read()
+
+
+def test_dkms_builds_the_module_for_both_kernels(tmp):
+    """make install puts the module's sources and dkms.conf in
+    /usr/src/tplfs-VERSION; dkms builds them (here against the cached
+    headers of both target kernels, in a DKMS tree of the test's own)."""
+    inst = os.path.join(tmp, "inst")
+    p = subprocess.run(["make", "-s", "-C", TOP, "install", "DESTDIR=" + inst,
+                        "PREFIX=/usr"], capture_output=True, text=True,
+                       timeout=300)
+    assert p.returncode == 0, p.stderr
+    with open(os.path.join(TOP, "userspace/lib/version.h")) as f:
+        version = re.search(r'TPLFS_VERSION\s+"(.*)"', f.read()).group(1)
+    src = os.path.join(inst, "usr/src")
+    with open(os.path.join(src, "tplfs-" + version, "dkms.conf")) as f:
+        conf = f.read()
+    assert 'PACKAGE_VERSION="%s"' % version in conf, conf
+    for k in ("6.12", "6.1"):
+        kver = subprocess.run([TOP + "/scripts/kernel-cache.sh", "kver", k],
+                              capture_output=True, text=True).stdout.strip()
+        kdir = subprocess.run([TOP + "/scripts/kernel-cache.sh", "kdir", k],
+                              capture_output=True, text=True).stdout.strip()
+        tree = os.path.join(tmp, "dkms-" + k)
+        os.makedirs(tree)
+        p = subprocess.run(["dkms", "build", "-m", "tplfs", "-v", version,
+                            "-k", kver, "--kernelsourcedir", kdir,
+                            "--sourcetree", src, "--dkmstree", tree],
+                           capture_output=True, text=True, timeout=600)
+        assert p.returncode == 0, (k, p.stdout[-2000:], p.stderr[-2000:])
+        ko = os.path.join(tree, "tplfs", version, kver, "x86_64", "module",
+                          "tplfs.ko")
+        m = subprocess.run(["modinfo", "-F", "vermagic", ko],
+                           capture_output=True, text=True)
+        assert m.stdout.startswith(kver + " "), (ko, m.stdout, m.stderr)
 
 
 if __name__ == "__main__":
