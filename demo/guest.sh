@@ -112,17 +112,26 @@ stubs0=$(stubs)
 
 # --- programs run in them ---------------------------------------------------------
 say "Real programs in the containers"
-run chroot "$D/tplfs/root/c1" /bin/bash -c 'echo "Debian $(cat /etc/debian_version) in $(hostname -f 2>/dev/null || cat /etc/hostname), bash $BASH_VERSION"'
-expect_match "dpkg -l lists the template's packages" "^[0-9]{2,}$" \
-	"$(chroot "$D/tplfs/root/c2" dpkg -l | grep -c '^ii')"
-echo "  dpkg -l in c2: $(chroot "$D/tplfs/root/c2" dpkg -l | grep -c '^ii') packages installed"
-expect_ok "dpkg --verify in c3: every package's files are intact" chroot "$D/tplfs/root/c3" dpkg --verify
+sh=/bin/bash
+[ -x "$D/tplfs/root/c1$sh" ] || sh=/bin/sh	# the busybox stand-in
+run chroot "$D/tplfs/root/c1" $sh -c 'echo "$(cat /etc/os-release | grep ^PRETTY_NAME=) in $(cat /etc/hostname), ${BASH_VERSION:+bash $BASH_VERSION}"'
+if [ -x "$D/tplfs/root/c2/usr/bin/dpkg" ]; then
+	expect_match "dpkg -l lists the template's packages" "^[0-9]{2,}$" \
+		"$(chroot "$D/tplfs/root/c2" dpkg -l | grep -c '^ii')"
+	echo "  dpkg -l in c2: $(chroot "$D/tplfs/root/c2" dpkg -l | grep -c '^ii') packages installed"
+	expect_ok "dpkg --verify in c3: every package's files are intact" \
+		chroot "$D/tplfs/root/c3" dpkg --verify
+else
+	echo "  (this template has no dpkg: no dpkg -l, no dpkg --verify)"
+fi
 
+changed=/etc/motd
+[ -e "$D/tplfs/root/c1$changed" ] || changed=/etc/os-release
 say "Copy-on-write: a change in one container stays there"
-run chroot "$D/tplfs/root/c2" /bin/bash -c 'echo "c2 was here" >/etc/motd'
-for i in 1 2 3; do printf 'c%s: /etc/motd: %s\n' "$i" "$(grep -m1 . "$D/tplfs/root/c$i/etc/motd")"; done
-expect_eq "c2 sees its change" "c2 was here" "$(cat "$D/tplfs/root/c2/etc/motd")"
-expect_eq "c1 does not" "$(tar -xOf "$TPL" ./etc/motd)" "$(cat "$D/tplfs/root/c1/etc/motd")"
+run chroot "$D/tplfs/root/c2" $sh -c "echo 'c2 was here' >$changed"
+for i in 1 2 3; do printf 'c%s: %s: %s\n' "$i" "$changed" "$(grep -m1 . "$D/tplfs/root/c$i$changed")"; done
+expect_eq "c2 sees its change" "c2 was here" "$(cat "$D/tplfs/root/c2$changed")"
+expect_eq "c1 does not" "$(tar -xOf "$TPL" ".$changed")" "$(cat "$D/tplfs/root/c1$changed")"
 
 # --- page cache ---------------------------------------------------------------------
 say "One page cache for all: $N containers read /usr/bin"
