@@ -111,7 +111,7 @@ static void uring(int dfd, int n)
 
 int main(int argc, char **argv)
 {
-	double t0, tp, tu;
+	double tp, tu;
 	int dfd, n;
 
 	if (argc != 3) {
@@ -126,6 +126,7 @@ int main(int argc, char **argv)
 	tp = tu = 0;
 	for (int round = 0; round < 2; round++) {
 		char sub[32];
+		double t0;
 		int d;
 
 		snprintf(sub, sizeof(sub), "p%d", round);

@@ -49,11 +49,11 @@ for k in 6.12 6.1; do
 	fi
 done
 
-echo "== cppcheck (userspace/, tests/unit/)"
+echo "== cppcheck (userspace/, tests/, bench/)"
 if ! cppcheck --quiet --error-exitcode=1 --inline-suppr \
 	--enable=warning,style,performance,portability \
 	--suppress=missingIncludeSystem -Iinclude/uapi -Iuserspace/lib \
-	userspace tests/unit tests/fuzz; then
+	userspace tests/unit tests/fuzz tests/tools bench; then
 	status=1
 fi
 

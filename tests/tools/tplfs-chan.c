@@ -71,7 +71,7 @@ static void ring_setup(struct io_uring *ring, int *fd, bool sqe128)
 static struct io_uring_sqe *queue_cmd(struct io_uring *ring, int fd, __u32 op,
 		      const void *payload, size_t len, __u64 user_data)
 {
-	size_t area = ring->flags & IORING_SETUP_SQE128 ? 80 : 16;
+	size_t area = (ring->flags & IORING_SETUP_SQE128) ? 80 : 16;
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
 
 	if (!sqe) {

@@ -66,7 +66,7 @@ static int make_stub(int store_fd, const char *src, const char *stub)
 
 static int batch(int store_fd)
 {
-	char *line = NULL, *tab;
+	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
 	int failed = 0;
@@ -74,7 +74,7 @@ static int batch(int store_fd)
 	while ((len = getline(&line, &cap, stdin)) > 0) {
 		if (line[len - 1] == '\n')
 			line[len - 1] = '\0';
-		tab = strchr(line, '\t');
+		char *tab = strchr(line, '\t');
 		if (!tab) {
 			fprintf(stderr, "tplfs-mkstub: no tab in '%s'\n", line);
 			failed = 1;
