@@ -68,12 +68,10 @@ dpid=$!
 # At the end: the daemons stopped, every mount under $B gone (the module
 # must unload after the run).
 cleanup() {
-	local rc=$? mnt
+	local rc=$?
 	kill $dpid ${xpid:-} 2>/dev/null
 	wait 2>/dev/null
-	while read -r _ mnt _; do
-		case "$mnt" in "$B"/*) umount "$mnt" 2>/dev/null || umount -l "$mnt" ;; esac
-	done < <(tac /proc/mounts)
+	t_umount_under "$B"
 	(exit $rc)
 	t_finish
 }

@@ -39,12 +39,10 @@ mkdir -p "$D"
 	--store "$D/store" --socket "$SOCK" >"$D/tplfsd.log" 2>&1 &
 dpid=$!
 cleanup() {
-	local rc=$? mnt
+	local rc=$?
 	kill $dpid 2>/dev/null
 	wait $dpid 2>/dev/null
-	while read -r _ mnt _; do
-		case "$mnt" in "$D"/*) umount "$mnt" 2>/dev/null || umount -l "$mnt" ;; esac
-	done < <(tac /proc/mounts)
+	t_umount_under "$D"
 	(exit $rc)
 	t_finish
 }

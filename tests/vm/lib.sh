@@ -68,6 +68,15 @@ t_mount() {
 		{ fail "mount of $priv on $mnt"; exit 1; }
 }
 
+# t_umount_under DIR: unmount everything mounted under DIR, deepest first
+# (lazily if busy): for scripts that mount outside their own directory
+t_umount_under() {
+	local mnt
+	while read -r _ mnt _; do
+		case "$mnt" in "$1"/*) umount "$mnt" 2>/dev/null || umount -l "$mnt" ;; esac
+	done < <(tac /proc/mounts)
+}
+
 # the newest tplfs line of the kernel log
 t_last_log() { dmesg | grep 'tplfs: ' | tail -1; }
 
