@@ -13,9 +13,9 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
-import time
-import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tplproto  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -514,30 +514,6 @@ def test_usage(tmp):
     assert p.returncode == 1 and "cannot read" in p.stderr, p.stderr
 
 
-def main():
-    tests = [(n, f) for n, f in sorted(globals().items())
-             if n.startswith("test_") and callable(f)]
-    only = sys.argv[1:]
-    passed = failed = 0
-    for name, fn in tests:
-        if only and name not in only:
-            continue
-        tmp = tempfile.mkdtemp(prefix="bench-report-test-")
-        t0 = time.monotonic()
-        try:
-            fn(tmp)
-            passed += 1
-            print("ok   %s (%.1f s)" % (name, time.monotonic() - t0))
-        except Exception:
-            failed += 1
-            print("FAIL %s" % name)
-            traceback.print_exc(file=sys.stdout)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    print("bench: %d passed, %d failed" % (passed, failed))
-    sys.stdout.flush()
-    return 1 if failed else 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(tplproto.run_tests(globals(), "bench"))
