@@ -36,6 +36,24 @@ else
 	CLIENTS="1 16 256" XFS_SIZE=3G
 fi
 
+# TPLFS_BENCH_MONITOR=SECS (bench/run --monitor): every SECS seconds a
+# "bench-mon:" line of memory, vmstat counters and the busiest processes, to
+# see what a slow phase is doing. It costs the guest some CPU (ps).
+# Only the loop itself holds the log open: cleanup's kill releases it.
+monitor() {
+	cd / || return
+	exec 2>/dev/null
+	while sleep "$1" >/dev/null; do
+		echo "bench-mon: t=$(cut -d' ' -f1 /proc/uptime)" \
+			"$(grep -E '^(MemFree|Cached|Dirty|Writeback|Slab|SUnreclaim|AnonPages|Shmem):' /proc/meminfo |
+				awk '{ printf "%s%dM ", $1, $2 / 1024 }')" \
+			"load=$(cut -d' ' -f1-4 /proc/loadavg)" \
+			"$(grep -E '^(pgpgin|pgpgout|pgalloc_normal|pgscan_kswapd|pgscan_direct|allocstall_normal|compact_stall|thp_fault_alloc|thp_collapse_alloc) ' /proc/vmstat |
+				awk '{ printf "%s=%s ", $1, $2 }')" \
+			"top=$(ps -eo pcpu,stat,comm --sort=-pcpu | sed -n 2,4p | tr -s ' ' | tr '\n' '|')"
+	done
+}
+
 now() { date +%s%N; }
 secs() { echo "$(( $2 - $1 ))" | awk '{ printf "%.6f", $1 / 1e9 }'; }
 # sample WORKLOAD CONTENDER JSON: one measurement (fsops's JSON, or a number)
@@ -69,13 +87,17 @@ dpid=$!
 # must unload after the run).
 cleanup() {
 	local rc=$?
-	kill $dpid ${xpid:-} 2>/dev/null
+	kill $dpid ${xpid:-} ${mpid:-} 2>/dev/null
 	wait 2>/dev/null
 	t_umount_under "$B"
 	(exit $rc)
 	t_finish
 }
 trap cleanup EXIT
+if [ "${TPLFS_BENCH_MONITOR:-0}" != 0 ]; then
+	monitor "$TPLFS_BENCH_MONITOR" &
+	mpid=$!
+fi
 for _ in $(seq 100); do grep -q 'ready on' "$B/tplfsd.log" && break; sleep 0.1; done
 $T template import os@1 --from "$B/lower" >/dev/null || die "template import"
 [ -c /dev/fuse ] || die "no /dev/fuse (fuse module)"
