@@ -8,7 +8,9 @@
  *   2. copy the object's data: a reflink of the whole file where the store
  *      and the private area share a filesystem that can clone, else
  *      vfs_copy_file_range() over the object's data extents (holes stay)
- *   3. fdatasync, unless the mount is volatile
+ *   3. fdatasync, unless the mount is volatile or no data was written: a
+ *      reflink (like a truncate or an xattr) changes only metadata, which
+ *      the filesystem's journal commits in order, before step 4
  *   4. remove the origin xattr: the commit
  *
  * Until step 4 the file is a stub and reads its template content; after it,
@@ -56,11 +58,15 @@ static int tplfs_copy_range(struct file *src, struct file *dst, loff_t pos,
 	return 0;
 }
 
-/* Copy @size bytes of data from @src to the empty @dst. */
+/*
+ * Copy @size bytes of data from @src to the empty @dst. Returns 1 if data
+ * was written (it needs a sync), 0 if none was (a reflink, or only holes),
+ * or a negative errno.
+ */
 static int tplfs_copy_data(struct file *src, struct file *dst, loff_t size)
 {
 	loff_t pos = 0, data, hole;
-	int err;
+	int err, written = 0;
 
 	/* The whole object in one reflink, where the filesystem can. */
 	if (vfs_clone_file_range(src, 0, dst, 0, size, 0) == size)
@@ -78,9 +84,10 @@ static int tplfs_copy_data(struct file *src, struct file *dst, loff_t size)
 		err = tplfs_copy_range(src, dst, data, hole);
 		if (err)
 			return err;
+		written = 1;
 		pos = hole;
 	}
-	return 0;
+	return written;
 }
 
 /*
@@ -140,7 +147,7 @@ int tplfs_copy_up(struct dentry *dentry, bool with_data)
 	struct path realpath, object;
 	const struct cred *old;
 	u64 start, bytes = 0, reserved;
-	bool synced = false;
+	bool synced = false, written = false;
 	ssize_t capslen;
 	int err;
 
@@ -196,8 +203,10 @@ int tplfs_copy_up(struct dentry *dentry, bool with_data)
 		}
 		err = tplfs_copy_data(src, dst, ti->size);
 		fput(src);
-		if (err)
+		if (err < 0)
 			goto out_fput;
+		written = err;
+		err = 0;
 		bytes = ti->size;
 		/* A trailing hole: set the size the copy did not reach. */
 		if (i_size_read(file_inode(dst)) < ti->size) {
@@ -213,7 +222,7 @@ int tplfs_copy_up(struct dentry *dentry, bool with_data)
 		if (err)
 			goto out_fput;
 	}
-	if (!fs->config.is_volatile) {
+	if (written && !fs->config.is_volatile) {
 		err = vfs_fsync(dst, 1);
 		if (err)
 			goto out_fput;

@@ -71,7 +71,7 @@ for k in 6.12 6.1; do
 	count "$log" "xfs VM tests on $k"
 done
 
-stage "crash safety of copy-up and quota, 6.12 and 6.1"
+stage "crash safety of copy-up and quota, 6.12 and 6.1, ext4 and xfs"
 # The judged stages that crash during a copy-up on 6.12 ("start", a crash
 # before the copy-up begins, and copied-volatile, which judges nothing, run
 # by hand: tests/vm/crash/run), two on 6.1.
@@ -79,6 +79,9 @@ tests/vm/crash/run 6.12 copying copied settled random quota 2>&1 | tee "$log"
 count "$log" "crash tests on 6.12"
 tests/vm/crash/run 6.1 copied settled 2>&1 | tee "$log"
 count "$log" "crash tests on 6.1"
+# On xfs the copy-up is a reflink, committed without an fdatasync.
+tests/vm/crash/run --fs xfs 6.12 copied random 2>&1 | tee "$log"
+count "$log" "crash tests on xfs, 6.12"
 
 stage "VM harness self-tests"
 tests/vm/selftest/run 6.12 2>&1 | tee "$log"
