@@ -15,8 +15,7 @@ grep -E '^bench: |FAIL' "$out"
 [ "$rc" = 0 ] || tail -20 "$out"
 expect_eq "bench/guest.sh ran to the end" 0 "$rc"
 expect_match "the monitor printed its lines" '^bench-mon: t=[0-9.]+ MemFree:' "$(grep '^bench-mon: ' "$out" | head -1)"
-sed -n '/^BENCH-JSON-BEGIN/,/^BENCH-JSON-END/p' "$out" | sed '1d;$d' |
-	grep -Ev '^\[ *[0-9]+\.[0-9]+\]|^bench-mon: ' >"$PWD/smoke.json"
+"$TPLFS_TOP/bench/doc-from-log" "$out" >"$PWD/smoke.json"
 expect_ok "every workload ran for every contender" python3 "$TPLFS_TOP/bench/check-doc.py" "$PWD/smoke.json"
 expect_ok "report.py reads the document" \
 	python3 "$TPLFS_TOP/bench/report.py" "$PWD/smoke.json" --md "$PWD/smoke.md" --no-png
