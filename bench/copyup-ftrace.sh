@@ -38,8 +38,7 @@ v = sorted(json.loads(l)["seconds"] * 1e3 for l in sys.stdin)
 print("  %-10s median %.2f  min %.2f  max %.2f" % (sys.argv[1], v[len(v) // 2], v[0], v[-1]))' "${c%%:*}"
 done
 
-tr=/sys/kernel/tracing
-[ -d "$tr/events" ] || mount -t tracefs tracefs "$tr"
+tr=$(t_tracefs)
 echo 0 >"$tr/tracing_on"
 echo function_graph >"$tr/current_tracer"
 echo 3 >"$tr/max_graph_depth"

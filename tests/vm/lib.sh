@@ -55,6 +55,25 @@ t_setup_dirs() {
 # no durability, and thousands of fsyncs cost half a minute under TCG.
 MKSTUB="eatmydata $TPLFS_BIN/tplfs-mkstub"
 
+# t_tracefs: the tracefs directory, mounted if it is not yet.
+t_tracefs() {
+	local tr=/sys/kernel/tracing
+	[ -d "$tr/events" ] || mount -t tracefs tracefs "$tr"
+	echo "$tr"
+}
+
+# t_copy_up_event FILE: open FILE (a stub) for writing and print the
+# tplfs_copy_up tracepoint's event for that copy-up.
+t_copy_up_event() {
+	local tr
+	tr=$(t_tracefs)
+	echo >"$tr/trace"
+	echo 1 >"$tr/events/tplfs/tplfs_copy_up/enable"
+	python3 -c 'import os,sys; os.close(os.open(sys.argv[1], os.O_WRONLY))' "$1"
+	echo 0 >"$tr/events/tplfs/tplfs_copy_up/enable"
+	grep -o 'tplfs_copy_up: .*' "$tr/trace"
+}
+
 # t_stub SRC STUB: STUB becomes a stub of SRC's content (object in $T_STORE),
 # with SRC's mode, owner and times.
 t_stub() {

@@ -26,8 +26,7 @@ setcap cap_net_raw+ep "$T_PRIV/caps"
 t_mount cow-a
 t_mount cow-b "$PWD/mnt_b" "$PWD/priv_b"
 
-tracing=/sys/kernel/tracing
-[ -d "$tracing/events" ] || mount -t tracefs tracefs "$tracing"
+tracing=$(t_tracefs)
 echo 1 >"$tracing/events/tplfs/tplfs_copy_up/enable"
 echo >"$tracing/trace"
 

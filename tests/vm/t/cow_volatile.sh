@@ -14,19 +14,10 @@ t_mount durable
 mount -t tplfs -o "private=$PWD/priv_v,store=$T_STORE,ct=vol,volatile" tplfs "$PWD/mnt_v" ||
 	{ fail "volatile mount"; exit 1; }
 
-tr=/sys/kernel/tracing
-[ -d "$tr/events" ] || mount -t tracefs tracefs "$tr"
-echo 1 >"$tr/events/tplfs/tplfs_copy_up/enable"
-copy_up_event() {
-	echo >"$tr/trace"
-	python3 -c 'import os,sys; os.close(os.open(sys.argv[1], os.O_WRONLY))' "$1"
-	grep -o 'tplfs_copy_up: .*' "$tr/trace"
-}
 expect_match "a copy-up on a normal mount syncs the data before the commit" \
-	'bytes=8388608 .* synced=1 err=0' "$(copy_up_event "$T_MNT/f")"
+	'bytes=8388608 .* synced=1 err=0' "$(t_copy_up_event "$T_MNT/f")"
 expect_match "a copy-up on a volatile mount does not" \
-	'bytes=8388608 .* synced=0 err=0' "$(copy_up_event "$PWD/mnt_v/f")"
-echo 0 >"$tr/events/tplfs/tplfs_copy_up/enable"
+	'bytes=8388608 .* synced=0 err=0' "$(t_copy_up_event "$PWD/mnt_v/f")"
 expect_eq "both copies are complete while the machine runs" \
 	"$(sha256sum <"$PWD/src") $(sha256sum <"$PWD/src")" \
 	"$(sha256sum <"$T_MNT/f") $(sha256sum <"$PWD/mnt_v/f")"

@@ -17,17 +17,12 @@ charged() { "$TPLFS_BIN/tplfs-chan" quota-get reflink sync | sed -n 's/^bytes_us
 "$TPLFS_BIN/tplfs-chan" quota-set reflink used="$($USAGE "$T_PRIV" | tr ' ' :)" >/dev/null
 quota_before=$(charged)
 before=$(used)
-tr=/sys/kernel/tracing
-[ -d "$tr/events" ] || mount -t tracefs tracefs "$tr"
-echo >"$tr/trace"
-echo 1 >"$tr/events/tplfs/tplfs_copy_up/enable"
-python3 -c 'import os,sys; os.close(os.open(sys.argv[1], os.O_WRONLY))' "$T_MNT/big"
-echo 0 >"$tr/events/tplfs/tplfs_copy_up/enable"
+event=$(t_copy_up_event "$T_MNT/big")
 # A reflink writes no data, only metadata that xfs's log commits in order
 # before the commit (the origin xattr's removal): nothing to fdatasync, as
 # overlayfs does not after a clone. tests/vm/crash/run --fs xfs crashes it.
 expect_match "the reflink copy-up is not fdatasynced" \
-	"bytes=$((64 << 20)) .* data=1 synced=0 err=0" "$(grep -o 'tplfs_copy_up: .*' "$tr/trace")"
+	"bytes=$((64 << 20)) .* data=1 synced=0 err=0" "$event"
 sync
 after=$(used)
 echo "  copy-up of 64 MiB used $(((after - before) / 1024)) KiB"
