@@ -28,6 +28,8 @@ packages=(
 	debootstrap
 	# the benchmarks' charts (bench/report.py), and a contender (in the guest)
 	gnuplot-nox fuse-overlayfs fuse3
+	# a loaded machine for scripts/check-loaded.sh (make check twice under load)
+	stress-ng
 	# make install builds the module through DKMS (tested against both kernels)
 	dkms
 )
@@ -41,24 +43,46 @@ if [ "$(id -u)" != 0 ]; then
 	sudo_cmd=(sudo)
 fi
 
-missing=()
-for p in "${packages[@]}"; do
-	case "$p" in \#*) continue ;; esac
-	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	[ "$st" = "install ok installed" ] || missing+=("$p")
-done
+installed() {
+	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" = "install ok installed" ]
+}
 
-if [ ${#missing[@]} -gt 0 ]; then
-	echo "deps: installing ${missing[*]}"
+# install PACKAGE... (those not installed yet); $why says what needs them
+install_missing() {
+	local why=$1 p
+	shift
+	local -a missing=()
+	for p in "$@"; do
+		installed "$p" || missing+=("$p")
+	done
+	if [ ${#missing[@]} -eq 0 ]; then
+		echo "deps: $why: all present"
+		return
+	fi
+	echo "deps: $why: installing ${missing[*]}"
 	"${sudo_cmd[@]}" apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" \
 		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-else
-	echo "deps: all packages present"
-fi
+}
+
+list=()
+for p in "${packages[@]}"; do
+	case "$p" in \#*) ;; *) list+=("$p") ;; esac
+done
+install_missing "packages of scripts/deps.sh" "${list[@]}"
 
 [ "${1:-}" = "--packages" ] && exit 0
 
+# The kernels are unpacked, not installed (kernel-cache.sh says why), so
+# apt never sees their dependencies: what the headers and kbuild packages
+# need on the host (pahole for 6.12's BTF, gcc-12, ...) is read from their
+# own Depends: fields and installed here.
 for k in 6.12 6.1; do
 	"$top/scripts/kernel-cache.sh" fetch "$k"
+	need=()
+	while read -r pkg by; do
+		installed "$pkg" || echo "deps: $pkg is needed by $by (its Depends:)"
+		need+=("$pkg")
+	done < <("$top/scripts/kernel-cache.sh" host-deps "$k")
+	[ ${#need[@]} -eq 0 ] || install_missing "what kernel $k's build tree depends on" "${need[@]}"
 done

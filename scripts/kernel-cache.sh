@@ -7,6 +7,10 @@
 #   kernel-cache.sh kver 6.12|6.1    print the cached kernel release
 #   kernel-cache.sh kdir 6.12|6.1    print the cached headers directory
 #   kernel-cache.sh root 6.12|6.1    print the unpacked tree (boot/, lib/modules/)
+#   kernel-cache.sh host-deps 6.12|6.1
+#                                    print the host packages the unpacked headers
+#                                    and kbuild need ("PACKAGE NEEDED-BY"), from
+#                                    the packages' own Depends: fields
 #
 # Why not apt-get install the headers: Debian's 6.12 headers package depends on
 # the matching image package, which would put a kernel into the host's /boot.
@@ -77,7 +81,8 @@ fetch() {
 	local k=$1 kv dir tmp common kbuild
 	kv=$(resolve "$k")
 	dir=$cache/$kv
-	if [ -e "$dir/.complete" ]; then
+	# a cache from before control/ was kept is fetched again
+	if [ -e "$dir/.complete" ] && [ -d "$dir/control" ]; then
 		echo "$kv" >"$cache/$k.kver"
 		echo "kernel-cache: $k = $kv (cached)"
 		return
@@ -93,8 +98,12 @@ fetch() {
 	(cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root "linux-image-$kv" \
 		"linux-headers-$kv" "$common" "$kbuild") ||
 		die "apt-get download failed for $kv"
+	mkdir -p "$dir/control"
 	for deb in "$tmp"/*.deb; do
 		dpkg-deb -x "$deb" "$dir/root"
+		# each package's control fields, for host-deps
+		dpkg-deb -f "$deb" Package Depends Pre-Depends \
+			>"$dir/control/$(dpkg-deb -f "$deb" Package)"
 	done
 	fix_include "$kv"
 	depmod -b "$dir/root" "$kv"
@@ -106,9 +115,39 @@ fetch() {
 	echo "kernel-cache: $k = $kv ready in $dir"
 }
 
+# The host packages that the unpacked build tree needs, from the Depends and
+# Pre-Depends of the headers, common headers and kbuild packages (not the
+# image's: that one boots in a guest, its dependencies are for a host that
+# installs it). An alternative that is itself one of the unpacked packages is
+# met by the cache. Prints "PACKAGE NEEDED-BY" a line, the first alternative
+# of each group not met.
+host_deps() {
+	local kv=$1 ctl=$cache/$1/control f pkg field group alt name met first
+	local -a groups alts
+	[ -d "$ctl" ] || die "kernel $kv has no control fields: run 'make deps'"
+	for f in "$ctl"/*; do
+		pkg=$(basename "$f")
+		case "$pkg" in linux-image-*) continue ;; esac
+		field=$(sed -n 's/^\(Pre-\)\{0,1\}Depends: //p' "$f" | paste -sd, -)
+		IFS=, read -ra groups <<<"$field"
+		for group in "${groups[@]}"; do
+			met= first=
+			IFS='|' read -ra alts <<<"$group"
+			for alt in "${alts[@]}"; do
+				# drop the version, the architecture and the spaces
+				name=$(sed -e 's/(.*)//' -e 's/:.*//' -e 's/[[:space:]]//g' <<<"$alt")
+				[ -n "$name" ] || continue
+				[ -n "$first" ] || first=$name
+				[ -e "$ctl/$name" ] && met=1
+			done
+			[ -n "$met" ] || [ -z "$first" ] || echo "$first $pkg"
+		done
+	done | sort -u
+}
+
 cmd=${1:-}
 k=${2:-}
-[ -n "$k" ] || die "usage: kernel-cache.sh fetch|kver|kdir|root 6.12|6.1"
+[ -n "$k" ] || die "usage: kernel-cache.sh fetch|kver|kdir|root|host-deps 6.12|6.1"
 case "$cmd" in
 fetch) mkdir -p "$cache" && fetch "$k" ;;
 kver) kver "$k" ;;
@@ -118,5 +157,6 @@ kdir)
 	echo "$cache/$kv/root/usr/src/linux-headers-$kv"
 	;;
 root) echo "$cache/$(kver "$k")/root" ;;
+host-deps) host_deps "$(kver "$k")" ;;
 *) die "unknown command '$cmd'" ;;
 esac
