@@ -17,10 +17,11 @@ LIB := $(BUILD)/lib/libtplfs.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 UNIT_LIBS := -lcmocka
-# libfsverity: digests; liburing: the daemon's loop and /dev/tplfs;
-# json-c: the protocol; libcap: least privilege; libarchive: template
-# tarballs.
-LIBS := -lfsverity -luring -ljson-c -lcap -larchive -lpthread
+# libfsverity: digests; libcrypto (OpenSSL, which libfsverity uses too):
+# SHA-256 in merkle.c, our Merkle tree for sparse files; liburing: the
+# daemon's loop and /dev/tplfs; json-c: the protocol; libcap: least
+# privilege; libarchive: template tarballs.
+LIBS := -lfsverity -lcrypto -luring -ljson-c -lcap -larchive -lpthread
 
 TPLFSD_SRCS := $(wildcard userspace/tplfsd/*.c)
 TPLCTL_SRCS := $(wildcard userspace/tplctl/*.c)
