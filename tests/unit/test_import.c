@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -96,9 +97,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Import f->src; the manifest text in *text (malloc'd). */
-static int import(struct fixture *f, struct tplfs_import_stats *st,
-		  char **text, char *err, size_t errlen)
+/* Import f->src, telling @progress; the manifest text in *text (malloc'd). */
+static int import_told(struct fixture *f, struct tplfs_import_stats *st,
+		       char **text, tplfs_import_progress_fn progress,
+		       void *arg, char *err, size_t errlen)
 {
 	const char *private[] = { "/etc/hostname" };
 	size_t len = 0;
@@ -106,9 +108,15 @@ static int import(struct fixture *f, struct tplfs_import_stats *st,
 	int ret;
 
 	ret = tplfs_import_dir(f->store_fd, f->src, "t@1", private, 1, m, st,
-			       NULL, NULL, err, errlen);
+			       progress, arg, err, errlen);
 	fclose(m);
 	return ret;
+}
+
+static int import(struct fixture *f, struct tplfs_import_stats *st,
+		  char **text, char *err, size_t errlen)
+{
+	return import_told(f, st, text, NULL, NULL, err, errlen);
 }
 
 static const char *line_of(const char *text, const char *prefix)
@@ -194,6 +202,86 @@ static void a_tree_of_every_kind(void **state)
 		fclose(m);
 	}
 	free(text);
+}
+
+/* What the progress callback saw. */
+struct seen {
+	int calls;
+	struct tplfs_import_progress first, last;
+	bool monotonic;
+	/* after the first file: replace this path by a symlink, if set */
+	const char *swap;
+};
+
+static void on_progress(void *arg, const struct tplfs_import_progress *p)
+{
+	struct seen *s = arg;
+
+	if (!s->calls++)
+		s->first = *p;
+	else if (p->files_done < s->last.files_done ||
+		 p->bytes_done < s->last.bytes_done ||
+		 p->files_total != s->first.files_total ||
+		 p->bytes_total != s->first.bytes_total)
+		s->monotonic = false;
+	s->last = *p;
+	if (s->swap && p->files_done == 1) {
+		assert_int_equal(unlink(s->swap), 0);
+		assert_int_equal(symlink("/etc/shadow", s->swap), 0);
+	}
+}
+
+static void progress_has_totals_and_holes_are_not_stored(void **state)
+{
+	struct fixture *f = *state;
+	struct seen seen = { .monotonic = true };
+	struct tplfs_import_stats st;
+	char err[512], *text = NULL;
+	int fd;
+
+	put(at(f, "a"), "aaaa");
+	put(at(f, "b"), "bbbbbbbb");
+	assert_int_equal(link(at(f, "b"), at(f, "b2")), 0);
+	/* 1 GiB with 4 KiB of data at its end */
+	fd = open(at(f, "sparse"), O_WRONLY | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "data", 4, (1 << 30) - 4), 4);
+	close(fd);
+
+	if (import_told(f, &st, &text, on_progress, &seen, err, sizeof(err)))
+		fail_msg("import: %s", err);
+	free(text);
+	/* known before the first file: 3 inodes (b2 is b), their bytes */
+	assert_int_equal(seen.first.files_done, 0);
+	assert_int_equal(seen.first.files_total, 3);
+	assert_int_equal(seen.first.bytes_total, 4 + 8 + (1 << 30));
+	assert_true(seen.monotonic);
+	assert_int_equal(seen.calls, 4);	/* the totals, then each file */
+	assert_int_equal(seen.last.files_done, 3);
+	assert_int_equal(seen.last.bytes_done, seen.last.bytes_total);
+	assert_int_equal(st.new_bytes, 4 + 8 + (1 << 30));
+	/* the store grew by blocks, not by the hole: three objects of a
+	 * block or a few each */
+	assert_true(st.stored_bytes > 0);
+	assert_true(st.stored_bytes <= 3 * 64 * 1024);
+}
+
+static void a_file_replaced_during_the_import_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct seen seen = { .monotonic = true };
+	struct tplfs_import_stats st;
+	char err[512], *text = NULL;
+	int ret;
+
+	put(at(f, "a"), "first");
+	put(at(f, "z"), "last");
+	seen.swap = at(f, "z");
+	ret = import_told(f, &st, &text, on_progress, &seen, err, sizeof(err));
+	free(text);
+	/* the symlink is not followed out of the tree (to /etc/shadow) */
+	assert_int_equal(ret, -ELOOP);
+	assert_non_null(strstr(err, "/z: "));
 }
 
 static void loops_mounts_and_sockets_are_refused(void **state)
@@ -359,7 +447,8 @@ static void export_then_import_gives_the_same_manifest(void **state)
 	/* Extract where the source was, and import it again. */
 	snprintf(path, sizeof(path), "rm -rf %s && mkdir %s", f->src, f->src);
 	assert_int_equal(system(path), 0);
-	if (tplfs_tarball_extract(tarball, f->src, &n, err, sizeof(err)))
+	if (tplfs_tarball_extract(tarball, f->src, &n, NULL, NULL, err,
+				  sizeof(err)))
 		fail_msg("extract: %s", err);
 	if (import(f, &st, &b, err, sizeof(err)))
 		fail_msg("import of the export: %s", err);
@@ -403,7 +492,7 @@ static void tarballs_that_escape_are_refused(void **state)
 	snprintf(tarball, sizeof(tarball), "%s/evil.tar", f->dir);
 	for (size_t i = 0; i < sizeof(evil) / sizeof(evil[0]); i++) {
 		evil_tarball(tarball, evil[i][0], evil[i][1]);
-		assert_int_equal(tplfs_tarball_extract(tarball, f->src, &n, err,
+		assert_int_equal(tplfs_tarball_extract(tarball, f->src, &n, NULL, NULL, err,
 						       sizeof(err)), -EINVAL);
 		if (!strstr(err, evil[i][2]))
 			fail_msg("%s: got \"%s\"", evil[i][0], err);
@@ -413,7 +502,7 @@ static void tarballs_that_escape_are_refused(void **state)
 	assert_int_equal(access("/x", F_OK), -1);
 	assert_int_equal(rmdir(f->src), 0);
 	assert_int_equal(mkdir(f->src, 0755), 0);
-	assert_true(tplfs_tarball_extract("/nonexistent.tar", f->src, &n, err,
+	assert_true(tplfs_tarball_extract("/nonexistent.tar", f->src, &n, NULL, NULL, err,
 					  sizeof(err)) < 0);
 	assert_non_null(strstr(err, "/nonexistent.tar"));
 }
@@ -424,6 +513,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_tree_of_every_kind, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(loops_mounts_and_sockets_are_refused,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(progress_has_totals_and_holes_are_not_stored,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(a_file_replaced_during_the_import_is_refused,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(populate_gives_back_the_tree_as_stubs,
 						setup, teardown),

@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 
 #include "grow.h"
 #include "import.h"
@@ -38,7 +40,7 @@ struct walk {
 	struct tplfs_import_stats *st;
 	tplfs_import_progress_fn progress;
 	void *arg;
-	uint64_t files_done;	/* regular files (links included) stored */
+	struct tplfs_import_progress done;
 	char *err;
 	size_t errlen;
 };
@@ -192,26 +194,11 @@ static int visit(struct walk *w, int dfd, const char *dirpath,
 		ret = walk_dir(w, fd, path);
 		close(fd);
 		return ret;
-	case S_IFREG: {
-		struct tplfs_origin_info info;
-
+	case S_IFREG:
+		/* stored after the walk (store_files) */
 		it->e.type = 'f';
-		fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			return walk_fail(w, -errno, path, "%s", strerror(errno));
-		ret = tplfs_object_put(w->store_fd, fd, &info);
-		close(fd);
-		if (ret < 0)
-			return walk_fail(w, ret, path, "into the store: %s",
-					 strerror(-ret));
-		w->st->new_objects += (uint64_t)ret;
-		w->st->new_bytes += ret ? info.size : 0;
-		if (w->progress)
-			w->progress(w->arg, ++w->files_done);
-		it->e.size = info.size;
-		memcpy(it->e.digest, info.digest, sizeof(info.digest));
+		it->e.size = stx.stx_size;
 		return 0;
-	}
 	case S_IFLNK: {
 		char target[PATH_MAX];
 		ssize_t n = readlinkat(dfd, name, target, sizeof(target) - 1);
@@ -346,6 +333,99 @@ static int link_inodes(struct walk *w)
 	return ret;
 }
 
+/* Open @path of the tree beneath @rootfd, following no symlink. */
+static int open_beneath(int rootfd, const char *path)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+			   RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+	long fd = syscall(SYS_openat2, rootfd, path + 1, &how, sizeof(how));
+
+	return fd < 0 ? -errno : (int)fd;
+}
+
+/* Store the content of item @it (a regular file) as an object. */
+static int store_file(struct walk *w, int rootfd, struct item *it)
+{
+	const char *path = it->e.path;
+	struct tplfs_origin_info info;
+	struct stat sb;
+	int fd, ret;
+
+	fd = open_beneath(rootfd, path);
+	if (fd < 0)
+		return walk_fail(w, fd, path, "%s", strerror(-fd));
+	if (fstat(fd, &sb) < 0) {
+		ret = walk_fail(w, -errno, path, "%s", strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode) || sb.st_dev != it->dev ||
+	    sb.st_ino != it->ino) {
+		ret = walk_fail(w, -ESTALE, path,
+				"replaced while it was imported");
+		goto out;
+	}
+	ret = tplfs_object_put(w->store_fd, fd, &info);
+	if (ret < 0) {
+		ret = walk_fail(w, ret, path, "into the store: %s",
+				strerror(-ret));
+		goto out;
+	}
+	if (info.size != it->e.size) {
+		ret = walk_fail(w, -ESTALE, path,
+				"its size changed while it was imported");
+		goto out;
+	}
+	if (ret) {
+		char obj[TPLFS_OBJECT_PATH_SIZE];
+
+		w->st->new_objects++;
+		w->st->new_bytes += info.size;
+		/* what the store grew by: the object's blocks, not its size */
+		tplfs_object_path(info.digest, obj);
+		if (fstatat(w->store_fd, obj, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+			w->st->stored_bytes += (uint64_t)sb.st_blocks * 512;
+	}
+	memcpy(it->e.digest, info.digest, sizeof(info.digest));
+	ret = 0;
+out:
+	close(fd);
+	return ret;
+}
+
+/*
+ * Store every regular file the walk found, one object per inode (the links
+ * of an inode are 'h' entries by now), with progress against known totals.
+ */
+static int store_files(struct walk *w, int rootfd)
+{
+	struct tplfs_import_progress *p = &w->done;
+	int ret = 0;
+
+	for (size_t i = 0; i < w->n; i++) {
+		if (w->items[i].e.type == 'f') {
+			p->files_total++;
+			p->bytes_total += w->items[i].e.size;
+		}
+	}
+	if (w->progress)
+		w->progress(w->arg, p);
+	for (size_t i = 0; i < w->n && !ret; i++) {
+		struct item *it = &w->items[i];
+
+		if (it->e.type != 'f')
+			continue;
+		ret = store_file(w, rootfd, it);
+		p->files_done++;
+		p->bytes_done += it->e.size;
+		if (!ret && w->progress)
+			w->progress(w->arg, p);
+	}
+	return ret;
+}
+
 static void free_items(struct walk *w)
 {
 	for (size_t i = 0; i < w->n; i++) {
@@ -408,6 +488,8 @@ int tplfs_import_dir(int store_fd, const char *src, const char *id,
 	/* Walk order is name order per directory; the manifest's is bytes. */
 	qsort(w.items, w.n, sizeof(*w.items), cmp_item);
 	ret = link_inodes(&w);
+	if (!ret)
+		ret = store_files(&w, fd);
 	if (ret)
 		goto out;
 	ret = tplfs_mwriter_open(manifest, id, private, nprivate, &mw);

@@ -16,15 +16,29 @@ struct tplfs_import_stats {
 	uint64_t files;		/* regular files (inodes, not links) */
 	uint64_t bytes;		/* their bytes */
 	uint64_t new_objects;	/* objects the store did not have */
-	uint64_t new_bytes;	/* their bytes */
+	uint64_t new_bytes;	/* their bytes (holes included) */
+	uint64_t stored_bytes;	/* the disk the new objects take (st_blocks) */
 };
 
-/* Called after each regular file is stored, with the count so far. */
-typedef void (*tplfs_import_progress_fn)(void *arg, uint64_t files_done);
+/*
+ * The progress of storing the files: how many regular files (inodes) and
+ * bytes are stored so far, and the totals the walk of the tree found.
+ */
+struct tplfs_import_progress {
+	uint64_t files_done, files_total;
+	uint64_t bytes_done, bytes_total;
+};
+
+/* Called once the tree is walked (nothing done yet) and after each file. */
+typedef void (*tplfs_import_progress_fn)(void *arg,
+					 const struct tplfs_import_progress *p);
 
 /*
  * Import the tree at @src into the store open at @store_fd and write its
  * manifest (template @id, always-private paths @private) to @manifest.
+ * The tree is walked first, then each file (each inode once, however many
+ * links it has) is stored, reopened beneath @src without following a
+ * symlink and refused if it is no longer the file the walk saw.
  * Refuses, with the path and the reason in @err, a tree that crosses a
  * mount point or loops, or a file type a template cannot hold (socket).
  * Every name is kept byte for byte. Objects

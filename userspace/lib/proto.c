@@ -231,6 +231,16 @@ json_object *tplfs_progress_new(const char *what, unsigned long long done,
 	return msg;
 }
 
+void tplfs_progress_bytes(json_object *msg, unsigned long long done,
+			  unsigned long long total)
+{
+	if (!total)
+		return;
+	json_object_object_add(msg, "bytes_done", json_object_new_uint64(done));
+	json_object_object_add(msg, "bytes_total",
+			       json_object_new_uint64(total));
+}
+
 const char *tplfs_msg_text(json_object *msg, size_t *len)
 {
 	const char *text = json_object_to_json_string_length(msg,

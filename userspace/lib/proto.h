@@ -64,6 +64,9 @@ json_object *tplfs_reply_error(enum tplfs_err err, int errnum,
 	__attribute__((format(printf, 3, 4)));
 json_object *tplfs_progress_new(const char *what, unsigned long long done,
 				unsigned long long total);
+/* Add "bytes_done" and "bytes_total" to a progress message, if @total. */
+void tplfs_progress_bytes(json_object *msg, unsigned long long done,
+			  unsigned long long total);
 
 /* The wire form of @msg (owned by @msg), or NULL if over TPLFS_MSG_MAX. */
 const char *tplfs_msg_text(json_object *msg, size_t *len);

@@ -141,16 +141,21 @@ static int set_raw_acls(const char *path, struct raw_acls *acls)
 }
 
 int tplfs_tarball_extract(const char *path, const char *dest,
-			  uint64_t *entries, char *err, size_t errlen)
+			  uint64_t *entries, tplfs_tarball_progress_fn progress,
+			  void *arg, char *err, size_t errlen)
 {
 	struct archive *in = archive_read_new(), *out = archive_write_disk_new();
 	struct archive_entry *e;
 	char full[PATH_MAX], link[PATH_MAX];
 	struct timespec root_time[2];
 	bool root_timed = false;
+	uint64_t file_size = 0;
+	struct stat sb;
 	int ret = 0, r;
 
 	*entries = 0;
+	if (stat(path, &sb) == 0)
+		file_size = (uint64_t)sb.st_size;
 	if (!in || !out) {
 		ret = -ENOMEM;
 		goto done;
@@ -248,6 +253,9 @@ int tplfs_tarball_extract(const char *path, const char *dest,
 			goto done;
 		}
 		(*entries)++;
+		if (progress)	/* the last filter's count: the file's bytes */
+			progress(arg, (uint64_t)archive_filter_bytes(in, -1),
+				 file_size);
 	}
 	if (r != ARCHIVE_EOF) {
 		ret = la_errno(in);

@@ -16,10 +16,15 @@
  * the empty directory @dest, keeping modes, numeric owners, times, xattrs,
  * ACLs, links, devices and holes. Refuses, naming the entry, an absolute
  * path, a ".." component, a hard link to such a path, and writing through a
- * symlink. Returns 0 or a negative errno, with the reason in @err.
+ * symlink. After each entry @progress (may be NULL) is told how many bytes
+ * of the file @path were read, and its size. Returns 0 or a negative
+ * errno, with the reason in @err.
  */
+typedef void (*tplfs_tarball_progress_fn)(void *arg, uint64_t read,
+					  uint64_t size);
 int tplfs_tarball_extract(const char *path, const char *dest,
-			  uint64_t *entries, char *err, size_t errlen);
+			  uint64_t *entries, tplfs_tarball_progress_fn progress,
+			  void *arg, char *err, size_t errlen);
 
 /*
  * Write the template whose manifest is open at @manifest, objects in the

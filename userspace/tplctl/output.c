@@ -42,10 +42,22 @@ void print_error(json_object *reply)
 	fprintf(stderr, "tplctl: %s (%s)\n", str(e, "message"), str(e, "code"));
 }
 
+static const char *human(uint64_t bytes, char *buf, size_t size);
+
 void print_progress(json_object *p)
 {
-	fprintf(stderr, "%s: %" PRIu64 "/%" PRIu64 "\n", str(p, "what"),
-		u64(p, "done"), u64(p, "total"));
+	fprintf(stderr, "%s:", str(p, "what"));
+	if (u64(p, "total"))
+		fprintf(stderr, " %" PRIu64 "/%" PRIu64, u64(p, "done"),
+			u64(p, "total"));
+	if (u64(p, "bytes_total")) {
+		char a[32], b[32];
+
+		fprintf(stderr, " %s/%s",
+			human(u64(p, "bytes_done"), a, sizeof(a)),
+			human(u64(p, "bytes_total"), b, sizeof(b)));
+	}
+	fputc('\n', stderr);
 }
 
 void print_daemon_status(json_object *r)
@@ -162,13 +174,14 @@ void print_ct_status(json_object *r)
 
 void print_template_import(json_object *r)
 {
-	char a[32], b[32];
+	char a[32], b[32], c[32];
 
 	printf("%s: %" PRIu64 " entries, %" PRIu64 " files, %s; %" PRIu64
-	       " new objects, %s new in the store\n", str(r, "template"),
-	       u64(r, "entries"), u64(r, "files"),
+	       " new objects, %s new in the store (%s on disk)\n",
+	       str(r, "template"), u64(r, "entries"), u64(r, "files"),
 	       human(u64(r, "bytes"), a, sizeof(a)), u64(r, "new_objects"),
-	       human(u64(r, "new_bytes"), b, sizeof(b)));
+	       human(u64(r, "new_bytes"), b, sizeof(b)),
+	       human(u64(r, "stored_bytes"), c, sizeof(c)));
 }
 
 void print_template_list(json_object *r)

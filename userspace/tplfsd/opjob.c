@@ -84,12 +84,20 @@ void opjob_progress_tick(struct daemon *d)
 {
 	(void)d;
 	for (struct opjob *oj = active; oj; oj = oj->next_active) {
+		const char *what = atomic_load(&oj->what);
 		uint64_t done = atomic_load(&oj->done);
+		uint64_t bytes = atomic_load(&oj->bytes_done);
+		json_object *msg;
 
-		if (!oj->what || done == oj->sent)
+		/* news: it moved, or a new phase after one was told */
+		if (!what || (done == oj->sent && bytes == oj->sent_bytes &&
+			      (what == oj->sent_what || !oj->sent_what)))
 			continue;
+		oj->sent_what = what;
 		oj->sent = done;
-		req_progress(oj->rq, tplfs_progress_new(oj->what, done,
-					atomic_load(&oj->total)));
+		oj->sent_bytes = bytes;
+		msg = tplfs_progress_new(what, done, atomic_load(&oj->total));
+		tplfs_progress_bytes(msg, bytes, atomic_load(&oj->bytes_total));
+		req_progress(oj->rq, msg);
 	}
 }

@@ -26,11 +26,15 @@ struct opjob {
 	int errnum;
 	char msg[PATH_MAX + 512];
 	json_object *result;
-	/* progress, set by run() */
-	const char *what;
+	/* progress, set by run(): what is being done (a phase may change
+	 * it), how much of it (items and, when bytes_total is not 0, bytes) */
+	const char *_Atomic what;
 	_Atomic uint64_t done;
 	_Atomic uint64_t total;
-	uint64_t sent;
+	_Atomic uint64_t bytes_done;
+	_Atomic uint64_t bytes_total;
+	const char *sent_what;
+	uint64_t sent, sent_bytes;
 	struct opjob *next_active;
 };
 

@@ -143,12 +143,26 @@ static void journal_name(char *buf, size_t size, const char *id)
 	snprintf(buf, size, "tpl-%s", id);
 }
 
-static void import_progress(void *arg, uint64_t files)
+static void import_progress(void *arg, const struct tplfs_import_progress *p)
 {
 	struct tpljob *tj = arg;
 
-	atomic_store(&tj->op.done, files);
-	jobs_test_point("template.import:file");
+	atomic_store(&tj->op.total, p->files_total);
+	atomic_store(&tj->op.bytes_total, p->bytes_total);
+	atomic_store(&tj->op.done, p->files_done);
+	atomic_store(&tj->op.bytes_done, p->bytes_done);
+	atomic_store(&tj->op.what, "files imported");
+	if (p->files_done)
+		jobs_test_point("template.import:file");
+}
+
+/* Extracting a tarball: bytes of the file read, of its size. */
+static void extract_progress(void *arg, uint64_t read, uint64_t size)
+{
+	struct tpljob *tj = arg;
+
+	atomic_store(&tj->op.bytes_total, size);
+	atomic_store(&tj->op.bytes_done, read);
 }
 
 static int gc_lock(const struct daemon *d, int how)
@@ -220,7 +234,10 @@ static void import_run(struct job *job)
 			opjob_failno(&tj->op, TPLFS_E_SYSTEM, errno, tmp);
 			goto out;
 		}
-		ret = tplfs_tarball_extract(tj->path, tmp, &n, err, sizeof(err));
+		atomic_store(&tj->op.what, "tarball extracted");
+		ret = tplfs_tarball_extract(tj->path, tmp, &n,
+					    extract_progress, tj,
+					    err, sizeof(err));
 		if (ret) {
 			/* EILSEQ: not a tarball libarchive knows */
 			opjob_fail(&tj->op, ret == -EINVAL || ret == -EILSEQ ?
@@ -231,6 +248,9 @@ static void import_run(struct job *job)
 		src = tmp;
 	}
 	jobs_test_point("template.import:begun");
+	atomic_store(&tj->op.bytes_done, 0);
+	atomic_store(&tj->op.bytes_total, 0);
+	atomic_store(&tj->op.what, "walking the tree");
 	m = tplfs_template_manifest_create(d->store_fd, &tj->t);
 	if (!m) {
 		opjob_failno(&tj->op, TPLFS_E_SYSTEM, errno, "manifest");
@@ -259,6 +279,7 @@ static void import_run(struct job *job)
 	tplfs_json_u64(r, "bytes", st.bytes);
 	tplfs_json_u64(r, "new_objects", st.new_objects);
 	tplfs_json_u64(r, "new_bytes", st.new_bytes);
+	tplfs_json_u64(r, "stored_bytes", st.stored_bytes);
 	tj->op.result = r;
 out:
 	/* Nothing half-imported stays: an unsealed version goes. */
@@ -734,7 +755,7 @@ void tplops_import(struct req *rq, const char *tpl, const char *from,
 		return;
 	}
 	strcpy(tj->path, from);
-	tj->op.what = "files imported";
+	tj->op.what = "walking the tree";
 	opjob_submit(&tj->op);
 }
 
