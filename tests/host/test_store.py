@@ -14,11 +14,10 @@ import stat
 import subprocess
 import sys
 import tarfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tplproto  # noqa: E402
-from tplproto import Daemon, call, connect, reply  # noqa: E402
+from tplproto import Daemon, Gate, TIMEOUT, call, connect, reply  # noqa: E402
 
 BIN = os.environ["TPLFS_BIN"]
 TPLCTL = os.path.join(BIN, "tplctl")
@@ -27,7 +26,7 @@ CAP = bytes([1, 0, 0, 2, 0, 0x20, 0, 0] + [0] * 12)
 
 def tplctl(d, *args):
     p = subprocess.run([TPLCTL, "--socket", d.sock] + list(args),
-                       capture_output=True, text=True, timeout=300)
+                       capture_output=True, text=True, timeout=TIMEOUT)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -213,27 +212,84 @@ def test_export_then_import_elsewhere_is_identical(tmp):
     assert a.stop() == 0 and b.stop() == 0
 
 
+def held_import(tmp, src, point):
+    """A daemon importing @src as os@1, held at @point until the gate
+    opens: (daemon, the importing client's socket, gate)."""
+    gate = Gate(tmp)
+    d = new_daemon(tmp, env={"TPLFSD_TEST_PAUSE": gate.at(point)})
+    d.start()
+    s = connect(d.sock)
+    s.send(json.dumps({"verb": "template.import",
+                       "args": {"template": "os@1", "from": src}}).encode())
+    assert d.wait_log("test pause at " + point)
+    return d, s, gate
+
+
 def test_progress_and_others_served_during_an_import(tmp):
     src = os.path.join(tmp, "src")
     make_tree(src)
-    d = new_daemon(tmp, env={"TPLFSD_TEST_PAUSE": "template.import:file=400"})
-    d.start()
-    s = connect(d.sock, timeout=60)
-    s.send(json.dumps({"verb": "template.import",
-                       "args": {"template": "os@1", "from": src}}).encode())
-    assert d.wait_log("test pause at template.import:file")
+    # The import is held after its first file until the gate opens.
+    d, s, gate = held_import(tmp, src, "template.import:file")
     # A listing is answered while the import runs.
     r = ok(call(d.sock, "ct.list"))
     assert r["containers"] == []
     assert ok(call(d.sock, "daemon.status"))["jobs"] == 1
+    # Its client hears how far it got (at the daemon's next tick) before
+    # the import goes on: one file of a total known from the walk, in
+    # files and in bytes.
+    files, size = tree_totals(src)
+    first = tplproto.recv(s)
+    while first is not None and first.get("what") == "walking the tree":
+        first = tplproto.recv(s)
+    assert first is not None and first["type"] == "progress", first
+    assert first["what"] == "files imported", first
+    assert (first["done"], first["total"]) == (1, files), (first, files)
+    assert first["bytes_total"] == size, (first, size)
+    assert 0 < first["bytes_done"] <= size, first
+    gate.open()
     final, progress = reply(s)
     s.close()
-    ok(final)
-    assert progress, "no progress message"
-    assert all(p["what"] == "files imported" for p in progress)
-    dones = [p["done"] for p in progress]
-    assert dones == sorted(dones) and 0 < dones[-1] <= 10, dones
+    r = ok(final)
+    assert (r["files"], r["bytes"]) == (files, size), (r, files, size)
+    assert all(p["what"] == "files imported" for p in progress), progress
+    dones = [(p["done"], p["bytes_done"]) for p in [first] + progress]
+    assert dones == sorted(dones) and dones[-1][0] <= files, dones
+    assert all(p["total"] == files and p["bytes_total"] == size
+               for p in progress), progress
     assert d.stop() == 0
+
+
+def test_a_tarball_import_reports_the_bytes_it_read(tmp):
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    tb = os.path.join(tmp, "os.tar.gz")
+    subprocess.run(["tar", "-czf", tb, "-C", src, "."], check=True)
+    # held once the tarball is extracted, before the walk
+    d, s, gate = held_import(tmp, tb, "template.import:begun")
+    size = os.path.getsize(tb)
+
+    def whole():
+        p = tplproto.recv(s)
+        assert p["what"] == "tarball extracted", p
+        assert p["bytes_total"] == size and p["bytes_done"] <= size, p
+        return p["bytes_done"] == size
+    tplproto.wait_until(whole, "progress: the whole tarball read")
+    gate.open()
+    final, _ = reply(s)
+    s.close()
+    ok(final)
+    assert d.stop() == 0
+
+
+def tree_totals(root):
+    """Regular files (inodes, not links) under root and their bytes."""
+    seen = set()
+    for top, dirs, names in os.walk(root):
+        for n in names:
+            st = os.lstat(os.path.join(top, n))
+            if stat.S_ISREG(st.st_mode):
+                seen.add((st.st_ino, st.st_size))
+    return len(seen), sum(sz for _, sz in seen)
 
 
 def test_two_hosts_import_the_same_content_at_once(tmp):
@@ -241,12 +297,15 @@ def test_two_hosts_import_the_same_content_at_once(tmp):
     both succeed, every object is stored once, and gc waits for both."""
     src = os.path.join(tmp, "src")
     make_tree(src)
-    env = {"TPLFSD_TEST_PAUSE": "template.import:file=150"}
+    # Both imports are held after their first file until the gate opens:
+    # both are under way at once, however fast each of them goes.
+    gate = Gate(tmp)
+    env = {"TPLFSD_TEST_PAUSE": gate.at("template.import:file")}
     a, b = new_daemon(tmp, "a", env), new_daemon(tmp, "b", env)
     b.store = a.store
     a.start()
     b.start()
-    sa, sb = connect(a.sock, timeout=60), connect(b.sock, timeout=60)
+    sa, sb = connect(a.sock), connect(b.sock)
     for s, t in ((sa, "os@a"), (sb, "os@b")):
         s.send(json.dumps({"verb": "template.import",
                            "args": {"template": t, "from": src}}).encode())
@@ -255,6 +314,7 @@ def test_two_hosts_import_the_same_content_at_once(tmp):
     # gc must not run while an import has objects no manifest names yet
     m = err(call(a.sock, "store.gc"), "busy")
     assert "an import is under way" in m, m
+    gate.open()
     ra, rb = ok(reply(sa)[0]), ok(reply(sb)[0])
     sa.close()
     sb.close()
@@ -572,19 +632,34 @@ def test_full_disk_leaves_nothing_half_imported(tmp):
 
 
 def test_files_over_4gib_are_kept(tmp):
+    """A 16 GiB sparse file (data at 0, past 4 GiB and at its end) keeps
+    its size; its holes are neither hashed (the digest skips them) nor
+    stored, and stored_bytes says what the store grew by."""
+    size = (16 << 30) + 5
     src = os.path.join(tmp, "src")
     os.makedirs(src)
     with open(src + "/huge", "wb") as f:
-        f.truncate((4 << 30) + 5)       # sparse: costs nothing
+        f.truncate(size)
+        for off in (0, (4 << 30) + 1, size - 3):
+            f.seek(off)
+            f.write(b"abc")
     d = new_daemon(tmp).start()
-    ok(call(d.sock, "template.import", {"template": "huge@1", "from": src}))
+    r = ok(call(d.sock, "template.import", {"template": "huge@1", "from": src},
+                timeout=6 * TIMEOUT))
+    assert (r["files"], r["bytes"], r["new_bytes"]) == (1, size, size), r
+    assert 0 < r["stored_bytes"] <= 1 << 20, r
+    objects = os.path.join(d.store, "objects")
+    on_disk = sum(os.lstat(os.path.join(t, n)).st_blocks * 512
+                  for t, _, ns in os.walk(objects) for n in ns)
+    assert on_disk == r["stored_bytes"], (on_disk, r)
     ln = [x for x in manifest(d, "huge@1").split(b"\n")
           if x.startswith(b"/huge ")][0]
-    assert ln.split(b" ")[6] == str((4 << 30) + 5).encode(), ln
-    ok(call(d.sock, "ct.create", {"id": "h", "template": "huge@1"}))
+    assert ln.split(b" ")[6] == str(size).encode(), ln
+    ok(call(d.sock, "ct.create", {"id": "h", "template": "huge@1"},
+            timeout=6 * TIMEOUT))
     fs = os.path.join(d.root, "private", "h", "fs")
     origin = os.getxattr(fs + "/huge", "trusted.tplfs.origin")
-    assert int.from_bytes(origin[8:16], "little") == (4 << 30) + 5
+    assert int.from_bytes(origin[8:16], "little") == size
     assert d.stop() == 0
 
 

@@ -13,11 +13,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tplproto  # noqa: E402
-from tplproto import Daemon, call, connect, reply  # noqa: E402
+from tplproto import Daemon, Gate, TIMEOUT, call, connect, reply  # noqa: E402
+from tplproto import wait_until  # noqa: E402
 
 BIN = os.environ["TPLFS_BIN"]
 TPLCTL = os.path.join(BIN, "tplctl")
@@ -30,7 +30,7 @@ def tplctl(d, *args, user=None, groups=None):
     if user is not None:
         argv = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user,
                 "--groups=%s" % (groups or str(user))] + argv
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -180,8 +180,9 @@ def test_max_clients(tmp):
         assert tplproto.recv(s) is None     # and the daemon hangs up
     for s in held:
         s.close()
-    time.sleep(0.2)
-    assert call(d.sock, "daemon.status")["ok"]
+    # Their slots are free once the daemon has seen them go (busy till then).
+    wait_until(lambda: call(d.sock, "daemon.status")["ok"],
+               "the daemon to serve again once the 3 clients left")
     assert d.stop() == 0
 
 
@@ -240,7 +241,7 @@ def test_refuses_to_start_without_capabilities(tmp):
     p = subprocess.run(["setpriv", "--reuid=%d" % NOBODY,
                         "--regid=%d" % NOBODY, "--clear-groups",
                         os.path.join(BIN, "tplfsd")] + argv[1:],
-                       capture_output=True, text=True, timeout=30)
+                       capture_output=True, text=True, timeout=TIMEOUT)
     assert p.returncode == 1, p
     assert "missing capabilities: cap_sys_admin" in p.stderr, p.stderr
     assert "run it as root" in p.stderr, p.stderr
@@ -264,29 +265,38 @@ def test_keeps_only_its_capabilities(tmp):
 
 # --- stopping, restarting, recovery ----------------------------------------
 
-def paused_mount(tmp, pause):
-    """A daemon whose ct.mount of web1 is held at the fault point @pause;
-    returns it and the connection that asked for the mount."""
-    d = Daemon(tmp, env={"TPLFSD_TEST_PAUSE": pause})
+def paused_mount(tmp, gate=None):
+    """A daemon whose ct.mount of web1 is held at the fault point
+    ct.mount:journaled, until @gate (a tplproto.Gate) is opened, or forever
+    if there is none; returns it and the connection that asked for the
+    mount."""
+    point = "ct.mount:journaled"
+    d = Daemon(tmp, env={"TPLFSD_TEST_PAUSE": gate.at(point) if gate
+                         else point})
     d.start()
     make_ct(d, "web1")
     s = connect(d.sock)
     s.send(b'{"verb":"ct.mount","args":{"id":"web1"}}')
-    assert d.wait_log("test pause at ct.mount:journaled")
+    assert d.wait_log("test pause at " + point)
     return d, s
 
 
 def test_graceful_stop_finishes_the_operation(tmp):
-    d, s = paused_mount(tmp, "ct.mount:journaled=1500")
+    gate = Gate(tmp)
+    d, s = paused_mount(tmp, gate)
     assert d.journal() == ["ct-web1.json"]
     d.proc.send_signal(signal.SIGTERM)
     # Stopping: new requests are refused, the one under way is answered.
+    assert d.wait_log("stopping (")
+    assert "finishing 1 operation(s)" in d.logtext(), d.logtext()
+    assert d.proc.poll() is None, d.logtext()    # it waits for the mount
+    gate.open()
     r = reply(s)[0]
     s.close()
     # No module on the host: the mount itself fails, and is rolled back.
     expect_error(r, "system")
     assert "No such device" in r["error"]["message"], r
-    assert d.proc.wait(20) == 0, d.logtext()
+    assert d.proc.wait(TIMEOUT) == 0, d.logtext()
     assert d.journal() == []
     assert not os.path.exists(os.path.join(d.root, "root", "web1"))
     assert not os.path.exists(d.sock)
@@ -294,32 +304,33 @@ def test_graceful_stop_finishes_the_operation(tmp):
 
 
 def test_client_gone_mid_operation(tmp):
-    d, s = paused_mount(tmp, "ct.mount:journaled=800")
+    gate = Gate(tmp)
+    d, s = paused_mount(tmp, gate)
     s.close()
+    gate.open()     # only now: the client is gone before the mount ends
     # The operation goes on to its end without its client.
-    end = time.monotonic() + 20
-    while d.journal() and time.monotonic() < end:
-        time.sleep(0.05)
-    assert d.journal() == []
+    wait_until(lambda: d.journal() == [], "the mount's journal record to go")
     r = call(d.sock, "daemon.status")
     assert r["result"]["jobs"] == 0 and r["result"]["containers"] == [], r
     assert d.stop() == 0
 
 
 def test_busy_container_refuses_a_second_operation(tmp):
-    d, s = paused_mount(tmp, "ct.mount:journaled=3000")
+    gate = Gate(tmp)
+    d, s = paused_mount(tmp, gate)
     expect_error(call(d.sock, "ct.mount", {"id": "web1"}), "busy")
     # Other clients are answered while the job is still held.
     r = call(d.sock, "daemon.status")
     assert r["result"]["jobs"] == 1, r
     assert r["result"]["containers"][0]["busy"] is True, r
+    gate.open()
     reply(s)
     s.close()
     assert d.stop() == 0
 
 
 def test_kill9_then_restart_rolls_back(tmp):
-    d, s = paused_mount(tmp, "ct.mount:journaled")
+    d, s = paused_mount(tmp)        # held forever: killed there
     d.proc.kill()
     d.proc.wait()
     s.close()
@@ -352,7 +363,7 @@ def test_second_daemon_on_the_same_socket(tmp):
     d2 = Daemon(tmp)
     d2.log = os.path.join(tmp, "second.log")
     d2.start(wait=False)
-    assert d2.proc.wait(20) == 1
+    assert d2.proc.wait(TIMEOUT) == 1
     assert "another tplfsd (pid %d) holds %s/tplfsd.lock" % (
         d.proc.pid, d.root) in d2.logtext(), d2.logtext()
     # Another root, the same socket: refused too.
@@ -360,7 +371,7 @@ def test_second_daemon_on_the_same_socket(tmp):
     d3.root = os.path.join(tmp, "root3")
     d3.log = os.path.join(tmp, "third.log")
     d3.start(wait=False)
-    assert d3.proc.wait(20) == 1
+    assert d3.proc.wait(TIMEOUT) == 1
     assert "another tplfsd (pid %d) holds %s.lock" % (
         d.proc.pid, d.sock) in d3.logtext(), d3.logtext()
     assert call(d.sock, "daemon.status")["ok"]
@@ -374,16 +385,14 @@ def test_background_start(tmp):
     env.pop("NOTIFY_SOCKET", None)
     # The parent returns once the daemon serves; no output stays attached.
     p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
-                       text=True, timeout=30, env=env)
+                       text=True, timeout=TIMEOUT, env=env)
     assert p.returncode == 0, p
     assert p.stdout == "" and p.stderr == "", p
     r = call(d.sock, "daemon.status")
     assert r["ok"]
     os.kill(r["result"]["pid"], signal.SIGTERM)
-    end = time.monotonic() + 20
-    while os.path.exists(d.sock) and time.monotonic() < end:
-        time.sleep(0.05)
-    assert not os.path.exists(d.sock)
+    wait_until(lambda: not os.path.exists(d.sock),
+               "the stopped daemon to remove its socket")
 
 
 def test_socket_activation_and_notify(tmp):
@@ -391,7 +400,7 @@ def test_socket_activation_and_notify(tmp):
     notify = os.path.join(tmp, "notify.sock")
     ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     ns.bind(notify)
-    ns.settimeout(20)
+    ns.settimeout(TIMEOUT)
     env = dict(os.environ, NOTIFY_SOCKET=notify)
     argv = ["systemd-socket-activate", "--seqpacket", "-l", d.sock,
             "-E", "NOTIFY_SOCKET=" + notify] + \
@@ -400,9 +409,8 @@ def test_socket_activation_and_notify(tmp):
     proc = subprocess.Popen(argv, stdout=logf, stderr=logf, env=env)
     logf.close()
     try:
-        end = time.monotonic() + 20
-        while not os.path.exists(d.sock) and time.monotonic() < end:
-            time.sleep(0.02)
+        wait_until(lambda: os.path.exists(d.sock) or proc.poll() is not None,
+                   "systemd-socket-activate to listen on " + d.sock)
         # The first client starts the daemon.
         r = call(d.sock, "daemon.status")
         assert r["ok"], r
@@ -410,7 +418,7 @@ def test_socket_activation_and_notify(tmp):
         msgs = ns.recv(4096).decode()
         assert "READY=1" in msgs, msgs
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(20) == 0, d.logtext()
+        assert proc.wait(TIMEOUT) == 0, d.logtext()
         msgs = ns.recv(4096).decode()
         while "STOPPING=1" not in msgs:
             msgs = ns.recv(4096).decode()
@@ -425,17 +433,19 @@ def test_bad_configuration_is_refused(tmp):
     with open(conf, "w") as f:
         f.write("root = /x\nfrobnicate = 1\n")
     d = Daemon(tmp, config=conf)
-    p = subprocess.run(d.argv(), capture_output=True, text=True, timeout=30)
+    p = subprocess.run(d.argv(), capture_output=True, text=True,
+                       timeout=TIMEOUT)
     assert p.returncode == 1
     assert "bad.conf:2: unknown setting \"frobnicate\"" in p.stderr, p.stderr
-    p = subprocess.run([d.binary, "--bogus"], capture_output=True, text=True)
+    p = subprocess.run([d.binary, "--bogus"], capture_output=True, text=True,
+                       timeout=TIMEOUT)
     assert p.returncode == 2 and "Usage" in p.stderr
 
 
 def test_tplctl_without_daemon(tmp):
     sock = os.path.join(tmp, "none.sock")
     p = subprocess.run([TPLCTL, "--socket", sock, "daemon", "status"],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, timeout=TIMEOUT)
     assert p.returncode == 3, p
     assert "tplfsd is not running" in p.stderr, p.stderr
     assert "systemctl start tplfsd" in p.stderr, p.stderr
@@ -467,7 +477,7 @@ def test_systemd_units_verify(tmp):
                         os.path.join(units, "tplfsd.service"),
                         os.path.join(units, "tplfsd.socket"),
                         os.path.join(units, "tplfs-ct@web1.service")],
-                       capture_output=True, text=True, timeout=120)
+                       capture_output=True, text=True, timeout=TIMEOUT)
     assert p.returncode == 0 and not p.stderr.strip() and \
         not p.stdout.strip(), p
     with open(os.path.join(units, "tplfsd.service")) as f:

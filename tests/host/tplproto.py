@@ -13,8 +13,45 @@ import traceback
 
 MSG_MAX = 65536
 
+# How long any wait or client call may take before the test calls it a hang.
+# Only a hang ever gets there: these machines are shared and a run can be ten
+# times slower than the last, so no test may depend on how fast it goes.
+TIMEOUT = 300
 
-def connect(path, timeout=20):
+
+def wait_until(cond, what, timeout=TIMEOUT, interval=0.02):
+    """Poll cond() every @interval s until it returns something true, and
+    return that; after @timeout s raise AssertionError naming @what (a
+    string, or a function giving one, e.g. with the log as it is by then)."""
+    end = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() >= end:
+            raise AssertionError("still waiting after %d s for %s" % (
+                timeout, what() if callable(what) else what))
+        time.sleep(interval)
+
+
+class Gate:
+    """A fault point that holds a job until the test opens it: the
+    daemon's TPLFSD_TEST_PAUSE=POINT@FILE waits at POINT until FILE exists
+    (doc/tplfsd.md, "Fault points for tests")."""
+
+    def __init__(self, tmp, name="gate"):
+        self.path = os.path.join(tmp, name)
+
+    def at(self, point):
+        """The TPLFSD_TEST_PAUSE value that holds @point at this gate."""
+        return "%s@%s" % (point, self.path)
+
+    def open(self):
+        with open(self.path, "w"):
+            pass
+
+
+def connect(path, timeout=TIMEOUT):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     s.settimeout(timeout)
     s.connect(path)
@@ -43,8 +80,8 @@ def reply(s):
         progress.append(m)
 
 
-def call(path, verb, args=None):
-    with connect(path) as s:
+def call(path, verb, args=None, timeout=TIMEOUT):
+    with connect(path, timeout) as s:
         s.send(json.dumps({"verb": verb, "args": args or {}}).encode())
         return reply(s)[0]
 
@@ -79,16 +116,14 @@ class Daemon:
             self.wait_ready()
         return self
 
-    def wait_ready(self, timeout=20):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
+    def wait_ready(self, timeout=TIMEOUT):
+        def ready():
             if self.proc.poll() is not None:
                 raise RuntimeError("tplfsd exited %d: %s" %
                                    (self.proc.returncode, self.logtext()))
-            if "ready on" in self.logtext():
-                return
-            time.sleep(0.02)
-        raise RuntimeError("tplfsd did not start: " + self.logtext())
+            return "ready on" in self.logtext()
+        wait_until(ready, lambda: "tplfsd to start: " + self.logtext(),
+                   timeout)
 
     def logtext(self, whole=False):
         """The log of the current run (of every run if whole)."""
@@ -99,15 +134,14 @@ class Daemon:
         except FileNotFoundError:
             return ""
 
-    def wait_log(self, text, timeout=20):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if text in self.logtext():
-                return True
-            time.sleep(0.02)
-        return False
+    def wait_log(self, text, timeout=TIMEOUT):
+        """Wait until the current run's log has @text (True); raise
+        AssertionError, with the log, if it never comes."""
+        return wait_until(lambda: text in self.logtext(),
+                          lambda: "%r in the log of tplfsd:\n%s" % (
+                              text, self.logtext()), timeout)
 
-    def stop(self, sig=15, timeout=20):
+    def stop(self, sig=15, timeout=TIMEOUT):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
