@@ -98,7 +98,7 @@ if [ "${TPLFS_BENCH_MONITOR:-0}" != 0 ]; then
 	monitor "$TPLFS_BENCH_MONITOR" &
 	mpid=$!
 fi
-for _ in $(seq 100); do grep -q 'ready on' "$B/tplfsd.log" && break; sleep 0.1; done
+t_wait_ready "$B/tplfsd.log" "$dpid" || die "tplfsd did not start"
 $T template import os@1 --from "$B/lower" >/dev/null || die "template import"
 [ -c /dev/fuse ] || die "no /dev/fuse (fuse module)"
 command -v fuse-overlayfs >/dev/null || die "no fuse-overlayfs (make deps)"
@@ -216,7 +216,7 @@ cp -a "$B/lower/bench" "$X/lower/" && cp -a "$B/lower/bench" "$X/native/"
 "$TPLFS_BIN/tplfsd" --foreground --config /dev/null --root "$X/tplfs" \
 	--store "$X/tplfs-store" --socket "$X/s.sock" >"$X/tplfsd.log" 2>&1 &
 xpid=$!
-for _ in $(seq 100); do grep -q 'ready on' "$X/tplfsd.log" && break; sleep 0.1; done
+t_wait_ready "$X/tplfsd.log" "$xpid" || die "tplfsd (xfs) did not start"
 TX="$TPLFS_BIN/tplctl --socket $X/s.sock"
 $TX template import bench@1 --from "$X/lower" >/dev/null || die "xfs import"
 # ct= ids are unique among all mounts: x2.. next to the first daemon's c2..

@@ -47,7 +47,7 @@ cleanup() {
 	t_finish
 }
 trap cleanup EXIT
-for _ in $(seq 100); do grep -q 'ready on' "$D/tplfsd.log" && break; sleep 0.1; done
+t_wait_ready "$D/tplfsd.log" "$dpid" || exit 1
 
 say "tplfsd: one io_uring daemon; tplctl talks to it"
 run $T daemon status | head -4

@@ -62,13 +62,15 @@ for k in 6.12 6.1; do
 	done
 	# fsx: 50k operations a kernel in make check (100k by hand: the
 	# script's default), so that the whole stays within 20 minutes.
-	tests/vm/run --no-build --kernel "$k" \
+	# The limits only catch hangs: a loaded machine may run this 3x slower.
+	tests/vm/run --no-build --kernel "$k" --timeout 5400 --script-timeout 1800 \
 		--env TPLFS_NCT="$([ "$k" = 6.12 ] && echo 30 || echo 10)" \
 		--env TPLFS_FSX_OPS=50000 \
 		"${scripts[@]}" 2>&1 | tee "$log"
 	count "$log" "VM tests on $k"
 	stage "VM tests on xfs, $k"
-	tests/vm/run --no-build --kernel "$k" --fs xfs tests/vm/xfs/*.sh 2>&1 | tee "$log"
+	tests/vm/run --no-build --kernel "$k" --fs xfs --timeout 3600 \
+		--script-timeout 1800 tests/vm/xfs/*.sh 2>&1 | tee "$log"
 	count "$log" "xfs VM tests on $k"
 done
 

@@ -18,7 +18,11 @@
  *   tplfs-chan quota-set CT KEY=VALUE...
  *                                   SET_QUOTA: bytes=SOFT:HARD,
  *                                   inodes=SOFT:HARD, grace=SECONDS (limits);
- *                                   used=BYTES:INODES (usage); if-gen=GEN
+ *                                   used=BYTES:INODES (usage);
+ *                                   grace-end=BYTES_END:INODES_END (with
+ *                                   used=: the grace periods' ends, epoch
+ *                                   seconds, as tplfsd restores them);
+ *                                   if-gen=GEN
  *
  * A failed command prints error=ENAME (e.g. error=ENOENT). The exit status
  * is 0 when everything went as asked, 1 otherwise, 2 on a usage error or
@@ -427,6 +431,10 @@ static int cmd_quota_set(const char *ct, int argc, char **argv)
 		} else if (!strncmp(a, "used=", 5)) {
 			bad |= pair(a + 5, &b->used, &n->used);
 			flags |= TPLFS_QSET_USAGE;
+		} else if (!strncmp(a, "grace-end=", 10)) {
+			/* with used=: as the daemon restores a checkpoint */
+			bad |= pair(a + 10, (__u64 *)&b->grace_end,
+				    (__u64 *)&n->grace_end);
 		} else if (!strncmp(a, "if-gen=", 7)) {
 			q.gen = strtoull(a + 7, NULL, 0);
 			flags |= TPLFS_QSET_IF_GEN;
@@ -444,7 +452,8 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: tplfs-chan stats CT [LEN] | wait SEQ COUNT MS | small-ring | bad\n"
 		"       | park MS | abort-test | quota-get CT [sync]\n"
-		"       | quota-set CT [bytes=S:H] [inodes=S:H] [grace=SEC] [used=B:I] [if-gen=G]\n");
+		"       | quota-set CT [bytes=S:H] [inodes=S:H] [grace=SEC] [used=B:I]\n"
+		"         [grace-end=B:I] [if-gen=G]\n");
 	return 2;
 }
 

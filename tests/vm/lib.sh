@@ -43,6 +43,39 @@ expect_ok() {
 	fi
 }
 
+# How long a wait may last before it is called a hang. Never a deadline a
+# slow guest could miss: under TCG on a loaded host a guest can be ten
+# times slower one run than the next.
+T_WAIT_MAX=${TPLFS_WAIT_MAX:-300}
+
+# t_until WHAT COMMAND...: poll until COMMAND succeeds; a FAIL naming WHAT
+# (and status 1) only after T_WAIT_MAX seconds.
+t_until() {
+	local what=$1 start=$SECONDS
+	shift
+	until "$@" >/dev/null 2>&1; do
+		if [ $((SECONDS - start)) -ge "$T_WAIT_MAX" ]; then
+			fail "$what: not so after ${T_WAIT_MAX} s ($*)"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# t_wait_ready LOG PID [LINE]: until the tplfsd of PID says 'ready on' in
+# LOG (from line LINE on); a FAIL with its last lines if it exits first.
+t_wait_ready() {
+	local log=$1 pid=$2 from=${3:-1} start=$SECONDS
+	until tail -n +"$from" "$log" 2>/dev/null | grep -q 'ready on'; do
+		if ! kill -0 "$pid" 2>/dev/null ||
+			[ $((SECONDS - start)) -ge "$T_WAIT_MAX" ]; then
+			fail "tplfsd did not start: $(tail -5 "$log" 2>/dev/null)"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
 # The private area and store of a test mount, on the scratch disk.
 t_setup_dirs() {
 	T_PRIV=$PWD/private

@@ -185,12 +185,19 @@ void jobs_test_point(const char *point)
 	long ms;
 
 	if (!want || strncmp(want, point, len) ||
-	    (want[len] != '\0' && want[len] != '='))
+	    (want[len] != '\0' && want[len] != '=' && want[len] != '@'))
 		return;
 	log_info("test pause at %s", point);
 	if (want[len] == '\0') {
 		for (;;)
 			pause();
+	}
+	if (want[len] == '@') {
+		/* a gate the test opens: held until the file exists */
+		while (access(want + len + 1, F_OK) < 0)
+			usleep(10000);
+		log_info("test pause at %s: released", point);
+		return;
 	}
 	ms = atol(want + len + 1);
 	usleep((useconds_t)ms * 1000);

@@ -33,8 +33,9 @@ void jobs_stop(struct daemon *d);
 /*
  * A fault-injection point for the recovery tests: if $TPLFSD_TEST_PAUSE
  * is @point, log it and block this worker forever, so that a test can
- * kill -9 the daemon at a known step; if it is @point=MS, sleep MS
- * milliseconds there. A no-op otherwise.
+ * kill -9 the daemon at a known step; if it is @point@FILE, hold there
+ * until FILE exists (a gate the test opens when it has seen what it must);
+ * if it is @point=MS, sleep MS milliseconds there. A no-op otherwise.
  */
 void jobs_test_point(const char *point);
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Quota crash test, the boot after: the container mounts at once with the
-# usage of its last checkpoint (the rescan is held back 2 s to see it), and
+# usage of its last checkpoint (the rescan is held back until that is seen), and
 # the background rescan then makes the usage exactly what an independent
 # count of the private area finds.
 . "$TPLFS_TOP/tests/vm/lib.sh"
@@ -14,18 +14,19 @@ kget() { "$TPLFS_BIN/tplfs-chan" quota-get q1 | sed -n "s/^$1=//p"; }
 expect_match "quota.usage is a checkpoint of an unclean stop" "state = mounted" \
 	"$(cat "$R/private/q1/quota.usage")"
 checkpoint=$(sed -n 's/^bytes = //p' "$R/private/q1/quota.usage")
-TPLFSD_TEST_PAUSE=ct.rescan:begin=2000 "$TPLFS_BIN/tplfsd" --foreground --config /dev/null \
+gate=$R/rescan-may-begin
+rm -f "$gate"
+TPLFSD_TEST_PAUSE=ct.rescan:begin@$gate "$TPLFS_BIN/tplfsd" --foreground --config /dev/null \
 	--root "$R" --store "$R/store" --socket "$SOCK" >"$R/tplfsd.log" 2>&1 &
 dpid=$!
 trap 'rc=$?; kill $dpid; wait $dpid; (exit $rc); t_finish' EXIT
-for _ in $(seq 100); do grep -q 'ready on' "$R/tplfsd.log" && break; sleep 0.1; done
+t_wait_ready "$R/tplfsd.log" "$dpid" || exit 1
 expect_ok "the container mounts" $T ct mount q1
 expect_eq "at once, with the checkpoint's usage, not yet exact" "$checkpoint False" \
 	"$(kget bytes_used) $(j "r['exact']")"
-for _ in $(seq 150); do
-	[ "$(j "r['exact']")" = True ] && break
-	sleep 0.2
-done
+touch "$gate"
+exact() { [ "$(j "r['exact']")" = True ]; }
+t_until "the rescan ends" exact
 expect_eq "the background rescan converges to the true usage" \
 	"$(python3 "$TPLFS_TOP/tests/vm/tools/usage.py" "$FS")" \
 	"$(kget bytes_used) $(kget inodes_used)"

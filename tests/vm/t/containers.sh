@@ -29,7 +29,7 @@ echo "  template: $TPL"
 "$TPLFS_BIN/tplfsd" --foreground --config /dev/null --root "$R" --store "$S" \
 	--socket "$SOCK" >>"$LOG" 2>&1 &
 dpid=$!
-for _ in $(seq 100); do grep -q 'ready on' "$LOG" 2>/dev/null && break; sleep 0.1; done
+t_wait_ready "$LOG" "$dpid" || exit 1
 stop_daemon() { kill "$dpid" 2>/dev/null && wait "$dpid"; }
 trap 'rc=$?; stop_daemon; (exit $rc); t_finish' EXIT
 

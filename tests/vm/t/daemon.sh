@@ -31,25 +31,11 @@ start_daemon() {
 	env "$@" "$TPLFS_BIN/tplfsd" --foreground --config /dev/null --root "$R" \
 		--store "$T_STORE" --socket "$SOCK" >>"$LOG" 2>&1 &
 	echo $! >"$PIDF"
-	for _ in $(seq 200); do
-		tail -n +"$((mark + 1))" "$LOG" | grep -q 'ready on' && return 0
-		kill -0 "$(cat "$PIDF")" 2>/dev/null || break
-		sleep 0.1
-	done
-	fail "tplfsd did not start: $(cat "$LOG")"
-	exit 1
+	t_wait_ready "$LOG" "$(cat "$PIDF")" $((mark + 1)) || exit 1
 }
 
-# wait_for WHAT COMMAND...: poll for up to 10 s until COMMAND succeeds
-wait_for() {
-	local what=$1
-	shift
-	for _ in $(seq 100); do
-		"$@" >/dev/null 2>&1 && { ok "$what"; return 0; }
-		sleep 0.1
-	done
-	fail "$what: '$*' never succeeded"
-}
+# wait_for WHAT COMMAND...: until COMMAND succeeds (t_until), then ok
+wait_for() { t_until "$@" && ok "$1"; }
 
 stat_of() { # stat_of CT KEY
 	$TPLCTL --json ct stats "$1" | python3 -c \

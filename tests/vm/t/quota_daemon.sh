@@ -23,7 +23,7 @@ start_daemon() {
 	env "$@" "$TPLFS_BIN/tplfsd" --foreground --config /dev/null --root "$R" \
 		--store "$PWD/store" --socket "$SOCK" >"$LOG.now" 2>&1 &
 	dpid=$!
-	for _ in $(seq 100); do grep -q 'ready on' "$LOG.now" && break; sleep 0.1; done
+	t_wait_ready "$LOG.now" "$dpid" || exit 1
 }
 stop_daemon() { kill "$dpid" 2>/dev/null && wait "$dpid"; cat "$LOG.now" >>"$LOG"; }
 trap 'rc=$?; stop_daemon; (exit $rc); t_finish' EXIT
@@ -83,10 +83,12 @@ expect_match "ct quota says until when" "soft limit exceeded until 20" "$($T ct 
 expect_eq "a write past the hard limit fails" "Disk quota exceeded" "$(fill "$MNT/f")"
 expect_eq "state hard" "hard" "$(j "r['bytes']['state']" ct quota q1)"
 expect_eq "the container has exactly its hard limit" $((6 * M)) "$(kget bytes_used)"
-sleep 1.5	# the loop logs events as they come
-expect_match "a log line for the soft limit" "ct q1: over its soft block limit; grace period until" \
-	"$(cat "$LOG.now")"
-expect_match "a log line for the hard limit" "ct q1: block limit reached" "$(cat "$LOG.now")"
+# the loop logs the kernel's events as they come
+t_until "a log line for the soft limit" \
+	grep -q "ct q1: over its soft block limit; grace period until" "$LOG.now" &&
+	ok "a log line for the soft limit"
+t_until "a log line for the hard limit" grep -q "ct q1: block limit reached" "$LOG.now" &&
+	ok "a log line for the hard limit"
 
 # --- live change ---
 expect_ok "ct quota --set raises the limit" $T ct quota q1 --set 4M:8M
@@ -114,15 +116,15 @@ umount "$MNT"
 checkpoint=$(sed -n 's/^bytes = //p' "$R/private/q1/quota.usage")
 expect_match "quota.usage says mounted" "state = mounted" "$(cat "$R/private/q1/quota.usage")"
 head -c $((2 * M)) /dev/urandom >"$FS/written-after-the-checkpoint"
-start_daemon TPLFSD_TEST_PAUSE=ct.rescan:begin=3000
+gate=$PWD/rescan-may-begin
+start_daemon TPLFSD_TEST_PAUSE=ct.rescan:begin@$gate
 $T ct mount q1 >/dev/null || fail "ct mount after an unclean stop"
 expect_eq "mounted at once with the checkpoint's usage" "$checkpoint False" \
 	"$(kget bytes_used) $(j "r['exact']" ct quota q1)"
 expect_match "ct quota says it is being rescanned" "being rescanned" "$($T ct quota q1)"
-for _ in $(seq 100); do
-	[ "$(j "r['exact']" ct quota q1)" = True ] && break
-	sleep 0.2
-done
+touch "$gate"
+exact() { [ "$(j "r['exact']" ct quota q1)" = True ]; }
+t_until "the rescan ends" exact
 expect_eq "the rescan converges to the true usage" "$($USAGE "$FS")" \
 	"$(kget bytes_used) $(kget inodes_used)"
 expect_match "and is logged" "ct q1: usage rescanned in [0-9.]+ s" "$(cat "$LOG.now")"
