@@ -515,6 +515,23 @@ def test_kill9_mid_destroy_finishes(tmp):
 
 # --- bad input: a clear error, nothing written -----------------------------------
 
+def test_a_nul_or_a_duplicate_key_destroys_nothing(tmp):
+    """An id of "web1\\u0000x" was cut at the NUL and destroyed web1, and a
+    duplicate key was taken (last wins): both are bad_request, web1 stays."""
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    d = new_daemon(tmp).start()
+    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    ok(call(d.sock, "ct.create", {"id": "web1", "template": "os@1"}))
+    for text in ('{"verb":"ct.destroy","args":{"id":"web1\\u0000x"}}',
+                 '{"verb":"ct.destroy","args":{"id":"nope","id":"web1"}}'):
+        with connect(d.sock) as s:
+            s.send(text.encode())
+            err(reply(s)[0], "bad_request")
+    assert ok(call(d.sock, "ct.status", {"id": "web1"}))["id"] == "web1"
+    assert d.stop() == 0
+
+
 def test_bad_ids_names_and_templates(tmp):
     src = os.path.join(tmp, "src")
     make_tree(src)

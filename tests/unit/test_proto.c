@@ -105,6 +105,58 @@ static void nul_bytes_and_oversize_are_refused(void **state)
 	free(big);
 }
 
+/* What json-c's strict mode accepts and a request must not have. */
+static void escaped_nuls_and_duplicate_names_are_refused(void **state)
+{
+	static const struct {
+		const char *text, *why;
+	} bad[] = {
+		{ "{\"verb\":\"ct.destroy\",\"args\":{\"id\":\"web1\\u0000x\"}}",
+		  "a string holds \\u0000 (a NUL)" },
+		{ "{\"verb\":\"a\",\"args\":{\"i\\u0000d\":1}}",
+		  "a string holds \\u0000 (a NUL)" },
+		{ "{\"verb\":\"a\",\"verb\":\"b\"}",
+		  "an object names a member twice" },
+		{ "{\"verb\":\"a\",\"args\":{\"id\":\"x\",\"id\":\"y\"}}",
+		  "an object names a member twice" },
+		/* the same name, spelt two ways */
+		{ "{\"verb\":\"a\",\"args\":{\"id\":1,\"\\u0069d\":2}}",
+		  "an object names a member twice" },
+		/* deep in an array, after objects without */
+		{ "{\"verb\":\"a\",\"args\":{\"l\":[{\"a\":1},{\"b\":{}},"
+		  "{\"c\":1,\"c\":2}]}}", "an object names a member twice" },
+		/* json-c's strict mode takes a single-quoted name there */
+		{ "{\"verb\":\"a\",\"args\":{'x':1}}", "malformed JSON" },
+		/* a duplicate whose first value held an object */
+		{ "{\"verb\":\"a\",\"args\":{\"x\":{\"a\":1},\"x\":{\"b\":2}}}",
+		  "an object names a member twice" },
+	};
+	static const char *const good[] = {
+		/* an escaped backslash before "u0000" is text, not a NUL */
+		"{\"verb\":\"a\",\"args\":{\"id\":\"\\\\u0000\"}}",
+		/* the same names in different objects, and colons in text */
+		"{\"verb\":\"a\",\"args\":{\"a\":{\"a\":\"x:y\"},\"l\":[{\"a\":1},"
+		"{\"a\":2}],\"k:\":{}}}",
+		"{\"verb\":\"a\",\"args\":{\"s\":\"\\\"{:}\\\"\"}}",
+	};
+	struct tplfs_request req;
+	const char *why;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		if (parse(bad[i].text, &req, &why) == 0)
+			fail_msg("accepted: %s", bad[i].text);
+		assert_string_equal(why, bad[i].why);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		why = NULL;
+		if (parse(good[i], &req, &why))
+			fail_msg("refused: %s: %s", good[i], why);
+		tplfs_request_free(&req);
+	}
+}
+
 static void args_are_checked_by_name_and_type(void **state)
 {
 	static const char *const allowed[] = { "id", "force", NULL };
@@ -177,6 +229,7 @@ int main(void)
 		cmocka_unit_test(a_request_with_args_parses),
 		cmocka_unit_test(args_default_to_an_empty_object),
 		cmocka_unit_test(malformed_requests_are_refused),
+		cmocka_unit_test(escaped_nuls_and_duplicate_names_are_refused),
 		cmocka_unit_test(nul_bytes_and_oversize_are_refused),
 		cmocka_unit_test(args_are_checked_by_name_and_type),
 		cmocka_unit_test(error_replies_carry_code_errno_and_message),

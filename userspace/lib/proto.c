@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jsonstrict.h"
 #include "proto.h"
 
 static const char *const err_names[TPLFS_E_COUNT] = {
@@ -83,6 +84,9 @@ int tplfs_request_parse(const char *buf, size_t len,
 	}
 	json_tokener_free(tok);
 	tok = NULL;
+	*why = tplfs_json_strict_check(buf, len, root);
+	if (*why)
+		goto fail;
 	if (!json_object_is_type(root, json_type_object)) {
 		*why = "a request is a JSON object";
 		goto fail;
