@@ -56,7 +56,8 @@ static void usage(FILE *f)
 "  --version       the version\n"
 "\n"
 "Needs root (the capabilities it keeps are in doc/tplfsd.md). Logs go to\n"
-"stderr. SIGTERM stops it after the operations under way are done.\n");
+"stderr; in the background, to syslog once it serves. SIGTERM stops it\n"
+"after the operations under way are done.\n");
 }
 
 void daemon_check_exit(struct daemon *d)
@@ -154,7 +155,7 @@ static int setup_signals(void)
  */
 static void background(void)
 {
-	int fds[2], fd;
+	int fds[2];
 	char c = 1;
 	pid_t pid;
 
@@ -174,8 +175,14 @@ static void background(void)
 	close(fds[0]);
 	ready_pipe = fds[1];
 	setsid();
-	/* No terminal from now on: stdio to /dev/null, logs to syslog. */
-	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	/* Until it serves, its errors go where the command was run. */
+}
+
+/* Serving in the background: stdio to /dev/null, logs to syslog. */
+static void detach_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
 	if (fd >= 0) {
 		dup3(fd, STDIN_FILENO, 0);
 		dup3(fd, STDOUT_FILENO, 0);
@@ -228,6 +235,34 @@ static void tell_parent_ready(void)
 			 strerror(errno));
 	close(ready_pipe);
 	ready_pipe = -1;
+	detach_stdio();
+}
+
+/* mkdir -p @path (0755): its missing parents too. */
+static int make_dirs(const char *path)
+{
+	char buf[PATH_MAX], c;
+	size_t len = strlen(path);
+
+	if (len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		c = *p;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST) {
+			int err = -errno;
+
+			log_err("--root %s: cannot make %s: %s", path, buf,
+				strerror(errno));
+			return err;
+		}
+		*p = c;
+		if (!c)
+			return 0;
+	}
 }
 
 int main(int argc, char **argv)
@@ -260,6 +295,13 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	/*
+	 * Nothing inherited stays open but stdio and the socket systemd
+	 * passed (fd 3): a descriptor of whoever started us is not ours to
+	 * hold (a lock, a pipe that never sees EOF, a file of the caller's).
+	 */
+	listen_fd = tplfs_sd_listen_fd();
+	close_range(listen_fd >= 0 ? 4 : 3, ~0U, 0);
 	if (optind < argc) {
 		fprintf(stderr, "tplfsd: unexpected argument \"%s\"\n",
 			argv[optind]);
@@ -300,14 +342,11 @@ int main(int argc, char **argv)
 
 	if (!foreground && !getenv("NOTIFY_SOCKET"))
 		background();
-	listen_fd = tplfs_sd_listen_fd();
 	clock_gettime(CLOCK_MONOTONIC, &d->started);
 
 	umask(022);
-	if (mkdir(d->cfg.root, 0755) < 0 && errno != EEXIST) {
-		log_err("%s: %s", d->cfg.root, strerror(errno));
+	if (make_dirs(d->cfg.root))
 		return 1;
-	}
 	if ((size_t)snprintf(jdir, sizeof(jdir), "%s/journal", d->cfg.root) >=
 	    sizeof(jdir)) {
 		log_err("%s: path too long", d->cfg.root);
@@ -352,11 +391,12 @@ int main(int argc, char **argv)
 	kchan_open(d);
 	server_start(d);
 
+	/* in the background, from here on to syslog */
+	tell_parent_ready();
 	log_info("%s ready on %s (root %s, store %s)", TPLFS_VERSION,
 		 listen_fd >= 0 ? "the socket systemd passed" : d->cfg.socket,
 		 d->cfg.root, d->cfg.store);
 	tplfs_sd_notify("READY=1\nSTATUS=serving");
-	tell_parent_ready();
 
 	ret = loop_run(&d->loop);
 	jobs_stop(d);

@@ -354,11 +354,32 @@ static void accept_arm(struct daemon *d)
 	io_uring_prep_accept(sqe, d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 }
 
+/*
+ * Remove what is at @path if it is a socket (one left by a daemon that
+ * died: the caller holds the socket's lock). Anything else is not ours.
+ */
+static int remove_stale_socket(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_err("%s exists and is not a socket: not removed", path);
+		return -EEXIST;
+	}
+	if (unlink(path) < 0 && errno != ENOENT) {
+		log_err("%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 int server_listen(struct daemon *d, int activated_fd)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	const char *path = d->cfg.socket;
-	int type = 0, fd;
+	int type = 0, fd, ret;
 	socklen_t len = sizeof(type);
 	char dir[PATH_MAX], lock[PATH_MAX + 8], *slash;
 
@@ -391,7 +412,9 @@ int server_listen(struct daemon *d, int activated_fd)
 	if ((size_t)snprintf(lock, sizeof(lock), "%s.lock", path) >=
 	    sizeof(lock) || daemon_lock_file(lock) < 0)
 		return -EADDRINUSE;
-	unlink(path);
+	ret = remove_stale_socket(path);
+	if (ret)
+		return ret;
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(fd, 512) < 0) {
@@ -436,7 +459,7 @@ void server_stop(struct daemon *d)
 		io_uring_prep_cancel(sqe, &accept_op, 0);
 	}
 	if (!socket_activated)
-		unlink(d->cfg.socket);
+		remove_stale_socket(d->cfg.socket);
 	for (struct client *c = d->clients; c; c = c->next)
 		if (!c->current)
 			client_hangup(c);
