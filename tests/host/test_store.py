@@ -212,6 +212,70 @@ def test_export_then_import_elsewhere_is_identical(tmp):
     assert a.stop() == 0 and b.stop() == 0
 
 
+def test_export_never_writes_through_a_planted_symlink(tmp):
+    """A user who owns the export's directory plants symlinks at the
+    temporary names an export used (FILE.tmp-PID): root's export must not
+    write through them, and FILE ends up a real file, the tarball."""
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    d = new_daemon(tmp).start()
+    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    victim = os.path.join(tmp, "victim")
+    w(victim, b"root's file\n", 0o600)
+    out = os.path.join(tmp, "userdir")
+    os.makedirs(out)
+    os.chown(out, 65534, 65534)
+    cache = os.path.join(out, "os.tar.zst")
+    os.symlink(victim, "%s.tmp-%d" % (cache, d.proc.pid))
+    os.symlink(victim, cache)      # FILE itself a symlink: replaced, not followed
+    ok(call(d.sock, "template.export", {"template": "os@1", "file": cache}))
+    with open(victim, "rb") as f:
+        assert f.read() == b"root's file\n"
+    assert stat.S_ISREG(os.lstat(cache).st_mode)
+    with open(cache, "rb") as f:
+        assert f.read(4) == b"\x28\xb5\x2f\xfd"
+    # no temporary file left beside it (the planted one aside)
+    assert sorted(os.listdir(out)) == sorted(
+        ["os.tar.zst", "os.tar.zst.tmp-%d" % d.proc.pid]), os.listdir(out)
+    err(call(d.sock, "template.export",
+             {"template": "os@1", "file": out + "/"}), "bad_args")
+    assert d.stop() == 0
+
+
+def test_two_exports_to_one_file_at_once(tmp):
+    """Both held once written, then both renamed: each gets its own
+    temporary file, and FILE is a whole tarball of the template."""
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    gate = Gate(tmp)
+    d = new_daemon(tmp, env={"TPLFSD_TEST_PAUSE":
+                             gate.at("template.export:written")}).start()
+    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    cache = os.path.join(tmp, "os.tar.zst")
+    socks = []
+    for _ in range(2):
+        s = connect(d.sock)
+        s.send(json.dumps({"verb": "template.export", "args":
+                           {"template": "os@1", "file": cache}}).encode())
+        socks.append(s)
+    tplproto.wait_until(
+        lambda: d.logtext().count("test pause at template.export:written") == 2,
+        "both exports written")
+    gate.open()
+    replies = [reply(s)[0] for s in socks]
+    for s in socks:
+        s.close()
+    for r in replies:
+        if not r["ok"]:     # the other renamed over it at once: said so
+            assert "replaced by another writer" in err(r, "system"), r
+    assert any(r["ok"] for r in replies), replies
+    assert [n for n in os.listdir(tmp) if ".tmp" in n] == []
+    b = new_daemon(tmp, "b").start()
+    ok(call(b.sock, "template.import", {"template": "os@1", "from": cache}))
+    assert manifest(b, "os@1") == manifest(d, "os@1")
+    assert d.stop() == 0 and b.stop() == 0
+
+
 def held_import(tmp, src, point):
     """A daemon importing @src as os@1, held at @point until the gate
     opens: (daemon, the importing client's socket, gate)."""

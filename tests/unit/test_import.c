@@ -420,6 +420,7 @@ static void export_then_import_gives_the_same_manifest(void **state)
 	struct tplfs_import_stats st;
 	char err[512], path[256], tarball[128], *a = NULL, *b = NULL;
 	uint64_t n;
+	int out;
 	FILE *m;
 
 	assert_int_equal(mkdir(at(f, "etc"), 0755), 0);
@@ -439,8 +440,12 @@ static void export_then_import_gives_the_same_manifest(void **state)
 
 	snprintf(tarball, sizeof(tarball), "%s/t.tar.zst", f->dir);
 	m = fmemopen(a, strlen(a), "r");
-	if (tplfs_tarball_export(f->store_fd, m, tarball, &n, err, sizeof(err)))
+	out = open(tarball, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	assert_true(out >= 0);
+	if (tplfs_tarball_export(f->store_fd, m, out, tarball, &n, err,
+				 sizeof(err)))
 		fail_msg("export: %s", err);
+	close(out);
 	fclose(m);
 	assert_int_equal(n, st.entries);
 

@@ -5,6 +5,9 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "atomic.h"
@@ -24,28 +27,79 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+int tplfs_atomic_begin(struct tplfs_atomic *a, int dirfd, const char *name,
+		       mode_t mode)
+{
+	uint64_t r;
+
+	a->dirfd = dirfd;
+	a->fd = -1;
+	if (!*name || strchr(name, '/') ||
+	    (size_t)snprintf(a->name, sizeof(a->name), "%s", name) >=
+	    sizeof(a->name))
+		return -EINVAL;
+	for (int tries = 0; tries < 16; tries++) {
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+			return -EIO;
+		if ((size_t)snprintf(a->tmp, sizeof(a->tmp), ".%s.%016llx.tmp",
+				     name, (unsigned long long)r) >=
+		    sizeof(a->tmp))
+			return -ENAMETOOLONG;
+		a->fd = openat(dirfd, a->tmp, O_WRONLY | O_CREAT | O_EXCL |
+			       O_NOFOLLOW | O_CLOEXEC, mode);
+		if (a->fd >= 0)
+			return 0;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
+void tplfs_atomic_abort(struct tplfs_atomic *a)
+{
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+	unlinkat(a->dirfd, a->tmp, 0);
+}
+
+int tplfs_atomic_commit(struct tplfs_atomic *a)
+{
+	struct stat ours, there;
+	int ret = 0;
+
+	if (fsync(a->fd) < 0 || fstat(a->fd, &ours) < 0 ||
+	    renameat(a->dirfd, a->tmp, a->dirfd, a->name) < 0) {
+		ret = -errno;
+		tplfs_atomic_abort(a);
+		return ret;
+	}
+	if (fsync(a->dirfd) < 0)
+		ret = -errno;
+	/* Ours, unless another writer renamed over it meanwhile. */
+	else if (fstatat(a->dirfd, a->name, &there, AT_SYMLINK_NOFOLLOW) < 0)
+		ret = -errno;
+	else if (there.st_dev != ours.st_dev || there.st_ino != ours.st_ino)
+		ret = -ESTALE;
+	close(a->fd);
+	a->fd = -1;
+	return ret;
+}
+
 int tplfs_write_atomic(int dirfd, const char *name, const void *buf,
 		       size_t len, mode_t mode)
 {
-	char tmp[NAME_MAX + 1];
-	int fd, ret;
+	struct tplfs_atomic a;
+	int ret = tplfs_atomic_begin(&a, dirfd, name, mode);
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -errno;
-	ret = write_all(fd, buf, len);
-	if (!ret && fsync(fd) < 0)
-		ret = -errno;
-	close(fd);
-	if (!ret && renameat(dirfd, tmp, dirfd, name) < 0)
-		ret = -errno;
+	if (ret)
+		return ret;
+	ret = write_all(a.fd, buf, len);
 	if (ret) {
-		unlinkat(dirfd, tmp, 0);
+		tplfs_atomic_abort(&a);
 		return ret;
 	}
-	return fsync(dirfd) < 0 ? -errno : 0;
+	return tplfs_atomic_commit(&a);
 }
 
 bool tplfs_is_atomic_leftover(const char *name)

@@ -348,8 +348,9 @@ static int add_acl(struct archive_entry *ae, const struct tplfs_xattr *x,
 	return 0;
 }
 
-int tplfs_tarball_export(int store_fd, FILE *manifest, const char *out,
-			 uint64_t *entries, char *err, size_t errlen)
+int tplfs_tarball_export(int store_fd, FILE *manifest, int out_fd,
+			 const char *out, uint64_t *entries, char *err,
+			 size_t errlen)
 {
 	struct archive *a = archive_write_new();
 	struct archive_entry *ae = archive_entry_new();
@@ -368,7 +369,7 @@ int tplfs_tarball_export(int store_fd, FILE *manifest, const char *out,
 		goto done;
 	if (archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
 	    archive_write_set_format_pax(a) != ARCHIVE_OK ||
-	    archive_write_open_filename(a, out) != ARCHIVE_OK) {
+	    archive_write_open_fd(a, out_fd) != ARCHIVE_OK) {
 		ret = la_errno(a);
 		snprintf(err, errlen, "%s: %s", out, archive_error_string(a));
 		goto done;

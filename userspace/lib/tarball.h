@@ -28,10 +28,12 @@ int tplfs_tarball_extract(const char *path, const char *dest,
 
 /*
  * Write the template whose manifest is open at @manifest, objects in the
- * store at @store_fd, as a pax tar compressed with zstd to @out (a path).
- * Returns 0 or a negative errno, with the reason in @err.
+ * store at @store_fd, as a pax tar compressed with zstd to @out_fd (a file
+ * named @out in messages; not closed). Returns 0 or a negative errno, with
+ * the reason in @err.
  */
-int tplfs_tarball_export(int store_fd, FILE *manifest, const char *out,
-			 uint64_t *entries, char *err, size_t errlen);
+int tplfs_tarball_export(int store_fd, FILE *manifest, int out_fd,
+			 const char *out, uint64_t *entries, char *err,
+			 size_t errlen);
 
 #endif /* TPLFS_TARBALL_H */

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "grow.h"
 #include "import.h"
 #include "journal.h"
@@ -319,10 +320,12 @@ static void export_run(struct job *job)
 {
 	struct tpljob *tj = (struct tpljob *)job;
 	struct daemon *d = tj->op.d;
-	char tmp[PATH_MAX + 32], err[PATH_MAX + 256];
+	char dir[PATH_MAX], err[PATH_MAX + 256];
+	struct tplfs_atomic out;
+	const char *base;
 	json_object *r;
+	int ret, dirfd;
 	uint64_t n;
-	int ret;
 	FILE *m;
 
 	m = tplfs_template_manifest_open(d->store_fd, &tj->t);
@@ -331,15 +334,36 @@ static void export_run(struct job *job)
 			   "no template %s (sealed)", tj->id);
 		return;
 	}
-	tplfs_path(tmp, sizeof(tmp), "%s.tmp-%d", tj->path, (int)getpid());
-	ret = tplfs_tarball_export(d->store_fd, m, tmp, &n, err, sizeof(err));
-	fclose(m);
-	if (!ret && rename(tmp, tj->path) < 0) {
-		ret = -errno;
-		snprintf(err, sizeof(err), "%s: %s", tj->path, strerror(errno));
-	}
+	/* Written under a new name in FILE's directory, renamed over FILE:
+	 * never through a symlink or a file someone put there. */
+	strcpy(dir, tj->path);
+	base = strrchr(tj->path, '/') + 1;	/* the path is absolute */
+	dir[base - tj->path] = '\0';
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ret = dirfd < 0 ? -errno : tplfs_atomic_begin(&out, dirfd, base, 0644);
 	if (ret) {
-		unlink(tmp);
+		fclose(m);
+		opjob_failno(&tj->op, ret == -ENOENT || ret == -ENOTDIR ||
+			     ret == -EINVAL ? TPLFS_E_BAD_ARGS : TPLFS_E_SYSTEM,
+			     -ret, tj->path);
+		if (dirfd >= 0)
+			close(dirfd);
+		return;
+	}
+	ret = tplfs_tarball_export(d->store_fd, m, out.fd, tj->path, &n, err,
+				   sizeof(err));
+	fclose(m);
+	jobs_test_point("template.export:written");
+	if (ret) {
+		tplfs_atomic_abort(&out);
+	} else {
+		ret = tplfs_atomic_commit(&out);
+		snprintf(err, sizeof(err), "%s: %s", tj->path,
+			 ret == -ESTALE ? "replaced by another writer at once" :
+			 strerror(-ret));
+	}
+	close(dirfd);
+	if (ret) {
 		opjob_fail(&tj->op, TPLFS_E_SYSTEM, -ret, "%s", err);
 		return;
 	}
