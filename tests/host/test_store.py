@@ -504,6 +504,60 @@ def test_gc_keeps_what_templates_name(tmp):
     assert d.stop() == 0
 
 
+def test_gc_dry_run_lists_and_removes_nothing(tmp):
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    d = new_daemon(tmp).start()
+    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    stray = os.path.join(d.store, "objects", "ab", "c" * 62)
+    os.makedirs(os.path.dirname(stray), exist_ok=True)
+    w(stray, b"nobody names me")
+    r = ok(call(d.sock, "store.gc", {"dry_run": True}))
+    assert r["dry_run"] and r["removed"] == 1 and r["kept"] == 8, r
+    assert r["objects"] == ["ab" + "c" * 62], r
+    assert os.path.exists(stray)
+    rc, out, _ = tplctl(d, "store", "gc", "--dry-run")
+    assert rc == 0 and "1 objects would be removed" in out, out
+    assert "ab" + "c" * 62 in out and os.path.exists(stray), out
+    err(call(d.sock, "store.gc", {"dry_run": "yes"}), "bad_args")
+    r = ok(call(d.sock, "store.gc"))
+    assert not r["dry_run"] and r["removed"] == 1, r
+    assert not os.path.exists(stray)
+    assert d.stop() == 0
+
+
+def test_a_container_whose_template_cannot_be_told_blocks_rm_and_gc(tmp):
+    """A missing or bad ct.conf used to count as 'uses nothing': template
+    rm went ahead and store gc deleted objects its stubs still named."""
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    d = new_daemon(tmp).start()
+    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    ok(call(d.sock, "ct.create", {"id": "web1", "template": "os@1"}))
+    objects_before = objects(d)
+    conf = os.path.join(d.root, "private", "web1", "ct.conf")
+    with open(conf, "rb") as f:
+        good = f.read()
+    for broken in (None, b"template = \x00\n= =\n"):
+        if broken is None:
+            os.unlink(conf)
+        else:
+            w(conf, broken)
+        m = err(call(d.sock, "template.rm", {"template": "os@1"}), "busy")
+        assert "web1 (" in m and "template rm refused" in m, m
+        m = err(call(d.sock, "store.gc"), "busy")
+        assert "web1 (" in m and "store gc refused" in m, m
+        assert objects(d) == objects_before
+    # a ct.conf naming a template the store does not hold
+    w(conf, good.replace(b"os@1", b"gone@1"))
+    m = err(call(d.sock, "store.gc"), "busy")
+    assert "web1 names template gone@1" in m, m
+    assert objects(d) == objects_before
+    w(conf, good)
+    assert ok(call(d.sock, "store.gc"))["removed"] == 0
+    assert d.stop() == 0
+
+
 def test_many_containers_cost_little(tmp):
     src = os.path.join(tmp, "src")
     make_tree(src)

@@ -40,7 +40,9 @@ static void usage(FILE *f)
 "                         write the template cache, a .tar.zst\n"
 "  template rm NAME@VERSION\n"
 "                         remove a version no container uses\n"
-"  store gc               remove the objects no template names\n"
+"  store gc [--dry-run]   remove the objects no template names (refused\n"
+"                         while a container's template cannot be told);\n"
+"                         --dry-run: list them, remove nothing\n"
 "Containers:\n"
 "  ct create ID --template NAME@VERSION [--volatile] [--quota SOFT[:HARD]]\n"
 "            [--inodes SOFT[:HARD]] [--grace DURATION]\n"
@@ -73,7 +75,7 @@ struct opts {
 	const char *from, *template;
 	const char *quota, *inodes, *grace;	/* --quota or --set, ... */
 	bool quota_is_set;			/* given as --set */
-	bool force, is_volatile;
+	bool force, is_volatile, dry_run;
 	json_object *private;	/* --private PATH... */
 };
 
@@ -177,6 +179,10 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 			cmd->noun, cmd->verb);
 		return NULL;
 	}
+	if (o->dry_run && strcmp(cmd->proto_verb, "store.gc")) {
+		fprintf(stderr, "tplctl: --dry-run is for store gc\n");
+		return NULL;
+	}
 	if ((o->quota || o->inodes || o->grace) &&
 	    strcmp(cmd->proto_verb, "ct.create") &&
 	    strcmp(cmd->proto_verb, "ct.quota")) {
@@ -214,6 +220,8 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 				       json_object_new_string(o->template));
 	if (o->force)
 		json_object_object_add(args, "force", json_object_new_boolean(1));
+	if (o->dry_run)
+		json_object_object_add(args, "dry_run", json_object_new_boolean(1));
 	if (o->is_volatile)
 		json_object_object_add(args, "volatile", json_object_new_boolean(1));
 	if (o->quota)
@@ -231,6 +239,7 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "from", required_argument, NULL, 'F' },
 		{ "template", required_argument, NULL, 't' },
 		{ "volatile", no_argument, NULL, 'v' },
@@ -256,6 +265,7 @@ int main(int argc, char **argv)
 		case 's': sock = optarg; break;
 		case 'j': json = true; break;
 		case 'f': o.force = true; break;
+		case 'n': o.dry_run = true; break;
 		case 'F': o.from = optarg; break;
 		case 't': o.template = optarg; break;
 		case 'v': o.is_volatile = true; break;

@@ -208,11 +208,26 @@ void print_template_list(json_object *r)
 
 void print_store_gc(json_object *r)
 {
+	json_object *names = NULL, *dry = NULL;
+	bool dry_run;
 	char b[32];
+	size_t n;
 
-	printf("store gc: %" PRIu64 " objects removed (%s), %" PRIu64 " kept\n",
-	       u64(r, "removed"), human(u64(r, "freed_bytes"), b, sizeof(b)),
-	       u64(r, "kept"));
+	json_object_object_get_ex(r, "dry_run", &dry);
+	dry_run = json_object_get_boolean(dry);
+	printf("store gc%s: %" PRIu64 " objects %s (%s), %" PRIu64 " kept\n",
+	       dry_run ? " --dry-run" : "", u64(r, "removed"),
+	       dry_run ? "would be removed" : "removed",
+	       human(u64(r, "freed_bytes"), b, sizeof(b)), u64(r, "kept"));
+	if (!dry_run)
+		return;
+	json_object_object_get_ex(r, "objects", &names);
+	n = json_object_array_length(names);
+	for (size_t i = 0; i < n; i++)
+		printf("  %s\n", json_object_get_string(
+		       json_object_array_get_idx(names, i)));
+	if (n < u64(r, "removed"))
+		printf("  ... and %" PRIu64 " more\n", u64(r, "removed") - n);
 }
 
 /* One line of ct quota: used, soft, hard, state (until when). */

@@ -136,7 +136,7 @@ void tplops_import(struct req *rq, const char *tpl, const char *from,
 void tplops_export(struct req *rq, const char *tpl, const char *file);
 void tplops_list(struct req *rq);
 void tplops_rm(struct req *rq, const char *tpl);
-void tplops_gc(struct req *rq);
+void tplops_gc(struct req *rq, bool dry_run);
 /* Hold template @id (exclusively, or shared); false if it cannot be. */
 bool tpl_acquire(const char *id, bool exclusive);
 void tpl_release(const char *id, bool exclusive);

@@ -47,6 +47,7 @@ struct tpljob {
 	char id[2 * TPLFS_TEMPLATE_PART_MAX + 2];
 	char path[PATH_MAX];	/* import: from; export: to */
 	bool exclusive;		/* holds the template exclusively */
+	bool dry_run;		/* gc: say what would go, remove nothing */
 	/* import: the always-private paths, sorted */
 	char *private[PRIVATE_MAX];
 	size_t nprivate;
@@ -106,35 +107,78 @@ void tpl_release(const char *id, bool exclusive)
 	}
 }
 
-/* Containers by template, from private/<ct>/ct.conf: { id: [ct...] }. */
+/* The key of template_uses() for the containers it cannot tell of. */
+#define USES_UNKNOWN "?"
+
+static void uses_add(json_object *uses, const char *key, const char *what)
+{
+	json_object *arr;
+
+	if (!json_object_object_get_ex(uses, key, &arr)) {
+		arr = json_object_new_array();
+		json_object_object_add(uses, key, arr);
+	}
+	json_object_array_add(arr, json_object_new_string(what));
+}
+
+/*
+ * Containers by template, from private/<ct>/ct.conf: { id: [ct...] }.
+ * A container whose ct.conf cannot be read (missing, unreadable, bad)
+ * could name any template: it goes under USES_UNKNOWN as "ct (reason)",
+ * and so does a private/ that cannot be read.
+ */
 static json_object *template_uses(const struct daemon *d)
 {
 	json_object *uses = json_object_new_object();
-	char privdir[PATH_MAX], err[256];
+	char privdir[PATH_MAX], err[256], what[PATH_MAX + 300];
 	struct dirent *de;
 	DIR *dir;
 
 	tplfs_path(privdir, sizeof(privdir), "%s/private", d->cfg.root);
 	dir = opendir(privdir);
+	if (!dir && errno != ENOENT) {
+		snprintf(what, sizeof(what), "%s (%s)", privdir,
+			 strerror(errno));
+		uses_add(uses, USES_UNKNOWN, what);
+	}
 	while (dir && (de = readdir(dir))) {
 		struct tplfs_ct_paths p = { .root = "" };
 		struct tplfs_ct_conf conf;
-		json_object *arr;
 
+		/* .<id>.create and .<id>.destroy are the operations' own */
 		if (!tplfs_ct_id_valid(de->d_name) ||
-		    tplfs_ct_paths(&d->cfg, de->d_name, &p) ||
-		    tplfs_ct_conf_read(p.conf, &conf, err, sizeof(err)) ||
-		    !conf.template[0])
+		    tplfs_ct_paths(&d->cfg, de->d_name, &p))
 			continue;
-		if (!json_object_object_get_ex(uses, conf.template, &arr)) {
-			arr = json_object_new_array();
-			json_object_object_add(uses, conf.template, arr);
+		if (tplfs_ct_conf_read(p.conf, &conf, err, sizeof(err))) {
+			snprintf(what, sizeof(what), "%s (%s)", de->d_name, err);
+			uses_add(uses, USES_UNKNOWN, what);
+		} else if (conf.template[0]) {
+			uses_add(uses, conf.template, de->d_name);
 		}
-		json_object_array_add(arr, json_object_new_string(de->d_name));
 	}
 	if (dir)
 		closedir(dir);
 	return uses;
+}
+
+/*
+ * Fail @op if @uses has containers it cannot tell of: whatever @what does
+ * could take what they use. Returns true if it failed.
+ */
+static bool refuse_unknown_uses(struct opjob *op, json_object *uses,
+				const char *what)
+{
+	json_object *cts;
+	size_t n;
+
+	if (!json_object_object_get_ex(uses, USES_UNKNOWN, &cts))
+		return false;
+	n = json_object_array_length(cts);
+	opjob_fail(op, TPLFS_E_BUSY, EBUSY,
+		   "cannot tell which template %zu container(s) use: %s%s; %s refused (repair or destroy them first)",
+		   n, json_object_get_string(json_object_array_get_idx(cts, 0)),
+		   n > 1 ? ", ..." : "", what);
+	return true;
 }
 
 /* --- template.import ----------------------------------------------------- */
@@ -540,6 +584,8 @@ static void rm_run(struct job *job)
 	json_object *uses = template_uses(d), *cts;
 	int ret;
 
+	if (refuse_unknown_uses(&tj->op, uses, "template rm"))
+		goto out;
 	if (json_object_object_get_ex(uses, tj->id, &cts)) {
 		size_t n = json_object_array_length(cts);
 
@@ -557,6 +603,7 @@ static void rm_run(struct job *job)
 		tj->op.result = json_object_new_object();
 		tplfs_json_str(tj->op.result, "template", tj->id);
 	}
+out:
 	json_object_put(uses);
 }
 
@@ -580,6 +627,37 @@ static int gc_collect(void *arg, const struct tplfs_template_id *t,
 	return ret ? ret : l->v[l->n - 1].read_err;
 }
 
+/*
+ * Fail @op unless every template a container names is sealed in the store
+ * (@l): a container naming one that is gone has stubs no manifest
+ * accounts for. Returns true if it failed.
+ */
+static bool refuse_unlisted_uses(struct opjob *op, json_object *uses,
+				 const struct listing *l)
+{
+	json_object_object_foreach(uses, id, cts) {
+		bool found = false;
+		char name[sizeof(((struct tpljob *)0)->id)];
+
+		for (size_t i = 0; i < l->n && !found; i++) {
+			snprintf(name, sizeof(name), "%s@%s", l->v[i].t.name,
+				 l->v[i].t.version);
+			found = !strcmp(name, id);
+		}
+		if (!found) {
+			opjob_fail(op, TPLFS_E_BUSY, EBUSY,
+				   "container %s names template %s, which the store does not hold sealed: its objects cannot be told; store gc refused",
+				   json_object_get_string(
+				   json_object_array_get_idx(cts, 0)), id);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* At most this many names in a dry run's reply (the reply's size). */
+#define GC_LIST_MAX 200
+
 static void gc_run(struct job *job)
 {
 	struct tpljob *tj = (struct tpljob *)job;
@@ -587,6 +665,7 @@ static void gc_run(struct job *job)
 	struct listing l = { .d = d };
 	struct gcset all = { 0 };
 	uint64_t removed = 0, freed = 0, kept = 0;
+	json_object *uses = NULL, *names = json_object_new_array();
 	char objdir[PATH_MAX];
 	int lock, ret;
 
@@ -594,6 +673,7 @@ static void gc_run(struct job *job)
 	if (lock < 0) {
 		opjob_fail(&tj->op, TPLFS_E_BUSY, EBUSY,
 			   "an import is under way: try store gc again after it");
+		json_object_put(names);
 		return;
 	}
 	ret = tplfs_templates_each(d->store_fd, gc_collect, &l);
@@ -601,6 +681,11 @@ static void gc_run(struct job *job)
 		opjob_failno(&tj->op, TPLFS_E_SYSTEM, -ret, "reading the manifests");
 		goto out;
 	}
+	/* What every private area could name must be in a sealed manifest. */
+	uses = template_uses(d);
+	if (refuse_unknown_uses(&tj->op, uses, "store gc") ||
+	    refuse_unlisted_uses(&tj->op, uses, &l))
+		goto out;
 	for (size_t i = 0; i < l.n; i++) {
 		for (size_t k = 0; k < l.v[i].nobjs; k++) {
 			if (tplfs_grow(&all.v, &all.cap, all.n, sizeof(*all.v),
@@ -642,19 +727,28 @@ static void gc_run(struct job *job)
 			}
 			if (!ok && strncmp(de->d_name, ".tmp.", 5))
 				continue;	/* not ours: leave it */
-			if (lstat(path, &st) == 0 && unlink(path) == 0) {
-				removed++;
-				freed += (uint64_t)st.st_blocks * 512;
-			}
+			if (lstat(path, &st) < 0 ||
+			    (!tj->dry_run && unlink(path) < 0))
+				continue;
+			removed++;
+			freed += (uint64_t)st.st_blocks * 512;
+			if (json_object_array_length(names) < GC_LIST_MAX)
+				json_object_array_add(names,
+					json_object_new_string(ok ? hex : path));
 		}
 		if (dir)
 			closedir(dir);
 	}
 	tj->op.result = json_object_new_object();
+	tplfs_json_bool(tj->op.result, "dry_run", tj->dry_run);
 	tplfs_json_u64(tj->op.result, "removed", removed);
 	tplfs_json_u64(tj->op.result, "freed_bytes", freed);
 	tplfs_json_u64(tj->op.result, "kept", kept);
+	json_object_object_add(tj->op.result, "objects", names);
+	names = NULL;
 out:
+	json_object_put(names);
+	json_object_put(uses);
 	for (size_t i = 0; i < l.n; i++)
 		free(l.v[i].objs);
 	free(l.v);
@@ -816,10 +910,12 @@ void tplops_rm(struct req *rq, const char *tpl)
 	opjob_submit(&tj->op);
 }
 
-void tplops_gc(struct req *rq)
+void tplops_gc(struct req *rq, bool dry_run)
 {
 	struct tpljob *tj = tpljob_new(rq, NULL, gc_run, false);
 
-	if (tj)
-		opjob_submit(&tj->op);
+	if (!tj)
+		return;
+	tj->dry_run = dry_run;
+	opjob_submit(&tj->op);
 }

@@ -24,6 +24,7 @@ struct verb {
 static const char *const no_args[] = { NULL };
 static const char *const id_args[] = { "id", NULL };
 static const char *const umount_args[] = { "id", "force", NULL };
+static const char *const gc_args[] = { "dry_run", NULL };
 static const char *const create_args[] = { "id", "template", "volatile",
 					    "quota", "inodes", "grace", NULL };
 static const char *const quota_args[] = { "id", "quota", "inodes", "grace",
@@ -269,7 +270,10 @@ static void serve_template_rm(struct req *rq)
 
 static void serve_store_gc(struct req *rq)
 {
-	tplops_gc(rq);
+	bool dry_run;
+
+	if (opt_bool(rq, "dry_run", &dry_run))
+		tplops_gc(rq, dry_run);
 }
 
 static const struct verb verbs[] = {
@@ -286,7 +290,7 @@ static const struct verb verbs[] = {
 	{ "template.import", true, import_args, serve_template_import },
 	{ "template.export", true, export_args, serve_template_export },
 	{ "template.rm", true, tpl_args, serve_template_rm },
-	{ "store.gc", true, no_args, serve_store_gc },
+	{ "store.gc", true, gc_args, serve_store_gc },
 };
 
 void verbs_dispatch(struct req *rq)
