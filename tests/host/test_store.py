@@ -418,6 +418,10 @@ def test_container_lifecycle(tmp):
     assert [c["id"] for c in lst] == ["web1"] and lst[0]["template"] == "os@1"
     stt = ok(call(d.sock, "ct.status", {"id": "web1"}))
     assert stt["inodes"] >= 20 and 0 < stt["disk_bytes"] < 400 * 1024, stt
+    # ct status and the quota count the same tree with the same walker
+    q = ok(call(d.sock, "ct.quota", {"id": "web1"}))
+    assert (stt["disk_bytes"], stt["inodes"]) == \
+        (q["bytes"]["used"], q["inodes"]["used"]), (stt, q)
     rc, out, _ = tplctl(d, "ct", "status", "web1")
     assert "disk " in out and "inodes" in out, out
     # The template is in use: rm is refused, the container is kept.

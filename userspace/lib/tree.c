@@ -34,8 +34,13 @@ int tplfs_tree_remove(const char *path)
 }
 
 /* nftw has no argument for its callback: the usage being summed. */
+struct linked {
+	dev_t dev;
+	ino_t ino;
+	uint64_t bytes;
+};
 static __thread struct tplfs_tree_usage *usage;
-static __thread struct { dev_t dev; ino_t ino; } *seen;
+static __thread struct linked *seen;
 static __thread size_t nseen, capseen;
 
 static int count_one(const char *path, const struct stat *st, int flag,
@@ -44,19 +49,27 @@ static int count_one(const char *path, const struct stat *st, int flag,
 	(void)path;
 	(void)flag;
 	(void)ftw;
+	usage->bytes += (uint64_t)st->st_blocks * 512;
+	usage->inodes++;
+	/* links are counted once after the walk: no search per entry */
 	if (st->st_nlink > 1 && !S_ISDIR(st->st_mode)) {
-		for (size_t i = 0; i < nseen; i++)
-			if (seen[i].dev == st->st_dev && seen[i].ino == st->st_ino)
-				return 0;
 		if (tplfs_grow(&seen, &capseen, nseen, sizeof(*seen), 64))
 			return -ENOMEM;
 		seen[nseen].dev = st->st_dev;
 		seen[nseen].ino = st->st_ino;
+		seen[nseen].bytes = (uint64_t)st->st_blocks * 512;
 		nseen++;
 	}
-	usage->bytes += (uint64_t)st->st_blocks * 512;
-	usage->inodes++;
 	return 0;
+}
+
+static int cmp_linked(const void *a, const void *b)
+{
+	const struct linked *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
 }
 
 int tplfs_tree_usage(const char *path, struct tplfs_tree_usage *u)
@@ -68,6 +81,13 @@ int tplfs_tree_usage(const char *path, struct tplfs_tree_usage *u)
 	usage = u;
 	nseen = 0;
 	ret = nftw(path, count_one, 64, FTW_PHYS | FTW_MOUNT);
+	qsort(seen, nseen, sizeof(*seen), cmp_linked);
+	for (size_t i = 1; i < nseen; i++) {
+		if (!cmp_linked(&seen[i], &seen[i - 1])) {
+			u->bytes -= seen[i].bytes;
+			u->inodes--;
+		}
+	}
 	free(seen);
 	seen = NULL;
 	capseen = 0;

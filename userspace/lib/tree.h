@@ -14,7 +14,11 @@ struct tplfs_tree_usage {
 	uint64_t inodes;
 };
 
-/* What the tree at @path uses on disk (hard links counted once). */
+/*
+ * What the tree at @path uses on disk (hard links counted once), by nftw:
+ * the reference bench/usage-scan measures tplfs_usage_scan against (the
+ * daemon's figures all come from that one, usage_scan.h).
+ */
 int tplfs_tree_usage(const char *path, struct tplfs_tree_usage *u);
 
 /*

@@ -536,3 +536,20 @@ int tplfs_usage_scan(int rootfd, struct tplfs_usage *usage, char *err,
 		memset(usage, 0, sizeof(*usage));
 	return ret;
 }
+
+int tplfs_usage_scan_path(const char *path, struct tplfs_usage *usage,
+			  char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0) {
+		ret = -errno;
+		memset(usage, 0, sizeof(*usage));
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return ret;
+	}
+	ret = tplfs_usage_scan(fd, usage, err, errlen);
+	close(fd);
+	return ret;
+}

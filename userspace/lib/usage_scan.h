@@ -29,4 +29,8 @@ struct tplfs_usage {
 int tplfs_usage_scan(int rootfd, struct tplfs_usage *usage, char *err,
 		     size_t errlen);
 
+/* The same for the directory at @path. */
+int tplfs_usage_scan_path(const char *path, struct tplfs_usage *usage,
+			  char *err, size_t errlen);
+
 #endif /* TPLFS_USAGE_SCAN_H */

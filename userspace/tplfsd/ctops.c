@@ -36,6 +36,7 @@
 #include "populate.h"
 #include "store.h"
 #include "tree.h"
+#include "usage_scan.h"
 
 struct ctjob {
 	struct opjob op;
@@ -339,9 +340,9 @@ static json_object *ct_describe(struct daemon *d, const char *id,
 {
 	struct tplfs_ct_paths p = { .root = "" };
 	struct tplfs_ct_conf conf;
-	struct tplfs_tree_usage u;
 	json_object *c = json_object_new_object();
-	char err[512];
+	struct tplfs_usage u;
+	char err[PATH_MAX + 256];
 
 	tplfs_ct_paths(&d->cfg, id, &p);
 	tplfs_json_str(c, "id", id);
@@ -355,7 +356,8 @@ static json_object *ct_describe(struct daemon *d, const char *id,
 	tplfs_json_bool(c, "mounted", ct && ct->mounted);
 	if (ct && ct->mounted)
 		tplfs_json_str(c, "root", ct->target);
-	if (usage && tplfs_tree_usage(p.private_dir, &u) == 0) {
+	/* what the quota counts, by the same walker */
+	if (usage && tplfs_usage_scan_path(p.fs, &u, err, sizeof(err)) == 0) {
 		tplfs_json_u64(c, "disk_bytes", u.bytes);
 		tplfs_json_u64(c, "inodes", u.inodes);
 	}

@@ -111,22 +111,6 @@ static void usage_path(char *buf, size_t size, const char *private_dir)
 	snprintf(buf, size, "%s/%s", private_dir, TPLFS_CTUSAGE_FILE);
 }
 
-/* The usage of @fs, scanned. */
-static int scan_usage(const char *fs, struct tplfs_usage *u, char *err,
-		      size_t errlen)
-{
-	int fd = open(fs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", fs, strerror(errno));
-		return -errno;
-	}
-	ret = tplfs_usage_scan(fd, u, err, errlen);
-	close(fd);
-	return ret;
-}
-
 int ctquota_created(const char *private_dir, const char *fs)
 {
 	struct tplfs_ct_usage cu = { .clean = true };
@@ -134,7 +118,7 @@ int ctquota_created(const char *private_dir, const char *fs)
 	char err[PATH_MAX + 128];
 	int ret;
 
-	ret = scan_usage(fs, &u, err, sizeof(err));
+	ret = tplfs_usage_scan_path(fs, &u, err, sizeof(err));
 	if (ret) {
 		log_err("%s", err);
 		return ret;
@@ -233,7 +217,7 @@ static void rescan_run(struct quota_job *qj)
 			break;
 		qj->before_bytes = q.res[TPLFS_QRES_BYTES].used;
 		qj->before_inodes = q.res[TPLFS_QRES_INODES].used;
-		ret = scan_usage(qj->paths.fs, &qj->found, qj->msg,
+		ret = tplfs_usage_scan_path(qj->paths.fs, &qj->found, qj->msg,
 				 sizeof(qj->msg));
 		if (ret)
 			break;

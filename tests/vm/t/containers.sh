@@ -90,7 +90,7 @@ fi
 
 status=$($T --json ct status c4)
 disk=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["disk_bytes"])' <<<"$status")
-du_kb=$(du -sk "$R/private/c4" | cut -f1)
+du_kb=$(du -sk "$R/private/c4/fs" | cut -f1)
 src_kb=$(du -sk "$PWD/src" | cut -f1)
 echo "  a fresh container uses $((disk / 1024)) KiB on disk (du: $du_kb KiB); the template is $src_kb KiB"
 expect_eq "ct status reports what du measures" "$du_kb" "$((disk / 1024))"
