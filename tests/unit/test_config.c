@@ -37,7 +37,8 @@ static void config_reads_every_setting(void **state)
 	char err[256];
 	char *path = write_tmp("# tplfs\n\n root = /srv/tplfs \nstore=/mnt/store\n"
 			       "socket = /run/t.sock\nread_group = 4242\n"
-			       "max_clients = 7\n");
+			       "max_clients = 7\nmax_clients_per_uid = 3\n"
+			       "idle_timeout = 60\n");
 
 	(void)state;
 	tplfs_config_defaults(&cfg);
@@ -48,6 +49,8 @@ static void config_reads_every_setting(void **state)
 	assert_true(cfg.has_read_group);
 	assert_int_equal(cfg.read_gid, 4242);
 	assert_int_equal(cfg.max_clients, 7);
+	assert_int_equal(cfg.max_clients_per_uid, 3);
+	assert_int_equal(cfg.idle_timeout, 60);
 	unlink(path);
 }
 
@@ -58,6 +61,8 @@ static void config_errors_name_the_line(void **state)
 		{ "\n\nbogus = 1\n", ":3: unknown setting \"bogus\"" },
 		{ "root\n", ":1: expected \"key = value\"" },
 		{ "max_clients = -1\n", ":1: max_clients: 1 to 65536" },
+		{ "max_clients_per_uid = 0\n", ":1: max_clients_per_uid: 1 to 65536" },
+		{ "idle_timeout = 86401\n", ":1: idle_timeout: 1 to 86400" },
 		{ "read_group = no-such-group-tplfs\n", ":1: no group" },
 	};
 	struct tplfs_config cfg;

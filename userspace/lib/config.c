@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "config.h"
@@ -16,6 +17,8 @@ void tplfs_config_defaults(struct tplfs_config *cfg)
 	strcpy(cfg->store, TPLFS_STORE_DEFAULT);
 	strcpy(cfg->socket, "/run/tplfs/tplfsd.sock");
 	cfg->max_clients = 1024;
+	cfg->max_clients_per_uid = 64;
+	cfg->idle_timeout = 300;
 }
 
 static int set_path(char *dst, const char *value, char *err, size_t errlen)
@@ -64,6 +67,18 @@ static int set_group(struct tplfs_config *cfg, const char *value,
 	return 0;
 }
 
+/* The settings that are a number from 1 to max. */
+static const struct {
+	const char *key;
+	size_t offset;
+	unsigned long max;
+} uint_settings[] = {
+	{ "max_clients", offsetof(struct tplfs_config, max_clients), 65536 },
+	{ "max_clients_per_uid",
+	  offsetof(struct tplfs_config, max_clients_per_uid), 65536 },
+	{ "idle_timeout", offsetof(struct tplfs_config, idle_timeout), 86400 },
+};
+
 static int config_setting(void *arg, const char *key, const char *value,
 			  char *err, size_t errlen)
 {
@@ -78,12 +93,17 @@ static int config_setting(void *arg, const char *key, const char *value,
 		return set_path(cfg->socket, value, err, errlen);
 	if (!strcmp(key, "read_group"))
 		return set_group(cfg, value, err, errlen);
-	if (!strcmp(key, "max_clients")) {
-		if (parse_uint(value, 65536, &n) || n == 0) {
-			snprintf(err, errlen, "max_clients: 1 to 65536");
+	for (size_t i = 0; i < sizeof(uint_settings) / sizeof(uint_settings[0]);
+	     i++) {
+		if (strcmp(key, uint_settings[i].key))
+			continue;
+		if (parse_uint(value, uint_settings[i].max, &n) || n == 0) {
+			snprintf(err, errlen, "%s: 1 to %lu", key,
+				 uint_settings[i].max);
 			return -1;
 		}
-		cfg->max_clients = (unsigned int)n;
+		*(unsigned int *)((char *)cfg + uint_settings[i].offset) =
+			(unsigned int)n;
 		return 0;
 	}
 	snprintf(err, errlen, "unknown setting \"%s\"", key);

@@ -19,7 +19,9 @@
  * @socket:         the daemon's control socket
  * @read_gid:       members of this group may use the read-only verbs
  * @has_read_group: whether @read_gid is set
- * @max_clients:    connections served at once
+ * @max_clients:    connections of users other than root served at once
+ * @max_clients_per_uid: of those, connections of one user
+ * @idle_timeout:   seconds a connection may wait between requests
  */
 struct tplfs_config {
 	char root[PATH_MAX];
@@ -28,6 +30,8 @@ struct tplfs_config {
 	gid_t read_gid;
 	bool has_read_group;
 	unsigned int max_clients;
+	unsigned int max_clients_per_uid;
+	unsigned int idle_timeout;
 };
 
 /* Fill @cfg with the built-in defaults. */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -117,6 +118,7 @@ static void tick_done(struct loop_op *op, int res, unsigned int flags)
 	if (d->stopping)
 		return;
 	kchan_open(d);
+	server_tick(d);
 	opjob_progress_tick(d);
 	ctquota_tick(d);
 	snprintf(status, sizeof(status),
@@ -238,6 +240,25 @@ static void tell_parent_ready(void)
 	detach_stdio();
 }
 
+/*
+ * Descriptors for max_clients connections of users, as many of root's,
+ * and the daemon's own: raise the soft limit as far as the hard one lets
+ * (the units set LimitNOFILE), and say so when that is not enough.
+ */
+static void raise_nofile(const struct tplfs_config *cfg)
+{
+	rlim_t need = 2 * (rlim_t)cfg->max_clients + 256;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < need)
+		log_warn("%llu descriptors at most (RLIMIT_NOFILE), %llu wanted for max_clients = %u: new connections wait when they run out",
+			 (unsigned long long)rl.rlim_cur,
+			 (unsigned long long)need, cfg->max_clients);
+}
+
 /* mkdir -p @path (0755): its missing parents too. */
 static int make_dirs(const char *path)
 {
@@ -342,6 +363,7 @@ int main(int argc, char **argv)
 
 	if (!foreground && !getenv("NOTIFY_SOCKET"))
 		background();
+	raise_nofile(&d->cfg);
 	clock_gettime(CLOCK_MONOTONIC, &d->started);
 
 	umask(022);

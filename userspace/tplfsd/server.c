@@ -18,6 +18,13 @@
 #include "log.h"
 #include "tplfsd.h"
 
+/*
+ * What a client may leave unread: a client that sends requests and never
+ * reads the replies is dropped past this, instead of growing the daemon.
+ * Sixteen messages of the largest size, thousands of ordinary replies.
+ */
+#define CLIENT_OUT_MAX	(16 * TPLFS_MSG_MAX)
+
 struct outmsg {
 	struct outmsg *next;
 	size_t len;
@@ -42,6 +49,8 @@ struct client {
 	struct loop_op send_op;
 	struct outmsg *outq;
 	struct outmsg **outtail;
+	size_t outbytes;	/* queued, not yet sent */
+	unsigned int idle_ticks;	/* ticks with nothing under way */
 	struct iovec iov;
 	struct msghdr msg;
 	char *rbuf;
@@ -51,6 +60,8 @@ static struct loop_op accept_op;
 static struct loop_op cancel_op;
 static struct daemon *accept_d;
 static bool accept_armed;
+static bool accept_paused;	/* out of descriptors: again at the tick */
+static unsigned long accept_refusals;
 static bool socket_activated;
 
 static void client_arm_recv(struct client *c);
@@ -114,6 +125,21 @@ static void client_hangup(struct client *c)
 
 static void send_done(struct loop_op *op, int res, unsigned int flags);
 
+/* The peer went away or is dropped: what is queued and not sending goes. */
+static void client_drop_queue(struct client *c)
+{
+	struct outmsg *m, **pp = &c->outq;
+
+	if (c->sending && *pp)		/* the kernel has that one */
+		pp = &(*pp)->next;
+	while ((m = *pp)) {
+		*pp = m->next;
+		c->outbytes -= m->len;
+		free(m);
+	}
+	c->outtail = pp;
+}
+
 static void client_send_next(struct client *c)
 {
 	struct outmsg *m = c->outq;
@@ -138,14 +164,10 @@ static void send_done(struct loop_op *op, int res, unsigned int flags)
 	c->outq = m->next;
 	if (!c->outq)
 		c->outtail = &c->outq;
+	c->outbytes -= m->len;
 	free(m);
 	if (res < 0) {
-		/* The peer went away: drop what is queued. */
-		while ((m = c->outq)) {
-			c->outq = m->next;
-			free(m);
-		}
-		c->outtail = &c->outq;
+		client_drop_queue(c);
 		client_hangup(c);
 	} else if (c->outq) {
 		client_send_next(c);
@@ -168,6 +190,14 @@ static void client_queue(struct client *c, json_object *msg)
 		log_err("reply of more than %d bytes not sent", TPLFS_MSG_MAX);
 		return;
 	}
+	if (c->outbytes + len > CLIENT_OUT_MAX) {
+		log_warn("client pid %d uid %u leaves %zu bytes of replies unread: dropped",
+			 (int)c->cred.pid, (unsigned int)c->cred.uid,
+			 c->outbytes);
+		client_drop_queue(c);
+		client_hangup(c);
+		return;
+	}
 	m = malloc(sizeof(*m) + len);
 	if (!m) {
 		client_hangup(c);
@@ -178,6 +208,7 @@ static void client_queue(struct client *c, json_object *msg)
 	memcpy(m->text, text, len);
 	*c->outtail = m;
 	c->outtail = &m->next;
+	c->outbytes += len;
 	client_send_next(c);
 }
 
@@ -281,9 +312,24 @@ static void client_arm_recv(struct client *c)
 	io_uring_prep_recvmsg(sqe, c->fd, &c->msg, 0);
 }
 
+/* Connections of users other than root: of @uid, and of all of them. */
+static void uid_count(const struct daemon *d, uid_t uid, unsigned int *same,
+		      unsigned int *all)
+{
+	*same = *all = 0;
+	for (const struct client *c = d->clients; c; c = c->next) {
+		if (c->cred.uid == 0 || c->gone)
+			continue;
+		(*all)++;
+		if (c->cred.uid == uid)
+			(*same)++;
+	}
+}
+
 static void client_new(struct daemon *d, int fd)
 {
 	socklen_t len = sizeof(struct ucred);
+	unsigned int same_uid = 0, others = 0;
 	struct client *c;
 
 	c = calloc(1, sizeof(*c));
@@ -307,6 +353,9 @@ static void client_new(struct daemon *d, int fd)
 	c->can_write = c->cred.uid == 0;
 	c->can_read = c->can_write || (d->cfg.has_read_group &&
 			peer_in_group(fd, &c->cred, d->cfg.read_gid));
+	/* root (and so the units) always gets through: others are counted */
+	if (c->cred.uid != 0)
+		uid_count(d, c->cred.uid, &same_uid, &others);
 	c->next = d->clients;
 	d->clients = c;
 	d->nclients++;
@@ -315,10 +364,14 @@ static void client_new(struct daemon *d, int fd)
 		c->refusal = tplfs_reply_error(TPLFS_E_DENIED, EACCES,
 			"uid %u may not use tplfsd (root, or a member of its read_group)",
 			(unsigned int)c->cred.uid);
-	else if (d->nclients > d->cfg.max_clients)
+	else if (c->cred.uid != 0 && others >= d->cfg.max_clients)
 		c->refusal = tplfs_reply_error(TPLFS_E_BUSY, EAGAIN,
 			"too many clients (max_clients = %u)",
 			d->cfg.max_clients);
+	else if (c->cred.uid != 0 && same_uid >= d->cfg.max_clients_per_uid)
+		c->refusal = tplfs_reply_error(TPLFS_E_BUSY, EAGAIN,
+			"too many connections of uid %u (max_clients_per_uid = %u)",
+			(unsigned int)c->cred.uid, d->cfg.max_clients_per_uid);
 	client_arm_recv(c);
 	client_put(c);	/* the connection's reference: ops hold their own */
 }
@@ -337,6 +390,16 @@ static void accept_done(struct loop_op *op, int res, unsigned int flags)
 			close(res);
 		else
 			client_new(d, res);
+	} else if (res == -EMFILE || res == -ENFILE || res == -ENOBUFS ||
+		   res == -ENOMEM) {
+		/* Re-arming at once would spin: try again at the next tick,
+		 * and say so once. */
+		if (!accept_refusals++)
+			log_warn("accept: %s: new connections wait (LimitNOFILE, max_clients)",
+				 strerror(-res));
+		accept_paused = true;
+		daemon_check_exit(d);
+		return;
 	} else if (res != -EINTR && res != -ECONNABORTED && !d->stopping) {
 		log_warn("accept: %s", strerror(-res));
 	}
@@ -448,6 +511,30 @@ void server_start(struct daemon *d)
 	accept_op.done = accept_done;
 	cancel_op.done = cancel_done;
 	accept_arm(d);
+}
+
+/*
+ * Once a second: accept again after running out of descriptors, and end
+ * connections that sent nothing for idle_timeout seconds.
+ */
+void server_tick(struct daemon *d)
+{
+	if (accept_paused && !d->stopping) {
+		accept_paused = false;
+		accept_arm(d);
+	} else if (accept_refusals && accept_armed) {
+		log_info("accepting connections again (%lu refused for want of descriptors)",
+			 accept_refusals);
+		accept_refusals = 0;
+	}
+	for (struct client *c = d->clients; c; c = c->next) {
+		if (c->current || c->sending || c->gone) {
+			c->idle_ticks = 0;
+			continue;
+		}
+		if (++c->idle_ticks > d->cfg.idle_timeout)
+			client_hangup(c);
+	}
 }
 
 void server_stop(struct daemon *d)

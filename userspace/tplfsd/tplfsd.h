@@ -70,6 +70,8 @@ struct req {
 int server_listen(struct daemon *d, int activated_fd);
 void server_start(struct daemon *d);
 void server_stop(struct daemon *d);
+/* Once a second (the tick): accept after EMFILE, idle connections. */
+void server_tick(struct daemon *d);
 bool server_idle(struct daemon *d);
 void req_reply(struct req *rq, json_object *reply);
 void req_progress(struct req *rq, json_object *progress);
