@@ -26,6 +26,8 @@ packages=(
 	clang libclang-rt-14-dev systemd
 	# template trees for the tests and the demo
 	debootstrap
+	# ct create makes each container's ssh host keys (ssh-keygen)
+	openssh-client
 	# the benchmarks' charts (bench/report.py), and a contender (in the guest)
 	gnuplot-nox fuse-overlayfs fuse3
 	# a loaded machine for scripts/check-loaded.sh (make check twice under load)

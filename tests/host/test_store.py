@@ -9,6 +9,7 @@ kill -9 in the middle of each, and every bad input of issue 6. Ends with
 "store: N passed, N failed"."""
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -505,6 +506,65 @@ def test_gc_keeps_what_templates_name(tmp):
     r = ok(call(d.sock, "store.gc"))
     assert r["removed"] == 1 and r["kept"] == 8, r
     ok(call(d.sock, "ct.create", {"id": "a", "template": "os@1"}))
+    assert d.stop() == 0
+
+
+def test_each_container_has_its_own_identity_and_the_store_is_roots(tmp):
+    """The template's machine-id and ssh host keys were every container's,
+    and its 0600 files were readable by any user in 0444 objects of a
+    0755 store."""
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    w(src + "/etc/machine-id", b"0123456789abcdef0123456789abcdef\n", 0o444)
+    os.makedirs(src + "/etc/ssh")
+    for t in ("rsa", "ed25519"):
+        subprocess.run(["ssh-keygen", "-q", "-N", "", "-t", t, "-f",
+                        src + "/etc/ssh/ssh_host_%s_key" % t], check=True)
+    d = new_daemon(tmp).start()
+    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    objects_dir = os.path.join(d.store, "objects")
+    assert os.stat(objects_dir).st_mode & 0o777 == 0o700
+    some = next(os.path.join(t, n) for t, _, ns in os.walk(objects_dir)
+                for n in ns)
+    p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534",
+                        "--clear-groups", "cat", some], capture_output=True)
+    assert p.returncode != 0 and b"Permission denied" in p.stderr, p
+    seen_ids, seen_keys = set(), set()
+    for ct in ("c1", "c2"):
+        r = ok(call(d.sock, "ct.create", {"id": ct, "template": "os@1"}))
+        assert r["ssh_host_keys"] == "rsa ed25519", r
+        assert r["ssh_host_keys_removed"] == "", r
+        fs = os.path.join(d.root, "private", ct, "fs")
+        with open(fs + "/etc/machine-id") as f:
+            mid = f.read()
+        assert re.fullmatch(r"[0-9a-f]{32}\n", mid), mid
+        assert mid[:32] == r["machine_id"], (mid, r)
+        assert mid != "0123456789abcdef0123456789abcdef\n"
+        seen_ids.add(mid)
+        for t in ("rsa", "ed25519"):
+            key = fs + "/etc/ssh/ssh_host_%s_key" % t
+            st = os.lstat(key)
+            assert st.st_mode & 0o777 == 0o600 and st.st_size > 0, st
+            assert "trusted.tplfs.origin" not in os.listxattr(key)
+            with open(key, "rb") as f:
+                k = f.read()
+            with open(src + "/etc/ssh/ssh_host_%s_key" % t, "rb") as f:
+                assert k != f.read()
+            seen_keys.add(k)
+            pub = subprocess.run(["ssh-keygen", "-y", "-f", key],
+                                 capture_output=True, check=True).stdout
+            with open(key + ".pub", "rb") as f:
+                assert f.read().split()[:2] == pub.split()[:2]
+    assert len(seen_ids) == 2 and len(seen_keys) == 4
+    assert d.stop() == 0
+    # no ssh-keygen on the host: the template's keys still do not stay
+    d = new_daemon(tmp, env={"PATH": "/nonexistent"}).start()
+    r = ok(call(d.sock, "ct.create", {"id": "c3", "template": "os@1"}))
+    assert (r["ssh_host_keys"], r["ssh_host_keys_removed"]) == \
+        ("", "rsa ed25519"), r
+    ssh = os.path.join(d.root, "private", "c3", "fs", "etc", "ssh")
+    assert [n for n in os.listdir(ssh) if "host" in n] == [], os.listdir(ssh)
+    assert "run ssh-keygen -A in the container" in d.logtext()
     assert d.stop() == 0
 
 

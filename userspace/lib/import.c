@@ -9,12 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-#include <linux/openat2.h>
 
+#include "beneath.h"
 #include "grow.h"
 #include "import.h"
 #include "manifest.h"
@@ -333,19 +332,6 @@ static int link_inodes(struct walk *w)
 	return ret;
 }
 
-/* Open @path of the tree beneath @rootfd, following no symlink. */
-static int open_beneath(int rootfd, const char *path)
-{
-	struct open_how how = {
-		.flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-			   RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-	};
-	long fd = syscall(SYS_openat2, rootfd, path + 1, &how, sizeof(how));
-
-	return fd < 0 ? -errno : (int)fd;
-}
-
 /* Store the content of item @it (a regular file) as an object. */
 static int store_file(struct walk *w, int rootfd, struct item *it)
 {
@@ -354,7 +340,7 @@ static int store_file(struct walk *w, int rootfd, struct item *it)
 	struct stat sb;
 	int fd, ret;
 
-	fd = open_beneath(rootfd, path);
+	fd = tplfs_open_beneath(rootfd, path + 1, O_RDONLY, 0);
 	if (fd < 0)
 		return walk_fail(w, fd, path, "%s", strerror(-fd));
 	if (fstat(fd, &sb) < 0) {

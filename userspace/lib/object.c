@@ -89,9 +89,9 @@ static int copy_fd(int in, int out, uint64_t size)
 	return ftruncate(out, end) < 0 ? -errno : 0;
 }
 
-static int ensure_dir(int dirfd, const char *name)
+static int ensure_dir(int dirfd, const char *name, mode_t mode)
 {
-	if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
+	if (mkdirat(dirfd, name, mode) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
 }
@@ -111,9 +111,10 @@ int tplfs_object_put(int store_fd, int src_fd, struct tplfs_origin_info *info)
 
 	memcpy(dir, path, sizeof(dir) - 1);
 	dir[sizeof(dir) - 1] = '\0';
-	err = ensure_dir(store_fd, "objects");
+	/* root's only: see tplfs_store_open */
+	err = ensure_dir(store_fd, "objects", 0700);
 	if (!err)
-		err = ensure_dir(store_fd, dir);
+		err = ensure_dir(store_fd, dir, 0755);
 	if (err)
 		return err;
 

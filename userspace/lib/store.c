@@ -78,9 +78,20 @@ int tplfs_template_id_parse(const char *id, struct tplfs_template_id *t,
 
 int tplfs_store_open(const char *path)
 {
-	static const char *const dirs[] = { "objects", "templates", "cache",
-					    "tmp" };
-	int fd;
+	/*
+	 * objects/ holds every template file's content, whatever its mode
+	 * was (a 0600 ssh host key, /etc/shadow), and tmp/ extracted
+	 * tarballs: root's only, made so again if they were not. The module
+	 * opens objects with the mounter's credentials.
+	 */
+	static const struct {
+		const char *name;
+		mode_t mode;
+	} dirs[] = {
+		{ "objects", 0700 }, { "templates", 0755 }, { "cache", 0755 },
+		{ "tmp", 0700 },
+	};
+	int fd, ret;
 
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return -errno;
@@ -88,9 +99,11 @@ int tplfs_store_open(const char *path)
 	if (fd < 0)
 		return -errno;
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		if (mkdirat(fd, dirs[i], 0755) < 0 && errno != EEXIST) {
-			int ret = -errno;
-
+		if ((mkdirat(fd, dirs[i].name, dirs[i].mode) < 0 &&
+		     errno != EEXIST) ||
+		    (dirs[i].mode == 0700 &&
+		     fchmodat(fd, dirs[i].name, 0700, 0) < 0)) {
+			ret = -errno;
 			close(fd);
 			return ret;
 		}

@@ -29,6 +29,7 @@
 
 #include <linux/tplfs.h>
 
+#include "identity.h"
 #include "journal.h"
 #include "log.h"
 #include "mountinfo.h"
@@ -106,6 +107,8 @@ static void create_run(struct job *job)
 	struct ctjob *cj = (struct ctjob *)job;
 	struct daemon *d = cj->op.d;
 	struct tplfs_populate_stats ps;
+	struct tplfs_identity ident;
+	char comment[TPLFS_CT_ID_MAX + 8];
 	struct tplfs_ct_conf conf = { .is_volatile = cj->is_volatile,
 				      .limits = cj->limits };
 	char tmp[PATH_MAX], fs[PATH_MAX + 4], privdir[PATH_MAX], err[PATH_MAX];
@@ -149,6 +152,16 @@ static void create_run(struct job *job)
 		opjob_fail(&cj->op, TPLFS_E_SYSTEM, -ret, "%s", err);
 		goto out;
 	}
+	/* its own machine-id and ssh host keys, never the template's */
+	snprintf(comment, sizeof(comment), "root@%s", cj->id);
+	ret = tplfs_identity_renew(fd, comment, &ident, err, sizeof(err));
+	if (ret) {
+		opjob_fail(&cj->op, TPLFS_E_SYSTEM, -ret, "%s", err);
+		goto out;
+	}
+	if (ident.ssh_keys_gone[0])
+		log_warn("ct %s: the template's ssh host keys (%s) removed, none made: no ssh-keygen on this host for them; run ssh-keygen -A in the container",
+			 cj->id, ident.ssh_keys_gone);
 	jobs_test_point("ct.create:populated");
 	snprintf(conf.template, sizeof(conf.template), "%s@%s", cj->tpl.name,
 		 cj->tpl.version);
@@ -182,6 +195,9 @@ static void create_run(struct job *job)
 	tplfs_json_u64(r, "entries", ps.entries);
 	tplfs_json_u64(r, "stubs", ps.stubs);
 	tplfs_json_u64(r, "copies", ps.copies);
+	tplfs_json_str(r, "machine_id", ident.machine_id);
+	tplfs_json_str(r, "ssh_host_keys", ident.ssh_keys);
+	tplfs_json_str(r, "ssh_host_keys_removed", ident.ssh_keys_gone);
 	cj->op.result = r;
 out:
 	if (opjob_failed(&cj->op))

@@ -3,12 +3,19 @@
 type and mode, owner, nlink, size and data of regular files, symlink
 targets, and the hard-link groups; with --meta also modification times (ns),
 device numbers and extended attributes (names and values; trusted.* are the
-mounter's and left out). --no-data compares sizes but not contents. Prints
+mounter's and left out). --no-data compares sizes but not contents.
+--identity leaves out what ct create makes anew for each container (its
+machine-id, its ssh host keys: doc/store.md). Prints
 "trees equal (N entries)" and exits 0, or prints the first difference and
 exits 1. Names are bytes: any byte in a name compares exactly."""
 import hashlib
 import os
+import re
 import sys
+
+# what each container gets of its own (userspace/lib/identity.c)
+IDENTITY = re.compile(rb"^(etc/machine-id|var/lib/dbus/machine-id|"
+                      rb"etc/ssh/ssh_host_[a-z0-9]+_key(\.pub)?)$")
 
 
 def xattrs(p):
@@ -20,13 +27,15 @@ def xattrs(p):
                   for n in names if not n.startswith("trusted."))
 
 
-def tree(root, meta, data):
+def tree(root, meta, data, identity):
     entries, groups = {}, {}
     root = os.fsencode(root)
     for d, subdirs, names in os.walk(root):
         for n in subdirs + names:
             p = os.path.join(d, n)
             rel = os.path.relpath(p, root)
+            if identity and IDENTITY.match(rel):
+                continue
             s = os.lstat(p)
             e = [oct(s.st_mode), s.st_uid, s.st_gid, s.st_nlink]
             if meta:
@@ -51,8 +60,10 @@ def tree(root, meta, data):
 def main(argv):
     meta = "--meta" in argv
     data = "--no-data" not in argv
+    identity = "--identity" in argv
     a, b = [x for x in argv if not x.startswith("--")]
-    (ea, la), (eb, lb) = tree(a, meta, data), tree(b, meta, data)
+    (ea, la), (eb, lb) = (tree(a, meta, data, identity),
+                          tree(b, meta, data, identity))
     for k in sorted(set(ea) | set(eb)):
         if ea.get(k) != eb.get(k):
             print("%r: %r in %s, %r in %s" % (k, ea.get(k), a, eb.get(k), b))
