@@ -695,6 +695,51 @@ def test_kill9_mid_destroy_finishes(tmp):
     assert d.stop() == 0
 
 
+def deep_dirs(root, depth):
+    """depth directories of 200-byte names under root: far past PATH_MAX."""
+    fd = os.open(root, os.O_RDONLY)
+    for _ in range(depth):
+        os.mkdir("d" * 200, dir_fd=fd)
+        nfd = os.open("d" * 200, os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = nfd
+    os.close(fd)
+
+
+def test_destroy_finishes_or_is_retried(tmp):
+    """A private area deeper than PATH_MAX: destroy answered done and left
+    private/.web1.destroy for ever. Now it is removed; and a removal that
+    cannot finish (a mount inside) is retried at the next start."""
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    d = new_daemon(tmp).start()
+    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    ok(call(d.sock, "ct.create", {"id": "web1", "template": "os@1"}))
+    deep_dirs(os.path.join(d.root, "private", "web1", "fs"), 60)
+    r = ok(call(d.sock, "ct.destroy", {"id": "web1"}))
+    assert "left" not in r, r
+    assert os.listdir(os.path.join(d.root, "private")) == []
+    # a bind mount inside: destroyed all the same, the rest kept
+    ok(call(d.sock, "ct.create", {"id": "web2", "template": "os@1"}))
+    inside = os.path.join(d.root, "private", "web2", "fs", "etc")
+    subprocess.run(["mount", "--bind", src, inside], check=True)
+    try:
+        r = ok(call(d.sock, "ct.destroy", {"id": "web2"}))
+        trash = os.path.join(d.root, "private", ".web2.destroy")
+        assert r["left"] == trash, r
+        assert "kept to be removed at the next start" in d.logtext()
+        assert os.path.exists(os.path.join(src, "etc", "hostname"))
+        assert d.stop() == 0
+    finally:
+        subprocess.run(["umount", os.path.join(
+            d.root, "private", ".web2.destroy", "fs", "etc")], check=True)
+    d.start()
+    assert "recovery: ct.destroy web2: finished" in d.logtext()
+    assert os.listdir(os.path.join(d.root, "private")) == []
+    assert os.path.exists(os.path.join(src, "etc", "hostname"))
+    assert d.stop() == 0
+
+
 # --- bad input: a clear error, nothing written -----------------------------------
 
 def test_a_nul_or_a_duplicate_key_destroys_nothing(tmp):

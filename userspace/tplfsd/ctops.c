@@ -340,11 +340,16 @@ static void destroy_run(struct job *job)
 	}
 	jobs_test_point("ct.destroy:renamed");
 	rmdir(cj->paths.root);
-	ret = tplfs_tree_remove(trash);
-	if (ret)
-		log_err("%s: %s (the container is destroyed; remove it by hand)",
-			trash, strerror(-ret));
 	cj->op.result = ct_result(cj);
+	ret = tplfs_tree_remove(trash);
+	if (ret) {
+		/* Destroyed all the same: the record stays, and the next
+		 * start removes the rest (recover_ct). */
+		log_err("ct %s: destroyed, but %s: %s: kept to be removed at the next start",
+			cj->id, trash, strerror(-ret));
+		tplfs_json_str(cj->op.result, "left", trash);
+		return;
+	}
 out:
 	journal_end(d, cj->id);
 }
@@ -682,6 +687,7 @@ static int recover_ct(struct daemon *d, const char *op, const char *id,
 	struct tplfs_ct_paths p = { .root = "" };
 	char target[PATH_MAX];
 	const char *tmp;
+	int ret;
 
 	if (tplfs_ct_paths(&d->cfg, id, &p))
 		return -1;
@@ -717,7 +723,12 @@ static int recover_ct(struct daemon *d, const char *op, const char *id,
 			return -1;
 		if (access(tmp, F_OK) == 0) {
 			rmdir(p.root);
-			tplfs_tree_remove(tmp);
+			ret = tplfs_tree_remove(tmp);
+			if (ret) {
+				log_err("recovery: ct.destroy %s: %s: %s; kept for the next start",
+					id, tmp, strerror(-ret));
+				return 1;
+			}
 			log_info("recovery: ct.destroy %s: finished", id);
 		} else {
 			log_info("recovery: ct.destroy %s: %s", id,
@@ -745,6 +756,8 @@ static void recover_one(void *arg, const char *name, json_object *rec)
 		ret = tplops_recover(d, op, tpl, rec);
 	else
 		ret = -1;
+	if (ret > 0)
+		return;		/* not finished yet, said why: kept */
 	if (ret) {
 		log_err("journal record %s is unreadable or unknown; left in place",
 			name);
