@@ -41,6 +41,15 @@ struct fixture {
 	int store_fd;
 };
 
+static void put_at(int dfd, const char *name, const char *text)
+{
+	int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
 static void put(const char *path, const char *text)
 {
 	int fd;
@@ -284,6 +293,51 @@ static void a_file_replaced_during_the_import_is_refused(void **state)
 	assert_non_null(strstr(err, "/z: "));
 }
 
+/* A tree 1500 levels deep: it crashed the recursive walk at 700. */
+static void a_very_deep_tree_imports(void **state)
+{
+	struct fixture *f = *state;
+	struct tplfs_import_stats st;
+	char err[512], *text = NULL;
+	int fd = open(f->src, O_RDONLY | O_DIRECTORY), nfd;
+
+	assert_true(fd >= 0);
+	for (int i = 0; i < 1500; i++) {
+		assert_int_equal(mkdirat(fd, "a", 0755), 0);
+		nfd = openat(fd, "a", O_RDONLY | O_DIRECTORY);
+		assert_true(nfd >= 0);
+		close(fd);
+		fd = nfd;
+	}
+	put_at(fd, "leaf", "deep\n");
+	close(fd);
+	if (import(f, &st, &text, err, sizeof(err)))
+		fail_msg("import: %s", err);
+	assert_int_equal(st.entries, 1 + 1500 + 1);
+	assert_int_equal(st.files, 1);
+	free(text);
+	/* 2100 levels: a path past PATH_MAX, refused by name, no crash */
+	fd = open(at(f, "a"), O_RDONLY | O_DIRECTORY);
+	for (int i = 0; i < 1500; i++) {
+		nfd = openat(fd, "a", O_RDONLY | O_DIRECTORY);
+		if (nfd < 0)
+			break;
+		close(fd);
+		fd = nfd;
+	}
+	for (int i = 0; i < 600; i++) {
+		assert_int_equal(mkdirat(fd, "b", 0755), 0);
+		nfd = openat(fd, "b", O_RDONLY | O_DIRECTORY);
+		close(fd);
+		fd = nfd;
+	}
+	close(fd);
+	text = NULL;
+	assert_int_equal(import(f, &st, &text, err, sizeof(err)), -ENAMETOOLONG);
+	assert_non_null(strstr(err, "path too long"));
+	free(text);
+}
+
 static void loops_mounts_and_sockets_are_refused(void **state)
 {
 	struct fixture *f = *state;
@@ -518,6 +572,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_tree_of_every_kind, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(loops_mounts_and_sockets_are_refused,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(a_very_deep_tree_imports,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(progress_has_totals_and_holes_are_not_stored,
 						setup, teardown),

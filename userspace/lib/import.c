@@ -27,14 +27,24 @@ struct item {
 	nlink_t nlink;
 };
 
+struct frame {
+	dev_t dev;
+	ino_t ino;
+	char *path;		/* its tree path */
+	char **names;		/* its entries, in name order */
+	size_t n, next;
+	int fd;			/* -1 while a directory below is walked */
+};
+
 struct walk {
 	int store_fd;
 	const char *src;
 	uint64_t root_mnt;
 	struct item *items;
 	size_t n, cap;
-	/* directories from the root to here: a loop comes back to one */
-	struct { dev_t dev; ino_t ino; } *stack;
+	/* directories from the root to here (a loop comes back to one), each
+	 * with the names still to visit; only the deepest one is open */
+	struct frame *stack;
 	size_t depth, capstack;
 	struct tplfs_import_stats *st;
 	tplfs_import_progress_fn progress;
@@ -48,19 +58,31 @@ static int walk_fail(struct walk *w, int ret, const char *path,
 		     const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/*
+ * "SRC/PATH: reason" in w->err. The reason is never cut off: a path too
+ * long for the room left keeps its start and its end around "...".
+ */
 static int walk_fail(struct walk *w, int ret, const char *path,
 		     const char *fmt, ...)
 {
-	int n = snprintf(w->err, w->errlen, "%s%s: ", w->src,
-			 strcmp(path, "/") ? path : "");
+	char why[512], full[2 * PATH_MAX + 2];
+	size_t room, len;
+	va_list ap;
 
-	if (n >= 0 && (size_t)n < w->errlen) {
-		va_list ap;
-
-		va_start(ap, fmt);
-		vsnprintf(w->err + n, w->errlen - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	snprintf(full, sizeof(full), "%s%s", w->src,
+		 strcmp(path, "/") ? path : "");
+	len = strlen(full);
+	room = w->errlen > strlen(why) + 3 ? w->errlen - strlen(why) - 3 : 0;
+	if (len <= room)
+		snprintf(w->err, w->errlen, "%s: %s", full, why);
+	else if (room > 8)
+		snprintf(w->err, w->errlen, "%.*s...%s: %s", (int)(room - 3) / 2,
+			 full, full + len - (room - 3 + 1) / 2, why);
+	else
+		snprintf(w->err, w->errlen, "%s", why);
 	return ret;
 }
 
@@ -142,11 +164,12 @@ fail:
 	return walk_fail(w, -errno, path, "getxattr: %s", strerror(errno));
 }
 
-static int walk_dir(struct walk *w, int dfd, const char *path);
-
-/* Record @name in directory @dfd (tree path @path). */
+/*
+ * Record @name in directory @dfd (tree path @dirpath); a directory is
+ * opened into *@subdir, for walk_tree to walk next.
+ */
 static int visit(struct walk *w, int dfd, const char *dirpath,
-		 const char *name)
+		 const char *name, int *subdir)
 {
 	char path[PATH_MAX], full[PATH_MAX];
 	struct statx stx;
@@ -185,14 +208,14 @@ static int visit(struct walk *w, int dfd, const char *dirpath,
 
 	switch (stx.stx_mode & S_IFMT) {
 	case S_IFDIR:
+		/* walked next, by walk_tree */
 		it->e.type = 'd';
 		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 			    O_CLOEXEC);
 		if (fd < 0)
 			return walk_fail(w, -errno, path, "%s", strerror(errno));
-		ret = walk_dir(w, fd, path);
-		close(fd);
-		return ret;
+		*subdir = fd;
+		return 0;
 	case S_IFREG:
 		/* stored after the walk (store_files) */
 		it->e.type = 'f';
@@ -224,61 +247,153 @@ static int visit(struct walk *w, int dfd, const char *dirpath,
 	}
 }
 
-/* Visit the entries of directory @dfd (tree path @path), in name order. */
-static int walk_dir(struct walk *w, int dfd, const char *path)
+/* The entries of directory @dfd, sorted, into @f. */
+static int list_dir(struct walk *w, int dfd, struct frame *f)
 {
-	struct statx stx;
 	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	int ret = 0, fd;
-	DIR *d;
+	size_t cap = 0;
+	int ret = 0, fd = dup(dfd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 
-	if (statx(dfd, "", AT_EMPTY_PATH, STATX_INO, &stx) < 0)
-		return walk_fail(w, -errno, path, "%s", strerror(errno));
-	for (size_t i = 0; i < w->depth; i++)
-		if (w->stack[i].dev == makedev(stx.stx_dev_major, stx.stx_dev_minor) &&
-		    w->stack[i].ino == stx.stx_ino)
-			return walk_fail(w, -ELOOP, path,
-					 "the tree loops back to one of its own directories (a bind mount?)");
-	if (tplfs_grow(&w->stack, &w->capstack, w->depth, sizeof(*w->stack), 32))
-		return -ENOMEM;
-	w->stack[w->depth].dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
-	w->stack[w->depth].ino = stx.stx_ino;
-	w->depth++;
-
-	fd = dup(dfd);
-	d = fd < 0 ? NULL : fdopendir(fd);
 	if (!d) {
-		ret = walk_fail(w, -errno, path, "%s", strerror(errno));
+		ret = walk_fail(w, -errno, f->path, "%s", strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		goto out;
+		return ret;
 	}
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (tplfs_grow(&names, &cap, n, sizeof(*names), 64)) {
+		if (tplfs_grow(&f->names, &cap, f->n, sizeof(*f->names), 64)) {
 			ret = -ENOMEM;
 			break;
 		}
-		names[n] = strdup(de->d_name);
-		if (!names[n]) {
+		f->names[f->n] = strdup(de->d_name);
+		if (!f->names[f->n]) {
 			ret = -ENOMEM;
 			break;
 		}
-		n++;
+		f->n++;
 	}
 	closedir(d);
 	if (!ret)
-		qsort(names, n, sizeof(*names), cmp_name);
-	for (size_t i = 0; i < n && !ret; i++)
-		ret = visit(w, dfd, path, names[i]);
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-out:
-	w->depth--;
+		qsort(f->names, f->n, sizeof(*f->names), cmp_name);
+	return ret;
+}
+
+/* Walk into directory @fd (tree path @path; taken over, closed here). */
+static int push_dir(struct walk *w, int fd, const char *path)
+{
+	struct statx stx;
+	struct frame *f;
+	dev_t dev;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_INO, &stx) < 0) {
+		int ret = walk_fail(w, -errno, path, "%s", strerror(errno));
+
+		close(fd);
+		return ret;
+	}
+	dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+	for (size_t i = 0; i < w->depth; i++) {
+		if (w->stack[i].dev == dev && w->stack[i].ino == stx.stx_ino) {
+			close(fd);
+			return walk_fail(w, -ELOOP, path,
+					 "the tree loops back to one of its own directories (a bind mount?)");
+		}
+	}
+	if (tplfs_grow(&w->stack, &w->capstack, w->depth, sizeof(*w->stack),
+		       32)) {
+		close(fd);
+		return -ENOMEM;
+	}
+	f = &w->stack[w->depth++];
+	memset(f, 0, sizeof(*f));
+	f->dev = dev;
+	f->ino = stx.stx_ino;
+	f->fd = fd;
+	f->path = strdup(path);
+	if (!f->path)
+		return -ENOMEM;
+	return list_dir(w, fd, f);
+}
+
+static void pop_dir(struct walk *w)
+{
+	struct frame *f = &w->stack[--w->depth];
+
+	if (f->fd >= 0)
+		close(f->fd);
+	for (size_t i = 0; i < f->n; i++)
+		free(f->names[i]);
+	free(f->names);
+	free(f->path);
+}
+
+/*
+ * Back in directory @f after walking one below it: open it again beneath
+ * the root (no symlink followed), and refuse if it is not the one we left.
+ */
+static int reopen_dir(struct walk *w, int rootfd, struct frame *f)
+{
+	struct stat st;
+	int fd = strcmp(f->path, "/") ?
+		 tplfs_open_beneath(rootfd, f->path + 1,
+				    O_RDONLY | O_DIRECTORY, 0) :
+		 fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+
+	if (fd < 0) {
+		int ret = fd < -1 ? fd : -errno;
+
+		return walk_fail(w, ret, f->path, "%s", strerror(-ret));
+	}
+	f->fd = fd;
+	if (fstat(fd, &st) < 0 || st.st_dev != f->dev || st.st_ino != f->ino)
+		return walk_fail(w, -ESTALE, f->path,
+				 "replaced while it was imported");
+	return 0;
+}
+
+/*
+ * Visit the tree under @rootfd depth first, each directory's entries in
+ * name order: iterative, one directory open at a time (and the root), so
+ * that neither the stack nor the descriptors grow with the tree's depth.
+ */
+static int walk_tree(struct walk *w, int rootfd)
+{
+	int fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0), ret;
+
+	if (fd < 0)
+		return walk_fail(w, -errno, "/", "%s", strerror(errno));
+	ret = push_dir(w, fd, "/");
+	while (!ret && w->depth > 0) {
+		struct frame *f = &w->stack[w->depth - 1];
+		char path[PATH_MAX];
+		int sub = -1;
+
+		if (f->next == f->n) {
+			pop_dir(w);
+			if (w->depth > 0)
+				ret = reopen_dir(w, rootfd,
+						 &w->stack[w->depth - 1]);
+			continue;
+		}
+		if (f->fd < 0)
+			ret = reopen_dir(w, rootfd, f);
+		if (!ret)
+			ret = visit(w, f->fd, f->path, f->names[f->next], &sub);
+		f->next++;
+		if (ret || sub < 0)
+			continue;
+		/* visit checked that it fits */
+		snprintf(path, sizeof(path), "%s/%s", strcmp(f->path, "/") ?
+			 f->path : "", f->names[f->next - 1]);
+		close(f->fd);
+		f->fd = -1;
+		ret = push_dir(w, sub, path);
+	}
+	while (w->depth > 0)
+		pop_dir(w);
 	return ret;
 }
 
@@ -468,7 +583,7 @@ int tplfs_import_dir(int store_fd, const char *src, const char *id,
 		ret = root->e.path ? read_xattrs(&w, src, "/", &root->e) : -ENOMEM;
 	}
 	if (!ret)
-		ret = walk_dir(&w, fd, "/");
+		ret = walk_tree(&w, fd);
 	if (ret)
 		goto out;
 	/* Walk order is name order per directory; the manifest's is bytes. */
