@@ -804,6 +804,29 @@ def evil_tarball(path, member, link=None, symlink=None):
         t.addfile(ti)
 
 
+def test_refusals_caused_by_the_tree_are_bad_args(tmp):
+    """A path over PATH_MAX in the tree came back as system/EIO; and a
+    template whose /etc/ssh is a symlink cannot get keys of its own."""
+    src = os.path.join(tmp, "src")
+    os.makedirs(src)
+    deep_dirs(src, 25)         # 25 * 201 bytes: past PATH_MAX
+    d = new_daemon(tmp).start()
+    m = err(call(d.sock, "template.import", {"template": "deep@1",
+                                             "from": src}), "bad_args")
+    assert m.endswith(": path too long") and m.startswith(src), m
+    src2 = os.path.join(tmp, "src2")
+    make_tree(src2)
+    os.makedirs(src2 + "/usr/ssh")
+    w(src2 + "/usr/ssh/ssh_host_ed25519_key", b"shared\n", 0o600)
+    os.symlink("../usr/ssh", src2 + "/etc/ssh")
+    ok(call(d.sock, "template.import", {"template": "os@1", "from": src2}))
+    m = err(call(d.sock, "ct.create", {"id": "c1", "template": "os@1"}),
+            "bad_args")
+    assert "/etc/ssh/ssh_host_rsa_key: opening its directory" in m, m
+    assert os.listdir(os.path.join(d.root, "private")) == []
+    assert d.stop() == 0
+
+
 def test_tarballs_that_escape_are_refused(tmp):
     d = new_daemon(tmp).start()
     tb = os.path.join(tmp, "evil.tar")

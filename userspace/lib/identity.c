@@ -37,12 +37,20 @@ static int open_parent(int root_fd, const char *path, const char **name)
 {
 	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
+	struct stat st;
+	int fd;
 
 	*name = slash ? slash + 1 : path;
 	if (!slash)
 		return fcntl(root_fd, F_DUPFD_CLOEXEC, 0);
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	return tplfs_open_beneath(root_fd, dir, O_RDONLY | O_DIRECTORY, 0);
+	/* not O_DIRECTORY: with it a symlink gives ENOTDIR, not ELOOP */
+	fd = tplfs_open_beneath(root_fd, dir, O_RDONLY, 0);
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))) {
+		close(fd);
+		return -ENOTDIR;
+	}
+	return fd;
 }
 
 /*

@@ -204,7 +204,8 @@ json_object *tplfs_reply_error(enum tplfs_err err, int errnum,
 {
 	json_object *msg = json_object_new_object();
 	json_object *e = json_object_new_object();
-	char text[1024], clean[4 * sizeof(text)];
+	/* room for two paths and the reason: a message is never cut */
+	char text[2 * 4096 + 1024], clean[4 * sizeof(text)];
 	va_list ap;
 
 	va_start(ap, fmt);

@@ -156,7 +156,9 @@ static void create_run(struct job *job)
 	snprintf(comment, sizeof(comment), "root@%s", cj->id);
 	ret = tplfs_identity_renew(fd, comment, &ident, err, sizeof(err));
 	if (ret) {
-		opjob_fail(&cj->op, TPLFS_E_SYSTEM, -ret, "%s", err);
+		/* ELOOP: the template's /etc/ssh is a symlink */
+		opjob_fail(&cj->op, ret == -ELOOP ? TPLFS_E_BAD_ARGS :
+			   TPLFS_E_SYSTEM, -ret, "%s", err);
 		goto out;
 	}
 	if (ident.ssh_keys_gone[0])

@@ -307,9 +307,11 @@ static void import_run(struct job *job)
 			       err, sizeof(err));
 	if (ret) {
 		fclose(m);
-		opjob_fail(&tj->op, ret == -ENOSPC ? TPLFS_E_SYSTEM :
-			   ret == -EXDEV || ret == -ELOOP || ret == -EINVAL ?
-			   TPLFS_E_BAD_ARGS : TPLFS_E_SYSTEM, -ret, "%s", err);
+		/* what the tree is (not the host) is the request's fault */
+		opjob_fail(&tj->op, ret == -EXDEV || ret == -ELOOP ||
+			   ret == -EINVAL || ret == -ENAMETOOLONG ||
+			   ret == -ESTALE ? TPLFS_E_BAD_ARGS : TPLFS_E_SYSTEM,
+			   -ret, "%s", err);
 		goto out;
 	}
 	ret = tplfs_template_seal(d->store_fd, &tj->t, m);
