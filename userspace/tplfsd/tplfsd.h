@@ -125,7 +125,7 @@ void ctquota_tick(struct daemon *d);
 void ctquota_event(struct daemon *d, const char *id,
 		   const struct tplfs_event *ev);
 
-/* quotaverb.c */
+/* ctquota_verb.c */
 /* The "quota", "inodes", "grace" arguments; false after a reply if bad. */
 bool ctquota_parse_args(struct req *rq, struct tplfs_ct_limits *l,
 			bool *bytes, bool *inodes, bool *grace);
