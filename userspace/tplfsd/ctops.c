@@ -16,6 +16,10 @@
  * ct.destroy record {trash}; rename private/<id> to private/.<id>.destroy;
  *            remove root/<id>; remove the trash; remove the record.
  *            Recovery: the rename happened -> finished; not -> rolled back.
+ *            A trash that cannot be removed keeps the record: retried at
+ *            the next start.
+ *
+ * The recoveries are in recover.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -32,7 +36,6 @@
 #include "identity.h"
 #include "journal.h"
 #include "log.h"
-#include "mountinfo.h"
 #include "opjob.h"
 #include "populate.h"
 #include "store.h"
@@ -85,8 +88,8 @@ static void journal_end(struct daemon *d, const char *id)
 }
 
 /* private/.<id>.<what>: where an operation builds or throws away. */
-static void aside(const struct daemon *d, const char *id, const char *what,
-		  char *buf, size_t size)
+void ctops_aside(const struct daemon *d, const char *id, const char *what,
+		 char *buf, size_t size)
 {
 	tplfs_path(buf, size, "%s/private/.%s.%s", d->cfg.root, id, what);
 }
@@ -133,7 +136,7 @@ static void create_run(struct job *job)
 			   cj->tpl.version);
 		return;
 	}
-	aside(d, cj->id, "create", tmp, sizeof(tmp));
+	ctops_aside(d, cj->id, "create", tmp, sizeof(tmp));
 	rec = json_object_new_object();
 	tplfs_json_str(rec, "tmp", tmp);
 	if (journal_begin(cj, "ct.create", rec)) {
@@ -329,7 +332,7 @@ static void destroy_run(struct job *job)
 		opjob_failno(&cj->op, TPLFS_E_BUSY, errno, cj->target);
 		return;
 	}
-	aside(d, cj->id, "destroy", trash, sizeof(trash));
+	ctops_aside(d, cj->id, "destroy", trash, sizeof(trash));
 	rec = json_object_new_object();
 	tplfs_json_str(rec, "trash", trash);
 	if (journal_begin(cj, "ct.destroy", rec))
@@ -625,161 +628,4 @@ void ctops_status(struct req *rq, const char *id)
 	lj->cj.op.finish = listjob_finish;
 	lj->cj.op.job.quick = true;
 	opjob_submit(&lj->cj.op);
-}
-
-/* --- recovery, at start, before any client is served ------------------------- */
-
-struct recovery {
-	struct daemon *d;
-	int failed;
-};
-
-static const char *rec_string(json_object *rec, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(rec, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static bool rec_bool(json_object *rec, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(rec, key, &v) &&
-	       json_object_get_boolean(v);
-}
-
-static int find_target(void *arg, const struct tplfs_mount *m)
-{
-	char **want = arg;
-
-	if (strcmp(m->ct, want[0]))
-		return 0;
-	snprintf(want[1], PATH_MAX, "%s", m->target);
-	return 1;
-}
-
-static bool mounted_at(const char *id, char *target)
-{
-	char *want[2] = { (char *)id, target };
-
-	target[0] = '\0';
-	tplfs_mounts_scan("/proc/self/mountinfo", find_target, want);
-	return target[0] != '\0';
-}
-
-/* Is @path one of this container's aside directories? (never trust a path
- * from disk to point elsewhere) */
-static bool is_aside(const struct daemon *d, const char *id, const char *what,
-		     const char *path)
-{
-	char want[PATH_MAX];
-
-	aside(d, id, what, want, sizeof(want));
-	return path && !strcmp(path, want);
-}
-
-/* Returns 0 if the record was understood and its operation settled. */
-static int recover_ct(struct daemon *d, const char *op, const char *id,
-		      json_object *rec)
-{
-	struct tplfs_ct_paths p = { .root = "" };
-	char target[PATH_MAX];
-	const char *tmp;
-	int ret;
-
-	if (tplfs_ct_paths(&d->cfg, id, &p))
-		return -1;
-	if (!strcmp(op, "ct.create")) {
-		tmp = rec_string(rec, "tmp");
-		if (!is_aside(d, id, "create", tmp))
-			return -1;
-		tplfs_tree_remove(tmp);
-		log_info("recovery: ct.create %s: %s", id,
-			 access(p.private_dir, F_OK) ? "rolled back" : "finished");
-	} else if (!strcmp(op, "ct.mount")) {
-		if (mounted_at(id, target)) {
-			log_info("recovery: ct.mount %s had mounted it on %s: finished",
-				 id, target);
-		} else {
-			if (!rec_bool(rec, "root_existed"))
-				rmdir(p.root);
-			log_info("recovery: ct.mount %s had not mounted it: rolled back",
-				 id);
-		}
-	} else if (!strcmp(op, "ct.umount")) {
-		if (!mounted_at(id, target))
-			log_info("recovery: ct.umount %s had unmounted it: finished",
-				 id);
-		else if (umount2(target, rec_bool(rec, "force") ? MNT_DETACH : 0))
-			log_err("recovery: ct.umount %s: %s: %s; left mounted",
-				id, target, strerror(errno));
-		else
-			log_info("recovery: ct.umount %s: finished", id);
-	} else if (!strcmp(op, "ct.destroy")) {
-		tmp = rec_string(rec, "trash");
-		if (!is_aside(d, id, "destroy", tmp))
-			return -1;
-		if (access(tmp, F_OK) == 0) {
-			rmdir(p.root);
-			ret = tplfs_tree_remove(tmp);
-			if (ret) {
-				log_err("recovery: ct.destroy %s: %s: %s; kept for the next start",
-					id, tmp, strerror(-ret));
-				return 1;
-			}
-			log_info("recovery: ct.destroy %s: finished", id);
-		} else {
-			log_info("recovery: ct.destroy %s: %s", id,
-				 access(p.private_dir, F_OK) ? "finished" :
-				 "had not begun: rolled back");
-		}
-	} else {
-		return -1;
-	}
-	return 0;
-}
-
-static void recover_one(void *arg, const char *name, json_object *rec)
-{
-	struct recovery *r = arg;
-	struct daemon *d = r->d;
-	const char *op = rec ? rec_string(rec, "op") : NULL;
-	const char *id = rec ? rec_string(rec, "ct") : NULL;
-	const char *tpl = rec ? rec_string(rec, "template") : NULL;
-	int ret;
-
-	if (op && id && tplfs_ct_id_valid(id))
-		ret = recover_ct(d, op, id, rec);
-	else if (op && tpl)
-		ret = tplops_recover(d, op, tpl, rec);
-	else
-		ret = -1;
-	if (ret > 0)
-		return;		/* not finished yet, said why: kept */
-	if (ret) {
-		log_err("journal record %s is unreadable or unknown; left in place",
-			name);
-		r->failed++;
-		return;
-	}
-	ret = tplfs_journal_remove(d->journal_fd, name);
-	if (ret) {
-		log_err("journal %s: %s", name, strerror(-ret));
-		r->failed++;
-	}
-	d->recovered++;
-}
-
-int ctops_recover(struct daemon *d)
-{
-	struct recovery r = { .d = d };
-	int n = tplfs_journal_each(d->journal_fd, recover_one, &r);
-
-	if (n < 0)
-		return n;
-	return r.failed ? -EIO : 0;
 }

@@ -390,7 +390,7 @@ int main(int argc, char **argv)
 	}
 	if (server_listen(d, listen_fd))
 		return 1;
-	if (ctops_recover(d))
+	if (daemon_recover(d))
 		log_err("some journal records could not be recovered (see above); they are kept");
 	ct_rescan(d);
 

@@ -98,8 +98,13 @@ void ctops_umount(struct req *rq, const char *id, bool force);
 void ctops_destroy(struct req *rq, const char *id, bool force);
 void ctops_list(struct req *rq);
 void ctops_status(struct req *rq, const char *id);
-/* Settle what the journal says was under way; then also tplops_recover. */
-int ctops_recover(struct daemon *d);
+/* private/.<id>.<what>: where an operation builds (create) or throws away
+ * (destroy). */
+void ctops_aside(const struct daemon *d, const char *id, const char *what,
+		 char *buf, size_t size);
+
+/* recover.c: settle what the journal says was under way (at start). */
+int daemon_recover(struct daemon *d);
 
 /* ctquota.c: quota usage across mounts (doc/quota.md) */
 struct tplfs_event;
