@@ -92,7 +92,6 @@ static void efd_done(struct loop_op *op, int res, unsigned int flags)
 	}
 	if (!js->stop)
 		arm_read(js);
-	daemon_check_exit(js->d);
 }
 
 static void arm_read(struct jobs *js)

@@ -125,7 +125,6 @@ static void wait_done(struct loop_op *op, int res, unsigned int flags)
 	if (!kc->stopping && res != -ECANCELED)
 		wait_arm(kc);
 	close_if_done(kc);
-	daemon_check_exit(kc->d);
 }
 
 static void wait_arm(struct kchan *kc)
@@ -179,7 +178,6 @@ static void abort_done(struct loop_op *op, int res, unsigned int flags)
 	(void)res;
 	kc->inflight--;
 	close_if_done(kc);
-	daemon_check_exit(kc->d);
 }
 
 void kchan_stop(struct daemon *d)

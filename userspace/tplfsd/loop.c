@@ -59,6 +59,8 @@ int loop_run(struct loop *loop)
 				op->done(op, res, flags);
 		}
 		io_uring_cq_advance(&loop->ring, seen);
+		if (loop->idle)
+			loop->idle(loop);
 	}
 	return 0;
 }

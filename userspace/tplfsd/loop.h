@@ -22,6 +22,8 @@ struct loop {
 	struct io_uring ring;
 	unsigned int inflight;	/* operations submitted, not completed */
 	bool stop;		/* leave loop_run() when set */
+	/* after each batch of completions, if set: may set @stop */
+	void (*idle)(struct loop *loop);
 };
 
 int loop_init(struct loop *loop, unsigned int entries);

@@ -61,11 +61,17 @@ static void usage(FILE *f)
 "after the operations under way are done.\n");
 }
 
-void daemon_check_exit(struct daemon *d)
+/*
+ * The loop's idle hook, after each batch of completions: a daemon that is
+ * stopping leaves once nothing is under way.
+ */
+static void daemon_check_exit(struct loop *loop)
 {
+	struct daemon *d = &daemon_state;
+
 	if (d->stopping && server_idle(d) && !jobs_pending(d) &&
 	    kchan_idle(d))
-		d->loop.stop = true;
+		loop->stop = true;
 }
 
 static void daemon_stop(struct daemon *d, const char *why)
@@ -78,7 +84,6 @@ static void daemon_stop(struct daemon *d, const char *why)
 	tplfs_sd_notify("STOPPING=1");
 	server_stop(d);
 	kchan_stop(d);
-	daemon_check_exit(d);
 }
 
 static void sig_arm(struct daemon *d);
@@ -399,6 +404,7 @@ int main(int argc, char **argv)
 		log_err("io_uring: %s", strerror(-ret));
 		return 1;
 	}
+	d->loop.idle = daemon_check_exit;
 	ret = setup_signals();
 	if (!ret)
 		ret = jobs_start(d, BULK_WORKERS, QUICK_WORKERS);

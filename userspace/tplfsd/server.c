@@ -110,7 +110,6 @@ static void client_put(struct client *c)
 	close(c->fd);
 	free(c->rbuf);
 	json_object_put(c->refusal);
-	daemon_check_exit(c->d);
 	free(c);
 }
 
@@ -239,7 +238,6 @@ void req_reply(struct req *rq, json_object *reply)
 	json_object_put(reply);
 	tplfs_request_free(&rq->msg);
 	free(rq);
-	daemon_check_exit(d);
 }
 
 /* Serve one received message. */
@@ -398,14 +396,12 @@ static void accept_done(struct loop_op *op, int res, unsigned int flags)
 			log_warn("accept: %s: new connections wait (LimitNOFILE, max_clients)",
 				 strerror(-res));
 		accept_paused = true;
-		daemon_check_exit(d);
 		return;
 	} else if (res != -EINTR && res != -ECONNABORTED && !d->stopping) {
 		log_warn("accept: %s", strerror(-res));
 	}
 	if (!d->stopping)
 		accept_arm(d);
-	daemon_check_exit(d);
 }
 
 static void accept_arm(struct daemon *d)

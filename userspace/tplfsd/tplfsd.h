@@ -76,8 +76,7 @@ bool server_idle(struct daemon *d);
 void req_reply(struct req *rq, json_object *reply);
 void req_progress(struct req *rq, json_object *progress);
 
-/* main.c: leave the loop once stopping and nothing is left to do */
-void daemon_check_exit(struct daemon *d);
+/* main.c */
 /* Lock @path for the life of the process: an fd, or -1 (logged). */
 int daemon_lock_file(const char *path);
 
