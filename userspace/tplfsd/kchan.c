@@ -2,6 +2,7 @@
 /* The kernel channel on /dev/tplfs: see kchan.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,6 +13,8 @@
 
 #define KCHAN_DEV	"/dev/" TPLFS_DEV_NAME
 #define KCHAN_BATCH	32
+#define KCHAN_RECHECK_MAX	16
+#define KCHAN_RECHECK_TICKS	300	/* seconds */
 
 struct kchan {
 	struct daemon *d;
@@ -22,6 +25,13 @@ struct kchan {
 	unsigned int inflight;		/* commands on the ring */
 	unsigned long long seq;		/* next event wanted */
 	unsigned long long events;
+	/*
+	 * The module posts MOUNT from fill_super, before the mount is in
+	 * /proc/self/mountinfo: a ct announced and not seen there yet is
+	 * looked for again at each tick, for KCHAN_RECHECK_TICKS at most.
+	 */
+	struct { char ct[TPLFS_CT_NAME_SIZE]; unsigned int ticks; }
+		recheck[KCHAN_RECHECK_MAX];
 	struct loop_op wait_op;
 	struct loop_op abort_op;
 	struct tplfs_event buf[KCHAN_BATCH];
@@ -67,6 +77,54 @@ static void close_if_done(struct kchan *kc)
 
 static void wait_arm(struct kchan *kc);
 
+static bool ct_mounted(struct daemon *d, const char *ct)
+{
+	struct ctstate *c = ct_find(d, ct);
+
+	return c && c->mounted;
+}
+
+/* @ct was announced (MOUNT): look for it until it shows, or @gone. */
+static void recheck_set(struct kchan *kc, const char *ct, bool gone)
+{
+	int free_slot = -1;
+
+	for (int i = 0; i < KCHAN_RECHECK_MAX; i++) {
+		if (kc->recheck[i].ticks && !strcmp(kc->recheck[i].ct, ct)) {
+			if (gone)
+				kc->recheck[i].ticks = 0;
+			return;
+		}
+		if (!kc->recheck[i].ticks && free_slot < 0)
+			free_slot = i;
+	}
+	if (gone || free_slot < 0 || ct_mounted(kc->d, ct))
+		return;
+	snprintf(kc->recheck[free_slot].ct, sizeof(kc->recheck[0].ct), "%s",
+		 ct);
+	kc->recheck[free_slot].ticks = KCHAN_RECHECK_TICKS;
+}
+
+void kchan_tick(struct daemon *d)
+{
+	struct kchan *kc = kchan(d);
+	bool any = false;
+
+	for (int i = 0; i < KCHAN_RECHECK_MAX; i++)
+		any |= kc->recheck[i].ticks != 0;
+	if (!any)
+		return;
+	ct_rescan(d);
+	for (int i = 0; i < KCHAN_RECHECK_MAX; i++) {
+		if (!kc->recheck[i].ticks)
+			continue;
+		if (ct_mounted(d, kc->recheck[i].ct))
+			kc->recheck[i].ticks = 0;
+		else
+			kc->recheck[i].ticks--;
+	}
+}
+
 static void handle_event(struct kchan *kc, const struct tplfs_event *ev)
 {
 	struct daemon *d = kc->d;
@@ -82,6 +140,8 @@ static void handle_event(struct kchan *kc, const struct tplfs_event *ev)
 			 ev->type == TPLFS_EV_MOUNT ? "mounted" : "unmounted",
 			 ct[0] ? ct : "(no ct=)");
 		ct_rescan(d);
+		if (ct[0])
+			recheck_set(kc, ct, ev->type == TPLFS_EV_UMOUNT);
 		break;
 	case TPLFS_EV_LOST:
 		log_warn("kernel: %llu events lost; rescanning mounts",

@@ -16,6 +16,8 @@ struct daemon;
 
 /* Open /dev/tplfs if it is not open; start waiting for events. */
 void kchan_open(struct daemon *d);
+/* Once a second: look again for mounts announced and not seen yet. */
+void kchan_tick(struct daemon *d);
 bool kchan_available(struct daemon *d);
 /* The daemon is stopping: abort the pending wait and close the device. */
 void kchan_stop(struct daemon *d);

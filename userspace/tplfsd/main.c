@@ -123,6 +123,7 @@ static void tick_done(struct loop_op *op, int res, unsigned int flags)
 	if (d->stopping)
 		return;
 	kchan_open(d);
+	kchan_tick(d);
 	server_tick(d);
 	opjob_progress_tick(d);
 	ctquota_tick(d);

@@ -8,6 +8,12 @@ Each command prints one result line; errors are printed as the errno name
   sys.py fsmount FSTYPE KEY[=VALUE]...        fsopen/fsconfig/create; prints
                                               OK, or ERRNO then the messages
                                               of the mount API's log channel
+  sys.py attach-later TARGET GATE FSTYPE KEY[=VALUE]...
+                                              fsopen/fsconfig/create (the
+                                              superblock exists), print
+                                              CREATED, wait until the file
+                                              GATE exists, then fsmount and
+                                              move_mount onto TARGET; OK
   sys.py scandir DIR                          name d_type d_ino, one a line
   sys.py statfs PATH                          f_type in hex
 """
@@ -23,6 +29,10 @@ SYS_fsconfig = 431
 FSCONFIG_SET_FLAG = 0
 FSCONFIG_SET_STRING = 1
 FSCONFIG_CMD_CREATE = 6
+SYS_move_mount = 429
+SYS_fsmount = 432
+MOVE_MOUNT_F_EMPTY_PATH = 0x4
+AT_FDCWD = -100
 
 
 def err_name(e):
@@ -76,6 +86,29 @@ def cmd_fsmount(fstype, *params):
         os.close(fd)
 
 
+def cmd_attach_later(target, gate, fstype, *params):
+    import time
+    fd = libc.syscall(SYS_fsopen, fstype.encode(), 0)
+    for p in params:
+        key, _, value = p.partition("=")
+        if libc.syscall(SYS_fsconfig, fd, FSCONFIG_SET_STRING, key.encode(),
+                        value.encode(), 0) < 0:
+            print(err_name(ctypes.get_errno()))
+            return
+    if libc.syscall(SYS_fsconfig, fd, FSCONFIG_CMD_CREATE, None, None, 0):
+        print(err_name(ctypes.get_errno()))
+        return
+    print("CREATED", flush=True)
+    while not os.path.exists(gate):     # the test opens it: no deadline
+        time.sleep(0.05)
+    mfd = libc.syscall(SYS_fsmount, fd, 0, 0)
+    if mfd < 0 or libc.syscall(SYS_move_mount, mfd, b"", AT_FDCWD,
+                               target.encode(), MOVE_MOUNT_F_EMPTY_PATH):
+        print(err_name(ctypes.get_errno()))
+        return
+    print("OK", flush=True)
+
+
 def dtype_name(entry):
     if entry.is_symlink():
         return "l"
@@ -104,6 +137,7 @@ def cmd_statfs(path):
 
 def main(argv):
     cmds = {"mount": cmd_mount, "fsmount": cmd_fsmount,
+            "attach-later": cmd_attach_later,
             "scandir": cmd_scandir, "statfs": cmd_statfs}
     if len(argv) < 2 or argv[1] not in cmds:
         sys.stderr.write(__doc__)
