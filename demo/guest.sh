@@ -86,7 +86,7 @@ run $T ct list | head -4
 echo "  ..."
 run $T ct status c1
 disk=0
-for i in $(seq "$N"); do disk=$((disk + $(json "r['disk_bytes']" ct status "c$i"))); done
+for i in $(seq "$N"); do disk=$((disk + $(json "r['disk_bytes']" ct status --scan "c$i"))); done
 du_disk=$(du -sxB1 "$D/tplfs/private"/c*/fs | awk '{ s += $1 } END { print s }')
 expect_eq "disk of $N containers: tplfsd's count is du's" "$du_disk" "$disk"
 within "disk of $N containers: what df says the disk lost" "$disk" $((df1 - df0)) 25

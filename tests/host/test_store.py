@@ -104,6 +104,15 @@ def objects(d):
     return n
 
 
+def daemon_with_template(tmp):
+    """A started daemon whose store holds os@1, made of make_tree()."""
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    d = new_daemon(tmp).start()
+    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    return d, src
+
+
 # --- import ----------------------------------------------------------------
 
 def test_import_a_directory(tmp):
@@ -217,10 +226,7 @@ def test_export_never_writes_through_a_planted_symlink(tmp):
     """A user who owns the export's directory plants symlinks at the
     temporary names an export used (FILE.tmp-PID): root's export must not
     write through them, and FILE ends up a real file, the tarball."""
-    src = os.path.join(tmp, "src")
-    make_tree(src)
-    d = new_daemon(tmp).start()
-    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    d, src = daemon_with_template(tmp)
     victim = os.path.join(tmp, "victim")
     w(victim, b"root's file\n", 0o600)
     out = os.path.join(tmp, "userdir")
@@ -395,10 +401,7 @@ def test_two_hosts_import_the_same_content_at_once(tmp):
 # --- containers ---------------------------------------------------------------
 
 def test_container_lifecycle(tmp):
-    src = os.path.join(tmp, "src")
-    make_tree(src)
-    d = new_daemon(tmp).start()
-    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    d, src = daemon_with_template(tmp)
     rc, out, e = tplctl(d, "ct", "create", "web1", "--template", "os@1")
     assert rc == 0, e
     assert "web1: created from os@1 (22 entries: 7 stubs, 2 private copies)" in out, out
@@ -454,10 +457,7 @@ def du(path):
 
 
 def test_quota_of_an_unmounted_container(tmp):
-    src = os.path.join(tmp, "src")
-    make_tree(src)
-    d = new_daemon(tmp).start()
-    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    d, src = daemon_with_template(tmp)
     rc, _, e = tplctl(d, "ct", "create", "web1", "--template", "os@1",
                       "--quota", "1G:1.5G", "--inodes", "100K", "--grace", "1d12h")
     assert rc == 0, e
@@ -496,10 +496,7 @@ def test_quota_of_an_unmounted_container(tmp):
 
 
 def test_gc_keeps_what_templates_name(tmp):
-    src = os.path.join(tmp, "src")
-    make_tree(src)
-    d = new_daemon(tmp).start()
-    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    d, src = daemon_with_template(tmp)
     stray = os.path.join(d.store, "objects", "ab")
     os.makedirs(stray, exist_ok=True)
     w(os.path.join(stray, "c" * 62), b"nobody names me")
@@ -569,10 +566,7 @@ def test_each_container_has_its_own_identity_and_the_store_is_roots(tmp):
 
 
 def test_gc_dry_run_lists_and_removes_nothing(tmp):
-    src = os.path.join(tmp, "src")
-    make_tree(src)
-    d = new_daemon(tmp).start()
-    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    d, src = daemon_with_template(tmp)
     stray = os.path.join(d.store, "objects", "ab", "c" * 62)
     os.makedirs(os.path.dirname(stray), exist_ok=True)
     w(stray, b"nobody names me")
@@ -593,10 +587,7 @@ def test_gc_dry_run_lists_and_removes_nothing(tmp):
 def test_a_container_whose_template_cannot_be_told_blocks_rm_and_gc(tmp):
     """A missing or bad ct.conf used to count as 'uses nothing': template
     rm went ahead and store gc deleted objects its stubs still named."""
-    src = os.path.join(tmp, "src")
-    make_tree(src)
-    d = new_daemon(tmp).start()
-    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    d, src = daemon_with_template(tmp)
     ok(call(d.sock, "ct.create", {"id": "web1", "template": "os@1"}))
     objects_before = objects(d)
     conf = os.path.join(d.root, "private", "web1", "ct.conf")
@@ -623,14 +614,80 @@ def test_a_container_whose_template_cannot_be_told_blocks_rm_and_gc(tmp):
 
 
 def test_many_containers_cost_little(tmp):
-    src = os.path.join(tmp, "src")
-    make_tree(src)
-    d = new_daemon(tmp).start()
-    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    d, src = daemon_with_template(tmp)
     for i in range(20):
         ok(call(d.sock, "ct.create", {"id": "c%d" % i, "template": "os@1"}))
     lst = ok(call(d.sock, "ct.list"))["containers"]
     assert len(lst) == 20 and lst[0]["id"] == "c0"
+    assert d.stop() == 0
+
+
+def test_the_daemon_knows_its_containers_and_lists_them_in_parts(tmp):
+    """ct.list and ct.status come from what the daemon keeps in memory
+    (read at start, kept by its own operations); a listing longer than one
+    message (64 KiB) used to be dropped, the client left waiting: it comes
+    in parts, each saying where the next begins."""
+    d, src = daemon_with_template(tmp)
+    ok(call(d.sock, "ct.create", {"id": "web1", "template": "os@1"}))
+    assert d.stop() == 0
+    # 700 more with long ids, made while the daemon is stopped: found at start
+    priv = os.path.join(d.root, "private")
+    ids = ["web1"] + ["c%03d-" % i + "x" * 58 for i in range(700)]
+    for i in ids[1:]:
+        os.makedirs(os.path.join(priv, i, "fs"))
+        w(os.path.join(priv, i, "ct.conf"), b"template = os@1\nbackend = dir\n")
+    d.start()
+    parts, after = [], None
+    while True:
+        r = ok(call(d.sock, "ct.list", {"after": after} if after else {}))
+        parts.append(r["containers"])
+        if "continue_after" not in r:
+            break
+        after = r["continue_after"]
+        assert after == parts[-1][-1]["id"], r
+    got = [c["id"] for p in parts for c in p]
+    assert len(parts) > 1 and got == sorted(ids), (len(parts), len(got))
+    assert all(c["template"] == "os@1" for p in parts for c in p)
+    rc, out, e = tplctl(d, "ct", "list")
+    assert rc == 0 and len(out.splitlines()) == 1 + len(ids), (rc, e)
+    # ct.status from memory: the quota's figures as creation saved them
+    stt = ok(call(d.sock, "ct.status", {"id": "web1"}))
+    assert stt["usage_from"] == "checkpoint" and stt["usage_exact"], stt
+    scan = ok(call(d.sock, "ct.status", {"id": "web1", "scan": True}))
+    assert scan["usage_from"] == "scan", scan
+    assert (scan["disk_bytes"], scan["inodes"]) == \
+        (stt["disk_bytes"], stt["inodes"]), (scan, stt)
+    rc, out, _ = tplctl(d, "ct", "status", "--scan", "web1")
+    assert rc == 0 and "walked now" in out, out
+    assert ok(call(d.sock, "ct.status", {"id": ids[5]}))["usage_from"] == "none"
+    # the daemon's own operations keep it true
+    ok(call(d.sock, "ct.destroy", {"id": ids[1]}))
+    err(call(d.sock, "ct.status", {"id": ids[1]}), "not_found")
+    ok(call(d.sock, "ct.create", {"id": "a0", "template": "os@1"}))
+    first = ok(call(d.sock, "ct.list"))["containers"][0]
+    assert first["id"] == "a0" and first["template"] == "os@1", first
+    err(call(d.sock, "ct.list", {"after": 5}), "bad_args")
+    err(call(d.sock, "ct.status", {"id": "web1", "scan": "yes"}), "bad_args")
+    assert d.stop() == 0
+
+
+def test_template_list_follows_the_store_and_the_containers(tmp):
+    """template.list is kept between changes; every change shows at once."""
+    d, src = daemon_with_template(tmp)
+
+    def listed():
+        return {t["template"]: t["containers"]
+                for t in ok(call(d.sock, "template.list"))["templates"]}
+    assert listed() == {"os@1": []}
+    assert listed() == {"os@1": []}     # kept
+    ok(call(d.sock, "ct.create", {"id": "web1", "template": "os@1"}))
+    assert listed() == {"os@1": ["web1"]}
+    ok(call(d.sock, "template.import", {"template": "os@2", "from": src}))
+    assert listed() == {"os@1": ["web1"], "os@2": []}
+    ok(call(d.sock, "template.rm", {"template": "os@2"}))
+    assert listed() == {"os@1": ["web1"]}
+    ok(call(d.sock, "ct.destroy", {"id": "web1"}))
+    assert listed() == {"os@1": []}
     assert d.stop() == 0
 
 
@@ -710,10 +767,7 @@ def test_destroy_finishes_or_is_retried(tmp):
     """A private area deeper than PATH_MAX: destroy answered done and left
     private/.web1.destroy for ever. Now it is removed; and a removal that
     cannot finish (a mount inside) is retried at the next start."""
-    src = os.path.join(tmp, "src")
-    make_tree(src)
-    d = new_daemon(tmp).start()
-    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    d, src = daemon_with_template(tmp)
     ok(call(d.sock, "ct.create", {"id": "web1", "template": "os@1"}))
     deep_dirs(os.path.join(d.root, "private", "web1", "fs"), 60)
     r = ok(call(d.sock, "ct.destroy", {"id": "web1"}))
@@ -745,10 +799,7 @@ def test_destroy_finishes_or_is_retried(tmp):
 def test_a_nul_or_a_duplicate_key_destroys_nothing(tmp):
     """An id of "web1\\u0000x" was cut at the NUL and destroyed web1, and a
     duplicate key was taken (last wins): both are bad_request, web1 stays."""
-    src = os.path.join(tmp, "src")
-    make_tree(src)
-    d = new_daemon(tmp).start()
-    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    d, src = daemon_with_template(tmp)
     ok(call(d.sock, "ct.create", {"id": "web1", "template": "os@1"}))
     for text in ('{"verb":"ct.destroy","args":{"id":"web1\\u0000x"}}',
                  '{"verb":"ct.destroy","args":{"id":"nope","id":"web1"}}'):

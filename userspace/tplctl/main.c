@@ -51,7 +51,8 @@ static void usage(FILE *f)
 "  ct destroy ID [--force]\n"
 "                         remove it (--force: even while mounted)\n"
 "  ct list                the containers\n"
-"  ct status ID           one container, with the disk it uses\n"
+"  ct status ID [--scan]  one container, with the disk it uses: what its\n"
+"                         quota counts, or (--scan) a walk of it now\n"
 "  ct stats ID            the kernel's counters of a mounted container\n"
 "  ct quota ID [--set SOFT[:HARD]] [--inodes SOFT[:HARD]] [--grace DURATION]\n"
 "                         its disk quota: usage, limits, state; the options\n"
@@ -75,7 +76,7 @@ struct opts {
 	const char *from, *template;
 	const char *quota, *inodes, *grace;	/* --quota or --set, ... */
 	bool quota_is_set;			/* given as --set */
-	bool force, is_volatile, dry_run;
+	bool force, is_volatile, dry_run, scan;
 	json_object *private;	/* --private PATH... */
 };
 
@@ -179,6 +180,10 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 			cmd->noun, cmd->verb);
 		return NULL;
 	}
+	if (o->scan && strcmp(cmd->proto_verb, "ct.status")) {
+		fprintf(stderr, "tplctl: --scan is for ct status\n");
+		return NULL;
+	}
 	if (o->dry_run && strcmp(cmd->proto_verb, "store.gc")) {
 		fprintf(stderr, "tplctl: --dry-run is for store gc\n");
 		return NULL;
@@ -222,6 +227,8 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 		json_object_object_add(args, "force", json_object_new_boolean(1));
 	if (o->dry_run)
 		json_object_object_add(args, "dry_run", json_object_new_boolean(1));
+	if (o->scan)
+		json_object_object_add(args, "scan", json_object_new_boolean(1));
 	if (o->is_volatile)
 		json_object_object_add(args, "volatile", json_object_new_boolean(1));
 	if (o->quota)
@@ -233,6 +240,42 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 	return args;
 }
 
+/*
+ * A ct.list longer than one message comes in parts, each saying where the
+ * next begins (continue_after): ask for them all and make @reply whole.
+ */
+static int list_rest(int fd, json_object *reply)
+{
+	json_object *res, *all, *next, *part, *pres, *cts;
+
+	if (!json_object_object_get_ex(reply, "result", &res) ||
+	    !json_object_object_get_ex(res, "containers", &all))
+		return 0;
+	while (json_object_object_get_ex(res, "continue_after", &next)) {
+		json_object *args = json_object_new_object();
+		int ret;
+
+		json_object_object_add(args, "after", json_object_get(next));
+		json_object_object_del(res, "continue_after");
+		ret = tplfs_client_call(fd, "ct.list", args, NULL, NULL, &part);
+		if (ret)
+			return ret;
+		if (!json_object_object_get_ex(part, "result", &pres) ||
+		    !json_object_object_get_ex(pres, "containers", &cts)) {
+			json_object_put(part);
+			return -EPROTO;
+		}
+		for (size_t i = 0; i < json_object_array_length(cts); i++)
+			json_object_array_add(all, json_object_get(
+				json_object_array_get_idx(cts, i)));
+		if (json_object_object_get_ex(pres, "continue_after", &next))
+			json_object_object_add(res, "continue_after",
+					       json_object_get(next));
+		json_object_put(part);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -240,6 +283,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "scan", no_argument, NULL, 'c' },
 		{ "from", required_argument, NULL, 'F' },
 		{ "template", required_argument, NULL, 't' },
 		{ "volatile", no_argument, NULL, 'v' },
@@ -266,6 +310,7 @@ int main(int argc, char **argv)
 		case 'j': json = true; break;
 		case 'f': o.force = true; break;
 		case 'n': o.dry_run = true; break;
+		case 'c': o.scan = true; break;
 		case 'F': o.from = optarg; break;
 		case 't': o.template = optarg; break;
 		case 'v': o.is_volatile = true; break;
@@ -319,6 +364,11 @@ int main(int argc, char **argv)
 	}
 	ret = tplfs_client_call(fd, cmd->proto_verb, args,
 				json ? NULL : show_progress, NULL, &reply);
+	if (!ret && !strcmp(cmd->proto_verb, "ct.list")) {
+		ret = list_rest(fd, reply);
+		if (ret)
+			json_object_put(reply);
+	}
 	close(fd);
 	if (ret) {
 		fprintf(stderr, "tplctl: %s: %s\n", cmd->proto_verb,

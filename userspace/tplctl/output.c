@@ -168,8 +168,12 @@ void print_ct_status(json_object *r)
 	       str(r, "id"), str(r, "template"),
 	       boolean(r, "volatile") ? " (volatile)" : "", str(r, "private"));
 	printf("mounted    %s\n", boolean(r, "mounted") ? str(r, "root") : "no");
-	printf("disk       %s in %" PRIu64 " inodes\n",
-	       human(u64(r, "disk_bytes"), b, sizeof(b)), u64(r, "inodes"));
+	printf("disk       %s in %" PRIu64 " inodes (%s%s)\n",
+	       human(u64(r, "disk_bytes"), b, sizeof(b)), u64(r, "inodes"),
+	       !strcmp(str(r, "usage_from"), "kernel") ? "the quota's, in the kernel" :
+	       !strcmp(str(r, "usage_from"), "checkpoint") ? "the quota's, as last saved" :
+	       !strcmp(str(r, "usage_from"), "scan") ? "walked now" : "not known",
+	       boolean(r, "usage_exact") ? "" : ", not exact");
 }
 
 void print_template_import(json_object *r)

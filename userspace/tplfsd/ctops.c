@@ -35,6 +35,7 @@
 
 #include "identity.h"
 #include "journal.h"
+#include "kquota.h"
 #include "log.h"
 #include "opjob.h"
 #include "populate.h"
@@ -54,6 +55,10 @@ struct ctjob {
 	bool is_volatile;
 	struct tplfs_ct_limits limits;	/* ct.create */
 	bool rescan;	/* ct.mount: the quota usage needs a rescan */
+	/* exclusive operations: the container's catalogue entry after them */
+	void (*run)(struct job *job);
+	struct ctentry probe;
+	bool probed;
 };
 
 static void journal_name(char *buf, size_t size, const char *id)
@@ -361,8 +366,9 @@ out:
 
 /* --- ct.list, ct.status --------------------------------------------------------- */
 
+/* ct.status --scan: ct.status with the usage walked now, in a job. */
 static json_object *ct_describe(struct daemon *d, const char *id,
-				struct ctstate *ct, bool usage)
+				struct ctstate *ct)
 {
 	struct tplfs_ct_paths p = { .root = "" };
 	struct tplfs_ct_conf conf;
@@ -383,66 +389,20 @@ static json_object *ct_describe(struct daemon *d, const char *id,
 	if (ct && ct->mounted)
 		tplfs_json_str(c, "root", ct->target);
 	/* what the quota counts, by the same walker */
-	if (usage && tplfs_usage_scan_path(p.fs, &u, err, sizeof(err)) == 0) {
+	if (tplfs_usage_scan_path(p.fs, &u, err, sizeof(err)) == 0) {
 		tplfs_json_u64(c, "disk_bytes", u.bytes);
 		tplfs_json_u64(c, "inodes", u.inodes);
+		tplfs_json_str(c, "usage_from", "scan");
+		tplfs_json_bool(c, "usage_exact", true);
+	} else {
+		tplfs_json_str(c, "usage_error", err);
 	}
 	return c;
 }
 
-/* Reading private/ and ct.conf files: quick, but disk I/O, so a job. The
- * ctstate of each container is read in the loop before (mounted). */
-struct listjob {
-	struct ctjob cj;
-	json_object *mounted;	/* ids -> roots, copied in the loop */
-	bool one;
-};
-
-static int by_id(const void *a, const void *b)
-{
-	json_object *x = *(json_object *const *)a, *y = *(json_object *const *)b;
-	json_object *ix, *iy;
-
-	json_object_object_get_ex(x, "id", &ix);
-	json_object_object_get_ex(y, "id", &iy);
-	return strcmp(json_object_get_string(ix), json_object_get_string(iy));
-}
-
-static void list_run(struct job *job)
-{
-	struct listjob *lj = (struct listjob *)job;
-	struct daemon *d = lj->cj.op.d;
-	json_object *arr = json_object_new_array();
-	char privdir[PATH_MAX];
-	struct dirent *de;
-	DIR *dir;
-
-	tplfs_path(privdir, sizeof(privdir), "%s/private", d->cfg.root);
-	dir = opendir(privdir);
-	while (dir && (de = readdir(dir))) {
-		struct ctstate ct = { .mounted = false };
-		json_object *root;
-
-		if (!tplfs_ct_id_valid(de->d_name))
-			continue;	/* ., .., .<id>.create ... */
-		if (json_object_object_get_ex(lj->mounted, de->d_name, &root)) {
-			ct.mounted = true;
-			snprintf(ct.target, sizeof(ct.target), "%s",
-				 json_object_get_string(root));
-		}
-		json_object_array_add(arr, ct_describe(d, de->d_name, &ct, false));
-	}
-	if (dir)
-		closedir(dir);
-	json_object_array_sort(arr, by_id);
-	lj->cj.op.result = json_object_new_object();
-	json_object_object_add(lj->cj.op.result, "containers", arr);
-}
-
 static void status_run(struct job *job)
 {
-	struct listjob *lj = (struct listjob *)job;
-	struct ctjob *cj = &lj->cj;
+	struct ctjob *cj = (struct ctjob *)job;
 	struct ctstate ct = { .mounted = cj->target[0] != '\0' };
 
 	if (access(cj->paths.conf, F_OK) < 0) {
@@ -451,7 +411,7 @@ static void status_run(struct job *job)
 		return;
 	}
 	strcpy(ct.target, cj->target);
-	cj->op.result = ct_describe(cj->op.d, cj->id, &ct, true);
+	cj->op.result = ct_describe(cj->op.d, cj->id, &ct);
 }
 
 /* --- entry points, in the loop ------------------------------------------------ */
@@ -463,11 +423,22 @@ static void ctjob_finish(struct opjob *oj)
 
 	if (cj->ct)
 		cj->ct->busy = false;
+	if (cj->probed)
+		catalog_take(oj->d, &cj->probe);
 	if (cj->tpl_id[0])
 		tpl_release(cj->tpl_id, false);
 	ct_rescan(oj->d);
 	if (cj->rescan)
 		ctquota_rescan(oj->d, cj->id);
+}
+
+/* An exclusive operation, then what it left of the container. */
+static void ctjob_run(struct job *job)
+{
+	struct ctjob *cj = (struct ctjob *)job;
+
+	cj->run(job);
+	cj->probed = !catalog_probe(&cj->op.d->cfg, cj->id, &cj->probe);
 }
 
 /*
@@ -486,9 +457,10 @@ static struct ctjob *ctjob_new(struct req *rq, const char *id, size_t size,
 			  "another operation on %s is under way", id));
 		return NULL;
 	}
-	cj = opjob_new(rq, size, run, ctjob_finish);
+	cj = opjob_new(rq, size, exclusive ? ctjob_run : run, ctjob_finish);
 	if (!cj)
 		return NULL;
+	cj->run = run;
 	strcpy(cj->id, id);
 	if (tplfs_ct_paths(&d->cfg, id, &cj->paths)) {
 		free(cj);
@@ -591,41 +563,67 @@ void ctops_destroy(struct req *rq, const char *id, bool force)
 		opjob_submit(&cj->op);
 }
 
-static json_object *mounted_map(struct daemon *d)
+void ctops_list(struct req *rq, const char *after)
 {
-	json_object *m = json_object_new_object();
+	size_t len;
+	char *text = catalog_list_text(rq->d, after, &len);
 
-	for (struct ctstate *ct = d->cts; ct; ct = ct->next)
-		if (ct->mounted)
-			json_object_object_add(m, ct->id,
-					       json_object_new_string(ct->target));
-	return m;
-}
-
-static void listjob_finish(struct opjob *oj)
-{
-	json_object_put(((struct listjob *)oj)->mounted);
-}
-
-void ctops_list(struct req *rq)
-{
-	struct listjob *lj = opjob_new(rq, sizeof(*lj), list_run, listjob_finish);
-
-	if (!lj)
+	if (!text) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_SYSTEM, ENOMEM,
+						"out of memory"));
 		return;
-	lj->mounted = mounted_map(rq->d);
-	lj->cj.op.job.quick = true;
-	opjob_submit(&lj->cj.op);
+	}
+	req_reply_text(rq, text, len);
+	free(text);
 }
 
-void ctops_status(struct req *rq, const char *id)
+/* What the quota counts: the kernel's figures while mounted, else the
+ * quota.usage the last umount (or the creation) wrote. */
+static void add_usage(json_object *r, const struct ctentry *e, bool mounted)
 {
-	struct listjob *lj;
+	struct tplfs_quota q;
+	const char *from = "none";
+	uint64_t bytes = 0, inodes = 0;
+	bool exact = false;
 
-	lj = (struct listjob *)ctjob_new(rq, id, sizeof(*lj), status_run, false);
-	if (!lj)
+	if (mounted && tplfs_kquota_get(e->id, false, &q) == 0) {
+		from = "kernel";
+		bytes = q.res[TPLFS_QRES_BYTES].used;
+		inodes = q.res[TPLFS_QRES_INODES].used;
+		exact = q.flags & TPLFS_QUOTA_USAGE_KNOWN;
+	} else if (!mounted && e->usage_ok) {
+		from = "checkpoint";
+		bytes = e->usage.bytes;
+		inodes = e->usage.inodes;
+		exact = e->usage.clean;
+	}
+	tplfs_json_u64(r, "disk_bytes", bytes);
+	tplfs_json_u64(r, "inodes", inodes);
+	tplfs_json_str(r, "usage_from", from);
+	tplfs_json_bool(r, "usage_exact", exact);
+}
+
+void ctops_status(struct req *rq, const char *id, bool scan)
+{
+	const struct ctentry *e = catalog_find(rq->d, id);
+	const struct ctstate *ct = ct_find(rq->d, id);
+	struct ctjob *cj;
+
+	if (!e) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_NOT_FOUND, ENOENT,
+			  "no container %s", id));
 		return;
-	lj->cj.op.finish = listjob_finish;
-	lj->cj.op.job.quick = true;
-	opjob_submit(&lj->cj.op);
+	}
+	if (!scan) {
+		json_object *r = catalog_describe(rq->d, e);
+
+		add_usage(r, e, ct && ct->mounted);
+		req_reply(rq, tplfs_reply_ok(r));
+		return;
+	}
+	cj = ctjob_new(rq, id, sizeof(*cj), status_run, false);
+	if (!cj)
+		return;
+	cj->op.job.quick = true;
+	opjob_submit(&cj->op);
 }

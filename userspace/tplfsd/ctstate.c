@@ -70,6 +70,7 @@ int ct_rescan(struct daemon *d)
 	struct ctstate *ct, *next;
 	int n;
 
+	d->view_gen++;	/* ct.list shows what is mounted */
 	for (ct = d->cts; ct; ct = ct->next)
 		ct->mounted = false;
 	n = tplfs_mounts_scan("/proc/self/mountinfo", saw_mount, d);

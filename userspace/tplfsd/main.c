@@ -399,6 +399,11 @@ int main(int argc, char **argv)
 	if (daemon_recover(d))
 		log_err("some journal records could not be recovered (see above); they are kept");
 	ct_rescan(d);
+	ret = catalog_load(d);
+	if (ret) {
+		log_err("%s/private: %s", d->cfg.root, strerror(-ret));
+		return 1;
+	}
 
 	ret = loop_init(&d->loop, 256);
 	if (ret) {

@@ -176,19 +176,12 @@ static void send_done(struct loop_op *op, int res, unsigned int flags)
 	client_put(c);
 }
 
-static void client_queue(struct client *c, json_object *msg)
+static void client_queue_text(struct client *c, const char *text, size_t len)
 {
 	struct outmsg *m;
-	const char *text;
-	size_t len;
 
 	if (c->gone)
 		return;
-	text = tplfs_msg_text(msg, &len);
-	if (!text) {
-		log_err("reply of more than %d bytes not sent", TPLFS_MSG_MAX);
-		return;
-	}
 	if (c->outbytes + len > CLIENT_OUT_MAX) {
 		log_warn("client pid %d uid %u leaves %zu bytes of replies unread: dropped",
 			 (int)c->cred.pid, (unsigned int)c->cred.uid,
@@ -211,6 +204,27 @@ static void client_queue(struct client *c, json_object *msg)
 	client_send_next(c);
 }
 
+static void client_queue(struct client *c, json_object *msg)
+{
+	const char *text;
+	size_t len;
+	json_object *e;
+
+	text = tplfs_msg_text(msg, &len);
+	if (text) {
+		client_queue_text(c, text, len);
+		return;
+	}
+	/* Say so rather than leave the client waiting for a reply. */
+	log_err("reply of more than %d bytes not sent", TPLFS_MSG_MAX);
+	e = tplfs_reply_error(TPLFS_E_SYSTEM, EMSGSIZE,
+			      "the reply would be over %d bytes", TPLFS_MSG_MAX);
+	text = tplfs_msg_text(e, &len);
+	if (text)
+		client_queue_text(c, text, len);
+	json_object_put(e);
+}
+
 void req_progress(struct req *rq, json_object *progress)
 {
 	if (rq->client)
@@ -218,14 +232,14 @@ void req_progress(struct req *rq, json_object *progress)
 	json_object_put(progress);
 }
 
-void req_reply(struct req *rq, json_object *reply)
+/* The reply is queued (or not, the client gone): the request is done. */
+static void req_done(struct req *rq)
 {
 	struct client *c = rq->client;
 	struct daemon *d = rq->d;
 
 	d->requests++;
 	if (c) {
-		client_queue(c, reply);
 		c->current = NULL;
 		if (!d->stopping && !c->refusal)
 			client_arm_recv(c);
@@ -235,9 +249,23 @@ void req_reply(struct req *rq, json_object *reply)
 			client_hangup(c);
 		client_put(c);
 	}
-	json_object_put(reply);
 	tplfs_request_free(&rq->msg);
 	free(rq);
+}
+
+void req_reply(struct req *rq, json_object *reply)
+{
+	if (rq->client)
+		client_queue(rq->client, reply);
+	json_object_put(reply);
+	req_done(rq);
+}
+
+void req_reply_text(struct req *rq, const char *text, size_t len)
+{
+	if (rq->client)
+		client_queue_text(rq->client, text, len);
+	req_done(rq);
 }
 
 /* Serve one received message. */

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "ct.h"
+#include "ctusage.h"
 #include "loop.h"
 #include "proto.h"
 
@@ -39,6 +40,22 @@ struct ctstate {
 	struct ctstate *next;
 };
 
+/*
+ * A container in private/, as the catalogue knows it (catalog.c): what
+ * its ct.conf says, and its quota.usage as last written.
+ */
+struct ctentry {
+	char id[TPLFS_CT_ID_MAX + 1];
+	bool present;		/* private/<id> is there */
+	bool conf_ok;		/* else @error says why */
+	struct tplfs_ct_conf conf;
+	char error[PATH_MAX + 256];
+	bool usage_ok;
+	struct tplfs_ct_usage usage;
+	char *text;		/* its member of ct.list, at texts_gen */
+	size_t len;
+};
+
 struct daemon {
 	struct tplfs_config cfg;
 	struct loop loop;
@@ -55,6 +72,14 @@ struct daemon {
 	unsigned long long requests;	/* answered since start */
 
 	struct ctstate *cts;
+	struct ctentry **cat;		/* the catalogue, sorted by id */
+	size_t ncat, catcap;
+	uint64_t view_gen;		/* changes of ct.list's view */
+	uint64_t texts_gen;		/* of the entries' texts */
+	uint64_t store_gen;		/* changes of the store's templates */
+	char *tpl_list;			/* template.list's reply, kept */
+	size_t tpl_list_len;
+	uint64_t tpl_list_store_gen, tpl_list_view_gen;
 	unsigned int recovered;		/* journal records handled at start */
 };
 
@@ -74,6 +99,8 @@ void server_stop(struct daemon *d);
 void server_tick(struct daemon *d);
 bool server_idle(struct daemon *d);
 void req_reply(struct req *rq, json_object *reply);
+/* Reply with @text, a whole reply message of @len bytes, already made. */
+void req_reply_text(struct req *rq, const char *text, size_t len);
 void req_progress(struct req *rq, json_object *progress);
 
 /* main.c */
@@ -89,14 +116,27 @@ struct ctstate *ct_get(struct daemon *d, const char *id);
 void ct_forget_if_idle(struct daemon *d, struct ctstate *ct);
 int ct_rescan(struct daemon *d);
 
+/* catalog.c */
+/* Read container @id's entry (in a worker); e->present says if it is. */
+int catalog_probe(const struct tplfs_config *cfg, const char *id,
+		  struct ctentry *e);
+/* In the loop: take @e (a copy) for its container, or drop the container. */
+void catalog_take(struct daemon *d, const struct ctentry *e);
+int catalog_load(struct daemon *d);
+const struct ctentry *catalog_find(const struct daemon *d, const char *id);
+/* ct.list's (and ct.status's) description of @e. */
+json_object *catalog_describe(struct daemon *d, const struct ctentry *e);
+/* The whole reply to ct.list (after @after, if not NULL), malloc'd. */
+char *catalog_list_text(struct daemon *d, const char *after, size_t *len);
+
 /* ctops.c */
 void ctops_create(struct req *rq, const char *id, const char *tpl,
 		  bool is_volatile, const struct tplfs_ct_limits *limits);
 void ctops_mount(struct req *rq, const char *id);
 void ctops_umount(struct req *rq, const char *id, bool force);
 void ctops_destroy(struct req *rq, const char *id, bool force);
-void ctops_list(struct req *rq);
-void ctops_status(struct req *rq, const char *id);
+void ctops_list(struct req *rq, const char *after);
+void ctops_status(struct req *rq, const char *id, bool scan);
 /* private/.<id>.<what>: where an operation builds (create) or throws away
  * (destroy). */
 void ctops_aside(const struct daemon *d, const char *id, const char *what,

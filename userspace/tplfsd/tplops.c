@@ -51,6 +51,8 @@ struct tpljob {
 	/* import: the always-private paths, sorted */
 	char *private[PRIVATE_MAX];
 	size_t nprivate;
+	bool changes;		/* import, rm, gc: the store's view changes */
+	uint64_t store_gen, view_gen;	/* list: of what it lists */
 };
 
 /* --- which templates are in use: by operations, and by containers ------- */
@@ -768,6 +770,8 @@ static void tpljob_finish(struct opjob *oj)
 		tpl_release(tj->id, tj->exclusive);
 	for (size_t i = 0; i < tj->nprivate; i++)
 		free(tj->private[i]);
+	if (tj->changes)
+		oj->d->store_gen++;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -842,6 +846,10 @@ static struct tpljob *tpljob_new(struct req *rq, const char *tpl,
 			tpl_release(tpl, exclusive);
 		return NULL;
 	}
+	/* a template being imported is listed as such from now on */
+	tj->changes = run == import_run || run == rm_run || run == gc_run;
+	if (tj->changes)
+		rq->d->store_gen++;
 	if (tpl) {
 		tj->t = t;
 		snprintf(tj->id, sizeof(tj->id), "%s", tpl);
@@ -892,12 +900,52 @@ void tplops_export(struct req *rq, const char *tpl, const char *file)
 	opjob_submit(&tj->op);
 }
 
+/*
+ * template.list reads every manifest: its reply is kept, as text, until
+ * the store or the containers change (an import, rm or gc begins or ends;
+ * a container is created or destroyed).
+ */
+static void list_finish(struct opjob *oj)
+{
+	struct tpljob *tj = (struct tpljob *)oj;
+	struct daemon *d = oj->d;
+	json_object *reply;
+	const char *text;
+	size_t len;
+
+	tpljob_finish(oj);
+	if (opjob_failed(oj) || tj->store_gen != d->store_gen ||
+	    tj->view_gen != d->view_gen)
+		return;
+	reply = tplfs_reply_ok(json_object_get(oj->result));
+	text = tplfs_msg_text(reply, &len);
+	free(d->tpl_list);
+	d->tpl_list = text ? malloc(len) : NULL;
+	if (d->tpl_list) {
+		memcpy(d->tpl_list, text, len);
+		d->tpl_list_len = len;
+		d->tpl_list_store_gen = tj->store_gen;
+		d->tpl_list_view_gen = tj->view_gen;
+	}
+	json_object_put(reply);
+}
+
 void tplops_list(struct req *rq)
 {
-	struct tpljob *tj = tpljob_new(rq, NULL, list_run, false);
+	struct daemon *d = rq->d;
+	struct tpljob *tj;
 
+	if (d->tpl_list && d->tpl_list_store_gen == d->store_gen &&
+	    d->tpl_list_view_gen == d->view_gen) {
+		req_reply_text(rq, d->tpl_list, d->tpl_list_len);
+		return;
+	}
+	tj = tpljob_new(rq, NULL, list_run, false);
 	if (!tj)
 		return;
+	tj->store_gen = d->store_gen;
+	tj->view_gen = d->view_gen;
+	tj->op.finish = list_finish;
 	tj->op.job.quick = true;
 	opjob_submit(&tj->op);
 }

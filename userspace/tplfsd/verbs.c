@@ -25,6 +25,8 @@ static const char *const no_args[] = { NULL };
 static const char *const id_args[] = { "id", NULL };
 static const char *const umount_args[] = { "id", "force", NULL };
 static const char *const gc_args[] = { "dry_run", NULL };
+static const char *const list_args[] = { "after", NULL };
+static const char *const status_args[] = { "id", "scan", NULL };
 static const char *const create_args[] = { "id", "template", "volatile",
 					    "quota", "inodes", "grace", NULL };
 static const char *const quota_args[] = { "id", "quota", "inodes", "grace",
@@ -212,15 +214,23 @@ static void serve_ct_destroy(struct req *rq)
 
 static void serve_ct_list(struct req *rq)
 {
-	ctops_list(rq);
+	const char *after = NULL;
+
+	if (tplfs_args_string(rq->msg.args, "after", &after) < 0) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
+			  "\"after\" is a container id"));
+		return;
+	}
+	ctops_list(rq, after);
 }
 
 static void serve_ct_status(struct req *rq)
 {
 	const char *id;
+	bool scan;
 
-	if (get_id(rq, &id))
-		ctops_status(rq, id);
+	if (opt_bool(rq, "scan", &scan) && get_id(rq, &id))
+		ctops_status(rq, id, scan);
 }
 
 static void serve_ct_quota(struct req *rq)
@@ -279,8 +289,8 @@ static void serve_store_gc(struct req *rq)
 static const struct verb verbs[] = {
 	{ "daemon.status", false, no_args, serve_daemon_status },
 	{ "ct.stats", false, id_args, serve_ct_stats },
-	{ "ct.list", false, no_args, serve_ct_list },
-	{ "ct.status", false, id_args, serve_ct_status },
+	{ "ct.list", false, list_args, serve_ct_list },
+	{ "ct.status", false, status_args, serve_ct_status },
 	{ "ct.create", true, create_args, serve_ct_create },
 	{ "ct.mount", true, id_args, serve_ct_mount },
 	{ "ct.umount", true, umount_args, serve_ct_umount },

@@ -88,12 +88,21 @@ if [ "${TPLFS_DPKG:-0}" = 1 ]; then
 		"$(chroot "$R/root/c3" dpkg --verify 2>&1)"
 fi
 
-status=$($T --json ct status c4)
-disk=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["disk_bytes"])' <<<"$status")
+field() {	# field NAME JSON: a member of a reply's result
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["result"][sys.argv[1]])' "$1" <<<"$2"
+}
+status=$($T --json ct status --scan c4)
+disk=$(field disk_bytes "$status")
+# without --scan: what the quota counts, here the kernel's figure
+quota=$($T --json ct status c4)
+expect_eq "ct status of a mounted container: the kernel's figures" kernel "$(field usage_from "$quota")"
+expect_eq "which for an untouched container are the walk's" \
+	"$(field disk_bytes "$status") $(field inodes "$status")" \
+	"$(field disk_bytes "$quota") $(field inodes "$quota")"
 du_kb=$(du -sk "$R/private/c4/fs" | cut -f1)
 src_kb=$(du -sk "$PWD/src" | cut -f1)
 echo "  a fresh container uses $((disk / 1024)) KiB on disk (du: $du_kb KiB); the template is $src_kb KiB"
-expect_eq "ct status reports what du measures" "$du_kb" "$((disk / 1024))"
+expect_eq "ct status --scan reports what du measures" "$du_kb" "$((disk / 1024))"
 [ "$du_kb" -lt "$src_kb" ] && ok "a container costs less than its template" ||
 	fail "a container costs $du_kb KiB, the template $src_kb KiB"
 
