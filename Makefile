@@ -40,7 +40,7 @@ TOOLS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/bin/%)
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCHES := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all help deps userspace kmod kmod-all unit hosttest vmtest check \
+.PHONY: all help deps userspace kmod kmod-all unit hosttest vmtest check bench-host \
 	check-full bench demo lint install clean
 
 all: userspace kmod
@@ -55,7 +55,8 @@ help:
 	@echo "make vmtest     VM tests for KERNEL"
 	@echo "make check      deps, build, unit tests, VM tests on both kernels"
 	@echo "make check-full make check, then the Debian 12 template test"
-	@echo "make bench      benchmarks on both kernels -> bench/results/"
+	@echo "make bench      benchmarks on both kernels and the host rows -> bench/results/"
+	@echo "make bench-host the control plane on the host -> bench/results/host-ctl.md"
 	@echo "make demo       50 containers of Debian 12 in a guest, with a checked summary"
 	@echo "make lint       checkpatch, sparse and W=1 on the module; cppcheck"
 	@echo "make install    tplfsd, tplctl, systemd units, modules-load.d"
@@ -117,6 +118,10 @@ check-full: check
 
 bench: deps userspace kmod-all
 	bench/run
+	bench/host-ctl.py --out bench/results/host-ctl.md
+
+bench-host: userspace
+	bench/host-ctl.py --out bench/results/host-ctl.md
 
 demo: deps userspace
 	demo/run

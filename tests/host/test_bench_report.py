@@ -4,8 +4,8 @@
 results document (the guest's contract) through report.py into a temporary
 directory; the Markdown's header, ratios, "—" for contenders that do not
 apply, the best of each row in bold, pipes escaped; the chart (if gnuplot is
-installed); malformed documents and usage errors. Needs neither root nor the
-module. Runnable alone (python3 tests/host/test_bench_report.py [TEST...]);
+installed); malformed documents and usage errors; and bench/host-ctl.py, the host
+rows, at a tiny size (that one needs root: it runs a tplfsd). Runnable alone (python3 tests/host/test_bench_report.py [TEST...]);
 ends with "bench: N passed, N failed"."""
 import json
 import os
@@ -513,6 +513,25 @@ def test_usage(tmp):
                        capture_output=True, text=True)
     assert p.returncode == 1 and "cannot read" in p.stderr, p.stderr
 
+
+
+def test_host_control_plane_rows(tmp):
+    """bench/host-ctl.py (make bench's host rows) measures every verb and
+    writes its table; tiny here: 4 clients, 5 and 12 containers."""
+    out = os.path.join(tmp, "host.md")
+    p = subprocess.run([os.path.join(TOP, "bench", "host-ctl.py"),
+                        "--clients", "4", "--seconds", "0.3",
+                        "--containers", "5,12", "--out", out],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    rows = [json.loads(line) for line in p.stdout.splitlines()]
+    assert [(x["verb"], x["containers"]) for x in rows] == [
+        ("daemon.status", 5), ("ct.status", 5), ("ct.list", 5),
+        ("template.list", 5), ("ct.list", 12), ("template.list", 12)], rows
+    assert all(x["errors"] == 0 and x["requests"] > 0 for x in rows), rows
+    with open(out) as f:
+        md = f.read()
+    assert md.count("| this tree |") == 6 and "--containers 5,12" in md, md
 
 
 if __name__ == "__main__":

@@ -198,68 +198,50 @@ static void catalog_texts(struct daemon *d)
 	d->texts_gen = d->view_gen;
 }
 
-static int append(char **buf, size_t *len, size_t *cap, const char *s,
-		  size_t n)
-{
-	if (*len + n > *cap) {
-		size_t c = *cap ? *cap : 4096;
-		char *b;
-
-		while (c < *len + n)
-			c *= 2;
-		b = realloc(*buf, c);
-		if (!b)
-			return -ENOMEM;
-		*buf = b;
-		*cap = c;
-	}
-	memcpy(*buf + *len, s, n);
-	*len += n;
-	return 0;
-}
-
 #define LIST_HEAD	"{\"type\":\"reply\",\"ok\":true,\"result\":{\"containers\":["
 /* "]" + ",\"continue_after\":\"" + an id + "\"}}" */
 #define LIST_TAIL_MAX	(32 + TPLFS_CT_ID_MAX)
 
 char *catalog_list_text(struct daemon *d, const char *after, size_t *lenp)
 {
-	size_t i = 0, len = 0, cap = 0;
-	const struct ctentry *last = NULL;
-	char *buf = NULL, tail[LIST_TAIL_MAX + 1];
+	size_t first = 0, end, len = strlen(LIST_HEAD);
+	char *buf, *p;
 	bool found;
 	int n;
 
 	catalog_texts(d);
 	if (after) {
-		i = catalog_index(d, after, &found);
+		first = catalog_index(d, after, &found);
 		if (found)
-			i++;
+			first++;
 	}
-	if (append(&buf, &len, &cap, LIST_HEAD, strlen(LIST_HEAD)))
-		goto nomem;
-	for (; i < d->ncat; i++) {
-		const struct ctentry *e = d->cat[i];
+	/* which entries fit in one message, and how long it is */
+	for (end = first; end < d->ncat; end++) {
+		size_t more = d->cat[end]->len + (end > first);
 
-		if (!e->text)
-			goto nomem;
-		if (len + 1 + e->len + LIST_TAIL_MAX > TPLFS_MSG_MAX && last)
+		if (!d->cat[end]->text)
+			return NULL;
+		if (end > first && len + more + LIST_TAIL_MAX > TPLFS_MSG_MAX)
 			break;
-		if ((last && append(&buf, &len, &cap, ",", 1)) ||
-		    append(&buf, &len, &cap, e->text, e->len))
-			goto nomem;
-		last = e;
+		len += more;
 	}
-	if (i < d->ncat)
-		n = snprintf(tail, sizeof(tail), "],\"continue_after\":\"%s\"}}",
-			     last->id);
+	buf = malloc(len + LIST_TAIL_MAX + 1);
+	if (!buf)
+		return NULL;
+	p = buf;
+	memcpy(p, LIST_HEAD, strlen(LIST_HEAD));
+	p += strlen(LIST_HEAD);
+	for (size_t i = first; i < end; i++) {
+		if (i > first)
+			*p++ = ',';
+		memcpy(p, d->cat[i]->text, d->cat[i]->len);
+		p += d->cat[i]->len;
+	}
+	if (end < d->ncat)
+		n = sprintf(p, "],\"continue_after\":\"%s\"}}",
+			    d->cat[end - 1]->id);
 	else
-		n = snprintf(tail, sizeof(tail), "]}}");
-	if (append(&buf, &len, &cap, tail, (size_t)n))
-		goto nomem;
-	*lenp = len;
+		n = sprintf(p, "]}}");
+	*lenp = len + (size_t)n;
 	return buf;
-nomem:
-	free(buf);
-	return NULL;
 }
