@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,7 @@ struct item {
 	dev_t dev;
 	ino_t ino;
 	nlink_t nlink;
+	char *tmp;		/* its object, staged under this name */
 };
 
 struct frame {
@@ -52,6 +55,13 @@ struct walk {
 	struct tplfs_import_progress done;
 	char *err;
 	size_t errlen;
+	/* storing the files: the storers share the next item and a lock for
+	 * the error, the progress and the stats */
+	pthread_mutex_t lock;
+	atomic_size_t next;
+	atomic_int failed;
+	int first_err;		/* the error of the first storer that failed */
+	int rootfd;
 };
 
 static int walk_fail(struct walk *w, int ret, const char *path,
@@ -447,47 +457,56 @@ static int link_inodes(struct walk *w)
 	return ret;
 }
 
-/* Store the content of item @it (a regular file) as an object. */
-static int store_file(struct walk *w, int rootfd, struct item *it)
+/* walk_fail under the storers' lock; the first error is the one kept. */
+static int store_fail(struct walk *w, int ret, const char *path,
+		      const char *why)
+{
+	pthread_mutex_lock(&w->lock);
+	if (!atomic_exchange(&w->failed, 1))
+		w->first_err = walk_fail(w, ret, path, "%s", why);
+	pthread_mutex_unlock(&w->lock);
+	return ret;
+}
+
+/* Stage the content of item @it (a regular file) as an object. */
+static int store_file(struct walk *w, struct item *it)
 {
 	const char *path = it->e.path;
+	char tmp[TPLFS_OBJECT_TMP_SIZE], why[300];
 	struct tplfs_origin_info info;
 	struct stat sb;
 	int fd, ret;
 
-	fd = tplfs_open_beneath(rootfd, path + 1, O_RDONLY, 0);
+	fd = tplfs_open_beneath(w->rootfd, path + 1, O_RDONLY, 0);
 	if (fd < 0)
-		return walk_fail(w, fd, path, "%s", strerror(-fd));
+		return store_fail(w, fd, path, strerror(-fd));
 	if (fstat(fd, &sb) < 0) {
-		ret = walk_fail(w, -errno, path, "%s", strerror(errno));
+		ret = store_fail(w, -errno, path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(sb.st_mode) || sb.st_dev != it->dev ||
 	    sb.st_ino != it->ino) {
-		ret = walk_fail(w, -ESTALE, path,
-				"replaced while it was imported");
+		ret = store_fail(w, -ESTALE, path,
+				 "replaced while it was imported");
 		goto out;
 	}
-	ret = tplfs_object_put(w->store_fd, fd, &info);
+	ret = tplfs_object_stage(w->store_fd, fd, &info, tmp);
+	if (ret == -ESTALE || (ret >= 0 && info.size != it->e.size)) {
+		if (ret > 0)
+			unlinkat(w->store_fd, tmp, 0);
+		ret = store_fail(w, -ESTALE, path,
+				 "it changed while it was imported");
+		goto out;
+	}
 	if (ret < 0) {
-		ret = walk_fail(w, ret, path, "into the store: %s",
-				strerror(-ret));
+		snprintf(why, sizeof(why), "into the store: %s", strerror(-ret));
+		ret = store_fail(w, ret, path, why);
 		goto out;
 	}
-	if (info.size != it->e.size) {
-		ret = walk_fail(w, -ESTALE, path,
-				"its size changed while it was imported");
+	if (ret && !(it->tmp = strdup(tmp))) {
+		unlinkat(w->store_fd, tmp, 0);
+		ret = store_fail(w, -ENOMEM, path, "out of memory");
 		goto out;
-	}
-	if (ret) {
-		char obj[TPLFS_OBJECT_PATH_SIZE];
-
-		w->st->new_objects++;
-		w->st->new_bytes += info.size;
-		/* what the store grew by: the object's blocks, not its size */
-		tplfs_object_path(info.digest, obj);
-		if (fstatat(w->store_fd, obj, &sb, AT_SYMLINK_NOFOLLOW) == 0)
-			w->st->stored_bytes += (uint64_t)sb.st_blocks * 512;
 	}
 	memcpy(it->e.digest, info.digest, sizeof(info.digest));
 	ret = 0;
@@ -496,14 +515,83 @@ out:
 	return ret;
 }
 
+static void *storer(void *arg)
+{
+	struct walk *w = arg;
+	size_t i;
+
+	while (!atomic_load(&w->failed) &&
+	       (i = atomic_fetch_add(&w->next, 1)) < w->n) {
+		struct item *it = &w->items[i];
+
+		if (it->e.type != 'f' || store_file(w, it))
+			continue;
+		pthread_mutex_lock(&w->lock);
+		w->done.files_done++;
+		w->done.bytes_done += it->e.size;
+		if (w->progress)
+			w->progress(w->arg, &w->done);
+		pthread_mutex_unlock(&w->lock);
+	}
+	return NULL;
+}
+
+/* Rename every staged object into place, once the store has them on disk. */
+static int commit_objects(struct walk *w)
+{
+	int ret = 0;
+
+	if (syncfs(w->store_fd) < 0)
+		return walk_fail(w, -errno, "/", "syncfs of the store: %s",
+				 strerror(errno));
+	for (size_t i = 0; i < w->n && !ret; i++) {
+		struct item *it = &w->items[i];
+		struct tplfs_origin_info info;
+		char obj[TPLFS_OBJECT_PATH_SIZE];
+		struct stat sb;
+
+		if (!it->tmp)
+			continue;
+		memcpy(info.digest, it->e.digest, sizeof(info.digest));
+		info.size = it->e.size;
+		ret = tplfs_object_commit(w->store_fd, &info, it->tmp);
+		if (ret < 0)
+			return walk_fail(w, ret, it->e.path, "into the store: %s",
+					 strerror(-ret));
+		free(it->tmp);
+		it->tmp = NULL;
+		if (!ret)
+			continue;	/* a twin in this tree or another import */
+		ret = 0;
+		w->st->new_objects++;
+		w->st->new_bytes += info.size;
+		/* what the store grew by: the object's blocks, not its size */
+		tplfs_object_path(info.digest, obj);
+		if (fstatat(w->store_fd, obj, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+			w->st->stored_bytes += (uint64_t)sb.st_blocks * 512;
+	}
+	/* the renames too, before a manifest names the objects */
+	if (syncfs(w->store_fd) < 0)
+		return walk_fail(w, -errno, "/", "syncfs of the store: %s",
+				 strerror(errno));
+	return 0;
+}
+
+#define STORERS_MAX	4
+
 /*
  * Store every regular file the walk found, one object per inode (the links
- * of an inode are 'h' entries by now), with progress against known totals.
+ * of an inode are 'h' entries by now), with progress against known totals:
+ * one storer a core (up to STORERS_MAX) hashes and copies without syncing,
+ * then one syncfs, the renames into place and another syncfs (doc/store.md).
  */
 static int store_files(struct walk *w, int rootfd)
 {
 	struct tplfs_import_progress *p = &w->done;
-	int ret = 0;
+	pthread_t th[STORERS_MAX];
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int n = cores < 1 ? 1 : cores > STORERS_MAX ? STORERS_MAX : (int)cores;
+	int started = 0, ret = 0;
 
 	for (size_t i = 0; i < w->n; i++) {
 		if (w->items[i].e.type == 'f') {
@@ -513,17 +601,22 @@ static int store_files(struct walk *w, int rootfd)
 	}
 	if (w->progress)
 		w->progress(w->arg, p);
-	for (size_t i = 0; i < w->n && !ret; i++) {
-		struct item *it = &w->items[i];
-
-		if (it->e.type != 'f')
-			continue;
-		ret = store_file(w, rootfd, it);
-		p->files_done++;
-		p->bytes_done += it->e.size;
-		if (!ret && w->progress)
-			w->progress(w->arg, p);
-	}
+	w->rootfd = rootfd;
+	atomic_init(&w->next, 0);
+	atomic_init(&w->failed, 0);
+	pthread_mutex_init(&w->lock, NULL);
+	/* this thread is one storer; the others are helpers */
+	for (; started < n - 1; started++)
+		if (pthread_create(&th[started], NULL, storer, w))
+			break;
+	storer(w);
+	for (int i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&w->lock);
+	if (atomic_load(&w->failed))
+		ret = w->first_err;
+	if (!ret)
+		ret = commit_objects(w);
 	return ret;
 }
 
@@ -532,6 +625,9 @@ static void free_items(struct walk *w)
 	for (size_t i = 0; i < w->n; i++) {
 		struct tplfs_mentry *e = &w->items[i].e;
 
+		if (w->items[i].tmp)	/* staged, never committed */
+			unlinkat(w->store_fd, w->items[i].tmp, 0);
+		free(w->items[i].tmp);
 		free(e->path);
 		free(e->target);
 		for (size_t k = 0; k < e->nxattrs; k++) {

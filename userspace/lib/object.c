@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Objects in the store: see object.h and doc/stub-format.md. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,18 +97,36 @@ static int ensure_dir(int dirfd, const char *name, mode_t mode)
 	return 0;
 }
 
-int tplfs_object_put(int store_fd, int src_fd, struct tplfs_origin_info *info)
+/* The same file, unchanged: size, mtime and ctime (any write moves ctime). */
+static bool same_version(const struct stat *a, const struct stat *b)
 {
-	char path[TPLFS_OBJECT_PATH_SIZE], tmp[TPLFS_OBJECT_PATH_SIZE + 32];
-	char dir[sizeof("objects/xx")];
-	int err, fd, dfd, created = 1;
+	return a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
 
+void (*tplfs_object_stage_hook)(int src_fd);
+
+int tplfs_object_stage(int store_fd, int src_fd, struct tplfs_origin_info *info,
+		       char tmp[TPLFS_OBJECT_TMP_SIZE])
+{
+	char path[TPLFS_OBJECT_PATH_SIZE], dir[sizeof("objects/xx")];
+	struct stat before, after;
+	int err, fd;
+
+	tmp[0] = '\0';
+	if (fstat(src_fd, &before) < 0)
+		return -errno;
 	err = tplfs_digest_fd(src_fd, &info->size, info->digest);
 	if (err)
 		return err;
 	tplfs_object_path(info->digest, path);
 	if (faccessat(store_fd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		return 0;
+	if (tplfs_object_stage_hook)
+		tplfs_object_stage_hook(src_fd);
 
 	memcpy(dir, path, sizeof(dir) - 1);
 	dir[sizeof(dir) - 1] = '\0';
@@ -118,30 +137,70 @@ int tplfs_object_put(int store_fd, int src_fd, struct tplfs_origin_info *info)
 	if (err)
 		return err;
 
-	snprintf(tmp, sizeof(tmp), "%s/.tmp.%d.%lx", dir, (int)getpid(),
-		 (unsigned long)random());
+	snprintf(tmp, TPLFS_OBJECT_TMP_SIZE, "%s/.tmp.%d.%lx", dir,
+		 (int)getpid(), (unsigned long)random());
 	fd = openat(store_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 		    0600);
-	if (fd < 0)
+	if (fd < 0) {
+		tmp[0] = '\0';
 		return -errno;
+	}
 	err = copy_fd(src_fd, fd, info->size);
-	if (!err && fsync(fd) < 0)
-		err = -errno;
+	/* what was copied is what was hashed, or the file changed meanwhile */
+	if (!err && (fstat(src_fd, &after) < 0 || !same_version(&before, &after)))
+		err = -ESTALE;
 	if (!err && fchmod(fd, 0444) < 0)
 		err = -errno;
 	if (close(fd) < 0 && !err)
 		err = -errno;
-	if (!err && renameat2(store_fd, tmp, store_fd, path, RENAME_NOREPLACE) < 0) {
-		if (errno == EEXIST)
-			created = 0;	/* another writer was first */
-		else
-			err = -errno;
-	}
-	/* After a rename this removes nothing; otherwise the leftover. */
-	unlinkat(store_fd, tmp, 0);
-	if (err)
+	if (err) {
+		unlinkat(store_fd, tmp, 0);
+		tmp[0] = '\0';
 		return err;
+	}
+	return 1;
+}
 
+int tplfs_object_commit(int store_fd, const struct tplfs_origin_info *info,
+			const char *tmp)
+{
+	char path[TPLFS_OBJECT_PATH_SIZE];
+	int created = 1;
+
+	tplfs_object_path(info->digest, path);
+	if (renameat2(store_fd, tmp, store_fd, path, RENAME_NOREPLACE) < 0) {
+		if (errno != EEXIST)
+			return -errno;
+		created = 0;	/* another writer was first */
+		unlinkat(store_fd, tmp, 0);
+	}
+	return created;
+}
+
+int tplfs_object_put(int store_fd, int src_fd, struct tplfs_origin_info *info)
+{
+	char tmp[TPLFS_OBJECT_TMP_SIZE], dir[sizeof("objects/xx")];
+	int err, fd, dfd, created;
+
+	err = tplfs_object_stage(store_fd, src_fd, info, tmp);
+	if (err <= 0)
+		return err;
+	fd = openat(store_fd, tmp, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0) {
+		err = -errno;
+		if (fd >= 0)
+			close(fd);
+		unlinkat(store_fd, tmp, 0);
+		return err;
+	}
+	close(fd);
+	created = tplfs_object_commit(store_fd, info, tmp);
+	if (created < 0) {
+		unlinkat(store_fd, tmp, 0);
+		return created;
+	}
+	memcpy(dir, tmp, sizeof(dir) - 1);
+	dir[sizeof(dir) - 1] = '\0';
 	dfd = openat(store_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;

@@ -15,4 +15,24 @@
  */
 int tplfs_object_put(int store_fd, int src_fd, struct tplfs_origin_info *info);
 
+/*
+ * The two halves of a put, for many objects with a few syncs (an import):
+ * tplfs_object_stage hashes @src_fd, and if the store lacks its object
+ * copies it to a temporary name in the object's directory (@tmp, relative
+ * to @store_fd), not synced, and returns 1; 0 if the store has it (@tmp
+ * ""); -ESTALE if the file changed while it was hashed or copied (its
+ * size, mtime or ctime moved), or another negative errno. Once the caller
+ * has synced the store (syncfs), tplfs_object_commit renames @tmp into
+ * place: 1, or 0 if another writer was first (@tmp removed), or a
+ * negative errno. Nothing names a temporary; store gc removes leftovers.
+ */
+#define TPLFS_OBJECT_TMP_SIZE	(TPLFS_OBJECT_PATH_SIZE + 32)
+int tplfs_object_stage(int store_fd, int src_fd, struct tplfs_origin_info *info,
+		       char tmp[TPLFS_OBJECT_TMP_SIZE]);
+int tplfs_object_commit(int store_fd, const struct tplfs_origin_info *info,
+			const char *tmp);
+
+/* Tests only: called by tplfs_object_stage between the hash and the copy. */
+extern void (*tplfs_object_stage_hook)(int src_fd);
+
 #endif /* TPLFS_OBJECT_H */
