@@ -56,7 +56,7 @@ help:
 	@echo "make check      deps, build, unit tests, VM tests on both kernels"
 	@echo "make check-full make check, then the Debian 12 template test"
 	@echo "make bench      benchmarks on both kernels and the host rows -> bench/results/"
-	@echo "make bench-host the control plane on the host -> bench/results/host-ctl.md"
+	@echo "make bench-host the control plane and the store on the host -> bench/results/host-*.md"
 	@echo "make demo       50 containers of Debian 12 in a guest, with a checked summary"
 	@echo "make lint       checkpatch, sparse and W=1 on the module; cppcheck"
 	@echo "make install    tplfsd, tplctl, systemd units, modules-load.d"
@@ -119,9 +119,11 @@ check-full: check
 bench: deps userspace kmod-all
 	bench/run
 	bench/host-ctl.py --out bench/results/host-ctl.md
+	bench/host-store.py --out bench/results/host-store.md
 
 bench-host: userspace
 	bench/host-ctl.py --out bench/results/host-ctl.md
+	bench/host-store.py --out bench/results/host-store.md
 
 demo: deps userspace
 	demo/run

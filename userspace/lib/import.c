@@ -577,12 +577,14 @@ static int commit_objects(struct walk *w)
 	return 0;
 }
 
-#define STORERS_MAX	4
+/* Storing a cold tree waits on reads more than it hashes: more storers
+ * than cores keep the disk busy (bench/host-store.py). */
+#define STORERS_MAX	8
 
 /*
  * Store every regular file the walk found, one object per inode (the links
  * of an inode are 'h' entries by now), with progress against known totals:
- * one storer a core (up to STORERS_MAX) hashes and copies without syncing,
+ * STORERS_MAX storers (four a core, at most) hash and copy without syncing,
  * then one syncfs, the renames into place and another syncfs (doc/store.md).
  */
 static int store_files(struct walk *w, int rootfd)
@@ -590,7 +592,8 @@ static int store_files(struct walk *w, int rootfd)
 	struct tplfs_import_progress *p = &w->done;
 	pthread_t th[STORERS_MAX];
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	int n = cores < 1 ? 1 : cores > STORERS_MAX ? STORERS_MAX : (int)cores;
+	int n = cores < 1 ? 4 : cores >= STORERS_MAX / 4 ? STORERS_MAX :
+		(int)cores * 4;
 	int started = 0, ret = 0;
 
 	for (size_t i = 0; i < w->n; i++) {
