@@ -534,5 +534,25 @@ def test_host_control_plane_rows(tmp):
     assert md.count("| this tree |") == 6 and "--containers 5,12" in md, md
 
 
+def test_host_store_rows(tmp):
+    """bench/host-store.py at a tiny size: every contender timed, the
+    ratios to tar -x and cp -al, the table written."""
+    out = os.path.join(tmp, "store.md")
+    p = subprocess.run([os.path.join(TOP, "bench", "host-store.py"),
+                        "--files", "300", "--mib", "1",
+                        "--dir", os.path.join(tmp, "tree"), "--out", out],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    rows = [json.loads(line) for line in p.stdout.splitlines()]
+    assert [(x["workload"], x["contender"]) for x in rows] == [
+        ("import (cold)", "tar -x"), ("import (cold)", "tplfs template import"),
+        ("create", "cp -al"), ("create", "tplfs ct create"),
+        ("create", "cp -a")], rows
+    assert all(x["seconds"] > 0 for x in rows) and "ratio" in rows[1], rows
+    assert len(os.listdir(os.path.join(tmp, "tree"))) == 3   # 100 a directory
+    with open(out) as f:
+        assert f.read().count("\n| ") == 7   # header, rule, 5 rows
+
+
 if __name__ == "__main__":
     sys.exit(tplproto.run_tests(globals(), "bench"))
