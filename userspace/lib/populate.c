@@ -6,6 +6,7 @@
 #include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,6 +27,9 @@ struct pop {
 	/* the last parent directory opened, kept for its siblings */
 	char parent[PATH_MAX];
 	int parent_fd;
+	gid_t parent_gid;	/* what a file made in it gets as its group */
+	mode_t umask;		/* the process's, read once */
+	uid_t euid;
 	/* directories, whose times are set once all is made */
 	struct dirtime {
 		char *rel;
@@ -80,6 +84,12 @@ static int parent_of(struct pop *p, const char *path, const char **name)
 	if (p->parent_fd >= 0)
 		close(p->parent_fd);
 	p->parent_fd = fd;
+	{
+		struct stat sb;
+
+		p->parent_gid = fstat(fd, &sb) == 0 && (sb.st_mode & S_ISGID) ?
+				sb.st_gid : getegid();
+	}
 	memcpy(p->parent, path, len);
 	p->parent[len] = '\0';
 	return fd;
@@ -148,14 +158,42 @@ static int copy_object(struct pop *p, int fd, const struct tplfs_mentry *e)
 	return 0;
 }
 
+/*
+ * A file's owner, mode, xattrs and times, on its open fd: only what
+ * creating it did not already give (the owner of a file root makes in a
+ * directory without set-gid is root's; a mode the umask leaves whole and
+ * without set-id bits is the one it was made with).
+ */
+static int set_file_meta(const struct pop *p, int fd,
+			 const struct tplfs_mentry *e, bool made_with_mode)
+{
+	struct timespec ts[2] = {
+		{ .tv_sec = e->mtime_sec, .tv_nsec = e->mtime_nsec },
+		{ .tv_sec = e->mtime_sec, .tv_nsec = e->mtime_nsec },
+	};
+	bool chowned = e->uid != p->euid || e->gid != p->parent_gid;
+
+	if (chowned && fchown(fd, e->uid, e->gid) < 0)
+		return -errno;
+	/* chown clears set-id bits: the mode after it */
+	if ((chowned || !made_with_mode) && fchmod(fd, e->mode) < 0)
+		return -errno;
+	for (size_t i = 0; i < e->nxattrs; i++)
+		if (fsetxattr(fd, e->xattrs[i].name, e->xattrs[i].value,
+			      e->xattrs[i].len, 0) < 0)
+			return -errno;
+	return futimens(fd, ts) < 0 ? -errno : 0;
+}
+
 static int make_file(struct pop *p, int dfd, const char *name,
 		     const struct tplfs_mentry *e, struct tplfs_populate_stats *st)
 {
 	struct tplfs_origin_info info = { .size = e->size };
+	bool with_mode = !(e->mode & 07000) && !(e->mode & p->umask);
 	int fd, ret = 0;
 
 	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, 0600);
+		    O_CLOEXEC, with_mode ? e->mode : 0600);
 	if (fd < 0)
 		return -errno;
 	if (is_private(p->r, e->path)) {
@@ -172,6 +210,8 @@ static int make_file(struct pop *p, int dfd, const char *name,
 			ret = -errno;
 		st->stubs++;
 	}
+	if (!ret)
+		ret = set_file_meta(p, fd, e, with_mode);
 	close(fd);
 	return ret;
 }
@@ -205,8 +245,7 @@ static int make_entry(struct pop *p, const struct tplfs_mentry *e,
 		p->ndirs++;
 		return set_meta(dfd, name, e, false);
 	case 'f':
-		ret = make_file(p, dfd, name, e, st);
-		break;
+		return make_file(p, dfd, name, e, st);
 	case 'l':
 		ret = symlinkat(e->target, dfd, name) < 0 ? -errno : 0;
 		break;
@@ -232,6 +271,21 @@ static int make_entry(struct pop *p, const struct tplfs_mentry *e,
 	return ret;
 }
 
+/* The umask, read without changing it (other threads may be creating). */
+static mode_t process_umask(void)
+{
+	char line[128];
+	unsigned int m = 0777;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Umask: %o", &m) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return (mode_t)m;	/* unknown: as if it took all, always fchmod */
+}
+
 int tplfs_populate(int store_fd, FILE *manifest, int root_fd,
 		   struct tplfs_populate_stats *st, char *err, size_t errlen)
 {
@@ -244,6 +298,8 @@ int tplfs_populate(int store_fd, FILE *manifest, int root_fd,
 
 	memset(st, 0, sizeof(*st));
 	err[0] = '\0';
+	p.umask = process_umask();
+	p.euid = geteuid();
 	ret = tplfs_mreader_open(manifest, &p.r, err, errlen);
 	if (ret)
 		return ret;
