@@ -671,6 +671,29 @@ def test_the_daemon_knows_its_containers_and_lists_them_in_parts(tmp):
     assert d.stop() == 0
 
 
+def test_template_show(tmp):
+    """template show NAME@VER: its files, bytes, objects, private paths and
+    the containers made from it (an operator's verb, as vzpkg info)."""
+    d, src = daemon_with_template(tmp)
+    ok(call(d.sock, "ct.create", {"id": "web2", "template": "os@1"}))
+    ok(call(d.sock, "ct.create", {"id": "web1", "template": "os@1"}))
+    r = ok(call(d.sock, "template.show", {"template": "os@1"}))
+    t = {t["template"]: t for t in
+         ok(call(d.sock, "template.list"))["templates"]}["os@1"]
+    for k in ("entries", "files", "bytes", "objects", "object_bytes"):
+        assert r[k] == t[k], (k, r, t)
+    assert r["containers"] == ["web1", "web2"], r
+    assert r["private"] == ["/etc/hostname", "/etc/hosts",
+                            "/etc/machine-id"], r
+    rc, out, e = tplctl(d, "template", "show", "os@1")
+    assert rc == 0 and "containers  web1 web2" in out, (out, e)
+    # as a member of the read group would: no write needed; bad names refused
+    err(call(d.sock, "template.show", {"template": "os@9"}), "not_found")
+    err(call(d.sock, "template.show", {"template": "../x@1"}), "bad_args")
+    err(call(d.sock, "template.show", {}), "bad_args")
+    assert d.stop() == 0
+
+
 def test_template_list_follows_the_store_and_the_containers(tmp):
     """template.list is kept between changes; every change shows at once."""
     d, src = daemon_with_template(tmp)

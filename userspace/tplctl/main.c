@@ -36,6 +36,9 @@ static void usage(FILE *f)
 "                         --private: the paths containers get a copy of\n"
 "                         (default /etc/hostname /etc/hosts /etc/machine-id)\n"
 "  template list          versions, sizes, containers using them\n"
+"  template show NAME@VERSION\n"
+"                         one version: files, bytes, objects, its\n"
+"                         always-private paths, the containers made from it\n"
 "  template export NAME@VERSION FILE\n"
 "                         write the template cache, a .tar.zst\n"
 "  template rm NAME@VERSION\n"
@@ -93,6 +96,7 @@ static const struct cmd cmds[] = {
 	{ "daemon", "status", "daemon.status", NONE, print_daemon_status },
 	{ "template", "import", "template.import", TEMPLATE, print_template_import },
 	{ "template", "list", "template.list", NONE, print_template_list },
+	{ "template", "show", "template.show", TEMPLATE, print_template_show },
 	{ "template", "export", "template.export", TEMPLATE_FILE, print_done },
 	{ "template", "rm", "template.rm", TEMPLATE, print_done },
 	{ "store", "gc", "store.gc", NONE, print_store_gc },

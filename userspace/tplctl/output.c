@@ -188,6 +188,33 @@ void print_template_import(json_object *r)
 	       human(u64(r, "stored_bytes"), c, sizeof(c)));
 }
 
+/* The strings of array @key of @r, on one line after @label. */
+static void print_strings(json_object *r, const char *key, const char *label)
+{
+	json_object *a = NULL;
+	size_t n;
+
+	json_object_object_get_ex(r, key, &a);
+	n = json_object_array_length(a);
+	printf("%-11s", label);
+	for (size_t i = 0; i < n; i++)
+		printf(" %s", json_object_get_string(json_object_array_get_idx(a, i)));
+	printf("%s\n", n ? "" : " -");
+}
+
+void print_template_show(json_object *r)
+{
+	char a[32], b[32];
+
+	printf("template    %s\nfiles       %" PRIu64 " of %" PRIu64 " entries, %s\n"
+	       "objects     %" PRIu64 ", %s\n",
+	       str(r, "template"), u64(r, "files"), u64(r, "entries"),
+	       human(u64(r, "bytes"), a, sizeof(a)), u64(r, "objects"),
+	       human(u64(r, "object_bytes"), b, sizeof(b)));
+	print_strings(r, "private", "private");
+	print_strings(r, "containers", "containers");
+}
+
 void print_template_list(json_object *r)
 {
 	json_object *ts = NULL;

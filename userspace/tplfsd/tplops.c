@@ -52,6 +52,7 @@ struct tpljob {
 	char *private[PRIVATE_MAX];
 	size_t nprivate;
 	bool changes;		/* import, rm, gc: the store's view changes */
+	json_object *cts;	/* show: the containers made from it */
 	uint64_t store_gen, view_gen;	/* list: of what it lists */
 };
 
@@ -228,6 +229,19 @@ static int gc_lock(const struct daemon *d, int how)
 	return fd;
 }
 
+/* The start of import's and show's results: what a version holds. */
+static json_object *template_result(const char *id, uint64_t entries,
+				    uint64_t files, uint64_t bytes)
+{
+	json_object *r = json_object_new_object();
+
+	tplfs_json_str(r, "template", id);
+	tplfs_json_u64(r, "entries", entries);
+	tplfs_json_u64(r, "files", files);
+	tplfs_json_u64(r, "bytes", bytes);
+	return r;
+}
+
 static void import_run(struct job *job)
 {
 	struct tpljob *tj = (struct tpljob *)job;
@@ -321,11 +335,7 @@ static void import_run(struct job *job)
 		opjob_failno(&tj->op, TPLFS_E_SYSTEM, -ret, "seal");
 		goto out;
 	}
-	r = json_object_new_object();
-	tplfs_json_str(r, "template", tj->id);
-	tplfs_json_u64(r, "entries", st.entries);
-	tplfs_json_u64(r, "files", st.files);
-	tplfs_json_u64(r, "bytes", st.bytes);
+	r = template_result(tj->id, st.entries, st.files, st.bytes);
 	tplfs_json_u64(r, "new_objects", st.new_objects);
 	tplfs_json_u64(r, "new_bytes", st.new_bytes);
 	tplfs_json_u64(r, "stored_bytes", st.stored_bytes);
@@ -579,6 +589,58 @@ static void list_run(struct job *job)
 	json_object_object_add(tj->op.result, "templates", arr);
 }
 
+/* --- template.show ------------------------------------------------------------ */
+
+static void show_run(struct job *job)
+{
+	struct tpljob *tj = (struct tpljob *)job;
+	struct listing l = { .d = tj->op.d };
+	struct tplinfo ti = { .t = tj->t };
+	json_object *r, *priv;
+	struct tplfs_mreader *mr;
+	uint64_t obytes = 0;
+	char err[256];
+	FILE *m;
+	int ret;
+
+	if (tplfs_template_state(l.d->store_fd, &tj->t) != TPLFS_TEMPLATE_SEALED) {
+		opjob_fail(&tj->op, TPLFS_E_NOT_FOUND, ENOENT,
+			   "no template %s (sealed)", tj->id);
+		return;
+	}
+	ret = read_template(&l, &ti);
+	m = ret ? NULL : tplfs_template_manifest_open(l.d->store_fd, &tj->t);
+	if (!m || tplfs_mreader_open(m, &mr, err, sizeof(err))) {
+		opjob_failno(&tj->op, TPLFS_E_SYSTEM, ret ? -ret : errno ? errno : EIO,
+			     "manifest");
+		if (m)
+			fclose(m);
+		free(ti.objs);
+		return;
+	}
+	/* the private lines come before the first entry: read up to it */
+	{
+		struct tplfs_mentry e;
+
+		tplfs_mreader_next(mr, &e, err, sizeof(err));
+	}
+	priv = json_object_new_array();
+	for (size_t i = 0; i < tplfs_mreader_nprivate(mr); i++)
+		json_object_array_add(priv, json_object_new_string(
+			tplfs_mreader_private(mr, i)));
+	tplfs_mreader_close(mr);
+	fclose(m);
+	for (size_t k = 0; k < ti.nobjs; k++)
+		obytes += ti.objs[k].size;
+	free(ti.objs);
+	r = template_result(tj->id, ti.entries, ti.files, ti.bytes);
+	tplfs_json_u64(r, "objects", ti.nobjs);
+	tplfs_json_u64(r, "object_bytes", obytes);
+	json_object_object_add(r, "private", priv);
+	json_object_object_add(r, "containers", json_object_get(tj->cts));
+	tj->op.result = r;
+}
+
 /* --- template.rm ------------------------------------------------------------ */
 
 static void rm_run(struct job *job)
@@ -772,6 +834,7 @@ static void tpljob_finish(struct opjob *oj)
 		free(tj->private[i]);
 	if (tj->changes)
 		oj->d->store_gen++;
+	json_object_put(tj->cts);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -946,6 +1009,23 @@ void tplops_list(struct req *rq)
 	tj->store_gen = d->store_gen;
 	tj->view_gen = d->view_gen;
 	tj->op.finish = list_finish;
+	tj->op.job.quick = true;
+	opjob_submit(&tj->op);
+}
+
+void tplops_show(struct req *rq, const char *tpl)
+{
+	struct daemon *d = rq->d;
+	struct tpljob *tj = tpljob_new(rq, tpl, show_run, false);
+
+	if (!tj)
+		return;
+	/* its containers, from the catalogue (in the loop) */
+	tj->cts = json_object_new_array();
+	for (size_t i = 0; i < d->ncat; i++)
+		if (d->cat[i]->conf_ok && !strcmp(d->cat[i]->conf.template, tpl))
+			json_object_array_add(tj->cts,
+					      json_object_new_string(d->cat[i]->id));
 	tj->op.job.quick = true;
 	opjob_submit(&tj->op);
 }

@@ -270,6 +270,14 @@ static void serve_template_list(struct req *rq)
 	tplops_list(rq);
 }
 
+static void serve_template_show(struct req *rq)
+{
+	const char *tpl = need_string(rq, "template");
+
+	if (tpl)
+		tplops_show(rq, tpl);
+}
+
 static void serve_template_rm(struct req *rq)
 {
 	const char *tpl = need_string(rq, "template");
@@ -299,6 +307,7 @@ static const struct verb verbs[] = {
 	{ "template.list", false, no_args, serve_template_list },
 	{ "template.import", true, import_args, serve_template_import },
 	{ "template.export", true, export_args, serve_template_export },
+	{ "template.show", false, tpl_args, serve_template_show },
 	{ "template.rm", true, tpl_args, serve_template_rm },
 	{ "store.gc", true, gc_args, serve_store_gc },
 };
