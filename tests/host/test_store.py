@@ -694,6 +694,36 @@ def test_template_show(tmp):
     assert d.stop() == 0
 
 
+def test_store_verify_finds_damage_and_repairs_nothing(tmp):
+    d, src = daemon_with_template(tmp)
+    r = ok(call(d.sock, "store.verify"))
+    assert r["problems"] == 0 and r["templates"] == 1, r
+    assert r["objects"] == objects(d) > 0, r
+    rc, out, e = tplctl(d, "store", "verify")
+    assert rc == 0 and "0 problem(s)" in out, (out, e)
+    # one object's content changed (same size), one removed
+    names = sorted(os.path.join(sub, n)
+                   for sub in os.listdir(os.path.join(d.store, "objects"))
+                   for n in os.listdir(os.path.join(d.store, "objects", sub)))
+    bad, gone = (os.path.join(d.store, "objects", n) for n in names[:2])
+    size = os.path.getsize(bad)
+    os.chmod(bad, 0o644)
+    with open(bad, "r+b") as f:
+        f.write(b"X" if size else b"")
+        if not size:
+            f.write(b"X")
+    os.unlink(gone)
+    r = ok(call(d.sock, "store.verify"))
+    assert r["problems"] >= 2, r
+    text = "\n".join(r["found"])
+    assert "content hashes to" in text and os.path.basename(bad) in text, r
+    assert "names objects/" in text and os.path.basename(gone) in text, r
+    rc, out, _ = tplctl(d, "store", "verify")
+    assert rc == 1 and "problem(s)" in out, out
+    assert os.path.exists(bad) and not os.path.exists(gone)   # nothing repaired
+    assert d.stop() == 0
+
+
 def test_template_list_follows_the_store_and_the_containers(tmp):
     """template.list is kept between changes; every change shows at once."""
     d, src = daemon_with_template(tmp)

@@ -46,6 +46,9 @@ static void usage(FILE *f)
 "  store gc [--dry-run]   remove the objects no template names (refused\n"
 "                         while a container's template cannot be told);\n"
 "                         --dry-run: list them, remove nothing\n"
+"  store verify           hash every object and check every manifest's\n"
+"                         objects; lists what is wrong, repairs nothing\n"
+"                         (exit 1 if anything is)\n"
 "Containers:\n"
 "  ct create ID --template NAME@VERSION [--volatile] [--quota SOFT[:HARD]]\n"
 "            [--inodes SOFT[:HARD]] [--grace DURATION]\n"
@@ -100,6 +103,7 @@ static const struct cmd cmds[] = {
 	{ "template", "export", "template.export", TEMPLATE_FILE, print_done },
 	{ "template", "rm", "template.rm", TEMPLATE, print_done },
 	{ "store", "gc", "store.gc", NONE, print_store_gc },
+	{ "store", "verify", "store.verify", NONE, print_store_verify },
 	{ "ct", "create", "ct.create", ID, print_ct_create },
 	{ "ct", "mount", "ct.mount", ID, print_ct_done },
 	{ "ct", "umount", "ct.umount", ID, print_ct_done },
@@ -392,6 +396,12 @@ int main(int argc, char **argv)
 		print_error(reply);
 	}
 	ret = json_object_get_boolean(ok) ? 0 : EX_FAILED;
+	/* a store found damaged is a failure, though the request worked */
+	if (!ret && !strcmp(cmd->proto_verb, "store.verify") &&
+	    json_object_object_get_ex(reply, "result", &v) &&
+	    json_object_object_get_ex(v, "problems", &v) &&
+	    json_object_get_int64(v) > 0)
+		ret = EX_FAILED;
 	json_object_put(reply);
 	return ret;
 }

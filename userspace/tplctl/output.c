@@ -215,6 +215,24 @@ void print_template_show(json_object *r)
 	print_strings(r, "containers", "containers");
 }
 
+void print_store_verify(json_object *r)
+{
+	json_object *found = NULL;
+	char b[32];
+	size_t n;
+
+	printf("%" PRIu64 " templates, %" PRIu64 " objects (%s) verified: %" PRIu64
+	       " problem(s)\n", u64(r, "templates"), u64(r, "objects"),
+	       human(u64(r, "bytes"), b, sizeof(b)), u64(r, "problems"));
+	json_object_object_get_ex(r, "found", &found);
+	n = json_object_array_length(found);
+	for (size_t i = 0; i < n; i++)
+		printf("  %s\n", json_object_get_string(
+		       json_object_array_get_idx(found, i)));
+	if (u64(r, "problems") > n)
+		printf("  ... and %" PRIu64 " more\n", u64(r, "problems") - n);
+}
+
 void print_template_list(json_object *r)
 {
 	json_object *ts = NULL;

@@ -182,6 +182,7 @@ void tplops_import(struct req *rq, const char *tpl, const char *from,
 void tplops_export(struct req *rq, const char *tpl, const char *file);
 void tplops_list(struct req *rq);
 void tplops_show(struct req *rq, const char *tpl);
+void tplops_verify(struct req *rq);
 void tplops_rm(struct req *rq, const char *tpl);
 void tplops_gc(struct req *rq, bool dry_run);
 /* Hold template @id (exclusively, or shared); false if it cannot be. */

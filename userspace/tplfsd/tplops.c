@@ -16,6 +16,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "digest.h"
 #include "grow.h"
 #include "import.h"
 #include "journal.h"
@@ -641,6 +644,160 @@ static void show_run(struct job *job)
 	tj->op.result = r;
 }
 
+/* --- store.verify ------------------------------------------------------------- */
+
+#define VERIFY_LIST_MAX	200
+
+struct verify {
+	json_object *problems;
+	uint64_t nproblems;
+};
+
+static void problem(struct verify *v, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void problem(struct verify *v, const char *fmt, ...)
+{
+	char msg[PATH_MAX + 256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (v->nproblems++ < VERIFY_LIST_MAX)
+		json_object_array_add(v->problems, json_object_new_string(msg));
+}
+
+/* Every object a sealed manifest names is there, of its size. */
+static void verify_manifests(int store_fd, const struct listing *l,
+			     struct verify *v)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const struct tplinfo *ti = &l->v[i];
+
+		if (ti->read_err) {
+			problem(v, "template %s@%s: its manifest cannot be read: %s",
+				ti->t.name, ti->t.version, strerror(-ti->read_err));
+			continue;
+		}
+		for (size_t k = 0; k < ti->nobjs; k++) {
+			char obj[TPLFS_OBJECT_PATH_SIZE];
+			struct stat sb;
+
+			tplfs_object_path(ti->objs[k].digest, obj);
+			if (fstatat(store_fd, obj, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+				problem(v, "template %s@%s names %s: %s",
+					ti->t.name, ti->t.version, obj,
+					strerror(errno));
+			else if (!S_ISREG(sb.st_mode) ||
+				 (uint64_t)sb.st_size != ti->objs[k].size)
+				problem(v, "template %s@%s names %s of %" PRIu64
+					" bytes: it has %lld", ti->t.name,
+					ti->t.version, obj, ti->objs[k].size,
+					(long long)sb.st_size);
+		}
+	}
+}
+
+/* Every object's content hashes to its name. */
+static void verify_objects(struct tpljob *tj, struct verify *v,
+			   uint64_t *objects, uint64_t *bytes)
+{
+	int store_fd = tj->op.d->store_fd;
+
+	for (int hi = 0; hi < 256; hi++) {
+		char dir[sizeof("objects/xx")];
+		struct dirent *de;
+		int dfd;
+		DIR *dp;
+
+		snprintf(dir, sizeof(dir), "objects/%02x", hi);
+		dfd = openat(store_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		dp = dfd < 0 ? NULL : fdopendir(dfd);
+		if (!dp) {
+			if (dfd >= 0)
+				close(dfd);
+			continue;
+		}
+		while ((de = readdir(dp))) {
+			struct tplfs_origin_info info;
+			char obj[TPLFS_OBJECT_PATH_SIZE];
+			int fd, ret;
+
+			if (de->d_name[0] == '.')
+				continue;	/* ., .., temporaries (gc's) */
+			fd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW |
+				    O_CLOEXEC);
+			ret = fd < 0 ? -errno :
+			      tplfs_digest_fd(fd, &info.size, info.digest);
+			if (fd >= 0)
+				close(fd);
+			if (ret) {
+				problem(v, "%s/%s: %s", dir, de->d_name,
+					strerror(-ret));
+				continue;
+			}
+			tplfs_object_path(info.digest, obj);
+			if (strcmp(obj + sizeof("objects/xx"), de->d_name) ||
+			    strncmp(obj, dir, sizeof(dir) - 1))
+				problem(v, "%s/%s: its content hashes to %s",
+					dir, de->d_name, obj);
+			(*objects)++;
+			*bytes += info.size;
+			atomic_store(&tj->op.done, *objects);
+		}
+		closedir(dp);
+	}
+}
+
+/* Sealed templates, a manifest that cannot be read kept with its error. */
+static int verify_collect(void *arg, const struct tplfs_template_id *t,
+			  enum tplfs_template_state state)
+{
+	return state == TPLFS_TEMPLATE_SEALED ? list_one(arg, t, state) : 0;
+}
+
+static void verify_run(struct job *job)
+{
+	struct tpljob *tj = (struct tpljob *)job;
+	struct daemon *d = tj->op.d;
+	struct listing l = { .d = d };
+	struct verify v = { .problems = json_object_new_array() };
+	uint64_t objects = 0, bytes = 0;
+	json_object *r;
+	int lock, ret;
+
+	/* shared, as imports: store gc waits until it is done */
+	lock = gc_lock(d, LOCK_SH);
+	if (lock < 0) {
+		opjob_failno(&tj->op, TPLFS_E_SYSTEM, -lock, "store gc lock");
+		json_object_put(v.problems);
+		return;
+	}
+	atomic_store(&tj->op.what, "manifests read");
+	ret = tplfs_templates_each(d->store_fd, verify_collect, &l);
+	if (ret) {
+		opjob_failno(&tj->op, TPLFS_E_SYSTEM, -ret, "templates");
+		json_object_put(v.problems);
+		goto out;
+	}
+	verify_manifests(d->store_fd, &l, &v);
+	atomic_store(&tj->op.what, "objects hashed");
+	verify_objects(tj, &v, &objects, &bytes);
+	r = json_object_new_object();
+	tplfs_json_u64(r, "templates", l.n);
+	tplfs_json_u64(r, "objects", objects);
+	tplfs_json_u64(r, "bytes", bytes);
+	tplfs_json_u64(r, "problems", v.nproblems);
+	json_object_object_add(r, "found", v.problems);
+	tj->op.result = r;
+out:
+	for (size_t i = 0; i < l.n; i++)
+		free(l.v[i].objs);
+	free(l.v);
+	close(lock);
+}
+
 /* --- template.rm ------------------------------------------------------------ */
 
 static void rm_run(struct job *job)
@@ -1028,6 +1185,14 @@ void tplops_show(struct req *rq, const char *tpl)
 					      json_object_new_string(d->cat[i]->id));
 	tj->op.job.quick = true;
 	opjob_submit(&tj->op);
+}
+
+void tplops_verify(struct req *rq)
+{
+	struct tpljob *tj = tpljob_new(rq, NULL, verify_run, false);
+
+	if (tj)
+		opjob_submit(&tj->op);
 }
 
 void tplops_rm(struct req *rq, const char *tpl)

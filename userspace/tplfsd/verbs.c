@@ -278,6 +278,11 @@ static void serve_template_show(struct req *rq)
 		tplops_show(rq, tpl);
 }
 
+static void serve_store_verify(struct req *rq)
+{
+	tplops_verify(rq);
+}
+
 static void serve_template_rm(struct req *rq)
 {
 	const char *tpl = need_string(rq, "template");
@@ -310,6 +315,7 @@ static const struct verb verbs[] = {
 	{ "template.show", false, tpl_args, serve_template_show },
 	{ "template.rm", true, tpl_args, serve_template_rm },
 	{ "store.gc", true, gc_args, serve_store_gc },
+	{ "store.verify", true, no_args, serve_store_verify },
 };
 
 void verbs_dispatch(struct req *rq)
