@@ -724,6 +724,46 @@ def test_store_verify_finds_damage_and_repairs_nothing(tmp):
     assert d.stop() == 0
 
 
+def test_create_and_gc_tell_their_progress(tmp):
+    """ct create says how many entries it has made, store gc how many object
+    directories it has swept (at the daemon's tick)."""
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    gate = Gate(tmp)
+    d = new_daemon(tmp, env={"TPLFSD_TEST_PAUSE":
+                             gate.at("ct.create:populated")}).start()
+    entries = ok(call(d.sock, "template.import",
+                      {"template": "os@1", "from": src}))["entries"]
+    s = connect(d.sock)
+    s.send(json.dumps({"verb": "ct.create",
+                       "args": {"id": "web1", "template": "os@1"}}).encode())
+    assert d.wait_log("test pause at ct.create:populated")
+    p = tplproto.recv(s)
+    assert p is not None and p["type"] == "progress", p
+    assert (p["what"], p["done"]) == ("entries made", entries), (p, entries)
+    gate.open()
+    final, _ = reply(s)
+    s.close()
+    assert ok(final)["entries"] == entries
+    assert d.stop() == 0
+    # and store gc, how many of the 256 object directories it has swept
+    d.env["TPLFSD_TEST_PAUSE"] = gate.at("store.gc:swept-one")
+    os.unlink(gate.path)
+    d.start()
+    s = connect(d.sock)
+    s.send(json.dumps({"verb": "store.gc", "args": {}}).encode())
+    assert d.wait_log("test pause at store.gc:swept-one")
+    p = tplproto.recv(s)
+    assert p is not None and p["type"] == "progress", p
+    assert (p["what"], p["done"], p["total"]) == \
+        ("object directories swept", 1, 256), p
+    gate.open()
+    final, _ = reply(s)
+    s.close()
+    ok(final)
+    assert d.stop() == 0
+
+
 def test_template_list_follows_the_store_and_the_containers(tmp):
     """template.list is kept between changes; every change shows at once."""
     d, src = daemon_with_template(tmp)

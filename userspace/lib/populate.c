@@ -287,7 +287,8 @@ static mode_t process_umask(void)
 }
 
 int tplfs_populate(int store_fd, FILE *manifest, int root_fd,
-		   struct tplfs_populate_stats *st, char *err, size_t errlen)
+		   struct tplfs_populate_stats *st, _Atomic uint64_t *done,
+		   char *err, size_t errlen)
 {
 	struct pop p = {
 		.store_fd = store_fd, .root_fd = root_fd, .parent_fd = -1,
@@ -310,6 +311,8 @@ int tplfs_populate(int store_fd, FILE *manifest, int root_fd,
 			break;
 		}
 		st->entries++;
+		if (done)
+			atomic_store(done, st->entries);
 	}
 	/* Directory times last: making their entries changed them. */
 	for (size_t i = p.ndirs; i-- > 0 && !ret; ) {

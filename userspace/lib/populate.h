@@ -9,6 +9,7 @@
 #ifndef TPLFS_POPULATE_H
 #define TPLFS_POPULATE_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -23,10 +24,13 @@ struct tplfs_populate_stats {
  * Populate the empty directory @root_fd from the manifest @manifest, taking
  * always-private content from the store at @store_fd. Nothing is synced:
  * the caller builds aside, syncs and renames into place. Every path is
- * resolved beneath @root_fd without following symlinks. Returns 0 or a
- * negative errno, with the entry and the reason in @err.
+ * resolved beneath @root_fd without following symlinks. If @done is not
+ * NULL, the count of entries made is stored there as they are made (for
+ * another thread to read: progress). Returns 0 or a negative errno, with
+ * the entry and the reason in @err.
  */
 int tplfs_populate(int store_fd, FILE *manifest, int root_fd,
-		   struct tplfs_populate_stats *st, char *err, size_t errlen);
+		   struct tplfs_populate_stats *st, _Atomic uint64_t *done,
+		   char *err, size_t errlen);
 
 #endif /* TPLFS_POPULATE_H */

@@ -155,7 +155,9 @@ static void create_run(struct job *job)
 		opjob_failno(&cj->op, TPLFS_E_SYSTEM, errno, tmp);
 		goto out;
 	}
-	ret = tplfs_populate(d->store_fd, m, fd, &ps, err, sizeof(err));
+	atomic_store(&cj->op.what, "entries made");
+	ret = tplfs_populate(d->store_fd, m, fd, &ps, &cj->op.done, err,
+			     sizeof(err));
 	if (ret) {
 		opjob_fail(&cj->op, TPLFS_E_SYSTEM, -ret, "%s", err);
 		goto out;

@@ -920,9 +920,15 @@ static void gc_run(struct job *job)
 		}
 	}
 	qsort(all.v, all.n, sizeof(*all.v), cmp_obj);
+	atomic_store(&tj->op.what, "object directories swept");
+	atomic_store(&tj->op.total, 256);
 	for (int hi = 0; hi < 256; hi++) {
 		struct dirent *de;
 		DIR *dir;
+
+		atomic_store(&tj->op.done, (uint64_t)hi);
+		if (hi == 1)
+			jobs_test_point("store.gc:swept-one");
 
 		tplfs_path(objdir, sizeof(objdir), "%s/objects/%02x", d->cfg.store, hi);
 		dir = opendir(objdir);
