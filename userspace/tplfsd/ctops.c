@@ -368,52 +368,30 @@ out:
 
 /* --- ct.list, ct.status --------------------------------------------------------- */
 
-/* ct.status --scan: ct.status with the usage walked now, in a job. */
-static json_object *ct_describe(struct daemon *d, const char *id,
-				struct ctstate *ct)
-{
-	struct tplfs_ct_paths p = { .root = "" };
-	struct tplfs_ct_conf conf;
-	json_object *c = json_object_new_object();
-	struct tplfs_usage u;
-	char err[PATH_MAX + 256];
-
-	tplfs_ct_paths(&d->cfg, id, &p);
-	tplfs_json_str(c, "id", id);
-	if (tplfs_ct_conf_read(p.conf, &conf, err, sizeof(err)) == 0) {
-		tplfs_json_str(c, "template", conf.template);
-		tplfs_json_bool(c, "volatile", conf.is_volatile);
-	} else {
-		tplfs_json_str(c, "error", err);
-	}
-	tplfs_json_str(c, "private", p.private_dir);
-	tplfs_json_bool(c, "mounted", ct && ct->mounted);
-	if (ct && ct->mounted)
-		tplfs_json_str(c, "root", ct->target);
-	/* what the quota counts, by the same walker */
-	if (tplfs_usage_scan_path(p.fs, &u, err, sizeof(err)) == 0) {
-		tplfs_json_u64(c, "disk_bytes", u.bytes);
-		tplfs_json_u64(c, "inodes", u.inodes);
-		tplfs_json_str(c, "usage_from", "scan");
-		tplfs_json_bool(c, "usage_exact", true);
-	} else {
-		tplfs_json_str(c, "usage_error", err);
-	}
-	return c;
-}
-
+/*
+ * ct.status --scan: the description the loop made from the catalogue (in
+ * op.result), and the usage walked now, by the quota's walker, in a job.
+ */
 static void status_run(struct job *job)
 {
 	struct ctjob *cj = (struct ctjob *)job;
-	struct ctstate ct = { .mounted = cj->target[0] != '\0' };
+	json_object *r = cj->op.result;
+	char err[PATH_MAX + 256];
+	struct tplfs_usage u;
 
 	if (access(cj->paths.conf, F_OK) < 0) {
 		opjob_fail(&cj->op, TPLFS_E_NOT_FOUND, ENOENT, "no container %s",
 			   cj->id);
 		return;
 	}
-	strcpy(ct.target, cj->target);
-	cj->op.result = ct_describe(cj->op.d, cj->id, &ct);
+	if (tplfs_usage_scan_path(cj->paths.fs, &u, err, sizeof(err)) == 0) {
+		tplfs_json_u64(r, "disk_bytes", u.bytes);
+		tplfs_json_u64(r, "inodes", u.inodes);
+		tplfs_json_str(r, "usage_from", "scan");
+		tplfs_json_bool(r, "usage_exact", true);
+	} else {
+		tplfs_json_str(r, "usage_error", err);
+	}
 }
 
 /* --- entry points, in the loop ------------------------------------------------ */
@@ -626,6 +604,7 @@ void ctops_status(struct req *rq, const char *id, bool scan)
 	cj = ctjob_new(rq, id, sizeof(*cj), status_run, false);
 	if (!cj)
 		return;
+	cj->op.result = catalog_describe(rq->d, e);
 	cj->op.job.quick = true;
 	opjob_submit(&cj->op);
 }
