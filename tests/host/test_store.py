@@ -724,9 +724,9 @@ def test_store_verify_finds_damage_and_repairs_nothing(tmp):
     assert d.stop() == 0
 
 
-def test_create_and_gc_tell_their_progress(tmp):
-    """ct create says how many entries it has made, store gc how many object
-    directories it has swept (at the daemon's tick)."""
+def daemon_held_at_populated(tmp):
+    """A daemon with os@1 whose ct.create jobs wait at their gate once the
+    entries are made; (daemon, gate, the template's entries)."""
     src = os.path.join(tmp, "src")
     make_tree(src)
     gate = Gate(tmp)
@@ -734,6 +734,13 @@ def test_create_and_gc_tell_their_progress(tmp):
                              gate.at("ct.create:populated")}).start()
     entries = ok(call(d.sock, "template.import",
                       {"template": "os@1", "from": src}))["entries"]
+    return d, gate, entries
+
+
+def test_create_and_gc_tell_their_progress(tmp):
+    """ct create says how many entries it has made, store gc how many object
+    directories it has swept (at the daemon's tick)."""
+    d, gate, entries = daemon_held_at_populated(tmp)
     s = connect(d.sock)
     s.send(json.dumps({"verb": "ct.create",
                        "args": {"id": "web1", "template": "os@1"}}).encode())
@@ -761,6 +768,60 @@ def test_create_and_gc_tell_their_progress(tmp):
     final, _ = reply(s)
     s.close()
     ok(final)
+    assert d.stop() == 0
+
+
+def read_until(fd, text, what):
+    """Read @fd (non-blocking) until @text has come; return what came."""
+    os.set_blocking(fd, False)
+    got = b""
+
+    def more():
+        nonlocal got
+        try:
+            got += os.read(fd, 4096)
+        except BlockingIOError:
+            pass
+        return text.encode() in got
+    tplproto.wait_until(more, lambda: "%s: %r in %r" % (what, text, got))
+    return got.decode()
+
+
+def test_tplctl_tells_progress_on_a_terminal_or_when_asked(tmp):
+    """tplctl prints progress on stderr when stderr is a terminal or with
+    --progress, with the count when no total is known; into a pipe or a
+    file it prints none (a script's stderr holds only errors)."""
+    import pty
+    d, gate, entries = daemon_held_at_populated(tmp)
+    line = "entries made: %d\n" % entries
+    base = [TPLCTL, "--socket", d.sock]
+    create = ["ct", "create", "--template", "os@1"]
+    piped = subprocess.Popen(base + create + ["web1"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    d.wait_log("test pause at ct.create:populated")
+    # web1 is held with its count made: its progress goes at the next tick,
+    # before (or at) the tick that tells web2's (the daemon has two bulk
+    # workers: a third create would wait for one)
+    asked = subprocess.Popen(base + ["--progress"] + create + ["web2"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    said = read_until(asked.stderr.fileno(), line, "--progress")
+    gate.open()
+    out, errs = piped.communicate(timeout=TIMEOUT)
+    assert piped.returncode == 0 and errs == "", (piped.returncode, errs)
+    asked.communicate(timeout=TIMEOUT)
+    assert asked.returncode == 0 and said == line, (asked.returncode, said)
+    # and on a terminal (the two bulk workers are free again)
+    os.unlink(gate.path)
+    term, tty = pty.openpty()
+    shown = subprocess.Popen(base + create + ["web3"],
+                             stdout=subprocess.PIPE, stderr=tty)
+    os.close(tty)
+    told = read_until(term, line.replace("\n", "\r\n"), "a terminal")
+    gate.open()
+    shown.communicate(timeout=TIMEOUT)
+    os.close(term)
+    assert shown.returncode == 0, shown.returncode
+    assert told.replace("\r\n", "\n") == line, told
     assert d.stop() == 0
 
 

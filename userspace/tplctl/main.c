@@ -27,7 +27,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: tplctl [--socket PATH] [--json] COMMAND\n"
+"Usage: tplctl [--socket PATH] [--json] [--progress] COMMAND\n"
 "The command line of tplfs; it asks tplfsd to do the work.\n"
 "\n"
 "Templates:\n"
@@ -73,6 +73,8 @@ static void usage(FILE *f)
 "  --socket PATH   tplfsd's socket (default " TPLFS_SOCKET_DEFAULT ",\n"
 "                  or $TPLFS_SOCKET)\n"
 "  --json          print the daemon's reply as JSON\n"
+"  --progress      tell a long operation's progress on stderr even when\n"
+"                  stderr is not a terminal (it is told on a terminal)\n"
 "  --help, --version\n"
 "\n"
 "Exit status: 0 done, 1 refused or failed, 2 usage, 3 tplfsd not running.\n");
@@ -289,6 +291,7 @@ int main(int argc, char **argv)
 	static const struct option lopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "progress", no_argument, NULL, 'P' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "scan", no_argument, NULL, 'c' },
@@ -307,7 +310,7 @@ int main(int argc, char **argv)
 	const char *sock = getenv("TPLFS_SOCKET");
 	const struct cmd *cmd = NULL;
 	struct opts o = { 0 };
-	bool json = false;
+	bool json = false, progress = isatty(STDERR_FILENO);
 	json_object *args, *reply, *ok, *v;
 	char err[512];
 	int opt, fd, ret, nargs;
@@ -316,6 +319,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 's': sock = optarg; break;
 		case 'j': json = true; break;
+		case 'P': progress = true; break;
 		case 'f': o.force = true; break;
 		case 'n': o.dry_run = true; break;
 		case 'c': o.scan = true; break;
@@ -371,7 +375,8 @@ int main(int argc, char **argv)
 		return fd == -EACCES ? EX_FAILED : EX_NODAEMON;
 	}
 	ret = tplfs_client_call(fd, cmd->proto_verb, args,
-				json ? NULL : show_progress, NULL, &reply);
+				json || !progress ? NULL : show_progress,
+				NULL, &reply);
 	if (!ret && !strcmp(cmd->proto_verb, "ct.list")) {
 		ret = list_rest(fd, reply);
 		if (ret)

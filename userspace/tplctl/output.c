@@ -50,6 +50,8 @@ void print_progress(json_object *p)
 	if (u64(p, "total"))
 		fprintf(stderr, " %" PRIu64 "/%" PRIu64, u64(p, "done"),
 			u64(p, "total"));
+	else if (u64(p, "done"))	/* a count with no total known */
+		fprintf(stderr, " %" PRIu64, u64(p, "done"));
 	if (u64(p, "bytes_total")) {
 		char a[32], b[32];
 
