@@ -825,6 +825,132 @@ def test_tplctl_tells_progress_on_a_terminal_or_when_asked(tmp):
     assert d.stop() == 0
 
 
+def table(out):
+    """tplctl's table as rows of cells (the header first)."""
+    return [ln.split() for ln in out.splitlines()]
+
+
+def cell_size(n):
+    """A size as tplctl's tables print it: 68K, 1.5G, 2G."""
+    u = 0
+    rest = 0
+    while n >= 1024 and u < 6:
+        n, rest = n // 1024, n % 1024
+        u += 1
+    if u and n < 10 and rest:
+        return "%d.%d%s" % (n, rest * 10 // 1024, "BKMGTPE"[u])
+    return "%d%s" % (n, "BKMGTPE"[u])
+
+
+def test_ct_list_columns_with_quota_and_usage(tmp):
+    """ct list -o FIELDS: the columns asked for, in their order, limits
+    from ct.conf, usage as ct status reports it; a bad field is a usage
+    error naming the fields."""
+    d, _ = daemon_with_template(tmp)
+    rc, _, e = tplctl(d, "ct", "create", "web1", "--template", "os@1",
+                      "--quota", "1G:1536M", "--inodes", "100K:120K",
+                      "--grace", "2d")
+    assert rc == 0, e
+    ok(call(d.sock, "ct.create", {"id": "web2", "template": "os@1",
+                                  "volatile": True}))
+    rc, out, e = tplctl(d, "ct", "list", "-o",
+                        "id,quota,iquota,grace,volatile,disk,inodes,from")
+    assert rc == 0, e
+    rows = table(out)
+    assert rows[0] == ["ID", "QUOTA", "IQUOTA", "GRACE", "VOLATILE", "DISK",
+                       "INODES", "USAGE", "FROM"], rows
+    st = ok(call(d.sock, "ct.status", {"id": "web1"}))
+    assert st["usage_from"] == "checkpoint" and st["inodes"] > 0, st
+    assert rows[1][:5] == ["web1", "1G:1.5G", "102400:122880", "2d", "no"], \
+        rows
+    assert rows[1][5:] == [cell_size(st["disk_bytes"]), str(st["inodes"]),
+                           "checkpoint"], (rows, st)
+    assert rows[2][:5] == ["web2", "-", "-", "7d", "yes"], rows
+    # the default columns, as before
+    rc, out, _ = tplctl(d, "ct", "list")
+    assert table(out)[0] == ["ID", "TEMPLATE", "MOUNTED", "ON"], out
+    # the usage is asked for only when a column needs it
+    r = ok(call(d.sock, "ct.list", {}))
+    assert "disk_bytes" not in r["containers"][0], r
+    assert r["containers"][0]["limits"]["inodes_hard"] == 122880, r
+    r = ok(call(d.sock, "ct.list", {"usage": True}))
+    assert r["containers"][0]["disk_bytes"] == st["disk_bytes"], (r, st)
+    err(call(d.sock, "ct.list", {"usage": "yes"}), "bad_args")
+    rc, _, e = tplctl(d, "ct", "list", "-o", "id,sizes")
+    assert rc == 2 and "unknown field" in e and "iquota" in e, (rc, e)
+    rc, _, e = tplctl(d, "ct", "status", "web1", "-o", "id")
+    assert rc == 2, (rc, e)
+    assert d.stop() == 0
+
+
+def test_ct_set_changes_the_settings(tmp):
+    """ct set ID: volatile and the limits into ct.conf, seen at once by
+    ct list, ct status and ct quota; the catalogue follows ct quota --set
+    too; refusals for nothing to set, no such container, a container
+    another operation holds, and a caller who is not root."""
+    d, _ = daemon_with_template(tmp)
+    ok(call(d.sock, "ct.create", {"id": "web1", "template": "os@1"}))
+    rc, out, e = tplctl(d, "ct", "set", "web1", "--volatile",
+                        "--quota", "5G", "--grace", "1h")
+    assert rc == 0 and out == "web1: volatile, quota, grace set\n", (rc, out, e)
+    conf = open(os.path.join(d.root, "private", "web1", "ct.conf")).read()
+    assert "volatile" in conf, conf
+    st = ok(call(d.sock, "ct.status", {"id": "web1"}))
+    assert st["volatile"] and st["limits"]["bytes_hard"] == 5 << 30, st
+    assert st["limits"]["grace"] == 3600, st
+    q = ok(call(d.sock, "ct.quota", {"id": "web1"}))
+    assert q["bytes"]["soft"] == 5 << 30 and q["grace"] == 3600, q
+    rc, out, _ = tplctl(d, "ct", "list", "-o", "id,volatile,quota")
+    assert table(out)[1] == ["web1", "yes", "5G:5G"], (out, conf)
+    # one setting leaves the others
+    r = ok(call(d.sock, "ct.set", {"id": "web1", "volatile": False}))
+    assert r["changed"] == ["volatile"] and not r["volatile"], r
+    assert not r["at_next_mount"], r
+    assert r["limits"]["bytes_soft"] == 5 << 30, r
+    # ct quota --set reaches ct list (the catalogue) at once
+    rc, _, e = tplctl(d, "ct", "quota", "web1", "--set", "7G:8G")
+    assert rc == 0, e
+    rc, out, _ = tplctl(d, "ct", "list", "-o", "id,quota")
+    assert table(out)[1] == ["web1", "7G:8G"], out
+    # refusals
+    rc, _, e = tplctl(d, "ct", "set", "web1")
+    assert rc == 2 and "needs what to set" in e, (rc, e)
+    assert "nothing to set" in err(call(d.sock, "ct.set", {"id": "web1"}),
+                                   "bad_args")
+    rc, _, e = tplctl(d, "ct", "set", "web1", "--volatile", "--no-volatile")
+    assert rc == 2, (rc, e)
+    rc, _, e = tplctl(d, "ct", "set", "nosuch", "--volatile")
+    assert rc == 1 and "no such container" in e, (rc, e)
+    err(call(d.sock, "ct.set", {"id": "web1", "quota": "12Q"}), "bad_args")
+    err(call(d.sock, "ct.set", {"id": "web1", "volatile": 1}), "bad_args")
+    err(call(d.sock, "ct.set", {"id": "web1", "template": "os@2"}),
+        "bad_args")
+    # and the refusals changed nothing
+    st = ok(call(d.sock, "ct.status", {"id": "web1"}))
+    assert not st["volatile"] and st["limits"]["bytes_hard"] == 8 << 30, st
+    assert d.stop() == 0
+
+
+def test_ct_set_refused_while_another_operation_holds_it(tmp):
+    """A change to a container waits for no one: while its creation is under
+    way, ct set and ct quota --set are refused busy, and a plain ct quota
+    (a read) is not held up by the refusal."""
+    d, gate, _ = daemon_held_at_populated(tmp)
+    s = connect(d.sock)
+    s.send(json.dumps({"verb": "ct.create",
+                       "args": {"id": "web1", "template": "os@1"}}).encode())
+    assert d.wait_log("test pause at ct.create:populated")
+    err(call(d.sock, "ct.set", {"id": "web1", "volatile": True}), "busy")
+    err(call(d.sock, "ct.quota", {"id": "web1", "quota": "1G"}), "busy")
+    gate.open()
+    final, _ = reply(s)
+    s.close()
+    ok(final)
+    r = ok(call(d.sock, "ct.set", {"id": "web1", "volatile": True}))
+    assert r["volatile"], r
+    assert d.stop() == 0
+
+
 def test_template_list_follows_the_store_and_the_containers(tmp):
     """template.list is kept between changes; every change shows at once."""
     d, src = daemon_with_template(tmp)

@@ -316,6 +316,9 @@ def test_read_group_may_only_read(tmp):
     rc, _, err = tplctl(d, "ct", "quota", "web1", "--set", "1G", user=NOBODY,
                         groups="%d" % READ_GID)
     assert rc == 1 and "root only" in err and "denied" in err, (rc, err)
+    rc, _, err = tplctl(d, "ct", "set", "web1", "--volatile", user=NOBODY,
+                        groups="%d" % READ_GID)
+    assert rc == 1 and "root only" in err and "denied" in err, (rc, err)
     # Not a member: the socket's mode keeps it out ...
     rc, _, err = tplctl(d, "daemon", "status", user=NOBODY)
     assert rc == 1 and "Permission denied" in err, (rc, err)

@@ -56,10 +56,19 @@ static void usage(FILE *f)
 "  ct umount ID [--force] unmount it (--force: detach even if busy)\n"
 "  ct destroy ID [--force]\n"
 "                         remove it (--force: even while mounted)\n"
-"  ct list                the containers\n"
+"  ct list [-o FIELDS]    the containers; FIELDS, comma-separated, of id,\n"
+"                         template, volatile, root, disk, inodes, quota,\n"
+"                         iquota, grace, from (default id,template,root;\n"
+"                         disk, inodes: what the quota counts, from the\n"
+"                         kernel or as last saved: see from, * not exact)\n"
 "  ct status ID [--scan]  one container, with the disk it uses: what its\n"
 "                         quota counts, or (--scan) a walk of it now\n"
 "  ct stats ID            the kernel's counters of a mounted container\n"
+"  ct set ID [--volatile|--no-volatile] [--quota SOFT[:HARD]]\n"
+"            [--inodes SOFT[:HARD]] [--grace DURATION]\n"
+"                         change its settings in ct.conf; limits reach a\n"
+"                         mounted container at once, volatile at its next\n"
+"                         mount\n"
 "  ct quota ID [--set SOFT[:HARD]] [--inodes SOFT[:HARD]] [--grace DURATION]\n"
 "                         its disk quota: usage, limits, state; the options\n"
 "                         change the limits (at once if it is mounted)\n"
@@ -84,7 +93,9 @@ struct opts {
 	const char *from, *template;
 	const char *quota, *inodes, *grace;	/* --quota or --set, ... */
 	bool quota_is_set;			/* given as --set */
-	bool force, is_volatile, dry_run, scan;
+	bool force, is_volatile, no_volatile, dry_run, scan;
+	const char *fields;	/* -o FIELDS of ct list */
+	bool usage;		/* ct list: a column needs the usage */
 	json_object *private;	/* --private PATH... */
 };
 
@@ -114,6 +125,7 @@ static const struct cmd cmds[] = {
 	{ "ct", "status", "ct.status", ID, print_ct_status },
 	{ "ct", "stats", "ct.stats", ID, print_ct_stats },
 	{ "ct", "quota", "ct.quota", ID, print_ct_quota },
+	{ "ct", "set", "ct.set", ID, print_ct_set },
 };
 
 static void show_progress(void *arg, json_object *msg)
@@ -184,8 +196,11 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 	     strcmp(cmd->proto_verb, "ct.destroy")) ||
 	    ((o->from || o->private) &&
 	     strcmp(cmd->proto_verb, "template.import")) ||
-	    ((o->template || o->is_volatile) &&
-	     strcmp(cmd->proto_verb, "ct.create"))) {
+	    (o->template && strcmp(cmd->proto_verb, "ct.create")) ||
+	    (o->is_volatile && strcmp(cmd->proto_verb, "ct.create") &&
+	     strcmp(cmd->proto_verb, "ct.set")) ||
+	    (o->no_volatile && strcmp(cmd->proto_verb, "ct.set")) ||
+	    (o->fields && strcmp(cmd->proto_verb, "ct.list"))) {
 		fprintf(stderr, "tplctl: an option %s %s does not take\n",
 			cmd->noun, cmd->verb);
 		return NULL;
@@ -200,12 +215,22 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 	}
 	if ((o->quota || o->inodes || o->grace) &&
 	    strcmp(cmd->proto_verb, "ct.create") &&
-	    strcmp(cmd->proto_verb, "ct.quota")) {
-		fprintf(stderr, "tplctl: --quota, --set, --inodes and --grace are for ct create and ct quota\n");
+	    strcmp(cmd->proto_verb, "ct.quota") &&
+	    strcmp(cmd->proto_verb, "ct.set")) {
+		fprintf(stderr, "tplctl: --quota, --set, --inodes and --grace are for ct create, ct set and ct quota\n");
 		return NULL;
 	}
 	if (o->quota && o->quota_is_set != !strcmp(cmd->proto_verb, "ct.quota")) {
-		fprintf(stderr, "tplctl: the byte limits are --quota for ct create, --set for ct quota\n");
+		fprintf(stderr, "tplctl: the byte limits are --quota for ct create and ct set, --set for ct quota\n");
+		return NULL;
+	}
+	if (o->is_volatile && o->no_volatile) {
+		fprintf(stderr, "tplctl: --volatile or --no-volatile, not both\n");
+		return NULL;
+	}
+	if (!strcmp(cmd->proto_verb, "ct.set") && !o->quota && !o->inodes &&
+	    !o->grace && !o->is_volatile && !o->no_volatile) {
+		fprintf(stderr, "tplctl: ct set needs what to set: --volatile, --no-volatile, --quota, --inodes, --grace\n");
 		return NULL;
 	}
 	if (!quota_options_valid(o))
@@ -239,8 +264,11 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 		json_object_object_add(args, "dry_run", json_object_new_boolean(1));
 	if (o->scan)
 		json_object_object_add(args, "scan", json_object_new_boolean(1));
-	if (o->is_volatile)
-		json_object_object_add(args, "volatile", json_object_new_boolean(1));
+	if (o->is_volatile || o->no_volatile)
+		json_object_object_add(args, "volatile",
+				       json_object_new_boolean(o->is_volatile));
+	if (o->usage)
+		json_object_object_add(args, "usage", json_object_new_boolean(1));
 	if (o->quota)
 		json_object_object_add(args, "quota", json_object_new_string(o->quota));
 	if (o->inodes)
@@ -254,7 +282,7 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
  * A ct.list longer than one message comes in parts, each saying where the
  * next begins (continue_after): ask for them all and make @reply whole.
  */
-static int list_rest(int fd, json_object *reply)
+static int list_rest(int fd, json_object *reply, bool usage)
 {
 	json_object *res, *all, *next, *part, *pres, *cts;
 
@@ -266,6 +294,9 @@ static int list_rest(int fd, json_object *reply)
 		int ret;
 
 		json_object_object_add(args, "after", json_object_get(next));
+		if (usage)
+			json_object_object_add(args, "usage",
+					       json_object_new_boolean(1));
 		json_object_object_del(res, "continue_after");
 		ret = tplfs_client_call(fd, "ct.list", args, NULL, NULL, &part);
 		if (ret)
@@ -298,6 +329,8 @@ int main(int argc, char **argv)
 		{ "from", required_argument, NULL, 'F' },
 		{ "template", required_argument, NULL, 't' },
 		{ "volatile", no_argument, NULL, 'v' },
+		{ "no-volatile", no_argument, NULL, 'N' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "private", required_argument, NULL, 'p' },
 		{ "quota", required_argument, NULL, 'q' },
 		{ "set", required_argument, NULL, 'S' },
@@ -315,7 +348,7 @@ int main(int argc, char **argv)
 	char err[512];
 	int opt, fd, ret, nargs;
 
-	while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "o:", lopts, NULL)) != -1) {
 		switch (opt) {
 		case 's': sock = optarg; break;
 		case 'j': json = true; break;
@@ -326,6 +359,12 @@ int main(int argc, char **argv)
 		case 'F': o.from = optarg; break;
 		case 't': o.template = optarg; break;
 		case 'v': o.is_volatile = true; break;
+		case 'N': o.no_volatile = true; break;
+		case 'o':
+			o.fields = optarg;
+			if (ct_list_columns(optarg, &o.usage))
+				return EX_USAGE;
+			break;
 		case 'q': o.quota = optarg; o.quota_is_set = false; break;
 		case 'S': o.quota = optarg; o.quota_is_set = true; break;
 		case 'i': o.inodes = optarg; break;
@@ -378,7 +417,7 @@ int main(int argc, char **argv)
 				json || !progress ? NULL : show_progress,
 				NULL, &reply);
 	if (!ret && !strcmp(cmd->proto_verb, "ct.list")) {
-		ret = list_rest(fd, reply);
+		ret = list_rest(fd, reply, o.usage);
 		if (ret)
 			json_object_put(reply);
 	}

@@ -146,6 +146,172 @@ void print_ct_create(json_object *r)
 	       u64(r, "copies"));
 }
 
+/* ct list's columns: -o FIELDS picks them, in its order. */
+enum ct_field {
+	F_ID, F_TEMPLATE, F_VOLATILE, F_ROOT, F_DISK, F_INODES, F_QUOTA,
+	F_IQUOTA, F_GRACE, F_FROM, F_NR
+};
+
+struct ct_field_desc {
+	const char *name, *head;
+	int width;	/* but the last column's, which is unpadded */
+	bool usage;	/* needs the usage (ct.list "usage") */
+};
+
+static const struct ct_field_desc ct_fields[F_NR] = {
+	[F_ID]		= { "id", "ID", 20, false },
+	[F_TEMPLATE]	= { "template", "TEMPLATE", 24, false },
+	[F_VOLATILE]	= { "volatile", "VOLATILE", 8, false },
+	[F_ROOT]	= { "root", "MOUNTED ON", 30, false },
+	[F_DISK]	= { "disk", "DISK", 10, true },
+	[F_INODES]	= { "inodes", "INODES", 9, true },
+	[F_QUOTA]	= { "quota", "QUOTA", 21, false },
+	[F_IQUOTA]	= { "iquota", "IQUOTA", 15, false },
+	[F_GRACE]	= { "grace", "GRACE", 8, false },
+	[F_FROM]	= { "from", "USAGE FROM", 12, true },
+};
+
+static enum ct_field columns[F_NR] = { F_ID, F_TEMPLATE, F_ROOT };
+static size_t ncolumns = 3;
+
+int ct_list_columns(const char *fields, bool *usage)
+{
+	char buf[256], *save = NULL, *f;
+
+	*usage = false;
+	if (strlen(fields) >= sizeof(buf))
+		return -1;
+	strcpy(buf, fields);
+	ncolumns = 0;
+	for (f = strtok_r(buf, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		for (i = 0; i < F_NR && strcmp(ct_fields[i].name, f); i++)
+			;
+		if (i == F_NR || ncolumns == F_NR) {
+			fprintf(stderr, "tplctl: -o %s: %s; the fields are", fields,
+				i == F_NR ? "an unknown field" : "too many");
+			for (i = 0; i < F_NR; i++)
+				fprintf(stderr, "%s%s", i ? "," : " ",
+					ct_fields[i].name);
+			fputc('\n', stderr);
+			return -1;
+		}
+		columns[ncolumns++] = i;
+		*usage |= ct_fields[i].usage;
+	}
+	if (!ncolumns) {
+		fprintf(stderr, "tplctl: -o: no field given\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* A size in a table's cell: 68K, 1.5G, 2G (no space, powers of 1024). */
+static const char *cell_size(uint64_t bytes, char *buf, size_t size)
+{
+	static const char unit[] = "BKMGTPE";
+	uint64_t whole = bytes, rest = 0;
+	int u = 0;
+
+	while (whole >= 1024 && u < 6) {
+		rest = whole % 1024;
+		whole /= 1024;
+		u++;
+	}
+	if (u && whole < 10 && rest)
+		snprintf(buf, size, "%" PRIu64 ".%" PRIu64 "%c", whole,
+			 rest * 10 / 1024, unit[u]);
+	else
+		snprintf(buf, size, "%" PRIu64 "%c", whole, unit[u]);
+	return buf;
+}
+
+static const char *count(uint64_t n, char *buf, size_t size)
+{
+	snprintf(buf, size, "%" PRIu64, n);
+	return buf;
+}
+
+/* SOFT:HARD, "-" for no limit; sizes for bytes, counts for inodes. */
+static const char *limits(json_object *l, const char *what, bool bytes,
+			  char *buf, size_t size)
+{
+	char k[32], a[32], b[32];
+	uint64_t soft, hard;
+
+	snprintf(k, sizeof(k), "%s_soft", what);
+	soft = u64(l, k);
+	snprintf(k, sizeof(k), "%s_hard", what);
+	hard = u64(l, k);
+	if (!soft && !hard)
+		return "-";
+	snprintf(buf, size, "%s:%s",
+		 soft ? bytes ? cell_size(soft, a, sizeof(a)) : count(soft, a, sizeof(a)) : "-",
+		 hard ? bytes ? cell_size(hard, b, sizeof(b)) : count(hard, b, sizeof(b)) : "-");
+	return buf;
+}
+
+static const char *ct_field_text(json_object *c, enum ct_field f, char *buf,
+				 size_t size)
+{
+	json_object *l = NULL;
+	uint64_t g;
+
+	json_object_object_get_ex(c, "limits", &l);
+	switch (f) {
+	case F_ID:
+		return str(c, "id");
+	case F_TEMPLATE:
+		return *str(c, "error") ? "(ct.conf unreadable)" : str(c, "template");
+	case F_VOLATILE:
+		return boolean(c, "volatile") ? "yes" : "no";
+	case F_ROOT:
+		return boolean(c, "mounted") ? str(c, "root") : "-";
+	case F_DISK:
+		return cell_size(u64(c, "disk_bytes"), buf, size);
+	case F_INODES:
+		return count(u64(c, "inodes"), buf, size);
+	case F_QUOTA:
+		return l ? limits(l, "bytes", true, buf, size) : "";
+	case F_IQUOTA:
+		return l ? limits(l, "inodes", false, buf, size) : "";
+	case F_GRACE:
+		if (!l)
+			return "";
+		g = u64(l, "grace");
+		if (g % 86400 == 0)
+			snprintf(buf, size, "%" PRIu64 "d", g / 86400);
+		else if (g % 3600 == 0)
+			snprintf(buf, size, "%" PRIu64 "h", g / 3600);
+		else
+			snprintf(buf, size, "%" PRIu64 "s", g);
+		return buf;
+	case F_FROM:
+		snprintf(buf, size, "%s%s", str(c, "usage_from"),
+			 boolean(c, "usage_exact") ? "" : "*");
+		return buf;
+	case F_NR:
+		break;
+	}
+	return "";
+}
+
+static void ct_list_row(json_object *c)
+{
+	for (size_t i = 0; i < ncolumns; i++) {
+		const struct ct_field_desc *f = &ct_fields[columns[i]];
+		char buf[64];
+		const char *t = c ? ct_field_text(c, columns[i], buf, sizeof(buf))
+				  : f->head;
+
+		if (i + 1 == ncolumns)
+			printf("%s\n", t);
+		else
+			printf("%-*s ", f->width, t);
+	}
+}
+
 void print_ct_list(json_object *r)
 {
 	json_object *cts = NULL;
@@ -153,13 +319,25 @@ void print_ct_list(json_object *r)
 
 	json_object_object_get_ex(r, "containers", &cts);
 	n = json_object_array_length(cts);
-	printf("%-20s %-24s %s\n", "ID", "TEMPLATE", "MOUNTED ON");
-	for (size_t i = 0; i < n; i++) {
-		json_object *c = json_object_array_get_idx(cts, i);
+	ct_list_row(NULL);
+	for (size_t i = 0; i < n; i++)
+		ct_list_row(json_object_array_get_idx(cts, i));
+}
 
-		printf("%-20s %-24s %s\n", str(c, "id"), str(c, "template"),
-		       boolean(c, "mounted") ? str(c, "root") : "-");
-	}
+/* "web1: volatile, quota set (volatile at its next mount)" */
+void print_ct_set(json_object *r)
+{
+	json_object *ch = NULL;
+	size_t n;
+
+	json_object_object_get_ex(r, "changed", &ch);
+	n = json_object_array_length(ch);
+	printf("%s:", str(r, "id"));
+	for (size_t i = 0; i < n; i++)
+		printf("%s %s", i ? "," : "",
+		       json_object_get_string(json_object_array_get_idx(ch, i)));
+	printf(" set%s\n", boolean(r, "at_next_mount") ?
+	       " (volatile at its next mount)" : "");
 }
 
 void print_ct_status(json_object *r)

@@ -3,6 +3,8 @@
 #ifndef TPLCTL_OUTPUT_H
 #define TPLCTL_OUTPUT_H
 
+#include <stdbool.h>
+
 #include <json-c/json.h>
 
 void print_error(json_object *reply);
@@ -13,8 +15,12 @@ void print_ct_done(json_object *result);
 void print_done(json_object *result);
 void print_ct_create(json_object *result);
 void print_ct_list(json_object *result);
+/* ct list's columns from -o FIELDS (comma-separated); @usage: a column
+ * needs the containers' usage. -1 after a message if FIELDS is bad. */
+int ct_list_columns(const char *fields, bool *usage);
 void print_ct_status(json_object *result);
 void print_ct_quota(json_object *result);
+void print_ct_set(json_object *result);
 void print_template_import(json_object *result);
 void print_template_list(json_object *result);
 void print_template_show(json_object *result);

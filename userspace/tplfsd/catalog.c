@@ -3,16 +3,19 @@
  * The catalogue: every container in private/, what its ct.conf says and,
  * while it is not mounted, its quota.usage. It is read once at start
  * (after recovery) and then kept true by the daemon's own operations: a job
- * that changes a private area (ct.create, ct.destroy, ct.umount) reads the
- * container's entry again at its end, in the worker (catalog_probe), and
- * the loop takes the entry when the job finishes (catalog_take). Nothing
+ * that changes a private area (ct.create, ct.destroy, ct.umount, ct.set,
+ * ct.quota with a change) reads the container's entry again at its end, in
+ * the worker (catalog_probe), and the loop takes the entry when the job
+ * finishes (catalog_take). Nothing
  * else writes private/ (doc/tplfsd.md), so ct.list and ct.status are
  * answered in the loop without touching the disk.
  *
  * ct.list is the concatenation of each entry's text, made once after any
  * change (view_gen): a reply costs a copy of its bytes, whatever the
  * number of containers. A listing longer than one message is cut between
- * entries and says where to go on (continue_after).
+ * entries and says where to go on (continue_after). With each container's
+ * usage, which the kernel has while it is mounted, the listing is made for
+ * the request.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "kquota.h"
 #include "log.h"
 #include "tplfsd.h"
 #include "tree.h"
@@ -155,6 +159,18 @@ int catalog_load(struct daemon *d)
 	return 0;
 }
 
+static json_object *limits_describe(const struct tplfs_ct_limits *l)
+{
+	json_object *o = json_object_new_object();
+
+	tplfs_json_u64(o, "bytes_soft", l->bytes_soft);
+	tplfs_json_u64(o, "bytes_hard", l->bytes_hard);
+	tplfs_json_u64(o, "inodes_soft", l->inodes_soft);
+	tplfs_json_u64(o, "inodes_hard", l->inodes_hard);
+	tplfs_json_u64(o, "grace", l->grace);
+	return o;
+}
+
 json_object *catalog_describe(struct daemon *d, const struct ctentry *e)
 {
 	const struct ctstate *ct = ct_find(d, e->id);
@@ -166,6 +182,8 @@ json_object *catalog_describe(struct daemon *d, const struct ctentry *e)
 	if (e->conf_ok) {
 		tplfs_json_str(c, "template", e->conf.template);
 		tplfs_json_bool(c, "volatile", e->conf.is_volatile);
+		json_object_object_add(c, "limits",
+				       limits_describe(&e->conf.limits));
 	} else {
 		tplfs_json_str(c, "error", e->error);
 	}
@@ -174,6 +192,33 @@ json_object *catalog_describe(struct daemon *d, const struct ctentry *e)
 	if (ct && ct->mounted)
 		tplfs_json_str(c, "root", ct->target);
 	return c;
+}
+
+void catalog_add_usage(struct daemon *d, json_object *r,
+		       const struct ctentry *e)
+{
+	const struct ctstate *ct = ct_find(d, e->id);
+	bool mounted = ct && ct->mounted;
+	struct tplfs_quota q;
+	const char *from = "none";
+	uint64_t bytes = 0, inodes = 0;
+	bool exact = false;
+
+	if (mounted && tplfs_kquota_get(e->id, false, &q) == 0) {
+		from = "kernel";
+		bytes = q.res[TPLFS_QRES_BYTES].used;
+		inodes = q.res[TPLFS_QRES_INODES].used;
+		exact = q.flags & TPLFS_QUOTA_USAGE_KNOWN;
+	} else if (!mounted && e->usage_ok) {
+		from = "checkpoint";
+		bytes = e->usage.bytes;
+		inodes = e->usage.inodes;
+		exact = e->usage.clean;
+	}
+	tplfs_json_u64(r, "disk_bytes", bytes);
+	tplfs_json_u64(r, "inodes", inodes);
+	tplfs_json_str(r, "usage_from", from);
+	tplfs_json_bool(r, "usage_exact", exact);
 }
 
 /* Each entry's text, made again after a change. */
@@ -198,16 +243,51 @@ static void catalog_texts(struct daemon *d)
 	d->texts_gen = d->view_gen;
 }
 
+/*
+ * Entry @e's member of a listing: its kept text or, with the usage (which
+ * changes while it is mounted), one made now in @tmp (freed by the caller).
+ */
+static const char *entry_text(struct daemon *d, struct ctentry *e,
+			      bool usage, json_object **tmp, size_t *len)
+{
+	if (!usage) {
+		*len = e->len;
+		return e->text;
+	}
+	*tmp = catalog_describe(d, e);
+	catalog_add_usage(d, *tmp, e);
+	return tplfs_msg_text(*tmp, len);
+}
+
 #define LIST_HEAD	"{\"type\":\"reply\",\"ok\":true,\"result\":{\"containers\":["
 /* "]" + ",\"continue_after\":\"" + an id + "\"}}" */
 #define LIST_TAIL_MAX	(32 + TPLFS_CT_ID_MAX)
 
-char *catalog_list_text(struct daemon *d, const char *after, size_t *lenp)
+/* Append @len bytes to @buf (of @cap); false when out of memory. */
+static bool put(char **buf, size_t *used, size_t *cap, const char *s,
+		size_t len)
 {
-	size_t first = 0, end, len = strlen(LIST_HEAD);
-	char *buf, *p;
-	bool found;
-	int n;
+	if (*used + len + 1 > *cap) {
+		size_t ncap = 2 * (*used + len + 1);
+		char *n = realloc(*buf, ncap);
+
+		if (!n)
+			return false;
+		*buf = n;
+		*cap = ncap;
+	}
+	memcpy(*buf + *used, s, len);
+	*used += len;
+	(*buf)[*used] = '\0';
+	return true;
+}
+
+char *catalog_list_text(struct daemon *d, const char *after, bool usage,
+			size_t *lenp)
+{
+	size_t first = 0, i, used = 0, cap = 0;
+	char *buf = NULL, tail[LIST_TAIL_MAX + 1];
+	bool found, ok;
 
 	catalog_texts(d);
 	if (after) {
@@ -215,33 +295,32 @@ char *catalog_list_text(struct daemon *d, const char *after, size_t *lenp)
 		if (found)
 			first++;
 	}
-	/* which entries fit in one message, and how long it is */
-	for (end = first; end < d->ncat; end++) {
-		size_t more = d->cat[end]->len + (end > first);
+	ok = put(&buf, &used, &cap, LIST_HEAD, strlen(LIST_HEAD));
+	/* the entries that fit in one message */
+	for (i = first; ok && i < d->ncat; i++) {
+		json_object *tmp = NULL;
+		size_t len;
+		const char *t = entry_text(d, d->cat[i], usage, &tmp, &len);
 
-		if (!d->cat[end]->text)
-			return NULL;
-		if (end > first && len + more + LIST_TAIL_MAX > TPLFS_MSG_MAX)
+		ok = t != NULL;
+		if (ok && i > first &&
+		    used + 1 + len + LIST_TAIL_MAX > TPLFS_MSG_MAX) {
+			json_object_put(tmp);
 			break;
-		len += more;
+		}
+		ok = ok && (i == first || put(&buf, &used, &cap, ",", 1)) &&
+		     put(&buf, &used, &cap, t, len);
+		json_object_put(tmp);
 	}
-	buf = malloc(len + LIST_TAIL_MAX + 1);
-	if (!buf)
-		return NULL;
-	p = buf;
-	memcpy(p, LIST_HEAD, strlen(LIST_HEAD));
-	p += strlen(LIST_HEAD);
-	for (size_t i = first; i < end; i++) {
-		if (i > first)
-			*p++ = ',';
-		memcpy(p, d->cat[i]->text, d->cat[i]->len);
-		p += d->cat[i]->len;
-	}
-	if (end < d->ncat)
-		n = sprintf(p, "],\"continue_after\":\"%s\"}}",
-			    d->cat[end - 1]->id);
+	if (ok && i < d->ncat)
+		snprintf(tail, sizeof(tail), "],\"continue_after\":\"%s\"}}",
+			 d->cat[i - 1]->id);
 	else
-		n = sprintf(p, "]}}");
-	*lenp = len + (size_t)n;
+		snprintf(tail, sizeof(tail), "]}}");
+	if (!ok || !put(&buf, &used, &cap, tail, strlen(tail))) {
+		free(buf);
+		return NULL;
+	}
+	*lenp = used;
 	return buf;
 }

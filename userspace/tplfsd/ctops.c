@@ -421,6 +421,12 @@ static void ctjob_run(struct job *job)
 	cj->probed = !catalog_probe(&cj->op.d->cfg, cj->id, &cj->probe);
 }
 
+void ctops_refuse_busy(struct req *rq, const char *id)
+{
+	req_reply(rq, tplfs_reply_error(TPLFS_E_BUSY, EBUSY,
+		  "another operation on %s is under way", id));
+}
+
 /*
  * A job for an operation on container @id, which it reserves (busy) when
  * @exclusive; replies and returns NULL if that cannot be.
@@ -433,8 +439,7 @@ static struct ctjob *ctjob_new(struct req *rq, const char *id, size_t size,
 	struct ctjob *cj;
 
 	if (exclusive && ct && ct->busy) {
-		req_reply(rq, tplfs_reply_error(TPLFS_E_BUSY, EBUSY,
-			  "another operation on %s is under way", id));
+		ctops_refuse_busy(rq, id);
 		return NULL;
 	}
 	cj = opjob_new(rq, size, exclusive ? ctjob_run : run, ctjob_finish);
@@ -543,10 +548,10 @@ void ctops_destroy(struct req *rq, const char *id, bool force)
 		opjob_submit(&cj->op);
 }
 
-void ctops_list(struct req *rq, const char *after)
+void ctops_list(struct req *rq, const char *after, bool usage)
 {
 	size_t len;
-	char *text = catalog_list_text(rq->d, after, &len);
+	char *text = catalog_list_text(rq->d, after, usage, &len);
 
 	if (!text) {
 		req_reply(rq, tplfs_reply_error(TPLFS_E_SYSTEM, ENOMEM,
@@ -557,36 +562,9 @@ void ctops_list(struct req *rq, const char *after)
 	free(text);
 }
 
-/* What the quota counts: the kernel's figures while mounted, else the
- * quota.usage the last umount (or the creation) wrote. */
-static void add_usage(json_object *r, const struct ctentry *e, bool mounted)
-{
-	struct tplfs_quota q;
-	const char *from = "none";
-	uint64_t bytes = 0, inodes = 0;
-	bool exact = false;
-
-	if (mounted && tplfs_kquota_get(e->id, false, &q) == 0) {
-		from = "kernel";
-		bytes = q.res[TPLFS_QRES_BYTES].used;
-		inodes = q.res[TPLFS_QRES_INODES].used;
-		exact = q.flags & TPLFS_QUOTA_USAGE_KNOWN;
-	} else if (!mounted && e->usage_ok) {
-		from = "checkpoint";
-		bytes = e->usage.bytes;
-		inodes = e->usage.inodes;
-		exact = e->usage.clean;
-	}
-	tplfs_json_u64(r, "disk_bytes", bytes);
-	tplfs_json_u64(r, "inodes", inodes);
-	tplfs_json_str(r, "usage_from", from);
-	tplfs_json_bool(r, "usage_exact", exact);
-}
-
 void ctops_status(struct req *rq, const char *id, bool scan)
 {
 	const struct ctentry *e = catalog_find(rq->d, id);
-	const struct ctstate *ct = ct_find(rq->d, id);
 	struct ctjob *cj;
 
 	if (!e) {
@@ -597,7 +575,7 @@ void ctops_status(struct req *rq, const char *id, bool scan)
 	if (!scan) {
 		json_object *r = catalog_describe(rq->d, e);
 
-		add_usage(r, e, ct && ct->mounted);
+		catalog_add_usage(rq->d, r, e);
 		req_reply(rq, tplfs_reply_ok(r));
 		return;
 	}

@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * ct.quota: show a container's quota and change its limits. New limits go
- * to ct.conf and, when the container is mounted, to the kernel at once.
+ * ct.quota: show a container's quota and change its limits; ct.set: change
+ * a container's settings (its limits, volatile). New settings go to ct.conf
+ * and, for the limits of a mounted container, to the kernel at once;
+ * volatile is a mount option, taken at the next mount. A change holds the
+ * container as its other operations do (busy) and renews its catalogue
+ * entry.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,7 +26,12 @@ struct qverb {
 	struct tplfs_ct_paths paths;
 	struct tplfs_ct_limits set;	/* the new limits, where asked */
 	bool set_bytes, set_inodes, set_grace;
+	bool set_volatile, is_volatile;
 	bool rescanning;		/* a rescan is due or running */
+	bool is_set;			/* ct.set: reply with the container */
+	struct ctstate *ct;		/* held (busy) while changing it */
+	struct ctentry probe;		/* its entry after the change */
+	bool probed;
 };
 
 /* ok, soft (within grace), grace expired, or hard. */
@@ -65,6 +75,8 @@ static int update_conf(struct qverb *qv, struct tplfs_ct_conf *conf)
 	}
 	if (qv->set_grace)
 		l->grace = qv->set.grace;
+	if (qv->set_volatile)
+		conf->is_volatile = qv->is_volatile;
 	fd = open(qv->paths.private_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ret = fd < 0 ? -errno : tplfs_ct_conf_write(fd, conf);
 	if (fd >= 0)
@@ -81,7 +93,7 @@ static void qverb_run(struct job *job)
 	struct tplfs_ct_conf conf;
 	struct tplfs_ct_usage u = { 0 };
 	struct tplfs_quota q = { 0 }, set = { .size = sizeof(set) };
-	bool changes = qv->set_bytes || qv->set_inodes || qv->set_grace;
+	bool changes = qv->ct != NULL;
 	char err[PATH_MAX + 128];
 	const char *source = "kernel";
 	bool exact, mounted;
@@ -106,12 +118,16 @@ static void qverb_run(struct job *job)
 	/* A mounted container gets its limits at once. */
 	ret = changes ? tplfs_kquota_set(qv->id, &set, TPLFS_QSET_LIMITS) : 0;
 	ctquota_unlock(qv->id);
+	if (changes)
+		qv->probed = !catalog_probe(&qv->op.d->cfg, qv->id, &qv->probe);
 	if (ret && ret != -ENOENT) {
 		opjob_fail(&qv->op, TPLFS_E_SYSTEM, -ret,
 			   "SET_QUOTA %s: %s (ct.conf has the new limits)",
 			   qv->id, strerror(-ret));
 		return;
 	}
+	if (qv->is_set)
+		return;		/* the loop describes it (qverb_finish) */
 	mounted = tplfs_kquota_get(qv->id, false, &q) == 0;
 	exact = mounted && !qv->rescanning &&
 		(q.flags & TPLFS_QUOTA_USAGE_KNOWN);
@@ -141,6 +157,47 @@ static void qverb_run(struct job *job)
 	json_object_object_add(r, "inodes", describe(u.inodes, l->inodes_soft,
 		l->inodes_hard, u.inodes_grace_end));
 	qv->op.result = r;
+}
+
+/* In the loop: release the container, take its entry; ct.set's reply. */
+static void qverb_finish(struct opjob *oj)
+{
+	struct qverb *qv = (struct qverb *)oj;
+	const struct ctentry *e;
+	json_object *changed;
+	bool mounted;
+
+	if (qv->ct) {
+		mounted = qv->ct->mounted;
+		qv->ct->busy = false;
+		ct_forget_if_idle(oj->d, qv->ct);
+	} else {
+		mounted = false;
+	}
+	if (qv->probed)
+		catalog_take(oj->d, &qv->probe);
+	if (!qv->is_set || opjob_failed(oj))
+		return;
+	e = catalog_find(oj->d, qv->id);
+	if (!e) {
+		opjob_fail(oj, TPLFS_E_NOT_FOUND, ENOENT, "no container %s",
+			   qv->id);
+		return;
+	}
+	oj->result = catalog_describe(oj->d, e);
+	changed = json_object_new_array();
+	if (qv->set_volatile)
+		json_object_array_add(changed, json_object_new_string("volatile"));
+	if (qv->set_bytes)
+		json_object_array_add(changed, json_object_new_string("quota"));
+	if (qv->set_inodes)
+		json_object_array_add(changed, json_object_new_string("inodes"));
+	if (qv->set_grace)
+		json_object_array_add(changed, json_object_new_string("grace"));
+	json_object_object_add(oj->result, "changed", changed);
+	/* a mount option: the mounted container keeps the old one till then */
+	tplfs_json_bool(oj->result, "at_next_mount",
+			qv->set_volatile && mounted);
 }
 
 /* An optional SOFT[:HARD] argument; false after replying if it is bad. */
@@ -185,16 +242,30 @@ bool ctquota_parse_args(struct req *rq, struct tplfs_ct_limits *l,
 	return true;
 }
 
-void ctquota_serve(struct req *rq, const char *id)
+void ctquota_serve(struct req *rq, const char *id, bool is_set)
 {
 	struct ctstate *ct = ct_find(rq->d, id);
 	struct tplfs_ct_limits set = { 0 };
 	struct tplfs_ct_paths paths = { .root = "" };
-	bool b, i, g;
+	bool b, i, g, v = false, is_volatile = false;
 	struct qverb *qv;
 
 	if (!ctquota_parse_args(rq, &set, &b, &i, &g))
 		return;
+	if (is_set) {
+		v = json_object_object_get_ex(rq->msg.args, "volatile", NULL);
+		if (v && tplfs_args_bool(rq->msg.args, "volatile",
+					 &is_volatile) < 0) {
+			req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS,
+				  EINVAL, "\"volatile\" is a boolean"));
+			return;
+		}
+		if (!(b || i || g || v)) {
+			req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS,
+				  EINVAL, "nothing to set: give volatile, quota, inodes or grace"));
+			return;
+		}
+	}
 	if (tplfs_ct_paths(&rq->d->cfg, id, &paths)) {
 		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, ENAMETOOLONG,
 						"path too long"));
@@ -205,7 +276,11 @@ void ctquota_serve(struct req *rq, const char *id)
 			  "changing a quota is for root only"));
 		return;
 	}
-	qv = opjob_new(rq, sizeof(*qv), qverb_run, NULL);
+	if ((b || i || g || v) && ct && ct->busy) {
+		ctops_refuse_busy(rq, id);
+		return;
+	}
+	qv = opjob_new(rq, sizeof(*qv), qverb_run, qverb_finish);
 	if (!qv)
 		return;
 	snprintf(qv->id, sizeof(qv->id), "%s", id);
@@ -214,7 +289,20 @@ void ctquota_serve(struct req *rq, const char *id)
 	qv->set_bytes = b;
 	qv->set_inodes = i;
 	qv->set_grace = g;
+	qv->set_volatile = v;
+	qv->is_volatile = is_volatile;
+	qv->is_set = is_set;
 	qv->rescanning = ct && ct->rescan != RESCAN_NONE;
+	if (b || i || g || v) {
+		qv->ct = ct_get(rq->d, id);
+		if (!qv->ct) {
+			free(qv);
+			req_reply(rq, tplfs_reply_error(TPLFS_E_SYSTEM, ENOMEM,
+							"out of memory"));
+			return;
+		}
+		qv->ct->busy = true;
+	}
 	qv->op.job.quick = true;
 	opjob_submit(&qv->op);
 }

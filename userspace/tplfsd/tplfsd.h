@@ -126,8 +126,14 @@ int catalog_load(struct daemon *d);
 const struct ctentry *catalog_find(const struct daemon *d, const char *id);
 /* ct.list's (and ct.status's) description of @e. */
 json_object *catalog_describe(struct daemon *d, const struct ctentry *e);
-/* The whole reply to ct.list (after @after, if not NULL), malloc'd. */
-char *catalog_list_text(struct daemon *d, const char *after, size_t *len);
+/* What the quota counts: the kernel's figures while it is mounted, else
+ * the quota.usage the last umount (or the creation) wrote. */
+void catalog_add_usage(struct daemon *d, json_object *r,
+		       const struct ctentry *e);
+/* The whole reply to ct.list (after @after, if not NULL; each container's
+ * usage too if @usage), malloc'd. */
+char *catalog_list_text(struct daemon *d, const char *after, bool usage,
+			size_t *len);
 
 /* ctops.c */
 void ctops_create(struct req *rq, const char *id, const char *tpl,
@@ -135,7 +141,9 @@ void ctops_create(struct req *rq, const char *id, const char *tpl,
 void ctops_mount(struct req *rq, const char *id);
 void ctops_umount(struct req *rq, const char *id, bool force);
 void ctops_destroy(struct req *rq, const char *id, bool force);
-void ctops_list(struct req *rq, const char *after);
+void ctops_list(struct req *rq, const char *after, bool usage);
+/* Answer that another operation on @id holds it (EBUSY). */
+void ctops_refuse_busy(struct req *rq, const char *id);
 void ctops_status(struct req *rq, const char *id, bool scan);
 /* private/.<id>.<what>: where an operation builds (create) or throws away
  * (destroy). */
@@ -173,7 +181,8 @@ void ctquota_event(struct daemon *d, const char *id,
 /* The "quota", "inodes", "grace" arguments; false after a reply if bad. */
 bool ctquota_parse_args(struct req *rq, struct tplfs_ct_limits *l,
 			bool *bytes, bool *inodes, bool *grace);
-void ctquota_serve(struct req *rq, const char *id);
+/* ct.quota, or (@is_set) ct.set, of container @id. */
+void ctquota_serve(struct req *rq, const char *id, bool is_set);
 
 /* tplops.c */
 /* @private: a JSON array of always-private paths, or NULL (the defaults) */

@@ -25,10 +25,12 @@ static const char *const no_args[] = { NULL };
 static const char *const id_args[] = { "id", NULL };
 static const char *const umount_args[] = { "id", "force", NULL };
 static const char *const gc_args[] = { "dry_run", NULL };
-static const char *const list_args[] = { "after", NULL };
+static const char *const list_args[] = { "after", "usage", NULL };
 static const char *const status_args[] = { "id", "scan", NULL };
 static const char *const create_args[] = { "id", "template", "volatile",
 					    "quota", "inodes", "grace", NULL };
+static const char *const set_args[] = { "id", "volatile", "quota", "inodes",
+					 "grace", NULL };
 static const char *const quota_args[] = { "id", "quota", "inodes", "grace",
 					   NULL };
 static const char *const tpl_args[] = { "template", NULL };
@@ -215,13 +217,15 @@ static void serve_ct_destroy(struct req *rq)
 static void serve_ct_list(struct req *rq)
 {
 	const char *after = NULL;
+	bool usage;
 
 	if (tplfs_args_string(rq->msg.args, "after", &after) < 0) {
 		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
 			  "\"after\" is a container id"));
 		return;
 	}
-	ctops_list(rq, after);
+	if (opt_bool(rq, "usage", &usage))
+		ctops_list(rq, after, usage);
 }
 
 static void serve_ct_status(struct req *rq)
@@ -238,7 +242,15 @@ static void serve_ct_quota(struct req *rq)
 	const char *id;
 
 	if (get_id(rq, &id))
-		ctquota_serve(rq, id);
+		ctquota_serve(rq, id, false);
+}
+
+static void serve_ct_set(struct req *rq)
+{
+	const char *id;
+
+	if (get_id(rq, &id))
+		ctquota_serve(rq, id, true);
 }
 
 static void serve_template_import(struct req *rq)
@@ -309,6 +321,7 @@ static const struct verb verbs[] = {
 	{ "ct.umount", true, umount_args, serve_ct_umount },
 	{ "ct.destroy", true, umount_args, serve_ct_destroy },
 	{ "ct.quota", false, quota_args, serve_ct_quota },
+	{ "ct.set", true, set_args, serve_ct_set },
 	{ "template.list", false, no_args, serve_template_list },
 	{ "template.import", true, import_args, serve_template_import },
 	{ "template.export", true, export_args, serve_template_export },

@@ -99,6 +99,10 @@ expect_eq "ct status of a mounted container: the kernel's figures" kernel "$(fie
 expect_eq "which for an untouched container are the walk's" \
 	"$(field disk_bytes "$status") $(field inodes "$status")" \
 	"$(field disk_bytes "$quota") $(field inodes "$quota")"
+# ct list with usage columns: the kernel's figures for a mounted one too
+expect_eq "ct list -o id,inodes,from: the kernel's for a mounted container" \
+	"c4 $(field inodes "$quota") kernel" \
+	"$($T ct list -o id,inodes,from | awk '$1 == "c4" { print $1, $2, $3 }')"
 du_kb=$(du -sk "$R/private/c4/fs" | cut -f1)
 src_kb=$(du -sk "$PWD/src" | cut -f1)
 echo "  a fresh container uses $((disk / 1024)) KiB on disk (du: $du_kb KiB); the template is $src_kb KiB"
