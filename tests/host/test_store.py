@@ -883,6 +883,19 @@ def test_ct_list_columns_with_quota_and_usage(tmp):
     assert d.stop() == 0
 
 
+def test_ct_mount_without_the_module_names_the_cause(tmp):
+    """ct mount on a kernel without tplfs (this host) says so, through the
+    mount API's first step, and leaves no mount point behind."""
+    d, _ = daemon_with_template(tmp)
+    ok(call(d.sock, "ct.create", {"id": "web1", "template": "os@1"}))
+    rc, _, e = tplctl(d, "ct", "mount", "web1")
+    assert rc == 1, (rc, e)
+    assert "no tplfs filesystem in this kernel (is the module loaded?)" \
+        in e, e
+    assert not os.path.exists(os.path.join(d.root, "root", "web1")), e
+    assert d.stop() == 0
+
+
 def test_ct_set_changes_the_settings(tmp):
     """ct set ID: volatile and the limits into ct.conf, seen at once by
     ct list, ct status and ct quota; the catalogue follows ct quota --set

@@ -33,6 +33,7 @@
 
 #include <linux/tplfs.h>
 
+#include "fsmount.h"
 #include "identity.h"
 #include "journal.h"
 #include "kquota.h"
@@ -225,18 +226,17 @@ out:
 /* --- ct.mount, ct.umount --------------------------------------------------- */
 
 static int do_mount(const struct daemon *d, const char *id,
-		    const struct tplfs_ct_paths *p, bool is_volatile)
+		    const struct tplfs_ct_paths *p, bool is_volatile,
+		    char *msg, size_t len)
 {
-	char opts[3 * PATH_MAX];
+	const struct tplfs_mount_opts o = {
+		.private_dir = p->fs,
+		.store = d->cfg.store,
+		.ct = id,
+		.is_volatile = is_volatile,
+	};
 
-	if (strpbrk(p->fs, ",") || strpbrk(d->cfg.store, ","))
-		return -EINVAL;	/* mount options cannot carry a comma */
-	if ((size_t)snprintf(opts, sizeof(opts), "private=%s,store=%s,ct=%s%s",
-			     p->fs, d->cfg.store, id,
-			     is_volatile ? ",volatile" : "") >= sizeof(opts))
-		return -ENAMETOOLONG;
-	return mount(TPLFS_FSTYPE, p->root, TPLFS_FSTYPE, 0, opts) < 0 ?
-	       -errno : 0;
+	return tplfs_fsmount(&o, p->root, msg, len);
 }
 
 /* ct.conf of the container, or a failed @cj. */
@@ -260,6 +260,7 @@ static void mount_run(struct job *job)
 	struct tplfs_ct_paths *p = &cj->paths;
 	char rootdir[PATH_MAX + 8];
 	struct tplfs_ct_conf conf;
+	char msg[1024];
 	json_object *rec;
 	struct stat st;
 	bool existed;
@@ -285,10 +286,10 @@ static void mount_run(struct job *job)
 		opjob_failno(&cj->op, TPLFS_E_SYSTEM, errno, p->root);
 		goto out;
 	}
-	ret = do_mount(d, cj->id, p, conf.is_volatile);
+	ret = do_mount(d, cj->id, p, conf.is_volatile, msg, sizeof(msg));
 	if (ret) {
-		opjob_failno(&cj->op, ret == -EBUSY ? TPLFS_E_BUSY :
-			     TPLFS_E_SYSTEM, -ret, p->root);
+		opjob_fail(&cj->op, ret == -EBUSY ? TPLFS_E_BUSY :
+			   TPLFS_E_SYSTEM, -ret, "mount on %s: %s", p->root, msg);
 		if (!existed)
 			rmdir(p->root);
 		goto out;

@@ -4,11 +4,16 @@
 # daemon), a burst of concurrent clients, kill -9 in the middle of ct mount
 # and ct umount then restart (finished from the journal), re-attaching to a
 # container that stayed mounted, and the module unloading once the daemon
-# is gone, by SIGTERM or kill -9, while its WAIT_EVENT was pending.
+# is gone, by SIGTERM or kill -9, while its WAIT_EVENT was pending. The
+# daemon's root has a comma in its path (the mount API takes each option
+# whole), and what the module says of a refused mount reaches tplctl.
 . "$TPLFS_TOP/tests/vm/lib.sh"
 t_setup_dirs
 
-R=$PWD/tplfs
+R="$PWD/tpl,fs"
+# mount(8) -o cannot carry the comma; the hand-made mounts go through this
+RLINK=$PWD/tplfs-link
+ln -s "$R" "$RLINK"
 SOCK=$PWD/tplfsd.sock
 LOG=$PWD/tplfsd.log
 TPLCTL="$TPLFS_BIN/tplctl --socket $SOCK"
@@ -58,6 +63,7 @@ head -c 1M /dev/urandom >"$PWD/src.bin"
 echo "welcome" >"$PWD/src.txt"
 make_ct web1
 make_ct web2
+make_ct ext2
 base_refs=$(refcnt)
 
 start_daemon
@@ -87,7 +93,7 @@ expect_match "ct stats of a container not mounted" "web2 is not mounted" \
 
 # --- events: a mount made without the daemon is seen ---------------------------
 mkdir -p "$PWD/ext"
-mount -t tplfs -o "private=$R/private/web2/fs,store=$T_STORE,ct=ext1" tplfs "$PWD/ext"
+mount -t tplfs -o "private=$RLINK/private/web2/fs,store=$T_STORE,ct=ext1" tplfs "$PWD/ext"
 wait_for "a mount made without the daemon arrives as an event" status_has ext1
 umount "$PWD/ext"
 wait_for "... and so does its umount" status_lacks ext1
@@ -103,6 +109,9 @@ attacher=$!
 wait_for "a superblock made, not yet mounted, is announced" \
 	grep -q "kernel: mounted ext2" "$LOG"
 expect_eq "...and not taken for a mount yet" "" "$(status_has ext2 && echo yes)"
+expect_match "the module's own refusal of a second ct=ext2 reaches tplctl" \
+	"mount on $R/root/ext2: tplfs: ct=ext2: already mounted" \
+	"$($TPLCTL ct mount ext2 2>&1)"
 touch "$gate"
 wait $attacher
 expect_eq "attached once the test allows it" "CREATED|OK" "$(paste -sd'|' "$PWD/attach.out")"
