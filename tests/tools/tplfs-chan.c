@@ -39,6 +39,7 @@
 
 #include <linux/tplfs.h>
 
+#include "../../userspace/lib/devcmd.h"
 #include "../../userspace/lib/kquota.h"
 
 #define DEV		"/dev/" TPLFS_DEV_NAME
@@ -82,10 +83,14 @@ static struct io_uring_sqe *queue_cmd(struct io_uring *ring, int fd, __u32 op,
 		fprintf(stderr, "tplfs-chan: no free SQE\n");
 		exit(2);
 	}
-	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
-	sqe->cmd_op = op;
-	memset(sqe->cmd, 0, area);
-	memcpy(sqe->cmd, payload, len < area ? len : area);
+	if (ring->flags & IORING_SETUP_SQE128) {
+		tplfs_cmd_prep(sqe, fd, op, payload, len);
+	} else {	/* the 16 bytes a 64-byte SQE has: refused */
+		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
+		sqe->cmd_op = op;
+		memset(sqe->cmd, 0, area);
+		memcpy(sqe->cmd, payload, len < area ? len : area);
+	}
 	sqe->user_data = user_data;
 	return sqe;
 }

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * A mounted container's quota in the kernel: SET_QUOTA and GET_QUOTA on
- * /dev/tplfs (doc/control-device.md), each a synchronous io_uring
- * passthrough command on a small ring of its own, so that any thread may
- * call them.
+ * /dev/tplfs (doc/control-device.md), each a synchronous command on the
+ * process's one client (devcmd.h), so that any thread may call them.
  */
 #ifndef TPLFS_KQUOTA_H
 #define TPLFS_KQUOTA_H

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "devcmd.h"
 #include "kchan.h"
 #include "log.h"
 #include "tplfsd.h"
@@ -56,15 +57,6 @@ static struct kchan *kchan(struct daemon *d)
 		d->kchan->seq = 1;
 	}
 	return d->kchan;
-}
-
-/* A passthrough command: opcode @op with @len bytes of payload. */
-static void prep_cmd(struct io_uring_sqe *sqe, int fd, __u32 op,
-		     const void *payload, size_t len)
-{
-	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
-	sqe->cmd_op = op;
-	memcpy(sqe->cmd, payload, len);
 }
 
 static void close_if_done(struct kchan *kc)
@@ -201,7 +193,7 @@ static void wait_arm(struct kchan *kc)
 	kc->inflight++;
 	kc->wait_op.done = wait_done;
 	sqe = loop_sqe(&kc->d->loop, &kc->wait_op);
-	prep_cmd(sqe, kc->fd, TPLFS_CMD_WAIT_EVENT, &w, sizeof(w));
+	tplfs_cmd_prep(sqe, kc->fd, TPLFS_CMD_WAIT_EVENT, &w, sizeof(w));
 }
 
 void kchan_open(struct daemon *d)
@@ -219,6 +211,8 @@ void kchan_open(struct daemon *d)
 		return;
 	}
 	log_info("%s open: following kernel events", KCHAN_DEV);
+	/* The synchronous client (quota) shares the file: one module ref. */
+	tplfs_dev_adopt(fcntl(kc->fd, F_DUPFD_CLOEXEC, 3));
 	kc->warned = false;
 	ct_rescan(d);
 	wait_arm(kc);
@@ -254,7 +248,7 @@ void kchan_stop(struct daemon *d)
 		kc->inflight++;
 		kc->abort_op.done = abort_done;
 		sqe = loop_sqe(&d->loop, &kc->abort_op);
-		prep_cmd(sqe, kc->fd, TPLFS_CMD_ABORT, &a, sizeof(a));
+		tplfs_cmd_prep(sqe, kc->fd, TPLFS_CMD_ABORT, &a, sizeof(a));
 	}
 	close_if_done(kc);
 }
@@ -313,5 +307,5 @@ void kchan_get_stats(struct daemon *d, const char *ct, kchan_stats_fn done,
 	sc->arg = arg;
 	kc->inflight++;
 	sqe = loop_sqe(&d->loop, &sc->op);
-	prep_cmd(sqe, kc->fd, TPLFS_CMD_GET_STATS, &cmd, sizeof(cmd));
+	tplfs_cmd_prep(sqe, kc->fd, TPLFS_CMD_GET_STATS, &cmd, sizeof(cmd));
 }

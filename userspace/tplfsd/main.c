@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "devcmd.h"
 #include "jobs.h"
 #include "journal.h"
 #include "kchan.h"
@@ -434,6 +435,7 @@ int main(int argc, char **argv)
 
 	ret = loop_run(&d->loop);
 	jobs_stop(d);
+	tplfs_dev_close();
 	loop_exit(&d->loop);
 	log_info("stopped");
 	return ret ? 1 : 0;
