@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -59,7 +58,9 @@ static void usage(FILE *f)
 "\n"
 "Needs root (the capabilities it keeps are in doc/tplfsd.md). Logs go to\n"
 "stderr; in the background, to syslog once it serves. SIGTERM stops it\n"
-"after the operations under way are done.\n");
+"after the operations under way are done. SIGHUP reads FILE again and takes\n"
+"max_clients, max_clients_per_uid, idle_timeout and read_group at once;\n"
+"root, store and socket change only at a restart.\n");
 }
 
 /*
@@ -97,7 +98,7 @@ static void sig_done(struct loop_op *op, int res, unsigned int flags)
 	(void)flags;
 	if (res == (int)sizeof(sig_info)) {
 		if (sig_info.ssi_signo == SIGHUP)
-			log_info("SIGHUP: nothing to reload");
+			daemon_reload(d);
 		else
 			daemon_stop(d, strsignal((int)sig_info.ssi_signo));
 	}
@@ -247,25 +248,6 @@ static void tell_parent_ready(void)
 	detach_stdio();
 }
 
-/*
- * Descriptors for max_clients connections of users, as many of root's,
- * and the daemon's own: raise the soft limit as far as the hard one lets
- * (the units set LimitNOFILE), and say so when that is not enough.
- */
-static void raise_nofile(const struct tplfs_config *cfg)
-{
-	rlim_t need = 2 * (rlim_t)cfg->max_clients + 256;
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
-		return;
-	rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < need)
-		log_warn("%llu descriptors at most (RLIMIT_NOFILE), %llu wanted for max_clients = %u: new connections wait when they run out",
-			 (unsigned long long)rl.rlim_cur,
-			 (unsigned long long)need, cfg->max_clients);
-}
-
 /* mkdir -p @path (0755): its missing parents too. */
 static int make_dirs(const char *path)
 {
@@ -337,13 +319,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	d->config_path = config ? config : TPLFS_CONFIG_DEFAULT;
+	d->config_optional = !config;
 	tplfs_config_defaults(&d->cfg);
-	ret = tplfs_config_read(&d->cfg, config ? config : TPLFS_CONFIG_DEFAULT,
-				!config, err, sizeof(err));
+	ret = tplfs_config_read(&d->cfg, d->config_path, d->config_optional,
+				err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "tplfsd: %s\n", err);
 		return 1;
 	}
+	d->file_cfg = d->cfg;
 	if ((root && snprintf(d->cfg.root, PATH_MAX, "%s", root) >= PATH_MAX) ||
 	    (store && snprintf(d->cfg.store, PATH_MAX, "%s", store) >= PATH_MAX) ||
 	    (sock && snprintf(d->cfg.socket, PATH_MAX, "%s", sock) >= PATH_MAX)) {
@@ -370,7 +355,7 @@ int main(int argc, char **argv)
 
 	if (!foreground && !getenv("NOTIFY_SOCKET"))
 		background();
-	raise_nofile(&d->cfg);
+	daemon_raise_nofile(&d->cfg);
 	clock_gettime(CLOCK_MONOTONIC, &d->started);
 
 	umask(022);

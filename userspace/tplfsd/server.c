@@ -83,6 +83,32 @@ static bool peer_in_group(int fd, const struct ucred *cred, gid_t gid)
 	return false;
 }
 
+static json_object *refusal_denied(const struct client *c)
+{
+	return tplfs_reply_error(TPLFS_E_DENIED, EACCES,
+		"uid %u may not use tplfsd (root, or a member of its read_group)",
+		(unsigned int)c->cred.uid);
+}
+
+/*
+ * Defence in depth: only root and read_group can even connect to a socket
+ * of the daemon's own (systemd's has the unit's SocketGroup=, SocketMode=).
+ */
+static void socket_access(const struct daemon *d)
+{
+	const char *path = d->cfg.socket;
+
+	if (socket_activated)
+		return;
+	if (d->cfg.has_read_group) {
+		if (chown(path, 0, d->cfg.read_gid) < 0 ||
+		    chmod(path, 0660) < 0)
+			log_warn("%s: %s", path, strerror(errno));
+	} else if (chmod(path, 0600) < 0) {
+		log_warn("%s: %s", path, strerror(errno));
+	}
+}
+
 static void client_unlink(struct client *c)
 {
 	struct client **pp;
@@ -387,9 +413,7 @@ static void client_new(struct daemon *d, int fd)
 	d->nclients++;
 
 	if (!c->can_read)
-		c->refusal = tplfs_reply_error(TPLFS_E_DENIED, EACCES,
-			"uid %u may not use tplfsd (root, or a member of its read_group)",
-			(unsigned int)c->cred.uid);
+		c->refusal = refusal_denied(c);
 	else if (c->cred.uid != 0 && others >= d->cfg.max_clients)
 		c->refusal = tplfs_reply_error(TPLFS_E_BUSY, EAGAIN,
 			"too many clients (max_clients = %u)",
@@ -510,16 +534,25 @@ int server_listen(struct daemon *d, int activated_fd)
 			close(fd);
 		return -errno;
 	}
-	/* Defence in depth: only root and read_group can even connect. */
-	if (d->cfg.has_read_group) {
-		if (chown(path, 0, d->cfg.read_gid) < 0 ||
-		    chmod(path, 0660) < 0)
-			log_warn("%s: %s", path, strerror(errno));
-	} else if (chmod(path, 0600) < 0) {
-		log_warn("%s: %s", path, strerror(errno));
-	}
+	socket_access(d);
 	d->listen_fd = fd;
 	return 0;
+}
+
+void server_reconfigure(struct daemon *d)
+{
+	struct client *c;
+
+	socket_access(d);
+	/* A user who may no longer read is told so at its next request. */
+	for (c = d->clients; c; c = c->next) {
+		if (c->can_write || c->refusal)
+			continue;
+		c->can_read = d->cfg.has_read_group &&
+			peer_in_group(c->fd, &c->cred, d->cfg.read_gid);
+		if (!c->can_read)
+			c->refusal = refusal_denied(c);
+	}
 }
 
 static void cancel_done(struct loop_op *op, int res, unsigned int flags)

@@ -81,6 +81,10 @@ struct daemon {
 	size_t tpl_list_len;
 	uint64_t tpl_list_store_gen, tpl_list_view_gen;
 	unsigned int recovered;		/* journal records handled at start */
+
+	const char *config_path;	/* the file read at start and on SIGHUP */
+	bool config_optional;		/* the default file, which may be missing */
+	struct tplfs_config file_cfg;	/* what it said, before the options */
 };
 
 /* A request being served; answer it exactly once with req_reply(). */
@@ -98,6 +102,8 @@ void server_stop(struct daemon *d);
 /* Once a second (the tick): accept after EMFILE, idle connections. */
 void server_tick(struct daemon *d);
 bool server_idle(struct daemon *d);
+/* The settings changed (SIGHUP): the socket's group and mode, and who reads. */
+void server_reconfigure(struct daemon *d);
 void req_reply(struct req *rq, json_object *reply);
 /* Reply with @text, a whole reply message of @len bytes, already made. */
 void req_reply_text(struct req *rq, const char *text, size_t len);
@@ -106,6 +112,12 @@ void req_progress(struct req *rq, json_object *progress);
 /* main.c */
 /* Lock @path for the life of the process: an fd, or -1 (logged). */
 int daemon_lock_file(const char *path);
+
+/* settings.c */
+/* Raise RLIMIT_NOFILE to what @cfg's max_clients needs, or say why not. */
+void daemon_raise_nofile(const struct tplfs_config *cfg);
+/* SIGHUP: read the file again and take what may change while running. */
+void daemon_reload(struct daemon *d);
 
 /* verbs.c */
 void verbs_dispatch(struct req *rq);
