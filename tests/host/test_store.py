@@ -104,11 +104,12 @@ def objects(d):
     return n
 
 
-def daemon_with_template(tmp):
-    """A started daemon whose store holds os@1, made of make_tree()."""
+def daemon_with_template(tmp, env=None):
+    """A started daemon (with @env) whose store holds os@1, made of
+    make_tree()."""
     src = os.path.join(tmp, "src")
     make_tree(src)
-    d = new_daemon(tmp).start()
+    d = new_daemon(tmp, env=env).start()
     ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
     return d, src
 
@@ -252,12 +253,9 @@ def test_export_never_writes_through_a_planted_symlink(tmp):
 def test_two_exports_to_one_file_at_once(tmp):
     """Both held once written, then both renamed: each gets its own
     temporary file, and FILE is a whole tarball of the template."""
-    src = os.path.join(tmp, "src")
-    make_tree(src)
     gate = Gate(tmp)
-    d = new_daemon(tmp, env={"TPLFSD_TEST_PAUSE":
-                             gate.at("template.export:written")}).start()
-    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    d, _ = daemon_with_template(
+        tmp, {"TPLFSD_TEST_PAUSE": gate.at("template.export:written")})
     cache = os.path.join(tmp, "os.tar.zst")
     socks = []
     for _ in range(2):
@@ -961,6 +959,34 @@ def test_ct_set_refused_while_another_operation_holds_it(tmp):
     ok(final)
     r = ok(call(d.sock, "ct.set", {"id": "web1", "volatile": True}))
     assert r["volatile"], r
+    assert d.stop() == 0
+
+
+def test_destroy_tells_its_progress(tmp):
+    """ct destroy says how many entries it has removed (at the daemon's
+    tick), and in its result how many in all: every file and directory
+    of the private area, and the area itself."""
+    gate = Gate(tmp)
+    d, _ = daemon_with_template(
+        tmp, {"TPLFSD_TEST_PAUSE": gate.at("ct.destroy:dir-removed")})
+    ok(call(d.sock, "ct.create", {"id": "web1", "template": "os@1"}))
+    area = os.path.join(d.root, "private", "web1")
+    total = 1 + sum(len(dirs) + len(files)
+                    for _, dirs, files in os.walk(area))
+    assert total > 3, total
+    s = connect(d.sock)
+    s.send(json.dumps({"verb": "ct.destroy",
+                       "args": {"id": "web1"}}).encode())
+    assert d.wait_log("test pause at ct.destroy:dir-removed")
+    p = tplproto.recv(s)
+    assert p is not None and p["type"] == "progress", p
+    assert p["what"] == "entries removed" and 1 <= p["done"] < total, \
+        (p, total)
+    gate.open()
+    final, _ = reply(s)
+    s.close()
+    assert ok(final)["entries_removed"] == total, (final, total)
+    assert not os.path.exists(area)
     assert d.stop() == 0
 
 

@@ -2,7 +2,8 @@
 /*
  * Unit tests of removing a tree (userspace/lib/tree.c): deeper than
  * PATH_MAX, without following symlinks, never into another mount (the
- * tree is then left, and the error says so), and a file as the root.
+ * tree is then left, and the error says so), a file as the root, and the
+ * count of what was removed.
  * Root is needed for the bind mount (make check runs as root).
  */
 #include <errno.h>
@@ -137,6 +138,31 @@ static void a_file_or_a_symlink_as_the_root(void **state)
 	assert_int_equal(stat(target, &st), 0);
 }
 
+static void count_dir(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+static void a_removal_counts_what_it_removes(void **state)
+{
+	struct tplfs_remove_progress p = { .dir_removed = count_dir };
+	char root[128], target[128];
+	_Atomic uint64_t removed = 0;
+	int dirs = 0;
+
+	(void)state;
+	p.removed = &removed;
+	p.arg = &dirs;
+	snprintf(root, sizeof(root), "%s/deep", base);
+	snprintf(target, sizeof(target), "%s/target", base);
+	assert_int_equal(mkdir(target, 0755), 0);
+	/* 5 directories with a file and a symlink each, and the root */
+	deep_tree(root, 5, target);
+	assert_int_equal(tplfs_tree_remove_counted(root, &p), 0);
+	assert_int_equal(atomic_load(&removed), 5 * 3 + 1);
+	assert_int_equal(dirs, 5);	/* each below the root, once */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -145,6 +171,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_mount_inside_stops_the_removal,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(a_file_or_a_symlink_as_the_root,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(a_removal_counts_what_it_removes,
 						setup, teardown),
 	};
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,13 +23,20 @@ struct down {
 	char *name;	/* this directory's name in it */
 };
 
+static void removed_one(struct tplfs_remove_progress *p)
+{
+	if (p && p->removed)
+		atomic_fetch_add(p->removed, 1);
+}
+
 /*
  * Empty directory @fd of what is not a directory; the first directory
  * found is returned in *@sub (malloc'd, NULL if none). A directory of
  * another mount (by mount id: a bind mount of the same filesystem has the
  * same st_dev) is never entered: -EXDEV.
  */
-static int empty_files(int fd, uint64_t root_mnt, char **sub)
+static int empty_files(int fd, uint64_t root_mnt, char **sub,
+		       struct tplfs_remove_progress *p)
 {
 	struct dirent *de;
 	struct statx stx;
@@ -49,8 +57,11 @@ static int empty_files(int fd, uint64_t root_mnt, char **sub)
 			  STATX_TYPE | STATX_MNT_ID, &stx) < 0) {
 			ret = errno == ENOENT ? 0 : -errno;
 		} else if (!S_ISDIR(stx.stx_mode)) {
-			if (unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT)
+			if (unlinkat(fd, de->d_name, 0) == 0) {
+				removed_one(p);
+			} else if (errno != ENOENT) {
 				ret = -errno;
+			}
 		} else if (!(stx.stx_mask & STATX_MNT_ID) ||
 			   stx.stx_mnt_id != root_mnt) {
 			ret = -EXDEV;	/* a mount point: never into it */
@@ -71,6 +82,12 @@ static int empty_files(int fd, uint64_t root_mnt, char **sub)
  */
 int tplfs_tree_remove(const char *path)
 {
+	return tplfs_tree_remove_counted(path, NULL);
+}
+
+int tplfs_tree_remove_counted(const char *path,
+			      struct tplfs_remove_progress *p)
+{
 	struct down *stack = NULL;
 	size_t depth = 0, cap = 0;
 	struct statx root;
@@ -81,15 +98,19 @@ int tplfs_tree_remove(const char *path)
 	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW,
 		  STATX_TYPE | STATX_MNT_ID, &root) < 0)
 		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISDIR(root.stx_mode))
-		return unlink(path) < 0 ? -errno : 0;
+	if (!S_ISDIR(root.stx_mode)) {
+		if (unlink(path) < 0)
+			return -errno;
+		removed_one(p);
+		return 0;
+	}
 	if (!(root.stx_mask & STATX_MNT_ID))
 		return -EOPNOTSUPP;	/* kernels before 5.8 */
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	for (;;) {
-		ret = empty_files(fd, root.stx_mnt_id, &sub);
+		ret = empty_files(fd, root.stx_mnt_id, &sub, p);
 		if (ret)
 			break;
 		if (sub) {	/* down into it */
@@ -140,6 +161,9 @@ int tplfs_tree_remove(const char *path)
 		free(stack[depth].name);
 		if (ret)
 			break;
+		removed_one(p);
+		if (p && p->dir_removed)
+			p->dir_removed(p->arg);
 	}
 	close(fd);
 	while (depth > 0)
@@ -147,6 +171,8 @@ int tplfs_tree_remove(const char *path)
 	free(stack);
 	if (!ret && rmdir(path) < 0)
 		ret = -errno;
+	if (!ret)
+		removed_one(p);
 	return ret;
 }
 

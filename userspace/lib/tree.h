@@ -3,11 +3,28 @@
 #ifndef TPLFS_TREE_H
 #define TPLFS_TREE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* Remove the tree at @path (absent is fine). 0 or a negative errno. */
 int tplfs_tree_remove(const char *path);
+
+/*
+ * How far a removal has got, for whoever watches it from another thread:
+ * *@removed (if set) counts every entry unlinked (files, then each
+ * directory once emptied, @path itself last); @dir_removed, if set, is
+ * called in the removing thread after each directory below @path is gone.
+ */
+struct tplfs_remove_progress {
+	_Atomic uint64_t *removed;
+	void (*dir_removed)(void *arg);
+	void *arg;
+};
+
+/* tplfs_tree_remove(), counting in @p (which may be NULL). */
+int tplfs_tree_remove_counted(const char *path,
+			      struct tplfs_remove_progress *p);
 
 struct tplfs_tree_usage {
 	uint64_t bytes;		/* allocated: st_blocks * 512 */

@@ -323,9 +323,19 @@ static void umount_run(struct job *job)
 
 /* --- ct.destroy ------------------------------------------------------------- */
 
+static void destroy_dir_removed(void *arg)
+{
+	(void)arg;
+	jobs_test_point("ct.destroy:dir-removed");
+}
+
 static void destroy_run(struct job *job)
 {
 	struct ctjob *cj = (struct ctjob *)job;
+	struct tplfs_remove_progress rp = {
+		.removed = &cj->op.done,
+		.dir_removed = destroy_dir_removed,
+	};
 	struct daemon *d = cj->op.d;
 	char trash[PATH_MAX];
 	json_object *rec;
@@ -354,7 +364,10 @@ static void destroy_run(struct job *job)
 	jobs_test_point("ct.destroy:renamed");
 	rmdir(cj->paths.root);
 	cj->op.result = ct_result(cj);
-	ret = tplfs_tree_remove(trash);
+	atomic_store(&cj->op.what, "entries removed");
+	ret = tplfs_tree_remove_counted(trash, &rp);
+	tplfs_json_u64(cj->op.result, "entries_removed",
+		       atomic_load(&cj->op.done));
 	if (ret) {
 		/* Destroyed all the same: the record stays, and the next
 		 * start removes the rest (recover_ct). */
