@@ -4,7 +4,8 @@
  * in the store until it is committed, a second writer of the same content
  * finds it, and a file that changes between its hash and its copy is
  * refused (-ESTALE) rather than stored under a name its content does not
- * have.
+ * have; every object, temporary and stranger in objects/ is enumerated,
+ * and gc removes what is not kept and every temporary, and nothing else.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 
 #include "digest.h"
 #include "object.h"
+#include "store.h"
 
 struct fixture {
 	char dir[64];
@@ -139,12 +141,129 @@ static void a_file_changed_between_hash_and_copy_is_refused(void **state)
 	close(fd);
 }
 
+/* The store of @f with objects "one" and "two" put, "three" staged and
+ * left, and two names no object has: objects/ab/NOTHEX and a dot file. */
+static void a_store_of_every_kind(struct fixture *f,
+				  struct tplfs_origin_info *one,
+				  struct tplfs_origin_info *two,
+				  struct tplfs_origin_info *three)
+{
+	char tmp[TPLFS_OBJECT_TMP_SIZE];
+	int fd;
+
+	fd = source(f, "one", "one\n");
+	assert_int_equal(tplfs_object_put(f->store_fd, fd, one), 1);
+	close(fd);
+	fd = source(f, "two", "two\n");
+	assert_int_equal(tplfs_object_put(f->store_fd, fd, two), 1);
+	close(fd);
+	fd = source(f, "three", "three\n");
+	assert_int_equal(tplfs_object_stage(f->store_fd, fd, three, tmp), 1);
+	close(fd);
+	assert_true(mkdirat(f->store_fd, "objects/ab", 0755) == 0 ||
+		    errno == EEXIST);	/* one's or two's directory, by chance */
+	fd = openat(f->store_fd, "objects/ab/NOTHEX", O_WRONLY | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+	fd = openat(f->store_fd, "objects/ab/.hidden", O_WRONLY | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+struct seen {
+	unsigned int objects, temporaries, others, dirs;
+	uint8_t digests[4][TPLFS_DIGEST_SIZE];
+};
+
+static int saw(void *arg, const struct tplfs_object_entry *e)
+{
+	struct seen *s = arg;
+
+	assert_false(e->is_object && e->is_temporary);
+	assert_true(e->name[0] != '.' || e->is_temporary);
+	if (e->is_object) {
+		assert_true(s->objects < 4);
+		assert_int_equal(e->digest[0], e->dir);
+		memcpy(s->digests[s->objects++], e->digest, TPLFS_DIGEST_SIZE);
+	} else if (e->is_temporary) {
+		s->temporaries++;
+	} else {
+		assert_string_equal(e->name, "NOTHEX");
+		s->others++;
+	}
+	return 0;
+}
+
+static void dir_seen(void *arg, unsigned int dir)
+{
+	struct seen *s = arg;
+
+	assert_int_equal(dir, s->dirs);	/* in order, each once */
+	s->dirs++;
+}
+
+static bool among(const struct seen *s, const uint8_t *digest)
+{
+	for (unsigned int i = 0; i < s->objects; i++)
+		if (!memcmp(s->digests[i], digest, TPLFS_DIGEST_SIZE))
+			return true;
+	return false;
+}
+
+static void every_object_is_enumerated(void **state)
+{
+	struct fixture *f = *state;
+	struct tplfs_origin_info one, two, three;
+	struct seen s = { 0 };
+
+	a_store_of_every_kind(f, &one, &two, &three);
+	assert_int_equal(tplfs_objects_each(f->store_fd, saw, dir_seen, &s), 0);
+	assert_int_equal(s.objects, 2);
+	assert_true(among(&s, one.digest) && among(&s, two.digest));
+	assert_int_equal(s.temporaries, 1);
+	assert_int_equal(s.others, 1);
+	assert_int_equal(s.dirs, 256);
+}
+
+static void gc_keeps_what_is_named_and_removes_the_rest(void **state)
+{
+	struct fixture *f = *state;
+	struct tplfs_origin_info one, two, three;
+	struct tplfs_gc gc = { .nkeep = 1 };
+	struct seen s = { 0 };
+
+	a_store_of_every_kind(f, &one, &two, &three);
+	gc.keep = (const uint8_t (*)[TPLFS_DIGEST_SIZE])one.digest;
+	/* a dry run counts and removes nothing */
+	gc.dry_run = true;
+	assert_int_equal(tplfs_store_gc(f->store_fd, &gc), 0);
+	assert_int_equal(gc.nremoved, 2);	/* two, and three's temporary */
+	assert_int_equal(gc.kept, 1);
+	assert_true(gc.freed_bytes > 0);
+	assert_true(in_store(f, &two));
+	gc.dry_run = false;
+	assert_int_equal(tplfs_store_gc(f->store_fd, &gc), 0);
+	assert_int_equal(gc.nremoved, 2);
+	assert_true(in_store(f, &one));
+	assert_false(in_store(f, &two));
+	assert_int_equal(tplfs_objects_each(f->store_fd, saw, NULL, &s), 0);
+	assert_int_equal(s.objects, 1);
+	assert_int_equal(s.temporaries, 0);
+	assert_int_equal(s.others, 1);	/* not ours: left */
+	assert_int_equal(faccessat(f->store_fd, "objects/ab/.hidden", F_OK, 0),
+			 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(staged_then_committed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(a_file_changed_between_hash_and_copy_is_refused,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(every_object_is_enumerated,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(gc_keeps_what_is_named_and_removes_the_rest,
 						setup, teardown),
 	};
 

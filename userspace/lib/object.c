@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Objects in the store: see object.h and doc/stub-format.md. */
+#include <dirent.h>
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,7 +138,8 @@ int tplfs_object_stage(int store_fd, int src_fd, struct tplfs_origin_info *info,
 	if (err)
 		return err;
 
-	snprintf(tmp, TPLFS_OBJECT_TMP_SIZE, "%s/.tmp.%d.%lx", dir,
+	snprintf(tmp, TPLFS_OBJECT_TMP_SIZE, "%s/" TPLFS_OBJECT_TMP_PREFIX
+		 "%d.%lx", dir,
 		 (int)getpid(), (unsigned long)random());
 	fd = openat(store_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 		    0600);
@@ -208,4 +210,72 @@ int tplfs_object_put(int store_fd, int src_fd, struct tplfs_origin_info *info)
 		err = -errno;
 	close(dfd);
 	return err ? err : created;
+}
+
+/* The digest an entry of objects/@dir named @name stands for: lower-case hex. */
+static bool object_name(unsigned int dir, const char *name,
+			uint8_t digest[TPLFS_DIGEST_SIZE])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (strlen(name) != TPLFS_DIGEST_HEX_SIZE - 2)
+		return false;
+	digest[0] = (uint8_t)dir;
+	for (int i = 1; i < TPLFS_DIGEST_SIZE; i++) {
+		const char *hi = strchr(hex, name[2 * i - 2]);
+		const char *lo = strchr(hex, name[2 * i - 1]);
+
+		if (!hi || !lo || !*hi || !*lo)
+			return false;
+		digest[i] = (uint8_t)((hi - hex) << 4 | (lo - hex));
+	}
+	return true;
+}
+
+int tplfs_objects_each(int store_fd,
+		       int (*fn)(void *arg, const struct tplfs_object_entry *e),
+		       void (*dir_done)(void *arg, unsigned int dir),
+		       void *arg)
+{
+	const size_t plen = strlen(TPLFS_OBJECT_TMP_PREFIX);
+	int ret = 0;
+
+	for (unsigned int hi = 0; hi < 256 && !ret; hi++) {
+		char dir[sizeof("objects/xx")];
+		struct tplfs_object_entry e = { .dir = hi };
+		struct dirent *de;
+		DIR *dp;
+
+		snprintf(dir, sizeof(dir), "objects/%02x", hi);
+		e.dir_fd = openat(store_fd, dir, O_RDONLY | O_DIRECTORY |
+				  O_NOFOLLOW | O_CLOEXEC);
+		if (e.dir_fd < 0) {
+			if (errno != ENOENT)
+				ret = -errno;
+			goto next;
+		}
+		dp = fdopendir(e.dir_fd);
+		if (!dp) {
+			ret = -errno;
+			close(e.dir_fd);
+			break;
+		}
+		while (!ret && (errno = 0, de = readdir(dp))) {
+			e.name = de->d_name;
+			e.is_temporary = !strncmp(de->d_name,
+						  TPLFS_OBJECT_TMP_PREFIX, plen);
+			if (de->d_name[0] == '.' && !e.is_temporary)
+				continue;
+			e.is_object = !e.is_temporary &&
+				      object_name(hi, de->d_name, e.digest);
+			ret = fn(arg, &e);
+		}
+		if (!ret && errno)
+			ret = -errno;
+		closedir(dp);
+next:
+		if (!ret && dir_done)
+			dir_done(arg, hi);
+	}
+	return ret;
 }

@@ -3,6 +3,9 @@
 #ifndef TPLFS_OBJECT_H
 #define TPLFS_OBJECT_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "origin.h"
 
 /*
@@ -31,6 +34,32 @@ int tplfs_object_stage(int store_fd, int src_fd, struct tplfs_origin_info *info,
 		       char tmp[TPLFS_OBJECT_TMP_SIZE]);
 int tplfs_object_commit(int store_fd, const struct tplfs_origin_info *info,
 			const char *tmp);
+
+/* What a temporary's name starts with, in the object's directory. */
+#define TPLFS_OBJECT_TMP_PREFIX	".tmp."
+
+/* An entry of objects/xx/ as tplfs_objects_each() finds it. */
+struct tplfs_object_entry {
+	int dir_fd;		/* objects/xx, open */
+	unsigned int dir;	/* xx: 0 to 255 */
+	const char *name;	/* its name in objects/xx */
+	bool is_temporary;	/* a write that did not finish (.tmp.*) */
+	bool is_object;		/* named as an object is; else not ours */
+	uint8_t digest[TPLFS_DIGEST_SIZE];	/* its name's, if is_object */
+};
+
+/*
+ * Call @fn for every entry of objects/00 to objects/ff in the store at
+ * @store_fd but "." and ".." and other names that start with a dot and are
+ * not temporaries; @dir_done (may be NULL) after each of the 256
+ * directories, there or not. Stops at the first non-zero return of @fn
+ * and returns it; else 0, or a negative errno if a directory that is
+ * there cannot be read.
+ */
+int tplfs_objects_each(int store_fd,
+		       int (*fn)(void *arg, const struct tplfs_object_entry *e),
+		       void (*dir_done)(void *arg, unsigned int dir),
+		       void *arg);
 
 /* Tests only: called by tplfs_object_stage between the hash and the copy. */
 extern void (*tplfs_object_stage_hook)(int src_fd);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "object.h"
 #include "store.h"
 
 /* templates/<name>/<version> and a file in it: bounded by the part sizes */
@@ -292,4 +293,53 @@ int tplfs_templates_each(int store_fd,
 	}
 	closedir(names);
 	return ret;
+}
+
+static int cmp_digest(const void *a, const void *b)
+{
+	return memcmp(a, b, TPLFS_DIGEST_SIZE);
+}
+
+static int gc_one(void *arg, const struct tplfs_object_entry *e)
+{
+	struct tplfs_gc *gc = arg;
+	struct stat st;
+
+	if (!e->is_object && !e->is_temporary)
+		return 0;	/* not ours: leave it */
+	if (e->is_object && bsearch(e->digest, gc->keep, gc->nkeep,
+				    sizeof(*gc->keep), cmp_digest)) {
+		gc->kept++;
+		return 0;
+	}
+	if (fstatat(e->dir_fd, e->name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    (!gc->dry_run && unlinkat(e->dir_fd, e->name, 0) < 0))
+		return 0;	/* gone already, or not ours to remove */
+	gc->nremoved++;
+	gc->freed_bytes += (uint64_t)st.st_blocks * 512;
+	if (gc->removed) {
+		char what[TPLFS_OBJECT_PATH_SIZE + NAME_MAX];
+
+		if (e->is_object)
+			snprintf(what, sizeof(what), "%02x%s", e->dir, e->name);
+		else
+			snprintf(what, sizeof(what), "objects/%02x/%s", e->dir,
+				 e->name);
+		gc->removed(gc->arg, what);
+	}
+	return 0;
+}
+
+static void gc_dir_done(void *arg, unsigned int dir)
+{
+	struct tplfs_gc *gc = arg;
+
+	if (gc->dir_done)
+		gc->dir_done(gc->arg, dir);
+}
+
+int tplfs_store_gc(int store_fd, struct tplfs_gc *gc)
+{
+	gc->nremoved = gc->freed_bytes = gc->kept = 0;
+	return tplfs_objects_each(store_fd, gc_one, gc_dir_done, gc);
 }

@@ -10,7 +10,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+
+#include <linux/tplfs.h>
 
 #define TPLFS_TEMPLATE_PART_MAX	63
 
@@ -71,5 +74,28 @@ int tplfs_templates_each(int store_fd,
 			 int (*fn)(void *arg, const struct tplfs_template_id *t,
 				   enum tplfs_template_state state),
 			 void *arg);
+
+/*
+ * store gc: remove from objects/ every object not in @keep and every
+ * temporary left by a write that did not finish; an entry named as no
+ * object is (not ours) is left alone. The caller holds the store's gc lock
+ * and has made @keep from every sealed manifest.
+ */
+struct tplfs_gc {
+	const uint8_t (*keep)[TPLFS_DIGEST_SIZE];	/* sorted (memcmp) */
+	size_t nkeep;
+	bool dry_run;		/* remove nothing, count what would go */
+	/* each removed: the digest's hex, or objects/xx/NAME of a temporary */
+	void (*removed)(void *arg, const char *what);
+	void (*dir_done)(void *arg, unsigned int dir);	/* 0 to 255 */
+	void *arg;
+	/* the outcome */
+	uint64_t nremoved;
+	uint64_t freed_bytes;	/* their blocks */
+	uint64_t kept;
+};
+
+/* 0, or a negative errno if objects/ could not be read (some may be gone). */
+int tplfs_store_gc(int store_fd, struct tplfs_gc *gc);
 
 #endif /* TPLFS_STORE_H */

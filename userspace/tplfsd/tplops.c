@@ -32,6 +32,7 @@
 #include "journal.h"
 #include "log.h"
 #include "manifest.h"
+#include "object.h"
 #include "opjob.h"
 #include "origin.h"
 #include "store.h"
@@ -699,55 +700,57 @@ static void verify_manifests(int store_fd, const struct listing *l,
 	}
 }
 
+struct verify_walk {
+	struct tpljob *tj;
+	struct verify *v;
+	uint64_t objects, bytes;
+};
+
+/* One entry of objects/: its content hashes to its name. */
+static int verify_one(void *arg, const struct tplfs_object_entry *e)
+{
+	struct verify_walk *w = arg;
+	char dir[sizeof("objects/xx")];
+	struct tplfs_origin_info info;
+	int fd, ret;
+
+	if (e->is_temporary)
+		return 0;	/* a write under way, or gc's to remove */
+	snprintf(dir, sizeof(dir), "objects/%02x", e->dir);
+	fd = openat(e->dir_fd, e->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ret = fd < 0 ? -errno : tplfs_digest_fd(fd, &info.size, info.digest);
+	if (fd >= 0)
+		close(fd);
+	if (ret) {
+		problem(w->v, "%s/%s: %s", dir, e->name, strerror(-ret));
+		return 0;
+	}
+	if (!e->is_object ||
+	    memcmp(info.digest, e->digest, TPLFS_DIGEST_SIZE)) {
+		char obj[TPLFS_OBJECT_PATH_SIZE];
+
+		tplfs_object_path(info.digest, obj);
+		problem(w->v, "%s/%s: its content hashes to %s", dir, e->name,
+			obj);
+	}
+	w->objects++;
+	w->bytes += info.size;
+	atomic_store(&w->tj->op.done, w->objects);
+	return 0;
+}
+
 /* Every object's content hashes to its name. */
 static void verify_objects(struct tpljob *tj, struct verify *v,
 			   uint64_t *objects, uint64_t *bytes)
 {
-	int store_fd = tj->op.d->store_fd;
+	struct verify_walk w = { .tj = tj, .v = v };
+	int ret = tplfs_objects_each(tj->op.d->store_fd, verify_one, NULL,
+				     &w);
 
-	for (int hi = 0; hi < 256; hi++) {
-		char dir[sizeof("objects/xx")];
-		struct dirent *de;
-		int dfd;
-		DIR *dp;
-
-		snprintf(dir, sizeof(dir), "objects/%02x", hi);
-		dfd = openat(store_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		dp = dfd < 0 ? NULL : fdopendir(dfd);
-		if (!dp) {
-			if (dfd >= 0)
-				close(dfd);
-			continue;
-		}
-		while ((de = readdir(dp))) {
-			struct tplfs_origin_info info;
-			char obj[TPLFS_OBJECT_PATH_SIZE];
-			int fd, ret;
-
-			if (de->d_name[0] == '.')
-				continue;	/* ., .., temporaries (gc's) */
-			fd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW |
-				    O_CLOEXEC);
-			ret = fd < 0 ? -errno :
-			      tplfs_digest_fd(fd, &info.size, info.digest);
-			if (fd >= 0)
-				close(fd);
-			if (ret) {
-				problem(v, "%s/%s: %s", dir, de->d_name,
-					strerror(-ret));
-				continue;
-			}
-			tplfs_object_path(info.digest, obj);
-			if (strcmp(obj + sizeof("objects/xx"), de->d_name) ||
-			    strncmp(obj, dir, sizeof(dir) - 1))
-				problem(v, "%s/%s: its content hashes to %s",
-					dir, de->d_name, obj);
-			(*objects)++;
-			*bytes += info.size;
-			atomic_store(&tj->op.done, *objects);
-		}
-		closedir(dp);
-	}
+	if (ret)
+		problem(v, "objects/: %s", strerror(-ret));
+	*objects = w.objects;
+	*bytes = w.bytes;
 }
 
 /* Sealed templates, a manifest that cannot be read kept with its error. */
@@ -833,7 +836,7 @@ out:
 /* --- store.gc ------------------------------------------------------------------ */
 
 struct gcset {
-	struct objref *v;
+	uint8_t (*v)[TPLFS_DIGEST_SIZE];
 	size_t n, cap;
 };
 
@@ -881,15 +884,43 @@ static bool refuse_unlisted_uses(struct opjob *op, json_object *uses,
 /* At most this many names in a dry run's reply (the reply's size). */
 #define GC_LIST_MAX 200
 
+/* What gc's callbacks are given: the job (progress) and the names. */
+struct gc_watch {
+	struct tpljob *tj;
+	json_object *names;
+};
+
+static void gc_removed(void *arg, const char *what)
+{
+	struct gc_watch *w = arg;
+
+	if (json_object_array_length(w->names) < GC_LIST_MAX)
+		json_object_array_add(w->names, json_object_new_string(what));
+}
+
+static void gc_dir_done(void *arg, unsigned int dir)
+{
+	struct gc_watch *w = arg;
+
+	atomic_store(&w->tj->op.done, (uint64_t)dir + 1);
+	if (dir == 0)
+		jobs_test_point("store.gc:swept-one");
+}
+
 static void gc_run(struct job *job)
 {
 	struct tpljob *tj = (struct tpljob *)job;
 	struct daemon *d = tj->op.d;
 	struct listing l = { .d = d };
 	struct gcset all = { 0 };
-	uint64_t removed = 0, freed = 0, kept = 0;
 	json_object *uses = NULL, *names = json_object_new_array();
-	char objdir[PATH_MAX];
+	struct gc_watch watch = { .tj = tj, .names = names };
+	struct tplfs_gc gc = {
+		.dry_run = tj->dry_run,
+		.removed = gc_removed,
+		.dir_done = gc_dir_done,
+		.arg = &watch,
+	};
 	int lock, ret;
 
 	lock = gc_lock(d, LOCK_EX | LOCK_NB);
@@ -916,63 +947,25 @@ static void gc_run(struct job *job)
 				opjob_failno(&tj->op, TPLFS_E_SYSTEM, ENOMEM, "gc");
 				goto out;
 			}
-			all.v[all.n++] = l.v[i].objs[k];
+			memcpy(all.v[all.n++], l.v[i].objs[k].digest,
+			       TPLFS_DIGEST_SIZE);
 		}
 	}
 	qsort(all.v, all.n, sizeof(*all.v), cmp_obj);
+	gc.keep = (const uint8_t (*)[TPLFS_DIGEST_SIZE])all.v;
+	gc.nkeep = all.n;
 	atomic_store(&tj->op.what, "object directories swept");
 	atomic_store(&tj->op.total, 256);
-	for (int hi = 0; hi < 256; hi++) {
-		struct dirent *de;
-		DIR *dir;
-
-		atomic_store(&tj->op.done, (uint64_t)hi);
-		if (hi == 1)
-			jobs_test_point("store.gc:swept-one");
-
-		tplfs_path(objdir, sizeof(objdir), "%s/objects/%02x", d->cfg.store, hi);
-		dir = opendir(objdir);
-		while (dir && (de = readdir(dir))) {
-			struct objref key = { .size = 0 };
-			char hex[TPLFS_DIGEST_HEX_SIZE + 1], path[PATH_MAX + 300];
-			struct stat st;
-			bool ok = strlen(de->d_name) == TPLFS_DIGEST_HEX_SIZE - 2;
-
-			if (de->d_name[0] == '.' && strncmp(de->d_name, ".tmp.", 5))
-				continue;
-			tplfs_path(path, sizeof(path), "%s/%s", objdir, de->d_name);
-			snprintf(hex, sizeof(hex), "%02x%s", hi, de->d_name);
-			for (int i = 0; ok && i < TPLFS_DIGEST_SIZE; i++) {
-				unsigned int b;
-
-				ok = sscanf(hex + 2 * i, "%2x", &b) == 1;
-				key.digest[i] = (uint8_t)b;
-			}
-			/* a leftover of an interrupted import, or unnamed */
-			if (ok && bsearch(&key, all.v, all.n, sizeof(*all.v),
-					  cmp_obj)) {
-				kept++;
-				continue;
-			}
-			if (!ok && strncmp(de->d_name, ".tmp.", 5))
-				continue;	/* not ours: leave it */
-			if (lstat(path, &st) < 0 ||
-			    (!tj->dry_run && unlink(path) < 0))
-				continue;
-			removed++;
-			freed += (uint64_t)st.st_blocks * 512;
-			if (json_object_array_length(names) < GC_LIST_MAX)
-				json_object_array_add(names,
-					json_object_new_string(ok ? hex : path));
-		}
-		if (dir)
-			closedir(dir);
+	ret = tplfs_store_gc(d->store_fd, &gc);
+	if (ret) {
+		opjob_failno(&tj->op, TPLFS_E_SYSTEM, -ret, "objects/");
+		goto out;
 	}
 	tj->op.result = json_object_new_object();
 	tplfs_json_bool(tj->op.result, "dry_run", tj->dry_run);
-	tplfs_json_u64(tj->op.result, "removed", removed);
-	tplfs_json_u64(tj->op.result, "freed_bytes", freed);
-	tplfs_json_u64(tj->op.result, "kept", kept);
+	tplfs_json_u64(tj->op.result, "removed", gc.nremoved);
+	tplfs_json_u64(tj->op.result, "freed_bytes", gc.freed_bytes);
+	tplfs_json_u64(tj->op.result, "kept", gc.kept);
 	json_object_object_add(tj->op.result, "objects", names);
 	names = NULL;
 out:
