@@ -564,16 +564,31 @@ void ctops_destroy(struct req *rq, const char *id, bool force)
 
 void ctops_list(struct req *rq, const char *after, bool usage)
 {
+	struct daemon *d = rq->d;
+	/* the first page without usage, which most ask for, is kept */
+	bool keep = !after && !usage;
 	size_t len;
-	char *text = catalog_list_text(rq->d, after, usage, &len);
+	char *text;
 
+	if (keep && d->ct_list && d->ct_list_gen == d->view_gen) {
+		req_reply_text(rq, d->ct_list, d->ct_list_len);
+		return;
+	}
+	text = catalog_list_text(d, after, usage, &len);
 	if (!text) {
 		req_reply(rq, tplfs_reply_error(TPLFS_E_SYSTEM, ENOMEM,
 						"out of memory"));
 		return;
 	}
 	req_reply_text(rq, text, len);
-	free(text);
+	if (!keep) {
+		free(text);
+		return;
+	}
+	free(d->ct_list);
+	d->ct_list = text;
+	d->ct_list_len = len;
+	d->ct_list_gen = d->view_gen;
 }
 
 void ctops_status(struct req *rq, const char *id, bool scan)

@@ -77,6 +77,9 @@ struct daemon {
 	uint64_t view_gen;		/* changes of ct.list's view */
 	uint64_t texts_gen;		/* of the entries' texts */
 	uint64_t store_gen;		/* changes of the store's templates */
+	char *ct_list;			/* ct.list's first page, kept */
+	size_t ct_list_len;
+	uint64_t ct_list_gen;		/* the view_gen it was made at */
 	char *tpl_list;			/* template.list's reply, kept */
 	size_t tpl_list_len;
 	uint64_t tpl_list_store_gen, tpl_list_view_gen;
