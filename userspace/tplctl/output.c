@@ -65,7 +65,7 @@ void print_progress(json_object *p)
 void print_daemon_status(json_object *r)
 {
 	json_object *k = NULL, *cts = NULL, *v;
-	size_t n, mounted = 0;
+	size_t n;
 
 	json_object_object_get_ex(r, "kernel", &k);
 	json_object_object_get_ex(r, "containers", &cts);
@@ -82,10 +82,8 @@ void print_daemon_status(json_object *r)
 	printf("clients  %s, %" PRIu64 " request(s) answered, %s job(s) under way\n",
 	       str(r, "clients"), u64(r, "requests"), str(r, "jobs"));
 	n = json_object_array_length(cts);
-	for (size_t i = 0; i < n; i++)
-		mounted += (size_t)boolean(json_object_array_get_idx(cts, i),
-					   "mounted");
-	printf("mounted  %zu container(s)\n", mounted);
+	printf("mounted  %" PRIu64 " container(s), %" PRIu64 " busy\n",
+	       u64(r, "containers_mounted"), u64(r, "containers_busy"));
 	for (size_t i = 0; i < n; i++) {
 		json_object *c = json_object_array_get_idx(cts, i);
 
@@ -93,6 +91,8 @@ void print_daemon_status(json_object *r)
 		       boolean(c, "mounted") ? str(c, "root") : "-",
 		       boolean(c, "busy") ? " (busy)" : "");
 	}
+	if (!boolean(r, "containers_all_listed"))
+		printf("  (%zu listed: tplctl ct list has them all)\n", n);
 }
 
 void print_ct_stats(json_object *r)

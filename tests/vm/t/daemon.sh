@@ -3,10 +3,11 @@
 # mount/umount events through WAIT_EVENT, also for mounts made without the
 # daemon), a burst of concurrent clients, kill -9 in the middle of ct mount
 # and ct umount then restart (finished from the journal), re-attaching to a
-# container that stayed mounted, and the module unloading once the daemon
-# is gone, by SIGTERM or kill -9, while its WAIT_EVENT was pending. The
-# daemon's root has a comma in its path (the mount API takes each option
-# whole), and what the module says of a refused mount reaches tplctl.
+# container that stayed mounted, daemon status past one message, and
+# the module unloading once the daemon is gone, by SIGTERM or kill -9,
+# while its WAIT_EVENT was pending. The daemon's root has a comma in its
+# path (the mount API takes each option whole), and what the module says
+# of a refused mount reaches tplctl.
 . "$TPLFS_TOP/tests/vm/lib.sh"
 t_setup_dirs
 
@@ -118,6 +119,38 @@ expect_eq "attached once the test allows it" "CREATED|OK" "$(paste -sd'|' "$PWD/
 wait_for "a mount attached after its announcement is found" status_has ext2
 umount "$PWD/ext"
 wait_for "... and its umount" status_lacks ext2
+
+# --- daemon status past one message ------------------------------------------------
+# Every mounted container was listed whatever their number: hundreds of
+# mounts (or a few dozen on long paths, as here: each entry over 3 KB)
+# outgrew one message and daemon status failed. Now the list stops at half
+# a message and the counts stay whole.
+status_count() { # status_count KEY: containers_mounted, ...
+	$TPLCTL --json daemon status | python3 -c \
+		'import json,sys; print(json.load(sys.stdin)["result"][sys.argv[1]])' "$1"
+}
+mounted_is() { test "$(status_count containers_mounted)" = "$1"; }
+long=$PWD/many
+for i in $(seq 12); do long=$long/$(printf 'd%.0s' $(seq 250)); done
+bad=0
+for i in $(seq 30); do
+	mkdir -p "$long/$i"
+	mount -t tplfs -o "private=$RLINK/private/web2/fs,store=$T_STORE,ct=many$i" \
+		tplfs "$long/$i" || bad=1
+done
+expect_eq "30 more mounts made, on paths of over 3000 bytes" 0 "$bad"
+wait_for "the daemon counts them all (and web1)" mounted_is 31
+out=$($TPLCTL daemon status)
+expect_match "daemon status answers with 31 mounted" \
+	"mounted  31 container\(s\), 0 busy" "$out"
+expect_match "... and says the list is not whole" \
+	"listed: tplctl ct list has them all" "$out"
+expect_eq "containers_all_listed is false" False \
+	"$(status_count containers_all_listed)"
+for i in $(seq 30); do umount "$long/$i"; done
+wait_for "once unmounted, the count is back to web1" mounted_is 1
+expect_eq "... and the list is whole again" True \
+	"$(status_count containers_all_listed)"
 
 # --- a burst of concurrent clients --------------------------------------------
 expect_eq "300 concurrent clients are all answered" 300 "$(python3 - "$SOCK" "$TPLFS_TOP/tests/host" <<'PY'
