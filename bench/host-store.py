@@ -59,6 +59,15 @@ def timed(argv, **kw):
     return time.monotonic() - t0
 
 
+def timed_call(d, verb, args):
+    """@verb of the daemon @d, then a sync: its seconds."""
+    t0 = time.monotonic()
+    r = call(d.sock, verb, args, timeout=3600)
+    subprocess.run(["sync"], check=True)
+    assert r["ok"], r
+    return time.monotonic() - t0
+
+
 def drop_caches():
     subprocess.run(["sync"], check=True)
     with open("/proc/sys/vm/drop_caches", "w") as f:
@@ -111,31 +120,21 @@ def main():
         d = Daemon(tmp, binary=os.path.join(TOP, "build", "bin", "tplfsd")).start()
         try:
             drop_caches()
-            t0 = time.monotonic()
-            r = call(d.sock, "template.import",
-                     {"template": "bench@1", "from": tree}, timeout=3600)
-            subprocess.run(["sync"], check=True)
-            assert r["ok"], r
             row("import (cold)", "tplfs template import of the tree",
-                time.monotonic() - t0, tar_s)
+                timed_call(d, "template.import",
+                           {"template": "bench@1", "from": tree}), tar_s)
             # like for like with tar -x: the same tarball (its objects are
             # in the store now, so only the extraction and the walk count)
             drop_caches()
-            t0 = time.monotonic()
-            r = call(d.sock, "template.import",
-                     {"template": "bench@2", "from": tarball}, timeout=3600)
-            subprocess.run(["sync"], check=True)
-            assert r["ok"], r
             row("import (cold)", "tplfs template import of the tarball "
-                "(objects already stored)", time.monotonic() - t0, tar_s)
+                "(objects already stored)",
+                timed_call(d, "template.import",
+                           {"template": "bench@2", "from": tarball}), tar_s)
             al = timed(["cp", "-al", tree, os.path.join(tmp, "cp-al")])
             row("create", "cp -al", al)
-            t0 = time.monotonic()
-            r = call(d.sock, "ct.create", {"id": "c1", "template": "bench@1"},
-                     timeout=3600)
-            subprocess.run(["sync"], check=True)
-            assert r["ok"], r
-            row("create", "tplfs ct create", time.monotonic() - t0, al)
+            row("create", "tplfs ct create",
+                timed_call(d, "ct.create",
+                           {"id": "c1", "template": "bench@1"}), al)
             row("create", "cp -a",
                 timed(["cp", "-a", tree, os.path.join(tmp, "cp-a")]), al)
         finally:

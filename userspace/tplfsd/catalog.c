@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "grow.h"
 #include "kquota.h"
 #include "log.h"
 #include "tplfsd.h"
@@ -267,15 +268,9 @@ static const char *entry_text(struct daemon *d, struct ctentry *e,
 static bool put(char **buf, size_t *used, size_t *cap, const char *s,
 		size_t len)
 {
-	if (*used + len + 1 > *cap) {
-		size_t ncap = 2 * (*used + len + 1);
-		char *n = realloc(*buf, ncap);
-
-		if (!n)
+	while (*used + len + 1 > *cap)
+		if (tplfs_grow(buf, cap, *cap, 1, 4096))
 			return false;
-		*buf = n;
-		*cap = ncap;
-	}
 	memcpy(*buf + *used, s, len);
 	*used += len;
 	(*buf)[*used] = '\0';
