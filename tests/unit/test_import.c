@@ -6,6 +6,7 @@
  * needed for device nodes, owners, trusted xattrs and bind mounts (make
  * check runs as root).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -39,6 +40,7 @@ struct fixture {
 	char src[96];
 	char store[96];
 	int store_fd;
+	unsigned int flags;	/* of the imports: TPLFS_IMPORT_* */
 };
 
 static void put_at(int dfd, const char *name, const char *text)
@@ -116,8 +118,8 @@ static int import_told(struct fixture *f, struct tplfs_import_stats *st,
 	FILE *m = open_memstream(text, &len);
 	int ret;
 
-	ret = tplfs_import_dir(f->store_fd, f->src, "t@1", private, 1, m, st,
-			       progress, arg, err, errlen);
+	ret = tplfs_import_dir(f->store_fd, f->src, "t@1", private, 1,
+			       f->flags, m, st, progress, arg, err, errlen);
 	fclose(m);
 	return ret;
 }
@@ -567,6 +569,114 @@ static void tarballs_that_escape_are_refused(void **state)
 	assert_non_null(strstr(err, "/nonexistent.tar"));
 }
 
+/* Every object of the store at @store_fd: @n of them, the store owner's,
+ * 0444, no xattrs, @n_links each. */
+static void objects_are_plain(int store_fd, int n, nlink_t n_links)
+{
+	char path[320], list[256];
+	int found = 0;
+
+	for (unsigned int d = 0; d < 256; d++) {
+		char dir[16];
+		DIR *dh;
+		struct dirent *de;
+		int dfd;
+
+		snprintf(dir, sizeof(dir), "objects/%02x", d);
+		dfd = openat(store_fd, dir, O_RDONLY | O_DIRECTORY);
+		if (dfd < 0)
+			continue;
+		dh = fdopendir(dfd);
+		assert_non_null(dh);
+		while ((de = readdir(dh))) {
+			struct stat sb;
+
+			if (de->d_name[0] == '.')
+				continue;
+			assert_int_equal(fstatat(dfd, de->d_name, &sb, 0), 0);
+			assert_int_equal(sb.st_mode, S_IFREG | 0444);
+			assert_int_equal(sb.st_uid, geteuid());
+			assert_int_equal(sb.st_gid, getegid());
+			assert_int_equal(sb.st_nlink, n_links);
+			snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dfd,
+				 de->d_name);
+			assert_int_equal(llistxattr(path, list, sizeof(list)), 0);
+			found++;
+		}
+		closedir(dh);
+	}
+	assert_int_equal(found, n);
+}
+
+/*
+ * A tree the caller gives (TPLFS_IMPORT_ADOPT): the same manifest as a
+ * copy gives, its files linked in as objects that look like written ones;
+ * from another filesystem, copied as before and left as they were.
+ */
+static void an_adopted_tree_gives_the_same_manifest(void **state)
+{
+	struct fixture *f = *state;
+	struct tplfs_import_stats st;
+	char err[512], cmd[512], copy[128], *a = NULL, *b = NULL;
+	struct stat sb;
+
+	assert_int_equal(mkdir(at(f, "etc"), 0755), 0);
+	put(at(f, "etc/hostname"), "template\n");
+	put(at(f, "same1"), "same content\n");
+	put(at(f, "same2"), "same content\n");
+	put(at(f, "empty"), "");
+	assert_int_equal(chown(at(f, "same1"), 123, 456), 0);
+	assert_int_equal(chmod(at(f, "same1"), 04755), 0);
+	assert_int_equal(setxattr(at(f, "same1"), "user.k", "v", 1, 0), 0);
+	set_cap(at(f, "same1"));
+	assert_int_equal(link(at(f, "same1"), at(f, "zlink")), 0);
+	snprintf(copy, sizeof(copy), "%s/copy", f->dir);
+	snprintf(cmd, sizeof(cmd), "cp -a %s %s", f->src, copy);
+	assert_int_equal(system(cmd), 0);
+
+	if (import(f, &st, &a, err, sizeof(err)))
+		fail_msg("import: %s", err);
+	assert_int_equal(st.new_objects, 3);	/* hostname, same, empty */
+	snprintf(cmd, sizeof(cmd), "rm -rf %s/objects", f->store);
+	assert_int_equal(system(cmd), 0);
+	f->flags = TPLFS_IMPORT_ADOPT;
+	if (import(f, &st, &b, err, sizeof(err)))
+		fail_msg("adopting import: %s", err);
+	assert_string_equal(b, a);
+	assert_int_equal(st.new_objects, 3);
+	/* each object is one of the tree's files, the tree's name still on it
+	 * (the caller removes the tree); same1 with zlink has three names */
+	assert_int_equal(stat(at(f, "etc/hostname"), &sb), 0);
+	assert_int_equal(sb.st_nlink, 2);
+	assert_int_equal(stat(at(f, "same1"), &sb), 0);
+	assert_int_equal(sb.st_nlink, 3);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->src);
+	assert_int_equal(system(cmd), 0);
+	objects_are_plain(f->store_fd, 3, 1);
+
+	/* another filesystem (tmpfs): copied, the tree left as it was */
+	snprintf(cmd, sizeof(cmd), "rm -rf %s/objects", f->store);
+	assert_int_equal(system(cmd), 0);
+	snprintf(f->src, sizeof(f->src), "/dev/shm/tplfs-import-%d", getpid());
+	snprintf(cmd, sizeof(cmd), "rm -rf %s && cp -a %s %s", f->src, copy,
+		 f->src);
+	assert_int_equal(system(cmd), 0);
+	free(b);
+	b = NULL;
+	if (import(f, &st, &b, err, sizeof(err)))
+		fail_msg("adopting import from tmpfs: %s", err);
+	assert_string_equal(b, a);
+	assert_int_equal(stat(at(f, "same1"), &sb), 0);
+	assert_int_equal(sb.st_mode, S_IFREG | 04755);
+	assert_int_equal(sb.st_nlink, 2);
+	assert_int_equal(getxattr(at(f, "same1"), "user.k", cmd, sizeof(cmd)), 1);
+	objects_are_plain(f->store_fd, 3, 1);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->src);
+	assert_int_equal(system(cmd), 0);
+	free(a);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -587,6 +697,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(export_then_import_gives_the_same_manifest,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(tarballs_that_escape_are_refused,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(an_adopted_tree_gives_the_same_manifest,
 						setup, teardown),
 	};
 

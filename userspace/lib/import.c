@@ -42,6 +42,7 @@ struct frame {
 struct walk {
 	int store_fd;
 	const char *src;
+	unsigned int flags;	/* TPLFS_IMPORT_* */
 	uint64_t root_mnt;
 	struct item *items;
 	size_t n, cap;
@@ -490,7 +491,11 @@ static int store_file(struct walk *w, struct item *it)
 				 "replaced while it was imported");
 		goto out;
 	}
-	ret = tplfs_object_stage(w->store_fd, fd, &info, tmp);
+	ret = -EXDEV;
+	if (w->flags & TPLFS_IMPORT_ADOPT)
+		ret = tplfs_object_adopt(w->store_fd, fd, &info, tmp);
+	if (ret == -EXDEV)
+		ret = tplfs_object_stage(w->store_fd, fd, &info, tmp);
 	if (ret == -ESTALE || (ret >= 0 && info.size != it->e.size)) {
 		if (ret > 0)
 			unlinkat(w->store_fd, tmp, 0);
@@ -645,12 +650,13 @@ static void free_items(struct walk *w)
 
 int tplfs_import_dir(int store_fd, const char *src, const char *id,
 		     const char *const *private, size_t nprivate,
-		     FILE *manifest, struct tplfs_import_stats *st,
+		     unsigned int flags, FILE *manifest,
+		     struct tplfs_import_stats *st,
 		     tplfs_import_progress_fn progress, void *arg,
 		     char *err, size_t errlen)
 {
 	struct walk w = {
-		.store_fd = store_fd, .src = src, .st = st,
+		.store_fd = store_fd, .src = src, .flags = flags, .st = st,
 		.progress = progress, .arg = arg, .err = err, .errlen = errlen,
 	};
 	struct tplfs_mwriter *mw;

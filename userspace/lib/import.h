@@ -43,11 +43,17 @@ typedef void (*tplfs_import_progress_fn)(void *arg,
  * mount point or loops, or a file type a template cannot hold (socket).
  * Every name is kept byte for byte. Objects
  * already written stay (they are content-addressed; store gc removes the
- * unreferenced). Returns 0 or a negative errno.
+ * unreferenced). With TPLFS_IMPORT_ADOPT in @flags the tree is the
+ * caller's to give (a tarball it extracted on the store's filesystem):
+ * its files become the objects (tplfs_object_adopt) instead of being
+ * copied, and are left changed; the caller removes the tree.
+ * Returns 0 or a negative errno.
  */
+#define TPLFS_IMPORT_ADOPT	0x1
 int tplfs_import_dir(int store_fd, const char *src, const char *id,
 		     const char *const *private, size_t nprivate,
-		     FILE *manifest, struct tplfs_import_stats *st,
+		     unsigned int flags, FILE *manifest,
+		     struct tplfs_import_stats *st,
 		     tplfs_import_progress_fn progress, void *arg,
 		     char *err, size_t errlen);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "digest.h"
@@ -110,16 +111,18 @@ static bool same_version(const struct stat *a, const struct stat *b)
 
 void (*tplfs_object_stage_hook)(int src_fd);
 
-int tplfs_object_stage(int store_fd, int src_fd, struct tplfs_origin_info *info,
+/*
+ * The first half of a stage or an adopt: hash @src_fd into @info, and if
+ * the store lacks the object make its directory and name a temporary for
+ * it in @tmp (1); 0 if the store has it.
+ */
+static int stage_begin(int store_fd, int src_fd, struct tplfs_origin_info *info,
 		       char tmp[TPLFS_OBJECT_TMP_SIZE])
 {
 	char path[TPLFS_OBJECT_PATH_SIZE], dir[sizeof("objects/xx")];
-	struct stat before, after;
-	int err, fd;
+	int err;
 
 	tmp[0] = '\0';
-	if (fstat(src_fd, &before) < 0)
-		return -errno;
 	err = tplfs_digest_fd(src_fd, &info->size, info->digest);
 	if (err)
 		return err;
@@ -137,10 +140,23 @@ int tplfs_object_stage(int store_fd, int src_fd, struct tplfs_origin_info *info,
 		err = ensure_dir(store_fd, dir, 0755);
 	if (err)
 		return err;
-
 	snprintf(tmp, TPLFS_OBJECT_TMP_SIZE, "%s/" TPLFS_OBJECT_TMP_PREFIX
 		 "%d.%lx", dir,
 		 (int)getpid(), (unsigned long)random());
+	return 1;
+}
+
+int tplfs_object_stage(int store_fd, int src_fd, struct tplfs_origin_info *info,
+		       char tmp[TPLFS_OBJECT_TMP_SIZE])
+{
+	struct stat before, after;
+	int err, fd;
+
+	if (fstat(src_fd, &before) < 0)
+		return -errno;
+	err = stage_begin(store_fd, src_fd, info, tmp);
+	if (err <= 0)
+		return err;
 	fd = openat(store_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 		    0600);
 	if (fd < 0) {
@@ -155,6 +171,55 @@ int tplfs_object_stage(int store_fd, int src_fd, struct tplfs_origin_info *info,
 		err = -errno;
 	if (close(fd) < 0 && !err)
 		err = -errno;
+	if (err) {
+		unlinkat(store_fd, tmp, 0);
+		tmp[0] = '\0';
+		return err;
+	}
+	return 1;
+}
+
+/* Every xattr of @fd gone but an LSM's label, which is not the file's. */
+static int drop_xattrs(int fd)
+{
+	char names[65536];
+	ssize_t len = flistxattr(fd, names, sizeof(names));
+
+	if (len < 0)
+		return errno == ENOTSUP ? 0 : -errno;
+	for (ssize_t off = 0; off < len; off += (ssize_t)strlen(names + off) + 1) {
+		const char *name = names + off;
+
+		if (!strncmp(name, "security.", 9) &&
+		    strcmp(name, "security.capability"))
+			continue;
+		if (fremovexattr(fd, name) < 0 && errno != ENODATA)
+			return -errno;
+	}
+	return 0;
+}
+
+int tplfs_object_adopt(int store_fd, int src_fd, struct tplfs_origin_info *info,
+		       char tmp[TPLFS_OBJECT_TMP_SIZE])
+{
+	char proc[64];
+	int err;
+
+	err = stage_begin(store_fd, src_fd, info, tmp);
+	if (err <= 0)
+		return err;
+	/* linked first: a file on another filesystem is left as it was */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", src_fd);
+	if (linkat(AT_FDCWD, proc, store_fd, tmp, AT_SYMLINK_FOLLOW) < 0) {
+		tmp[0] = '\0';
+		return -errno;
+	}
+	/* as a written object is: the store's owner's, 0444, nothing else */
+	if (fchown(src_fd, geteuid(), getegid()) < 0 ||
+	    fchmod(src_fd, 0444) < 0)
+		err = -errno;
+	else
+		err = drop_xattrs(src_fd);
 	if (err) {
 		unlinkat(store_fd, tmp, 0);
 		tmp[0] = '\0';

@@ -323,7 +323,7 @@ static void import_run(struct job *job)
 	}
 	ret = tplfs_import_dir(d->store_fd, src, tj->id,
 			       (const char *const *)tj->private, tj->nprivate,
-			       m, &st, import_progress, tj,
+			       src == tmp ? TPLFS_IMPORT_ADOPT : 0, m, &st, import_progress, tj,
 			       err, sizeof(err));
 	if (ret) {
 		fclose(m);
