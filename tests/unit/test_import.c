@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -509,9 +510,16 @@ static void export_then_import_gives_the_same_manifest(void **state)
 	/* Extract where the source was, and import it again. */
 	snprintf(path, sizeof(path), "rm -rf %s && mkdir %s", f->src, f->src);
 	assert_int_equal(system(path), 0);
-	if (tplfs_tarball_extract(tarball, f->src, &n, NULL, NULL, err,
-				  sizeof(err)))
-		fail_msg("extract: %s", err);
+	{	/* in a thread of its own working directory: not the process's */
+		char before[PATH_MAX], after[PATH_MAX];
+
+		assert_non_null(getcwd(before, sizeof(before)));
+		if (tplfs_tarball_extract(tarball, f->src, &n, NULL, NULL, err,
+					  sizeof(err)))
+			fail_msg("extract: %s", err);
+		assert_non_null(getcwd(after, sizeof(after)));
+		assert_string_equal(after, before);
+	}
 	if (import(f, &st, &b, err, sizeof(err)))
 		fail_msg("import of the export: %s", err);
 	assert_string_equal(b, a);
@@ -644,12 +652,15 @@ static void an_adopted_tree_gives_the_same_manifest(void **state)
 		fail_msg("adopting import: %s", err);
 	assert_string_equal(b, a);
 	assert_int_equal(st.new_objects, 3);
-	/* each object is one of the tree's files, the tree's name still on it
-	 * (the caller removes the tree); same1 with zlink has three names */
-	assert_int_equal(stat(at(f, "etc/hostname"), &sb), 0);
+	/* each new object is one of the tree's files, moved out of it (the
+	 * caller removes the rest); of same1 and same2, at least the one a
+	 * storer took first (both, if two hashed them at once: the later
+	 * is dropped at the commit); zlink keeps same1's inode */
+	assert_int_equal(access(at(f, "etc/hostname"), F_OK), -1);
+	assert_true((access(at(f, "same1"), F_OK) == 0) +
+		    (access(at(f, "same2"), F_OK) == 0) <= 1);
+	assert_int_equal(stat(at(f, "zlink"), &sb), 0);
 	assert_int_equal(sb.st_nlink, 2);
-	assert_int_equal(stat(at(f, "same1"), &sb), 0);
-	assert_int_equal(sb.st_nlink, 3);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->src);
 	assert_int_equal(system(cmd), 0);
 	objects_are_plain(f->store_fd, 3, 1);

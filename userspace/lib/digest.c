@@ -38,18 +38,45 @@ static int read_full(int fd, void *buf, size_t count, uint64_t pos)
 	return 0;
 }
 
+/*
+ * libfsverity asks for one block at a time: read READ_SIZE at once (or
+ * what is left of the file) and hand it out from there.
+ */
 struct digest_reader {
 	int fd;
-	uint64_t pos;
+	uint64_t pos, size;	/* the next byte to read, and the file's */
+	char *buf;
+	size_t have, next;	/* bytes in buf, and the first not handed out */
 };
 
-static int digest_read(void *opaque, void *buf, size_t count)
+static int digest_read(void *opaque, void *out, size_t count)
 {
 	struct digest_reader *r = opaque;
-	int err = read_full(r->fd, buf, count, r->pos);
 
-	r->pos += count;
-	return err;
+	while (count > 0) {
+		size_t n;
+
+		if (r->next == r->have) {
+			uint64_t left = r->size - r->pos;
+			size_t want = left < READ_SIZE ? (size_t)left : READ_SIZE;
+			int err;
+
+			if (!want)
+				return -EIO;
+			err = read_full(r->fd, r->buf, want, r->pos);
+			if (err)
+				return err;
+			r->pos += want;
+			r->have = want;
+			r->next = 0;
+		}
+		n = r->have - r->next < count ? r->have - r->next : count;
+		memcpy(out, r->buf + r->next, n);
+		r->next += n;
+		out = (char *)out + n;
+		count -= n;
+	}
+	return 0;
 }
 
 /* The digest of all @size bytes, through libfsverity. */
@@ -62,11 +89,15 @@ static int digest_dense(int fd, uint64_t size,
 		.block_size = BLOCK,
 		.file_size = size,
 	};
-	struct digest_reader reader = { .fd = fd };
+	struct digest_reader reader = { .fd = fd, .size = size };
 	struct libfsverity_digest *d = NULL;
 	int err;
 
+	reader.buf = malloc(READ_SIZE);
+	if (!reader.buf)
+		return -ENOMEM;
 	err = libfsverity_compute_digest(&reader, digest_read, &params, &d);
+	free(reader.buf);
 	if (err)
 		return err;
 	if (d->digest_size != TPLFS_DIGEST_SIZE) {
@@ -184,14 +215,19 @@ static int digest_fd(int fd, bool force_sparse, uint64_t *size,
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -EINVAL;
-	cur = lseek(fd, 0, SEEK_CUR);
-	hole = lseek(fd, 0, SEEK_HOLE);
-	if (force_sparse || (hole >= 0 && hole < st.st_size))
-		err = digest_sparse(fd, (uint64_t)st.st_size, digest);
-	else
+	/* as many blocks as bytes: no hole, no need to look for one */
+	if (!force_sparse && (uint64_t)st.st_blocks * 512 >= (uint64_t)st.st_size) {
 		err = digest_dense(fd, (uint64_t)st.st_size, digest);
-	if (cur >= 0)
-		lseek(fd, cur, SEEK_SET);	/* SEEK_DATA/HOLE moved it */
+	} else {
+		cur = lseek(fd, 0, SEEK_CUR);
+		hole = lseek(fd, 0, SEEK_HOLE);
+		if (force_sparse || (hole >= 0 && hole < st.st_size))
+			err = digest_sparse(fd, (uint64_t)st.st_size, digest);
+		else
+			err = digest_dense(fd, (uint64_t)st.st_size, digest);
+		if (cur >= 0)
+			lseek(fd, cur, SEEK_SET);	/* SEEK_DATA/HOLE moved it */
+	}
 	if (!err)
 		*size = (uint64_t)st.st_size;
 	return err;

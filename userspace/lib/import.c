@@ -469,6 +469,33 @@ static int store_fail(struct walk *w, int ret, const char *path,
 	return ret;
 }
 
+/* Move the file @path, open at @fd, into the store (TPLFS_IMPORT_ADOPT):
+ * through its directory, opened beneath the root like the file. */
+static int adopt_file(struct walk *w, int fd, const char *path,
+		      struct tplfs_origin_info *info,
+		      char tmp[TPLFS_OBJECT_TMP_SIZE])
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+	int dfd, ret;
+
+	if (slash == path) {
+		dfd = dup(w->rootfd);
+		if (dfd < 0)
+			return -errno;
+	} else {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path - 1),
+			 path + 1);
+		dfd = tplfs_open_beneath(w->rootfd, dir,
+					 O_RDONLY | O_DIRECTORY, 0);
+	}
+	if (dfd < 0)
+		return dfd;
+	ret = tplfs_object_adopt(w->store_fd, fd, dfd, slash + 1, info, tmp);
+	close(dfd);
+	return ret;
+}
+
 /* Stage the content of item @it (a regular file) as an object. */
 static int store_file(struct walk *w, struct item *it)
 {
@@ -493,7 +520,7 @@ static int store_file(struct walk *w, struct item *it)
 	}
 	ret = -EXDEV;
 	if (w->flags & TPLFS_IMPORT_ADOPT)
-		ret = tplfs_object_adopt(w->store_fd, fd, &info, tmp);
+		ret = adopt_file(w, fd, path, &info, tmp);
 	if (ret == -EXDEV)
 		ret = tplfs_object_stage(w->store_fd, fd, &info, tmp);
 	if (ret == -ESTALE || (ret >= 0 && info.size != it->e.size)) {

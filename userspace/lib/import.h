@@ -45,8 +45,8 @@ typedef void (*tplfs_import_progress_fn)(void *arg,
  * already written stay (they are content-addressed; store gc removes the
  * unreferenced). With TPLFS_IMPORT_ADOPT in @flags the tree is the
  * caller's to give (a tarball it extracted on the store's filesystem):
- * its files become the objects (tplfs_object_adopt) instead of being
- * copied, and are left changed; the caller removes the tree.
+ * its files are moved into the store as the objects (tplfs_object_adopt)
+ * instead of being copied; the caller removes what is left of the tree.
  * Returns 0 or a negative errno.
  */
 #define TPLFS_IMPORT_ADOPT	0x1

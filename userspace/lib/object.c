@@ -113,13 +113,14 @@ void (*tplfs_object_stage_hook)(int src_fd);
 
 /*
  * The first half of a stage or an adopt: hash @src_fd into @info, and if
- * the store lacks the object make its directory and name a temporary for
- * it in @tmp (1); 0 if the store has it.
+ * the store lacks the object name a temporary for it in @tmp (1); 0 if
+ * the store has it. The object's directory may not be there yet: see
+ * make_object_dir.
  */
 static int stage_begin(int store_fd, int src_fd, struct tplfs_origin_info *info,
 		       char tmp[TPLFS_OBJECT_TMP_SIZE])
 {
-	char path[TPLFS_OBJECT_PATH_SIZE], dir[sizeof("objects/xx")];
+	char path[TPLFS_OBJECT_PATH_SIZE];
 	int err;
 
 	tmp[0] = '\0';
@@ -131,19 +132,49 @@ static int stage_begin(int store_fd, int src_fd, struct tplfs_origin_info *info,
 		return 0;
 	if (tplfs_object_stage_hook)
 		tplfs_object_stage_hook(src_fd);
+	snprintf(tmp, TPLFS_OBJECT_TMP_SIZE, "%.*s/" TPLFS_OBJECT_TMP_PREFIX
+		 "%d.%lx", (int)sizeof("objects/xx") - 1, path,
+		 (int)getpid(), (unsigned long)random());
+	return 1;
+}
 
-	memcpy(dir, path, sizeof(dir) - 1);
+/* objects/ and objects/xx/ of the temporary @tmp, once it met ENOENT. */
+static int make_object_dir(int store_fd, const char *tmp)
+{
+	char dir[sizeof("objects/xx")];
+	int err;
+
+	memcpy(dir, tmp, sizeof(dir) - 1);
 	dir[sizeof(dir) - 1] = '\0';
 	/* root's only: see tplfs_store_open */
 	err = ensure_dir(store_fd, "objects", 0700);
-	if (!err)
-		err = ensure_dir(store_fd, dir, 0755);
-	if (err)
-		return err;
-	snprintf(tmp, TPLFS_OBJECT_TMP_SIZE, "%s/" TPLFS_OBJECT_TMP_PREFIX
-		 "%d.%lx", dir,
-		 (int)getpid(), (unsigned long)random());
-	return 1;
+	return err ? err : ensure_dir(store_fd, dir, 0755);
+}
+
+/*
+ * The temporary @tmp: a new file (@from NULL; its fd), or the file @from
+ * in @from_dir moved there (0), its directories made if they are not there.
+ */
+static int make_temporary(int store_fd, int from_dir, const char *from,
+			  const char *tmp)
+{
+	int ret;
+
+	for (int tries = 0; ; tries++) {
+		if (!from)
+			ret = openat(store_fd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+				     O_CLOEXEC, 0600);
+		else
+			ret = renameat2(from_dir, from, store_fd, tmp,
+					RENAME_NOREPLACE);
+		if (ret >= 0)
+			return ret;
+		if (errno != ENOENT || tries)
+			return -errno;
+		ret = make_object_dir(store_fd, tmp);
+		if (ret)
+			return ret;
+	}
 }
 
 int tplfs_object_stage(int store_fd, int src_fd, struct tplfs_origin_info *info,
@@ -157,11 +188,10 @@ int tplfs_object_stage(int store_fd, int src_fd, struct tplfs_origin_info *info,
 	err = stage_begin(store_fd, src_fd, info, tmp);
 	if (err <= 0)
 		return err;
-	fd = openat(store_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		    0600);
+	fd = make_temporary(store_fd, -1, NULL, tmp);
 	if (fd < 0) {
 		tmp[0] = '\0';
-		return -errno;
+		return fd;
 	}
 	err = copy_fd(src_fd, fd, info->size);
 	/* what was copied is what was hashed, or the file changed meanwhile */
@@ -199,26 +229,39 @@ static int drop_xattrs(int fd)
 	return 0;
 }
 
-int tplfs_object_adopt(int store_fd, int src_fd, struct tplfs_origin_info *info,
+int tplfs_object_adopt(int store_fd, int src_fd, int dir_fd, const char *name,
+		       struct tplfs_origin_info *info,
 		       char tmp[TPLFS_OBJECT_TMP_SIZE])
 {
-	char proc[64];
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	struct stat sb, moved;
 	int err;
 
 	err = stage_begin(store_fd, src_fd, info, tmp);
 	if (err <= 0)
 		return err;
-	/* linked first: a file on another filesystem is left as it was */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", src_fd);
-	if (linkat(AT_FDCWD, proc, store_fd, tmp, AT_SYMLINK_FOLLOW) < 0) {
+	/* moved first: a file on another filesystem is left as it was */
+	err = make_temporary(store_fd, dir_fd, name, tmp);
+	if (err) {
 		tmp[0] = '\0';
-		return -errno;
+		return err;
+	}
+	if (fstat(src_fd, &sb) < 0 ||
+	    fstatat(store_fd, tmp, &moved, AT_SYMLINK_NOFOLLOW) < 0) {
+		err = -errno;
+	} else if (sb.st_dev != moved.st_dev || sb.st_ino != moved.st_ino) {
+		/* @name was not @src_fd's: put it back */
+		renameat2(store_fd, tmp, dir_fd, name, RENAME_NOREPLACE);
+		tmp[0] = '\0';
+		return -ESTALE;
 	}
 	/* as a written object is: the store's owner's, 0444, nothing else */
-	if (fchown(src_fd, geteuid(), getegid()) < 0 ||
-	    fchmod(src_fd, 0444) < 0)
+	if (!err && (((sb.st_uid != uid || sb.st_gid != gid) &&
+		      fchown(src_fd, uid, gid) < 0) ||
+		     ((sb.st_mode & 07777) != 0444 && fchmod(src_fd, 0444) < 0)))
 		err = -errno;
-	else
+	if (!err)
 		err = drop_xattrs(src_fd);
 	if (err) {
 		unlinkat(store_fd, tmp, 0);

@@ -38,12 +38,14 @@ int tplfs_object_commit(int store_fd, const struct tplfs_origin_info *info,
 /*
  * tplfs_object_stage for a file that is the caller's to give: its own
  * extraction of a tarball, on the store's filesystem, that nothing else
- * can write. Hashed, then made the store's owner's, 0444 and without
- * xattrs, and linked under the temporary name instead of copied (the
- * caller removes its own name for it). -EXDEV if it is on another
- * filesystem: stage it instead.
+ * can write, open at @src_fd and named @name in the directory @dir_fd.
+ * Hashed, then moved to the temporary name instead of copied and made the
+ * store's owner's, 0444 and without xattrs (its other hard links, if any,
+ * see that too). -EXDEV if it is on another filesystem: stage it
+ * instead; -ESTALE if @name was not @src_fd's file.
  */
-int tplfs_object_adopt(int store_fd, int src_fd, struct tplfs_origin_info *info,
+int tplfs_object_adopt(int store_fd, int src_fd, int dir_fd, const char *name,
+		       struct tplfs_origin_info *info,
 		       char tmp[TPLFS_OBJECT_TMP_SIZE]);
 
 /* What a temporary's name starts with, in the object's directory. */

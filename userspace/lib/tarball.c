@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,14 +44,14 @@ static int la_errno(struct archive *a)
 	return e > 0 ? -e : -EIO;
 }
 
-/* Prefix @dest to @rel ("./x" and "x" alike). */
-static int prefixed(char *buf, size_t size, const char *dest, const char *rel)
+/* @rel as a name relative to the destination ("./x" and "x" alike). */
+static int relative(char *buf, size_t size, const char *rel)
 {
 	while (rel[0] == '.' && rel[1] == '/')
 		rel += 2;
-	if (!strcmp(rel, "."))
-		rel = "";
-	return (size_t)snprintf(buf, size, "%s/%s", dest, rel) >= size ?
+	if (!*rel || !strcmp(rel, "."))
+		rel = ".";
+	return (size_t)snprintf(buf, size, "%s", rel) >= size ?
 	       -ENAMETOOLONG : 0;
 }
 
@@ -140,15 +142,35 @@ static int set_raw_acls(const char *path, struct raw_acls *acls)
 	return ret;
 }
 
-int tplfs_tarball_extract(const char *path, const char *dest,
-			  uint64_t *entries, tplfs_tarball_progress_fn progress,
-			  void *arg, char *err, size_t errlen)
+struct extraction {
+	const char *path;
+	int dest_fd;
+	uint64_t *entries;
+	tplfs_tarball_progress_fn progress;
+	void *arg;
+	char *err;
+	size_t errlen;
+	bool root_timed;
+	struct timespec root_time[2];
+	int ret;
+};
+
+/*
+ * The extraction, in a thread of its own whose working directory is the
+ * destination: libarchive resolves (and checks for symlinks) every
+ * component of the names it is given, and a short relative name costs
+ * a third of what one beneath a long absolute path does.
+ */
+static void *extract_here(void *data)
 {
+	struct extraction *x = data;
+	const char *path = x->path;
+	char *err = x->err;
+	size_t errlen = x->errlen;
+	uint64_t *entries = x->entries;
 	struct archive *in = archive_read_new(), *out = archive_write_disk_new();
 	struct archive_entry *e;
 	char full[PATH_MAX], link[PATH_MAX];
-	struct timespec root_time[2];
-	bool root_timed = false;
 	uint64_t file_size = 0;
 	struct stat sb;
 	int ret = 0, r;
@@ -168,10 +190,18 @@ int tplfs_tarball_extract(const char *path, const char *dest,
 		ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
 		ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
 		ARCHIVE_EXTRACT_SPARSE | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-		ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+		ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+		ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
 	if (archive_read_open_filename(in, path, 65536) != ARCHIVE_OK) {
 		ret = la_errno(in);
 		snprintf(err, errlen, "%s: %s", path, archive_error_string(in));
+		goto done;
+	}
+	/* this thread's own working directory (and umask, which libarchive
+	 * sets and puts back for every file): other threads keep theirs */
+	if (unshare(CLONE_FS) < 0 || fchdir(x->dest_fd) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto done;
 	}
 	while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK ||
@@ -190,22 +220,21 @@ int tplfs_tarball_extract(const char *path, const char *dest,
 			ret = -EINVAL;
 			goto done;
 		}
-		if (prefixed(full, sizeof(full), dest, name) ||
-		    (hard && prefixed(link, sizeof(link), dest, hard))) {
+		if (relative(full, sizeof(full), name) ||
+		    (hard && relative(link, sizeof(link), hard))) {
 			snprintf(err, errlen, "%s: entry \"%s\": path too long",
 				 path, name);
 			ret = -ENAMETOOLONG;
 			goto done;
 		}
 		if (archive_entry_filetype(e) == AE_IFDIR &&
-		    !strcmp(full + strlen(dest), "/") &&
-		    archive_entry_mtime_is_set(e)) {
+		    !strcmp(full, ".") && archive_entry_mtime_is_set(e)) {
 			/* the root: its time is set again at the end, once
 			 * its entries are made */
-			root_time[0].tv_sec = archive_entry_mtime(e);
-			root_time[0].tv_nsec = archive_entry_mtime_nsec(e);
-			root_time[1] = root_time[0];
-			root_timed = true;
+			x->root_time[0].tv_sec = archive_entry_mtime(e);
+			x->root_time[0].tv_nsec = archive_entry_mtime_nsec(e);
+			x->root_time[1] = x->root_time[0];
+			x->root_timed = true;
 		}
 		archive_entry_copy_pathname(e, full);
 		if (hard)
@@ -253,9 +282,10 @@ int tplfs_tarball_extract(const char *path, const char *dest,
 			goto done;
 		}
 		(*entries)++;
-		if (progress)	/* the last filter's count: the file's bytes */
-			progress(arg, (uint64_t)archive_filter_bytes(in, -1),
-				 file_size);
+		if (x->progress) /* the last filter's count: the file's bytes */
+			x->progress(x->arg,
+				    (uint64_t)archive_filter_bytes(in, -1),
+				    file_size);
 	}
 	if (r != ARCHIVE_EOF) {
 		ret = la_errno(in);
@@ -272,11 +302,42 @@ done:
 	}
 	if (in)
 		archive_read_free(in);
-	if (!ret && root_timed &&
-	    utimensat(AT_FDCWD, dest, root_time, AT_SYMLINK_NOFOLLOW) < 0) {
+	x->ret = ret;
+	return NULL;
+}
+
+int tplfs_tarball_extract(const char *path, const char *dest,
+			  uint64_t *entries, tplfs_tarball_progress_fn progress,
+			  void *arg, char *err, size_t errlen)
+{
+	struct extraction x = {
+		.path = path, .entries = entries, .progress = progress,
+		.arg = arg, .err = err, .errlen = errlen,
+	};
+	pthread_t th;
+	int ret;
+
+	*entries = 0;
+	x.dest_fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (x.dest_fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", dest, strerror(errno));
+		return ret;
+	}
+	ret = -pthread_create(&th, NULL, extract_here, &x);
+	if (ret) {
+		snprintf(err, errlen, "%s: a thread: %s", path, strerror(-ret));
+		close(x.dest_fd);
+		return ret;
+	}
+	pthread_join(th, NULL);
+	ret = x.ret;
+	if (!ret && x.root_timed &&
+	    futimens(x.dest_fd, x.root_time) < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "%s: %s", dest, strerror(errno));
 	}
+	close(x.dest_fd);
 	return ret;
 }
 
