@@ -476,7 +476,6 @@ static int adopt_file(struct walk *w, int fd, const char *path,
 		      char tmp[TPLFS_OBJECT_TMP_SIZE])
 {
 	const char *slash = strrchr(path, '/');
-	char dir[PATH_MAX];
 	int dfd, ret;
 
 	if (slash == path) {
@@ -484,6 +483,8 @@ static int adopt_file(struct walk *w, int fd, const char *path,
 		if (dfd < 0)
 			return -errno;
 	} else {
+		char dir[PATH_MAX];
+
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path - 1),
 			 path + 1);
 		dfd = tplfs_open_beneath(w->rootfd, dir,
