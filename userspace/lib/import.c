@@ -569,45 +569,49 @@ static void *storer(void *arg)
 	return NULL;
 }
 
-/* Rename every staged object into place, once the store has them on disk. */
-static int commit_objects(struct walk *w)
+/* Rename item @it's staged object into place, and count it. */
+static int commit_one(struct walk *w, struct item *it)
 {
-	int ret = 0;
+	struct tplfs_origin_info info;
+	char obj[TPLFS_OBJECT_PATH_SIZE];
+	struct stat sb;
+	int ret;
 
-	if (syncfs(w->store_fd) < 0)
-		return walk_fail(w, -errno, "/", "syncfs of the store: %s",
-				 strerror(errno));
-	for (size_t i = 0; i < w->n && !ret; i++) {
-		struct item *it = &w->items[i];
-		struct tplfs_origin_info info;
-		char obj[TPLFS_OBJECT_PATH_SIZE];
-		struct stat sb;
+	memcpy(info.digest, it->e.digest, sizeof(info.digest));
+	info.size = it->e.size;
+	ret = tplfs_object_commit(w->store_fd, &info, it->tmp);
+	if (ret < 0) {
+		char why[300];
 
-		if (!it->tmp)
-			continue;
-		memcpy(info.digest, it->e.digest, sizeof(info.digest));
-		info.size = it->e.size;
-		ret = tplfs_object_commit(w->store_fd, &info, it->tmp);
-		if (ret < 0)
-			return walk_fail(w, ret, it->e.path, "into the store: %s",
-					 strerror(-ret));
-		free(it->tmp);
-		it->tmp = NULL;
-		if (!ret)
-			continue;	/* a twin in this tree or another import */
-		ret = 0;
-		w->st->new_objects++;
-		w->st->new_bytes += info.size;
-		/* what the store grew by: the object's blocks, not its size */
-		tplfs_object_path(info.digest, obj);
-		if (fstatat(w->store_fd, obj, &sb, AT_SYMLINK_NOFOLLOW) == 0)
-			w->st->stored_bytes += (uint64_t)sb.st_blocks * 512;
+		snprintf(why, sizeof(why), "into the store: %s", strerror(-ret));
+		return store_fail(w, ret, it->e.path, why);
 	}
-	/* the renames too, before a manifest names the objects */
-	if (syncfs(w->store_fd) < 0)
-		return walk_fail(w, -errno, "/", "syncfs of the store: %s",
-				 strerror(errno));
+	free(it->tmp);
+	it->tmp = NULL;
+	if (!ret)
+		return 0;	/* a twin in this tree or another import */
+	/* what the store grew by: the object's blocks, not its size */
+	tplfs_object_path(info.digest, obj);
+	if (fstatat(w->store_fd, obj, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		sb.st_blocks = 0;
+	pthread_mutex_lock(&w->lock);
+	w->st->new_objects++;
+	w->st->new_bytes += info.size;
+	w->st->stored_bytes += (uint64_t)sb.st_blocks * 512;
+	pthread_mutex_unlock(&w->lock);
 	return 0;
+}
+
+static void *committer(void *arg)
+{
+	struct walk *w = arg;
+	size_t i;
+
+	while (!atomic_load(&w->failed) &&
+	       (i = atomic_fetch_add(&w->next, 1)) < w->n)
+		if (w->items[i].tmp)
+			commit_one(w, &w->items[i]);
+	return NULL;
 }
 
 /* Storing a cold tree waits on reads more than it hashes: more storers
@@ -615,19 +619,37 @@ static int commit_objects(struct walk *w)
 #define STORERS_MAX	8
 
 /*
- * Store every regular file the walk found, one object per inode (the links
- * of an inode are 'h' entries by now), with progress against known totals:
- * STORERS_MAX storers (four a core, at most) hash and copy without syncing,
- * then one syncfs, the renames into place and another syncfs (doc/store.md).
+ * Run @fn over the items in STORERS_MAX threads (four a core, at most;
+ * this one among them), from the first item; the first error, if any.
  */
-static int store_files(struct walk *w, int rootfd)
+static int run_workers(struct walk *w, void *(*fn)(void *))
 {
-	struct tplfs_import_progress *p = &w->done;
 	pthread_t th[STORERS_MAX];
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	int n = cores < 1 ? 4 : cores >= STORERS_MAX / 4 ? STORERS_MAX :
 		(int)cores * 4;
-	int started = 0, ret = 0;
+	int started = 0;
+
+	atomic_store(&w->next, 0);
+	for (; started < n - 1; started++)
+		if (pthread_create(&th[started], NULL, fn, w))
+			break;
+	fn(w);
+	for (int i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	return atomic_load(&w->failed) ? w->first_err : 0;
+}
+
+/*
+ * Store every regular file the walk found, one object per inode (the links
+ * of an inode are 'h' entries by now), with progress against known totals:
+ * the storers hash and copy without syncing, then one syncfs, the renames
+ * into place (the committers) and another syncfs (doc/store.md).
+ */
+static int store_files(struct walk *w, int rootfd)
+{
+	struct tplfs_import_progress *p = &w->done;
+	int ret;
 
 	for (size_t i = 0; i < w->n; i++) {
 		if (w->items[i].e.type == 'f') {
@@ -638,21 +660,19 @@ static int store_files(struct walk *w, int rootfd)
 	if (w->progress)
 		w->progress(w->arg, p);
 	w->rootfd = rootfd;
-	atomic_init(&w->next, 0);
 	atomic_init(&w->failed, 0);
 	pthread_mutex_init(&w->lock, NULL);
-	/* this thread is one storer; the others are helpers */
-	for (; started < n - 1; started++)
-		if (pthread_create(&th[started], NULL, storer, w))
-			break;
-	storer(w);
-	for (int i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-	pthread_mutex_destroy(&w->lock);
-	if (atomic_load(&w->failed))
-		ret = w->first_err;
+	ret = run_workers(w, storer);
+	if (!ret && syncfs(w->store_fd) < 0)
+		ret = walk_fail(w, -errno, "/", "syncfs of the store: %s",
+				strerror(errno));
 	if (!ret)
-		ret = commit_objects(w);
+		ret = run_workers(w, committer);
+	/* the renames too, before a manifest names the objects */
+	if (!ret && syncfs(w->store_fd) < 0)
+		ret = walk_fail(w, -errno, "/", "syncfs of the store: %s",
+				strerror(errno));
+	pthread_mutex_destroy(&w->lock);
 	return ret;
 }
 
