@@ -1113,6 +1113,42 @@ def test_destroy_finishes_or_is_retried(tmp):
     assert d.stop() == 0
 
 
+def test_create_after_a_destroy_that_left_its_trash(tmp):
+    """A destroy that could not remove all (a bind mount inside) keeps its
+    journal record for the next start. A ct create of the same id
+    overwrote that record, and the trash stayed for ever. Now create
+    removes the trash first, or refuses (busy, naming it) and keeps the
+    record; recovery still finishes it."""
+    d, src = daemon_with_template(tmp)
+    ok(call(d.sock, "ct.create", {"id": "web2", "template": "os@1"}))
+    inside = os.path.join(d.root, "private", "web2", "fs", "etc")
+    trash = os.path.join(d.root, "private", ".web2.destroy")
+    subprocess.run(["mount", "--bind", src, inside], check=True)
+    mounted = os.path.join(trash, "fs", "etc")
+    try:
+        r = ok(call(d.sock, "ct.destroy", {"id": "web2"}))
+        assert r["left"] == trash, r
+        r = call(d.sock, "ct.create", {"id": "web2", "template": "os@1"})
+        assert not r["ok"] and r["error"]["code"] == "busy", r
+        assert trash in r["error"]["message"], r
+        assert not os.path.exists(os.path.join(d.root, "private", "web2"))
+        assert d.stop() == 0
+        d.start()      # the record is still there: retried, kept again
+        assert "recovery: ct.destroy web2" in d.logtext()
+        assert os.path.exists(trash)
+    finally:
+        subprocess.run(["umount", mounted], check=True)
+    # once it can be removed, create removes it and goes on
+    r = ok(call(d.sock, "ct.create", {"id": "web2", "template": "os@1"}))
+    assert not os.path.exists(trash)
+    assert sorted(os.listdir(os.path.join(d.root, "private"))) == ["web2"]
+    assert d.stop() == 0
+    d.start()
+    assert "recovery: ct" not in d.logtext(), d.logtext()
+    assert os.path.exists(os.path.join(src, "etc", "hostname"))
+    assert d.stop() == 0
+
+
 # --- bad input: a clear error, nothing written -----------------------------------
 
 def test_a_nul_or_a_duplicate_key_destroys_nothing(tmp):

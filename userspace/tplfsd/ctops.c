@@ -17,7 +17,8 @@
  *            remove root/<id>; remove the trash; remove the record.
  *            Recovery: the rename happened -> finished; not -> rolled back.
  *            A trash that cannot be removed keeps the record: retried at
- *            the next start.
+ *            the next start, and by a ct.create of the id, which is
+ *            refused while it stays (its record would replace this one).
  *
  * The recoveries are in recover.c.
  */
@@ -111,6 +112,28 @@ static json_object *ct_result(struct ctjob *cj)
 
 /* --- ct.create -------------------------------------------------------------- */
 
+/*
+ * What a destroy of this id could not remove (its record kept for the next
+ * start): removed now, before a new record of this id replaces that one,
+ * or the operation is refused, naming it. True if refused.
+ */
+static bool destroy_left(struct ctjob *cj)
+{
+	char trash[PATH_MAX];
+	int ret;
+
+	ctops_aside(cj->op.d, cj->id, "destroy", trash, sizeof(trash));
+	if (access(trash, F_OK) < 0)
+		return false;
+	ret = tplfs_tree_remove(trash);
+	if (!ret)
+		return false;
+	opjob_fail(&cj->op, TPLFS_E_BUSY, -ret,
+		   "%s: what the destroy of %s left cannot be removed yet: %s",
+		   trash, cj->id, strerror(-ret));
+	return true;
+}
+
 static void create_run(struct job *job)
 {
 	struct ctjob *cj = (struct ctjob *)job;
@@ -135,6 +158,8 @@ static void create_run(struct job *job)
 			   "container %s exists", cj->id);
 		return;
 	}
+	if (destroy_left(cj))
+		return;
 	m = tplfs_template_manifest_open(d->store_fd, &cj->tpl);
 	if (!m) {
 		opjob_fail(&cj->op, TPLFS_E_NOT_FOUND, ENOENT,
