@@ -51,10 +51,25 @@ static loff_t tplfs_dir_llseek(struct file *file, loff_t offset, int whence)
 	return res;
 }
 
+/* Syncing a directory (to make a rename in it durable) syncs the private one. */
+static int tplfs_dir_fsync(struct file *file, loff_t start, loff_t end,
+			   int datasync)
+{
+	struct file *realfile = file->private_data;
+	const struct cred *old;
+	int ret;
+
+	old = tplfs_override_creds(file_inode(file)->i_sb);
+	ret = vfs_fsync_range(realfile, start, end, datasync);
+	revert_creds(old);
+	return ret;
+}
+
 const struct file_operations tplfs_dir_operations = {
 	.open		= tplfs_dir_open,
 	.release	= tplfs_dir_release,
 	.read		= generic_read_dir,
 	.iterate_shared	= tplfs_iterate,
 	.llseek		= tplfs_dir_llseek,
+	.fsync		= tplfs_dir_fsync,
 };
