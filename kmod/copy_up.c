@@ -129,7 +129,8 @@ static u64 tplfs_object_bytes(const struct path *object)
  * @with_data: copy the object's data; false when the caller empties the
  *             file anyway (O_TRUNC, truncate to 0)
  *
- * Serialised per inode; a no-op once the file is private. Runs with the
+ * Serialised per inode, killably (-EINTR for a task killed while it waits
+ * behind another's copy-up); a no-op once the file is private. Runs with the
  * mounter's credentials. Returns 0 or a negative errno (EIO for a stub whose
  * object cannot be used).
  */
@@ -154,7 +155,10 @@ int tplfs_copy_up(struct dentry *dentry, bool with_data)
 	if (!tplfs_is_stub(inode))
 		return 0;
 
-	mutex_lock(&ti->copy_lock);
+	/* killable: a task behind a long copy-up of the same file */
+	err = mutex_lock_killable(&ti->copy_lock);
+	if (err)
+		return err;
 	if (!tplfs_is_stub(inode)) {
 		mutex_unlock(&ti->copy_lock);
 		return 0;
