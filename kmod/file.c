@@ -32,8 +32,42 @@ struct tplfs_file {
 	struct file *private;
 };
 
-/* The real file to use now, or an ERR_PTR. */
-static struct file *tplfs_real_file(struct file *file)
+/* The flags fcntl(F_SETFL) changes that matter to the real file's I/O. */
+#define TPLFS_SETFL_MASK	(O_APPEND | O_NONBLOCK | O_NDELAY | O_DIRECT)
+
+/*
+ * Make @realfile follow what fcntl(F_SETFL) changed on @file since the last
+ * operation (setfl() sees only the tplfs file): O_DIRECT above all, which
+ * the real file's synchronous I/O takes from its own f_iocb_flags. The real
+ * filesystem's ->check_flags has the last word, as at F_SETFL on it.
+ */
+static int tplfs_follow_flags(struct file *file, struct file *realfile)
+{
+	unsigned int mask = TPLFS_SETFL_MASK, flags;
+	int err;
+
+	/* An object is never written: O_APPEND is not its business. */
+	if (!(realfile->f_mode & FMODE_WRITE))
+		mask &= ~O_APPEND;
+	flags = READ_ONCE(file->f_flags) & mask;
+	if (!((flags ^ realfile->f_flags) & mask))
+		return 0;
+	if ((flags & O_DIRECT) && !(realfile->f_mode & FMODE_CAN_ODIRECT))
+		return -EINVAL;
+	if (realfile->f_op->check_flags) {
+		err = realfile->f_op->check_flags(flags);
+		if (err)
+			return err;
+	}
+	spin_lock(&realfile->f_lock);
+	realfile->f_flags = (realfile->f_flags & ~mask) | flags;
+	realfile->f_iocb_flags = iocb_flags(realfile);
+	spin_unlock(&realfile->f_lock);
+	return 0;
+}
+
+/* The real file to use now: the object, or the private file. */
+static struct file *tplfs_current_file(struct file *file)
 {
 	struct tplfs_file *tf = file->private_data;
 	struct inode *inode = file_inode(file);
@@ -59,6 +93,18 @@ static struct file *tplfs_real_file(struct file *file)
 		private = tf->private;
 	}
 	return private;
+}
+
+/* The real file to use now, following the file's flags, or an ERR_PTR. */
+static struct file *tplfs_real_file(struct file *file)
+{
+	struct file *realfile = tplfs_current_file(file);
+	int err;
+
+	if (IS_ERR(realfile))
+		return realfile;
+	err = tplfs_follow_flags(file, realfile);
+	return err ? ERR_PTR(err) : realfile;
 }
 
 static void tplfs_file_accessed(struct file *file)
@@ -115,6 +161,13 @@ static int tplfs_open(struct inode *inode, struct file *file)
 	}
 	tf->realfile = realfile;
 	file->private_data = tf;
+	/*
+	 * O_DIRECT is the real file's to do: do_dentry_open() and F_SETFL
+	 * allow it on this file if the real one can (a private file opened
+	 * later for a stub's reader must be able to as well, or fails then).
+	 */
+	if (realfile->f_mode & FMODE_CAN_ODIRECT)
+		file->f_mode |= FMODE_CAN_ODIRECT;
 	return 0;
 }
 

@@ -2,6 +2,7 @@
 /*
  * tplfs inodes: one per private inode, attributes, permission, ACLs.
  */
+#include <linux/fiemap.h>
 #include <linux/fs_stack.h>
 #include <linux/namei.h>
 #include <linux/posix_acl.h>
@@ -50,7 +51,9 @@ static int tplfs_inode_set(struct inode *inode, void *data)
  *
  * Keyed by the private inode, so that all hard links of a private file share
  * one tplfs inode. A regular file's origin xattr is read here, once: it tells
- * a stub from a private file. Returns a referenced inode or an ERR_PTR.
+ * a stub from a private file.
+ *
+ * Return: a referenced inode, or an ERR_PTR.
  */
 struct inode *tplfs_get_inode(struct super_block *sb, struct dentry *real)
 {
@@ -220,10 +223,41 @@ static const char *tplfs_get_link(struct dentry *dentry, struct inode *inode,
 	return link;
 }
 
+/*
+ * FIEMAP is the answer of the inode that holds the data: a stub's object,
+ * else the private inode; the extents of the extended attributes
+ * (FIEMAP_FLAG_XATTR) are always the private inode's. The real filesystem
+ * checks the flags, so EBADR and the flags it does not support are its own.
+ */
+static int tplfs_fiemap(struct inode *inode, struct fiemap_extent_info *fieinfo,
+			u64 start, u64 len)
+{
+	struct inode *real = tplfs_real_inode(inode);
+	struct path object = {};
+	const struct cred *old;
+	int err;
+
+	old = tplfs_override_creds(inode->i_sb);
+	if (tplfs_is_stub(inode) && !(fieinfo->fi_flags & FIEMAP_FLAG_XATTR)) {
+		err = tplfs_get_object(inode, &object);
+		if (err)
+			goto out_revert;
+		real = d_inode(object.dentry);
+	}
+	err = -EOPNOTSUPP;
+	if (real->i_op->fiemap)
+		err = real->i_op->fiemap(real, fieinfo, start, len);
+	path_put(&object);
+out_revert:
+	revert_creds(old);
+	return err;
+}
+
 static const struct inode_operations tplfs_file_inode_operations = {
 	.getattr	= tplfs_getattr,
 	.setattr	= tplfs_setattr,
 	.permission	= tplfs_permission,
+	.fiemap		= tplfs_fiemap,
 	.listxattr	= tplfs_listxattr,
 	TPLFS_ACL_INODE_OPERATIONS
 };
