@@ -131,8 +131,10 @@ static u64 tplfs_object_bytes(const struct path *object)
  *
  * Serialised per inode, killably (-EINTR for a task killed while it waits
  * behind another's copy-up); a no-op once the file is private. Runs with the
- * mounter's credentials. Returns 0 or a negative errno (EIO for a stub whose
- * object cannot be used).
+ * mounter's credentials.
+ *
+ * Return: 0, or a negative errno (-EIO for a stub whose object cannot be
+ * used, -EINTR if killed while waiting).
  */
 int tplfs_copy_up(struct dentry *dentry, bool with_data)
 {

@@ -35,7 +35,9 @@ static bool tplfs_origin_valid(const struct tplfs_origin *o)
  * A file with the origin xattr is a stub, whatever its own size (a copy-up
  * interrupted by a crash leaves data in a stub, and the origin still wins).
  * A stub whose origin is malformed stays a stub marked bad: stat and readdir
- * work, open fails. Returns 0 or a negative errno from reading the xattr.
+ * work, open fails.
+ *
+ * Return: 0, or a negative errno from reading the xattr.
  */
 int tplfs_read_origin(struct super_block *sb, struct dentry *real,
 		      struct tplfs_inode *ti)
@@ -121,8 +123,10 @@ static int tplfs_lookup_object(struct tplfs_fs *fs, const u8 *digest,
  *
  * With the mounter's credentials (the caller overrides them). A malformed
  * origin, a missing object, one that is not a regular file or has another
- * size than the origin says: EIO and a rate-limited log line naming the
- * container and the inode.
+ * size than the origin says: a rate-limited log line naming the container
+ * and the inode.
+ *
+ * Return: 0, or -EIO for any of those.
  */
 int tplfs_get_object(struct inode *inode, struct path *path)
 {
@@ -159,7 +163,9 @@ int tplfs_get_object(struct inode *inode, struct path *path)
  * @flags: open flags for the object
  *
  * A backing file on the object, opened with the mounter's credentials.
- * Errors as tplfs_get_object().
+ *
+ * Return: the file, or an ERR_PTR (-EIO as tplfs_get_object(), or the
+ * open's error).
  */
 struct file *tplfs_open_object(struct file *file, int flags)
 {

@@ -207,7 +207,9 @@ static int tplfs_quota_try(struct tplfs_fs *fs, u64 bytes, u64 inodes,
  * @inodes: the inodes it creates
  *
  * Every successful call is paired with tplfs_quota_end() with the same
- * amounts. Returns 0 or -EDQUOT.
+ * amounts.
+ *
+ * Return: 0, or -EDQUOT.
  */
 int tplfs_quota_begin(struct tplfs_fs *fs, u64 bytes, u64 inodes)
 {
@@ -577,7 +579,7 @@ void tplfs_quota_get(struct super_block *sb, struct tplfs_quota *info,
  * @info:  the new limits and/or usage
  * @flags: TPLFS_QSET_*
  *
- * Returns 0, -EINVAL for a soft limit over its hard limit, or -EAGAIN for
+ * Return: 0, -EINVAL for a soft limit over its hard limit, or -EAGAIN for
  * TPLFS_QSET_IF_GEN when usage changed since @info->gen.
  */
 int tplfs_quota_set(struct super_block *sb, const struct tplfs_quota *info,

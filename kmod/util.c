@@ -11,7 +11,7 @@
  * tplfs_override_creds - act as the mounter on the private area and store
  * @sb: the tplfs superblock
  *
- * Returns the caller's credentials, to be given back to revert_creds().
+ * Return: the caller's credentials, to be given back to revert_creds().
  */
 const struct cred *tplfs_override_creds(struct super_block *sb)
 {
@@ -37,7 +37,9 @@ void tplfs_real_path(const struct dentry *dentry, struct path *path)
  * @flags: open flags for the private file
  *
  * Opened with the mounter's credentials, without updating atime on the
- * private inode. Returns the file or an ERR_PTR.
+ * private inode.
+ *
+ * Return: the file, or an ERR_PTR.
  */
 struct file *tplfs_open_real(const struct file *file, int flags)
 {

@@ -1,7 +1,7 @@
 #!/bin/bash
 # make lint: the module through checkpatch (from Debian's linux-source, cached
-# under build/tools), sparse (C=2) and W=1 on both target kernels; userspace
-# and tests through cppcheck. Exits non-zero on any finding.
+# under build/tools), sparse (C=2), W=1 and kernel-doc on both target
+# kernels; userspace and tests through cppcheck. Exits non-zero on any finding.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,6 +45,25 @@ for k in 6.12 6.1; do
 	rc=$?
 	echo "$out" | grep -v 'Skipping BTF generation'
 	if [ $rc != 0 ] || grep -qE 'warning:|error:' <<<"$out"; then
+		status=1
+	fi
+done
+
+# kernel-doc comments: every documented function says what it returns in a
+# "Return:" section, every parameter and member is described (-v), with
+# each kernel's own scripts/kernel-doc (from its linux-kbuild package).
+for k in 6.12 6.1; do
+	echo "== kernel-doc, $k"
+	kroot=$(scripts/kernel-cache.sh root "$k") || { status=1; continue; }
+	kerneldoc=$(ls "$kroot"/usr/lib/linux-kbuild-*/scripts/kernel-doc 2>/dev/null | head -1)
+	if [ -z "$kerneldoc" ]; then
+		echo "lint: no scripts/kernel-doc for $k: run 'make deps'"
+		status=1
+		continue
+	fi
+	out=$(perl "$kerneldoc" -v -none kmod/*.[ch] 2>&1 | grep -v ': info: ')
+	if [ -n "$out" ]; then
+		echo "$out"
 		status=1
 	fi
 done
