@@ -152,6 +152,22 @@ static const char *line_of(const char *text, const char *prefix)
 	return "";
 }
 
+/*
+ * What the import tests start from: etc/hostname; same1 and same2 of one
+ * content; same1 set-uid, owned by 123:456; zlink a hard link of same1.
+ */
+static void put_common_tree(struct fixture *f)
+{
+	assert_int_equal(mkdir(at(f, "etc"), 0755), 0);
+	put(at(f, "etc/hostname"), "template\n");
+	put(at(f, "same1"), "same content\n");
+	put(at(f, "same2"), "same content\n");
+	/* chown before chmod: a chown clears set-id bits */
+	assert_int_equal(chown(at(f, "same1"), 123, 456), 0);
+	assert_int_equal(chmod(at(f, "same1"), 04755), 0);
+	assert_int_equal(link(at(f, "same1"), at(f, "zlink")), 0);
+}
+
 static void a_tree_of_every_kind(void **state)
 {
 	struct fixture *f = *state;
@@ -160,18 +176,11 @@ static void a_tree_of_every_kind(void **state)
 	struct timespec ts[2] = { { 1700000000, 5 }, { 1700000000, 5 } };
 	int ret;
 
-	assert_int_equal(mkdir(at(f, "etc"), 0755), 0);
-	put(at(f, "etc/hostname"), "template\n");
-	put(at(f, "same1"), "same content\n");
-	put(at(f, "same2"), "same content\n");
+	put_common_tree(f);
 	put(at(f, "new\nline \xff"), "odd name\n");
-	/* chown before chmod: a chown clears set-id bits */
-	assert_int_equal(chown(at(f, "same1"), 123, 456), 0);
-	assert_int_equal(chmod(at(f, "same1"), 04755), 0);
 	assert_int_equal(setxattr(at(f, "same1"), "user.k", "v\0w", 3, 0), 0);
 	assert_int_equal(setxattr(at(f, "same1"), "trusted.tplfs.origin", "x", 1, 0), 0);
 	assert_int_equal(utimensat(AT_FDCWD, at(f, "same1"), ts, 0), 0);
-	assert_int_equal(link(at(f, "same1"), at(f, "zlink")), 0);
 	assert_int_equal(symlink("etc/hostname", at(f, "sym")), 0);
 	assert_int_equal(mkfifo(at(f, "fifo"), 0600), 0);
 	assert_int_equal(mknod(at(f, "null"), S_IFCHR | 0666, makedev(1, 3)), 0);
@@ -628,16 +637,10 @@ static void an_adopted_tree_gives_the_same_manifest(void **state)
 	char err[512], cmd[512], copy[128], *a = NULL, *b = NULL;
 	struct stat sb;
 
-	assert_int_equal(mkdir(at(f, "etc"), 0755), 0);
-	put(at(f, "etc/hostname"), "template\n");
-	put(at(f, "same1"), "same content\n");
-	put(at(f, "same2"), "same content\n");
+	put_common_tree(f);
 	put(at(f, "empty"), "");
-	assert_int_equal(chown(at(f, "same1"), 123, 456), 0);
-	assert_int_equal(chmod(at(f, "same1"), 04755), 0);
 	assert_int_equal(setxattr(at(f, "same1"), "user.k", "v", 1, 0), 0);
 	set_cap(at(f, "same1"));
-	assert_int_equal(link(at(f, "same1"), at(f, "zlink")), 0);
 	snprintf(copy, sizeof(copy), "%s/copy", f->dir);
 	snprintf(cmd, sizeof(cmd), "cp -a %s %s", f->src, copy);
 	assert_int_equal(system(cmd), 0);

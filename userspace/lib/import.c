@@ -469,32 +469,40 @@ static int store_fail(struct walk *w, int ret, const char *path,
 	return ret;
 }
 
-/* Move the file @path, open at @fd, into the store (TPLFS_IMPORT_ADOPT):
- * through its directory, opened beneath the root like the file. */
-static int adopt_file(struct walk *w, int fd, const char *path,
-		      struct tplfs_origin_info *info,
-		      char tmp[TPLFS_OBJECT_TMP_SIZE])
+/*
+ * Open the file @path beneath the root. With TPLFS_IMPORT_ADOPT through its
+ * directory, which is left open at *@dfd for the move into the store, so
+ * that the file moved is the one opened; *@dfd is -1 otherwise.
+ */
+static int open_item(struct walk *w, const char *path, int *dfd)
 {
 	const char *slash = strrchr(path, '/');
-	int dfd, ret;
+	int fd;
 
+	*dfd = -1;
+	if (!(w->flags & TPLFS_IMPORT_ADOPT))
+		return tplfs_open_beneath(w->rootfd, path + 1, O_RDONLY, 0);
 	if (slash == path) {
-		dfd = dup(w->rootfd);
-		if (dfd < 0)
+		fd = fcntl(w->rootfd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
 			return -errno;
 	} else {
 		char dir[PATH_MAX];
 
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path - 1),
 			 path + 1);
-		dfd = tplfs_open_beneath(w->rootfd, dir,
-					 O_RDONLY | O_DIRECTORY, 0);
+		fd = tplfs_open_beneath(w->rootfd, dir,
+					O_RDONLY | O_DIRECTORY, 0);
+		if (fd < 0)
+			return fd;
 	}
-	if (dfd < 0)
-		return dfd;
-	ret = tplfs_object_adopt(w->store_fd, fd, dfd, slash + 1, info, tmp);
-	close(dfd);
-	return ret;
+	*dfd = fd;
+	fd = tplfs_open_beneath(*dfd, slash + 1, O_RDONLY, 0);
+	if (fd < 0) {
+		close(*dfd);
+		*dfd = -1;
+	}
+	return fd;
 }
 
 /* Stage the content of item @it (a regular file) as an object. */
@@ -504,9 +512,9 @@ static int store_file(struct walk *w, struct item *it)
 	char tmp[TPLFS_OBJECT_TMP_SIZE], why[300];
 	struct tplfs_origin_info info;
 	struct stat sb;
-	int fd, ret;
+	int fd, dfd, ret;
 
-	fd = tplfs_open_beneath(w->rootfd, path + 1, O_RDONLY, 0);
+	fd = open_item(w, path, &dfd);
 	if (fd < 0)
 		return store_fail(w, fd, path, strerror(-fd));
 	if (fstat(fd, &sb) < 0) {
@@ -520,8 +528,9 @@ static int store_file(struct walk *w, struct item *it)
 		goto out;
 	}
 	ret = -EXDEV;
-	if (w->flags & TPLFS_IMPORT_ADOPT)
-		ret = adopt_file(w, fd, path, &info, tmp);
+	if (dfd >= 0)
+		ret = tplfs_object_adopt(w->store_fd, fd, dfd,
+					 strrchr(path, '/') + 1, &info, tmp);
 	if (ret == -EXDEV)
 		ret = tplfs_object_stage(w->store_fd, fd, &info, tmp);
 	if (ret == -ESTALE || (ret >= 0 && info.size != it->e.size)) {
@@ -545,6 +554,8 @@ static int store_file(struct walk *w, struct item *it)
 	ret = 0;
 out:
 	close(fd);
+	if (dfd >= 0)
+		close(dfd);
 	return ret;
 }
 
