@@ -113,6 +113,13 @@ t_stub() {
 	$MKSTUB "$T_STORE" "$1" "$2" || fail "cannot make stub $2"
 }
 
+# t_is_stub FILE: "stub" if FILE (in a private area) has an origin, else
+# "private"
+t_is_stub() {
+	getfattr --absolute-names -n trusted.tplfs.origin "$1" >/dev/null 2>&1 &&
+		echo stub || echo private
+}
+
 # t_mount [CT [MNT [PRIVATE]]]: mount tplfs on the test's private area and store
 t_mount() {
 	local ct=${1:-t$$} mnt=${2:-$T_MNT} priv=${3:-$T_PRIV}

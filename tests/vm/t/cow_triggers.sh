@@ -30,7 +30,6 @@ tracing=$(t_tracefs)
 echo 1 >"$tracing/events/tplfs/tplfs_copy_up/enable"
 echo >"$tracing/trace"
 
-is_stub() { getfattr --absolute-names -n trusted.tplfs.origin "$1" >/dev/null 2>&1 && echo stub || echo private; }
 declare -A ino
 for f in $triggers large; do ino[$f]=$(stat -c %i "$T_PRIV/$f"); done
 
@@ -82,7 +81,7 @@ expect_eq "a non-owner's write clears setuid" 777 "$(stat -c %a "$T_PRIV/suid")"
 
 # Reading does not copy up; writing the large one copies 3 MiB.
 cat "$T_MNT/large" >/dev/null
-expect_eq "reading leaves a stub" stub "$(is_stub "$T_PRIV/large")"
+expect_eq "reading leaves a stub" stub "$(t_is_stub "$T_PRIV/large")"
 printf 'Z' | dd of="$T_MNT/large" bs=1 seek=$((1 << 20)) conv=notrunc status=none
 expect_eq "a copied-up large file" \
 	"$( (head -c $((1 << 20)) "$src/large"; printf Z; tail -c +$(((1 << 20) + 2)) "$src/large") | sha256sum)" \
@@ -90,10 +89,10 @@ expect_eq "a copied-up large file" \
 
 for f in $triggers large; do
 	expect_eq "$f: now private, same inode" "private ${ino[$f]}" \
-		"$(is_stub "$T_PRIV/$f") $(stat -c %i "$T_MNT/$f")"
+		"$(t_is_stub "$T_PRIV/$f") $(stat -c %i "$T_MNT/$f")"
 	expect_eq "$f: the other container is unchanged" \
 		"$(sha256sum <"$src/$f")" "$(sha256sum <"$PWD/mnt_b/$f")"
-	expect_eq "$f: its stub is still a stub" stub "$(is_stub "$PWD/priv_b/$f")"
+	expect_eq "$f: its stub is still a stub" stub "$(t_is_stub "$PWD/priv_b/$f")"
 done
 expect_eq "no object changed" "" \
 	"$(for f in $triggers large; do

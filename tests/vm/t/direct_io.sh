@@ -21,8 +21,6 @@ mkdir -p "$src" "$T_PRIV/db" "$PWD/bare"
 head -c $((64 * K)) /dev/urandom >"$src/data"
 sum=$(sha256sum <"$src/data" | cut -d' ' -f1)
 for f in ro rw setfl held; do t_stub "$src/data" "$T_PRIV/db/$f"; done
-object() { getfattr --absolute-names --only-values -n trusted.tplfs.origin "$1" 2>/dev/null; }
-is_stub() { [ -n "$(object "$1")" ] && echo stub || echo private; }
 obj=$(find "$T_STORE/objects" -type f | head -1)
 [ -n "$obj" ] || fail "no object in the store"
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
@@ -36,11 +34,11 @@ expect_eq "O_DIRECT read of a stub gives the template's data" "$sum" \
 	"$($DIO read "$M/db/ro")"
 expect_eq "it read the object directly: none of it in the page cache" 0 \
 	"$($DIO resident "$obj")"
-expect_eq "the stub stays a stub" stub "$(is_stub "$T_PRIV/db/ro")"
+expect_eq "the stub stays a stub" stub "$(t_is_stub "$T_PRIV/db/ro")"
 
 # --- a stub opened for writing: copied up, then written directly ---
 expect_eq "O_DIRECT write to a stub" ok "$($DIO write "$M/db/rw" 4096 8192 aa)"
-expect_eq "the stub was copied up" private "$(is_stub "$T_PRIV/db/rw")"
+expect_eq "the stub was copied up" private "$(t_is_stub "$T_PRIV/db/rw")"
 expect_eq "written directly: none of the blocks written in the private page cache" 0 \
 	"$($DIO resident "$T_PRIV/db/rw" 4096 8192)"
 expect_eq "the private file holds template and write" \
@@ -74,7 +72,7 @@ expect_eq "misaligned direct writes: the bare filesystem's answer" \
 # --- a reader holding a stub with O_DIRECT sees the container's data ---
 expect_eq "after a copy-up the O_DIRECT reader reads the private file" \
 	changed "$($DIO switch "$M/db/held")"
-expect_eq "the held stub was copied up" private "$(is_stub "$T_PRIV/db/held")"
+expect_eq "the held stub was copied up" private "$(t_is_stub "$T_PRIV/db/held")"
 
 # --- quota: direct writes are charged, and refused at the limit ---
 $CHAN quota-set dio used="$($USAGE "$T_PRIV" | tr ' ' :)" >/dev/null ||

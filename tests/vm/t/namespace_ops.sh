@@ -20,13 +20,12 @@ t_mount ns-a
 t_mount ns-b "$PWD/mnt_b" "$PWD/priv_b"
 listing() { (cd "$1" && find . -printf '%p %y %m %U %G %s %n\n' | sort); }
 before_b=$(listing "$PWD/mnt_b")
-is_stub() { getfattr --absolute-names -n trusted.tplfs.origin "$1" >/dev/null 2>&1 && echo stub || echo private; }
 as() { local uid=$1; shift; setpriv --reuid "$uid" --regid "$uid" --clear-groups "$@"; }
 M=$T_MNT
 
 expect_ok "create" sh -c "echo new >'$M/new'"
 expect_eq "create reaches the private area" "new" "$(cat "$T_PRIV/new")"
-expect_eq "a new file is private" private "$(is_stub "$T_PRIV/new")"
+expect_eq "a new file is private" private "$(t_is_stub "$T_PRIV/new")"
 expect_ok "mkdir" mkdir "$M/dir"
 expect_ok "mkdir -p deep" mkdir -p "$M/dir/x/y/z"
 expect_eq "mkdir reaches the private area" d "$(stat -c %F "$T_PRIV/dir/x/y/z" | cut -c1)"
@@ -48,7 +47,7 @@ expect_ok "fsync of the mount's root" sync "$M"
 expect_ok "hard link of a stub" ln "$M/etc/a" "$M/etc/a-link"
 expect_eq "the link is the stub: same inode, nlink 2" \
 	"$(stat -c %i "$T_PRIV/etc/a") 2 stub" \
-	"$(stat -c '%i %h' "$T_PRIV/etc/a-link") $(is_stub "$T_PRIV/etc/a-link")"
+	"$(stat -c '%i %h' "$T_PRIV/etc/a-link") $(t_is_stub "$T_PRIV/etc/a-link")"
 expect_eq "and reads the template" "template etc/a" "$(cat "$M/etc/a-link")"
 expect_eq "one inode through the mount too" "$(stat -c '%i %h' "$M/etc/a")" "$(stat -c '%i %h' "$M/etc/a-link")"
 expect_ok "unlink of a stub" rm "$M/etc/a-link"
@@ -61,7 +60,7 @@ expect_ok "rmdir" rmdir "$M/dir/x/y/z"
 # rename: files, stubs, directories, across directories.
 expect_ok "rename a stub" mv "$M/etc/b" "$M/etc/b2"
 expect_eq "a renamed stub stays a stub" "stub template etc/b" \
-	"$(is_stub "$T_PRIV/etc/b2") $(cat "$M/etc/b2")"
+	"$(t_is_stub "$T_PRIV/etc/b2") $(cat "$M/etc/b2")"
 expect_ok "rename a non-empty directory across directories" mv "$M/etc/sub" "$M/dir/sub"
 expect_eq "its stubs moved with it" "template etc/sub/c" "$(cat "$M/dir/sub/c")"
 expect_ok "rename over an existing file" sh -c "echo over >'$M/victim'; echo winner >'$M/w'; mv '$M/w' '$M/victim'"
@@ -80,7 +79,7 @@ expect_eq "RENAME_NOREPLACE onto a free name" OK "$(rn noreplace "$M/one" "$M/th
 expect_eq "RENAME_EXCHANGE" OK "$(rn exchange "$M/two" "$M/three")"
 expect_eq "the two names swapped" "one two" "$(cat "$M/two") $(cat "$M/three")"
 expect_eq "RENAME_EXCHANGE of a stub and a directory" OK "$(rn exchange "$M/etc/a" "$M/dir/x")"
-expect_eq "swapped in the private area" "stub d" "$(is_stub "$T_PRIV/dir/x") $(stat -c %F "$T_PRIV/etc/a" | cut -c1)"
+expect_eq "swapped in the private area" "stub d" "$(t_is_stub "$T_PRIV/dir/x") $(stat -c %F "$T_PRIV/etc/a" | cut -c1)"
 wo=$(rn whiteout "$M/three" "$M/four")
 case "$wo" in
 OK) expect_eq "RENAME_WHITEOUT leaves a whiteout (0:0 char device)" "character special file 0 0" \
