@@ -9,7 +9,8 @@ import statistics
 import sys
 import time
 
-CONTENDERS = ["native", "tplfs", "overlayfs", "fuse-overlayfs", "cp -a", "tar"]
+CONTENDERS = ["native", "tplfs", "overlayfs", "fuse-overlayfs", "cp -a", "tar",
+              "tplfs verity=on"]
 
 
 def describe(w, p):
@@ -29,6 +30,10 @@ def describe(w, p):
     if w == "smallfiles":
         return ("3. small files", "open, read, close every file < 64 KiB (warm)",
                 "s", "lower", "native", "seconds")
+    if w == "verity_cold":
+        return ("9. fs-verity", "open, read, close every file < 64 KiB after "
+                "drop_caches, store with fs-verity", "s", "lower", "tplfs",
+                "seconds")
     if w == "seqread":
         return ("4. large file", "sequential read of %d MiB (cold)" % p["big_mib"],
                 "s", "lower", "native", "seconds")

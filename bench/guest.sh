@@ -255,6 +255,43 @@ for n in $CLIENTS; do
 	sample "daemon_$n" tplfs "$($LOAD "$SOCK" "$n" "$DSEC")"
 done
 
+# --- 9. fs-verity: what verity=on costs a cold open ---------------------------
+# One private area over a store on ext4 with the verity feature (the import
+# gives every object fs-verity), mounted twice: verity=off and verity=on.
+# 6.1 cannot mount verity=on (doc/kernel-module.md): no row there.
+case "$(uname -r)" in
+6.1.*) step "9. fs-verity: not on 6.1" ;;
+*)
+	step "9. fs-verity: cold small-file reads, verity=on against off"
+	V=$B/v
+	mkdir -p "$V"
+	truncate -s $((tbytes * 2 / MiB + 96))M "$B/verity.img"
+	mkfs.ext4 -q -F -O verity -b 4096 "$B/verity.img" && mount -o loop "$B/verity.img" "$V" ||
+		die "verity store"
+	"$TPLFS_BIN/tplfsd" --foreground --config /dev/null --root "$V/tplfs" \
+		--store "$V/store" --socket "$V/s.sock" >"$V/tplfsd.log" 2>&1 &
+	xpid=$!
+	t_wait_ready "$V/tplfsd.log" "$xpid" || die "tplfsd (verity) did not start"
+	TV="$TPLFS_BIN/tplctl --socket $V/s.sock"
+	$TV template import v@1 --from "$B/lower" >/dev/null && $TV ct create v1 --template v@1 >/dev/null ||
+		die "verity import"
+	kill $xpid; wait $xpid
+	mkdir -p "$V/off" "$V/on"
+	for m in off on; do
+		mount -t tplfs -o "private=$V/tplfs/private/v1/fs,store=$V/store,ct=v$m,verity=$m" \
+			tplfs "$V/$m" || die "verity=$m mount"
+	done
+	for _ in $(seq "$RC"); do
+		for m in off on; do
+			drop_caches
+			sample verity_cold "$([ $m = on ] && echo 'tplfs verity=on' || echo tplfs)" \
+				"$($FSOPS smallfiles "$V/$m")"
+		done
+	done
+	umount "$V/off" "$V/on" "$V"
+	;;
+esac
+
 # --- the document ---------------------------------------------------------------
 echo BENCH-JSON-BEGIN
 python3 "$TPLFS_TOP/bench/collect.py" "$SAMPLES" \

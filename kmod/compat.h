@@ -4,8 +4,8 @@
  * in one place. Each TPLFS_HAVE_* macro comes from a probe of the headers in
  * kmod/Kbuild, so the rest of the module reads as if written for one kernel.
  *
- * Included by tplfs.h before its own declarations; the few tplfs functions
- * the glue below calls are declared here too.
+ * Included by tplfs.h before its own declarations; the one tplfs function
+ * the glue below calls is declared here too.
  */
 #ifndef _TPLFS_COMPAT_H
 #define _TPLFS_COMPAT_H
@@ -19,6 +19,7 @@
 #include <linux/posix_acl.h>
 #include <linux/posix_acl_xattr.h>
 #include <linux/sched.h>
+#include <linux/fsverity.h>
 #ifdef TPLFS_HAVE_BACKING_FILE
 #include <linux/backing-file.h>
 #endif
@@ -29,11 +30,8 @@
 #include <linux/io_uring_types.h>
 #endif
 
-const struct cred *tplfs_override_creds(struct super_block *sb);
-struct vfsmount *tplfs_private_mnt(struct super_block *sb);
 struct dentry *tplfs_d_real_common(struct dentry *dentry,
 				   const struct inode *inode, bool data);
-void tplfs_copy_attr(struct inode *inode);
 
 /*
  * 6.3 replaced the user namespace of a mount by struct mnt_idmap in every
@@ -213,7 +211,7 @@ static inline ssize_t tplfs_backing_write_iter(struct file *realfile,
 	return ret;
 }
 
-/* 6.1: splice through our own ->read_iter and ->write_iter. */
+/* 6.1: splice reads through our own ->read_iter. */
 static inline ssize_t tplfs_backing_splice_read(struct file *realfile,
 						loff_t *ppos,
 						struct pipe_inode_info *pipe,
@@ -229,7 +227,22 @@ static inline ssize_t tplfs_backing_splice_write(struct pipe_inode_info *pipe,
 						 unsigned int flags,
 						 struct tplfs_io *io)
 {
-	return iter_file_splice_write(pipe, io->user_file, ppos, len, flags);
+	const struct cred *old;
+	ssize_t ret;
+
+	if (!realfile->f_op->splice_write)
+		return -EINVAL;
+	ret = file_remove_privs(io->user_file);
+	if (ret)
+		return ret;
+	old = override_creds(io->cred);
+	file_start_write(realfile);
+	ret = realfile->f_op->splice_write(pipe, realfile, ppos, len, flags);
+	file_end_write(realfile);
+	revert_creds(old);
+	if (ret > 0)
+		io->end_write(io->user_file, *ppos, ret);
+	return ret;
 }
 
 static inline int tplfs_backing_mmap(struct file *realfile,
@@ -249,6 +262,70 @@ static inline int tplfs_backing_mmap(struct file *realfile,
 	return ret;
 }
 #endif /* TPLFS_HAVE_BACKING_FILE */
+
+/* 6.6 hid the ctime behind accessors. */
+static inline struct timespec64 tplfs_inode_ctime(const struct inode *inode)
+{
+#ifdef TPLFS_HAVE_INODE_GET_CTIME
+	return inode_get_ctime(inode);
+#else
+	return inode->i_ctime;
+#endif
+}
+
+/* abs_diff() came in 6.2. */
+#ifndef TPLFS_HAVE_ABS_DIFF
+static inline u64 abs_diff(u64 a, u64 b)
+{
+	return a > b ? a - b : b - a;
+}
+#endif
+
+/*
+ * The fs-verity file digest of @inode, an object opened in the store (its
+ * open loaded the verity info): fsverity_get_digest() is exported for
+ * modules since 6.5. 6.1 has the function but not the export, and offers
+ * the measurement only through FS_IOC_MEASURE_VERITY to user memory, so
+ * verity=on|require is refused at mount there (tplfs_can_verify()).
+ */
+#ifdef TPLFS_HAVE_FSVERITY_DIGEST
+static inline bool tplfs_can_verify(void)
+{
+	return true;
+}
+
+/* Return: the digest's size (0: no fs-verity on @inode), or -errno. */
+static inline int tplfs_verity_digest(struct inode *inode,
+				      u8 digest[FS_VERITY_MAX_DIGEST_SIZE],
+				      u8 *alg)
+{
+	enum hash_algo halg;
+
+	return fsverity_get_digest(inode, digest, alg, &halg);
+}
+#else
+static inline bool tplfs_can_verify(void)
+{
+	return false;
+}
+
+static inline int tplfs_verity_digest(struct inode *inode,
+				      u8 digest[FS_VERITY_MAX_DIGEST_SIZE],
+				      u8 *alg)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
+/* Whether files of @sb's filesystem can carry fs-verity at all. */
+static inline bool tplfs_sb_has_verity(const struct super_block *sb)
+{
+#ifdef CONFIG_FS_VERITY
+	return sb->s_vop;
+#else
+	return false;
+#endif
+}
 
 /* struct renamedata names the mounts' idmaps differently. */
 static inline int tplfs_vfs_rename(struct tplfs_idmap *idmap,
@@ -304,45 +381,38 @@ static inline struct posix_acl *tplfs_real_inode_acl(struct inode *realinode,
 #endif
 }
 
+/*
+ * An ACL of a private dentry, by type; setting NULL removes it. 6.1 has no
+ * ACL operations by dentry: tplfs_get_acl() and tplfs_set_acl(), their only
+ * callers, are in no inode_operations there and never run.
+ */
+static inline struct posix_acl *tplfs_vfs_get_acl(struct tplfs_idmap *idmap,
+						  struct dentry *dentry,
+						  int type)
+{
 #ifdef TPLFS_HAVE_GET_INODE_ACL
-static inline struct posix_acl *tplfs_get_acl(struct mnt_idmap *idmap,
-					      struct dentry *dentry, int type)
-{
-	struct super_block *sb = dentry->d_sb;
-	const struct cred *old;
-	struct posix_acl *acl;
-
-	old = tplfs_override_creds(sb);
-	acl = vfs_get_acl(mnt_idmap(tplfs_private_mnt(sb)), dentry->d_fsdata,
-			  posix_acl_xattr_name(type));
-	revert_creds(old);
-	return acl;
+	return vfs_get_acl(idmap, dentry, posix_acl_xattr_name(type));
+#else
+	return ERR_PTR(-EOPNOTSUPP);
+#endif
 }
 
-/* An ACL change touches the private inode only: on a stub, no copy-up. */
-static inline int tplfs_set_acl(struct mnt_idmap *idmap, struct dentry *dentry,
-				struct posix_acl *acl, int type)
+static inline int tplfs_vfs_set_acl(struct tplfs_idmap *idmap,
+				    struct dentry *dentry, int type,
+				    struct posix_acl *acl)
 {
-	struct super_block *sb = dentry->d_sb;
-	struct vfsmount *mnt = tplfs_private_mnt(sb);
+#ifdef TPLFS_HAVE_GET_INODE_ACL
 	const char *name = posix_acl_xattr_name(type);
-	const struct cred *old;
-	int err;
 
-	err = mnt_want_write(mnt);
-	if (err)
-		return err;
-	old = tplfs_override_creds(sb);
-	if (acl)
-		err = vfs_set_acl(mnt_idmap(mnt), dentry->d_fsdata, name, acl);
-	else
-		err = vfs_remove_acl(mnt_idmap(mnt), dentry->d_fsdata, name);
-	revert_creds(old);
-	mnt_drop_write(mnt);
-	tplfs_copy_attr(d_inode(dentry));
-	return err;
+	if (!acl)
+		return vfs_remove_acl(idmap, dentry, name);
+	return vfs_set_acl(idmap, dentry, name, acl);
+#else
+	return -EOPNOTSUPP;
+#endif
 }
 
+#ifdef TPLFS_HAVE_GET_INODE_ACL
 #define TPLFS_ACL_INODE_OPERATIONS		\
 	.get_inode_acl	= tplfs_get_inode_acl,	\
 	.get_acl	= tplfs_get_acl,	\
@@ -368,10 +438,17 @@ static inline const void *tplfs_uring_cmd_payload(const struct io_uring_cmd *cmd
 #endif
 }
 
-/* The task that submitted @cmd (6.1 has no accessor; 6.12's reads the same). */
+/*
+ * The task that submitted @cmd. 6.7 added io_uring_cmd_get_task(); 6.1 has
+ * no accessor, so this reads what that accessor reads, through
+ * cmd_to_io_kiocb() of the public <linux/io_uring_types.h>. current is no
+ * substitute: ->uring_cmd also runs in an io-wq worker (IOSQE_ASYNC, a
+ * reissue after -EAGAIN) and in the SQPOLL thread, which outlive an exiting
+ * submitter, and it is the submitter whose exit ctl.c watches for.
+ */
 static inline struct task_struct *tplfs_uring_cmd_task(struct io_uring_cmd *cmd)
 {
-#ifdef TPLFS_HAVE_URING_CMD_CANCEL
+#ifdef TPLFS_HAVE_URING_CMD_GET_TASK
 	return io_uring_cmd_get_task(cmd);
 #else
 	return cmd_to_io_kiocb(cmd)->task;

@@ -148,6 +148,7 @@ int tplfs_copy_up(struct dentry *dentry, bool with_data)
 	u8 caps[64];
 	struct file *dst, *src;
 	struct path realpath, object;
+	struct tplfs_stub_ref ref;
 	const struct cred *old;
 	u64 start, bytes = 0, reserved;
 	bool synced = false, written = false;
@@ -166,23 +167,23 @@ int tplfs_copy_up(struct dentry *dentry, bool with_data)
 		return 0;
 	}
 	start = ktime_get_ns();
-	err = mnt_want_write(mnt);
-	if (err)
-		goto out_unlock;
-	old = tplfs_override_creds(sb);
 	if (with_data) {
-		err = tplfs_get_object(inode, &object);
+		old = tplfs_override_creds(sb);
+		err = tplfs_get_object(inode, &object, &ref);
+		revert_creds(old);
 		if (err)
-			goto out_revert;
+			goto out_unlock;
 	} else {
 		object.mnt = NULL;
 		object.dentry = NULL;
 	}
 	/* The copy is charged to the container like any write. */
 	reserved = tplfs_object_bytes(&object);
-	err = tplfs_quota_begin(fs, reserved, 0);
-	if (err)
+	old = tplfs_change_begin(sb, reserved, 0);
+	if (IS_ERR(old)) {
+		err = PTR_ERR(old);
 		goto out_put_object;
+	}
 
 	capslen = tplfs_save_caps(idmap, real, caps, sizeof(caps));
 	if (capslen < 0) {
@@ -205,6 +206,12 @@ int tplfs_copy_up(struct dentry *dentry, bool with_data)
 				  fs->creator_cred);
 		if (IS_ERR(src)) {
 			err = PTR_ERR(src);
+			goto out_fput;
+		}
+		/* What verity= refuses to read is not copied either. */
+		err = tplfs_verify_object(inode, &ref, src);
+		if (err) {
+			fput(src);
 			goto out_fput;
 		}
 		err = tplfs_copy_data(src, dst, ti->size);
@@ -251,12 +258,9 @@ out_fput:
 	fput(dst);
 out_end:
 	tplfs_quota_sync(inode, real);
-	tplfs_quota_end(fs, reserved, 0);
+	tplfs_change_end(sb, reserved, 0, old);
 out_put_object:
 	path_put(&object);
-out_revert:
-	revert_creds(old);
-	mnt_drop_write(mnt);
 out_unlock:
 	tplfs_copy_attr(inode);
 	mutex_unlock(&ti->copy_lock);

@@ -17,6 +17,7 @@
  * that are exiting.
  */
 #include <linux/capability.h>
+#include <linux/file.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/sched/task.h>
@@ -343,6 +344,66 @@ static int tplfs_cmd_get_quota(struct io_uring_cmd *cmd,
 	return len;
 }
 
+/*
+ * GET_ORIGIN and SET_ORIGIN, from the ring or an ioctl: the mount @c names,
+ * and its file @c->fd, which must be in that mount's private area.
+ */
+static int tplfs_origin_cmd(unsigned int op, const struct tplfs_cmd_origin *c)
+{
+	struct tplfs_origin_state st;
+	struct tplfs_origin_swap sw;
+	struct super_block *sb;
+	struct tplfs_fs *fs;
+	struct file *file;
+	u32 len;
+	int err;
+
+	if (!memchr(c->ct, 0, sizeof(c->ct)))
+		return -EINVAL;
+	if (op == TPLFS_CMD_SET_ORIGIN &&
+	    (c->len != sizeof(sw) ||
+	     copy_from_user(&sw, u64_to_user_ptr(c->addr), sizeof(sw))))
+		return c->len != sizeof(sw) ? -EINVAL : -EFAULT;
+	if (op == TPLFS_CMD_SET_ORIGIN && sw.expect.size != sizeof(sw.expect))
+		return -EINVAL;
+	sb = tplfs_get_ct_super(c->ct);
+	if (!sb)
+		return -ENOENT;
+	fs = tplfs_fs(sb);
+	file = fget_raw(c->fd);	/* O_PATH is enough */
+	err = -EBADF;
+	if (!file)
+		goto out_sb;
+	err = -EXDEV;
+	if (file->f_path.mnt->mnt_sb != fs->private_path.mnt->mnt_sb ||
+	    !is_subdir(file->f_path.dentry, fs->private_path.dentry))
+		goto out_fput;
+	if (op == TPLFS_CMD_SET_ORIGIN) {
+		err = tplfs_set_origin(sb, file->f_path.dentry, &sw);
+		goto out_fput;
+	}
+	err = tplfs_get_origin(sb, file->f_path.dentry, &st);
+	if (err)
+		goto out_fput;
+	len = min_t(u32, c->len, sizeof(st));
+	st.size = len;
+	err = copy_to_user(u64_to_user_ptr(c->addr), &st, len) ? -EFAULT : len;
+out_fput:
+	fput(file);
+out_sb:
+	deactivate_super(sb);
+	return err;
+}
+
+static int tplfs_cmd_origin(struct io_uring_cmd *cmd, unsigned int issue_flags)
+{
+	struct tplfs_cmd_origin c;
+	int err;
+
+	err = tplfs_cmd_payload(cmd, issue_flags, &c, sizeof(c));
+	return err ?: tplfs_origin_cmd(cmd->cmd_op, &c);
+}
+
 static int tplfs_cmd_wait_event(struct io_uring_cmd *cmd,
 				unsigned int issue_flags)
 {
@@ -473,9 +534,25 @@ static int tplfs_ctl_uring_cmd(struct io_uring_cmd *cmd,
 		return tplfs_cmd_set_quota(cmd, issue_flags);
 	case TPLFS_CMD_GET_QUOTA:
 		return tplfs_cmd_get_quota(cmd, issue_flags);
+	case TPLFS_CMD_GET_ORIGIN:
+	case TPLFS_CMD_SET_ORIGIN:
+		return tplfs_cmd_origin(cmd, issue_flags);
 	default:
 		return -ENOTTY;
 	}
+}
+
+/* The origin commands as ioctls too, for debugging and scripts. */
+static long tplfs_ctl_ioctl(struct file *file, unsigned int op,
+			    unsigned long arg)
+{
+	struct tplfs_cmd_origin c;
+
+	if (op != TPLFS_CMD_GET_ORIGIN && op != TPLFS_CMD_SET_ORIGIN)
+		return -ENOTTY;
+	if (copy_from_user(&c, (void __user *)arg, sizeof(c)))
+		return -EFAULT;
+	return tplfs_origin_cmd(op, &c);
 }
 
 static int tplfs_ctl_open(struct inode *inode, struct file *file)
@@ -497,6 +574,8 @@ static const struct file_operations tplfs_ctl_fops = {
 	.open		= tplfs_ctl_open,
 	.release	= tplfs_ctl_release,
 	.uring_cmd	= tplfs_ctl_uring_cmd,
+	.unlocked_ioctl	= tplfs_ctl_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,
 };
 

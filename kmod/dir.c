@@ -100,8 +100,7 @@ static int tplfs_create_object(struct inode *dir, struct dentry *dentry,
 			       const struct tplfs_new *new)
 {
 	struct super_block *sb = dir->i_sb;
-	struct tplfs_fs *fs = tplfs_fs(sb);
-	struct vfsmount *mnt = fs->private_path.mnt;
+	struct vfsmount *mnt = tplfs_private_mnt(sb);
 	struct dentry *realdir = tplfs_real_dentry(dentry->d_parent);
 	struct inode *rdir = d_inode(realdir);
 	u64 bytes = tplfs_new_bytes(rdir, new);
@@ -110,19 +109,13 @@ static int tplfs_create_object(struct inode *dir, struct dentry *dentry,
 	struct inode *inode;
 	int err;
 
-	err = mnt_want_write(mnt);
-	if (err)
-		return err;
-	err = tplfs_quota_begin(fs, bytes, 1);
-	if (err) {
-		mnt_drop_write(mnt);
-		return err;
-	}
-	caller = tplfs_override_creds(sb);
+	caller = tplfs_change_begin(sb, bytes, 1);
+	if (IS_ERR(caller))
+		return PTR_ERR(caller);
 	old = tplfs_override_creds_create(dentry, new->mode, caller);
 	if (IS_ERR(old)) {
 		err = PTR_ERR(old);
-		goto out_revert;
+		goto out_end;
 	}
 
 	inode_lock_nested(rdir, I_MUTEX_PARENT);
@@ -167,11 +160,9 @@ out_dput:
 out_unlock:
 	inode_unlock(rdir);
 	revert_creds(old);
-out_revert:
-	revert_creds(caller);
+out_end:
 	tplfs_quota_sync(dir, realdir);
-	tplfs_quota_end(fs, bytes, 1);
-	mnt_drop_write(mnt);
+	tplfs_change_end(sb, bytes, 1, caller);
 	return err;
 }
 
@@ -229,8 +220,7 @@ static struct dentry *tplfs_lookup_same(struct dentry *realdir,
 static int tplfs_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 {
 	struct super_block *sb = dir->i_sb;
-	struct tplfs_fs *fs = tplfs_fs(sb);
-	struct vfsmount *mnt = fs->private_path.mnt;
+	struct vfsmount *mnt = tplfs_private_mnt(sb);
 	struct dentry *realdir = tplfs_real_dentry(dentry->d_parent);
 	struct inode *rdir = d_inode(realdir);
 	struct inode *inode = d_inode(dentry);
@@ -238,12 +228,10 @@ static int tplfs_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 	struct dentry *real;
 	int err;
 
-	err = mnt_want_write(mnt);
-	if (err)
-		return err;
 	/* The victim is released when its inode is evicted. */
-	tplfs_quota_begin_change(fs);
-	old = tplfs_override_creds(sb);
+	old = tplfs_change_begin(sb, 0, 0);
+	if (IS_ERR(old))
+		return PTR_ERR(old);
 	inode_lock_nested(rdir, I_MUTEX_PARENT);
 	real = tplfs_lookup_same(realdir, dentry);
 	if (IS_ERR(real)) {
@@ -256,10 +244,8 @@ static int tplfs_remove(struct inode *dir, struct dentry *dentry, bool is_dir)
 		dput(real);
 	}
 	inode_unlock(rdir);
-	revert_creds(old);
 	tplfs_quota_sync(dir, realdir);
-	tplfs_quota_end(fs, 0, 0);
-	mnt_drop_write(mnt);
+	tplfs_change_end(sb, 0, 0, old);
 
 	tplfs_copy_attr(dir);
 	if (!err)
@@ -282,8 +268,7 @@ static int tplfs_link(struct dentry *old_dentry, struct inode *dir,
 		      struct dentry *new_dentry)
 {
 	struct super_block *sb = dir->i_sb;
-	struct tplfs_fs *fs = tplfs_fs(sb);
-	struct vfsmount *mnt = fs->private_path.mnt;
+	struct vfsmount *mnt = tplfs_private_mnt(sb);
 	struct dentry *realdir = tplfs_real_dentry(new_dentry->d_parent);
 	struct inode *rdir = d_inode(realdir);
 	struct inode *inode = d_inode(old_dentry);
@@ -291,11 +276,9 @@ static int tplfs_link(struct dentry *old_dentry, struct inode *dir,
 	struct dentry *real;
 	int err;
 
-	err = mnt_want_write(mnt);
-	if (err)
-		return err;
-	tplfs_quota_begin_change(fs);
-	old = tplfs_override_creds(sb);
+	old = tplfs_change_begin(sb, 0, 0);
+	if (IS_ERR(old))
+		return PTR_ERR(old);
 	inode_lock_nested(rdir, I_MUTEX_PARENT);
 	real = tplfs_lookup_locked(realdir, new_dentry);
 	if (IS_ERR(real)) {
@@ -323,10 +306,8 @@ out_dput:
 	dput(real);
 out_unlock:
 	inode_unlock(rdir);
-	revert_creds(old);
 	tplfs_quota_sync(dir, realdir);
-	tplfs_quota_end(fs, 0, 0);
-	mnt_drop_write(mnt);
+	tplfs_change_end(sb, 0, 0, old);
 	return err;
 }
 
@@ -335,24 +316,21 @@ static int tplfs_rename(struct tplfs_idmap *idmap, struct inode *olddir,
 			struct dentry *new, unsigned int flags)
 {
 	struct super_block *sb = olddir->i_sb;
-	struct tplfs_fs *fs = tplfs_fs(sb);
-	struct vfsmount *mnt = fs->private_path.mnt;
+	struct vfsmount *mnt = tplfs_private_mnt(sb);
 	struct dentry *realolddir = tplfs_real_dentry(old->d_parent);
 	struct dentry *realnewdir = tplfs_real_dentry(new->d_parent);
 	struct dentry *realold, *realnew, *trap;
 	const struct cred *creds;
 	int err;
 
-	err = mnt_want_write(mnt);
-	if (err)
-		return err;
 	/* An overwritten target is released when its inode is evicted. */
-	tplfs_quota_begin_change(fs);
-	creds = tplfs_override_creds(sb);
+	creds = tplfs_change_begin(sb, 0, 0);
+	if (IS_ERR(creds))
+		return PTR_ERR(creds);
 	trap = lock_rename(realnewdir, realolddir);
 	if (IS_ERR(trap)) {
 		err = PTR_ERR(trap);
-		goto out_revert;
+		goto out_end;
 	}
 	realold = tplfs_lookup_same(realolddir, old);
 	if (IS_ERR(realold)) {
@@ -385,13 +363,11 @@ out_dput_old:
 	dput(realold);
 out_unlock:
 	unlock_rename(realnewdir, realolddir);
-out_revert:
-	revert_creds(creds);
+out_end:
 	tplfs_quota_sync(newdir, realnewdir);
 	if (newdir != olddir)
 		tplfs_quota_sync(olddir, realolddir);
-	tplfs_quota_end(fs, 0, 0);
-	mnt_drop_write(mnt);
+	tplfs_change_end(sb, 0, 0, creds);
 
 	tplfs_copy_attr(olddir);
 	if (newdir != olddir)
@@ -407,8 +383,7 @@ static int tplfs_tmpfile(struct tplfs_idmap *idmap, struct inode *dir,
 {
 	struct dentry *dentry = file->f_path.dentry;
 	struct super_block *sb = dir->i_sb;
-	struct tplfs_fs *fs = tplfs_fs(sb);
-	struct vfsmount *mnt = fs->private_path.mnt;
+	struct vfsmount *mnt = tplfs_private_mnt(sb);
 	struct path realparent = {
 		.mnt = mnt,
 		.dentry = tplfs_real_dentry(dentry->d_parent),
@@ -419,23 +394,17 @@ static int tplfs_tmpfile(struct tplfs_idmap *idmap, struct inode *dir,
 	struct inode *inode;
 	int err;
 
-	err = mnt_want_write(mnt);
-	if (err)
-		return err;
-	err = tplfs_quota_begin(fs, 0, 1);
-	if (err)
-		goto out_drop_write;
-	caller = tplfs_override_creds(sb);
+	caller = tplfs_change_begin(sb, 0, 1);
+	if (IS_ERR(caller))
+		return PTR_ERR(caller);
 	old = tplfs_override_creds_create(dentry, mode | S_IFREG, caller);
 	if (IS_ERR(old)) {
-		revert_creds(caller);
 		err = PTR_ERR(old);
 		goto out_end;
 	}
 	realfile = tplfs_tmpfile_open(tplfs_mnt_idmap(mnt), &realparent,
 				      mode, file->f_flags, current_cred());
 	revert_creds(old);
-	revert_creds(caller);
 	if (IS_ERR(realfile)) {
 		err = PTR_ERR(realfile);
 		goto out_end;
@@ -450,8 +419,7 @@ static int tplfs_tmpfile(struct tplfs_idmap *idmap, struct inode *dir,
 		goto out_end;
 	}
 	tplfs_quota_new_inode(inode);
-	tplfs_quota_end(fs, 0, 1);
-	mnt_drop_write(mnt);
+	tplfs_change_end(sb, 0, 1, caller);
 	tplfs_set_real(dentry, real);
 	/* d_tmpfile() drops the link a new file was born with. */
 	set_nlink(inode, 1);
@@ -459,9 +427,7 @@ static int tplfs_tmpfile(struct tplfs_idmap *idmap, struct inode *dir,
 	return finish_open(file, dentry, NULL);
 
 out_end:
-	tplfs_quota_end(fs, 0, 1);
-out_drop_write:
-	mnt_drop_write(mnt);
+	tplfs_change_end(sb, 0, 1, caller);
 	return err;
 }
 

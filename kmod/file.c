@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tplfs regular files. Opening a stub for reading opens its object in the
- * store, so reads, splice, mmap and exec are served from the object's page
- * cache, shared by every container; opening it for writing (or O_TRUNC)
- * copies it up first. A private file is opened in the private area. Either
- * way the real file is a backing file and every operation is delegated to it
- * (the model of overlayfs and fuse passthrough).
+ * tplfs regular files. Opening a stub opens its object in the store, so
+ * reads, splice, mmap and exec are served from the object's page cache,
+ * shared by every container. A private file is opened in the private area.
+ * Either way the real file is a backing file and every operation is
+ * delegated to it (the model of overlayfs and fuse passthrough).
+ *
+ * A stub is copied up at the first operation that changes its data, not
+ * when it is opened for writing: a write, splice or fallocate through the
+ * file, a truncate (setattr), or an open with O_TRUNC. An open for reading
+ * and writing still copies up at once, because a shared writable mapping
+ * may follow, and ->mmap runs under mmap_lock, which must not be held
+ * across a copy-up (doc/consistency.md). So `touch` and other write-only
+ * opens that write nothing leave the stub a stub.
  *
  * A file opened on a stub's object whose stub is copied up later switches to
  * the private file at its next operation, so a reader sees the container's
- * own data after a copy-up; both real files stay open until release (a
- * concurrent operation may still be using the first).
+ * own data after a copy-up, and a writer writes there; both real files stay
+ * open until release (a concurrent operation may still be using the first).
  */
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -66,13 +73,40 @@ static int tplfs_follow_flags(struct file *file, struct file *realfile)
 	return 0;
 }
 
-/* The real file to use now: the object, or the private file. */
+/* The open flags of a stub's object: read-only, whatever @file's are. */
+static int tplfs_object_flags(const struct file *file)
+{
+	return O_RDONLY | O_LARGEFILE | O_NOATIME |
+	       (file->f_flags & (O_DIRECT | O_NONBLOCK));
+}
+
+/* The open flags of a private file: @file's, but those only open uses. */
+static int tplfs_private_flags(const struct file *file)
+{
+	return (file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC)) |
+	       O_NOATIME;
+}
+
+/* The private file of @file, opened with @flags and the mounter's creds. */
+static struct file *tplfs_open_private(struct file *file, int flags)
+{
+	struct path realpath;
+
+	tplfs_real_path(file->f_path.dentry, &realpath);
+	return tplfs_backing_file_open(file, flags, &realpath,
+				       tplfs_fs(file_inode(file)->i_sb)->creator_cred);
+}
+
+/*
+ * The real file to use now: the object, or the private file. A file opened
+ * on the object of a stub copied up since gets the private file, opened as
+ * the file was (for writing, if it was), at its next operation.
+ */
 static struct file *tplfs_current_file(struct file *file)
 {
 	struct tplfs_file *tf = file->private_data;
 	struct inode *inode = file_inode(file);
 	struct file *private;
-	struct path realpath;
 
 	private = READ_ONCE(tf->private);
 	if (private)
@@ -81,11 +115,10 @@ static struct file *tplfs_current_file(struct file *file)
 	    tplfs_is_stub(inode))
 		return tf->realfile;
 
-	tplfs_real_path(file->f_path.dentry, &realpath);
-	private = tplfs_backing_file_open(file, O_RDONLY | O_LARGEFILE |
-					  O_NOATIME | (file->f_flags &
-					  (O_DIRECT | O_NONBLOCK)), &realpath,
-					  tplfs_fs(inode->i_sb)->creator_cred);
+	if (file->f_mode & FMODE_WRITE)
+		private = tplfs_open_private(file, tplfs_private_flags(file));
+	else
+		private = tplfs_open_private(file, tplfs_object_flags(file));
 	if (IS_ERR(private))
 		return private;
 	if (cmpxchg(&tf->private, NULL, private)) {
@@ -107,6 +140,22 @@ static struct file *tplfs_real_file(struct file *file)
 	return err ? ERR_PTR(err) : realfile;
 }
 
+/*
+ * The real file for an operation that changes data: a stub is copied up
+ * first, and the file moves to its private file.
+ */
+static struct file *tplfs_write_file(struct file *file)
+{
+	int err;
+
+	if (tplfs_is_stub(file_inode(file))) {
+		err = tplfs_copy_up(file->f_path.dentry, true);
+		if (err)
+			return ERR_PTR(err);
+	}
+	return tplfs_real_file(file);
+}
+
 static void tplfs_file_accessed(struct file *file)
 {
 	tplfs_copy_attr(file_inode(file));
@@ -125,14 +174,17 @@ static void tplfs_io_init(struct tplfs_io *io, struct file *file)
 	io->end_write = tplfs_file_end_write;
 }
 
-static int tplfs_open(struct inode *inode, struct file *file)
+static int tplfs_open_file(struct inode *inode, struct file *file)
 {
 	struct tplfs_file *tf;
 	struct file *realfile;
-	int flags, err;
+	int err;
 
+	/* O_TRUNC empties it: no data to copy. Read-write: see above. */
 	if (tplfs_is_stub(inode) &&
-	    ((file->f_mode & FMODE_WRITE) || (file->f_flags & O_TRUNC))) {
+	    ((file->f_flags & O_TRUNC) ||
+	     (file->f_mode & (FMODE_READ | FMODE_WRITE)) ==
+	     (FMODE_READ | FMODE_WRITE))) {
 		err = tplfs_copy_up(file->f_path.dentry,
 				    !(file->f_flags & O_TRUNC));
 		if (err)
@@ -142,19 +194,10 @@ static int tplfs_open(struct inode *inode, struct file *file)
 	tf = kzalloc(sizeof(*tf), GFP_KERNEL);
 	if (!tf)
 		return -ENOMEM;
-	if (tplfs_is_stub(inode)) {
-		flags = O_RDONLY | O_LARGEFILE | O_NOATIME |
-			(file->f_flags & (O_DIRECT | O_NONBLOCK));
-		realfile = tplfs_open_object(file, flags);
-	} else {
-		struct path realpath;
-
-		tplfs_real_path(file->f_path.dentry, &realpath);
-		flags = (file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY |
-					   O_TRUNC)) | O_NOATIME;
-		realfile = tplfs_backing_file_open(file, flags, &realpath,
-						   tplfs_fs(inode->i_sb)->creator_cred);
-	}
+	if (tplfs_is_stub(inode))
+		realfile = tplfs_open_object(file, tplfs_object_flags(file));
+	else
+		realfile = tplfs_open_private(file, tplfs_private_flags(file));
 	if (IS_ERR(realfile)) {
 		kfree(tf);
 		return PTR_ERR(realfile);
@@ -171,6 +214,20 @@ static int tplfs_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
+static int tplfs_open(struct inode *inode, struct file *file)
+{
+	int err;
+
+	/* counted, so that a relink can tell the file is open */
+	err = tplfs_open_begin(inode);
+	if (err)
+		return err;
+	err = tplfs_open_file(inode, file);
+	if (err)
+		tplfs_open_end(inode);
+	return err;
+}
+
 static int tplfs_release(struct inode *inode, struct file *file)
 {
 	struct tplfs_file *tf = file->private_data;
@@ -182,6 +239,7 @@ static int tplfs_release(struct inode *inode, struct file *file)
 		fput(tf->private);
 	fput(tf->realfile);
 	kfree(tf);
+	tplfs_open_end(inode);
 	return 0;
 }
 
@@ -240,7 +298,7 @@ static ssize_t tplfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 
 	if (!count)
 		return 0;
-	realfile = tplfs_real_file(file);
+	realfile = tplfs_write_file(file);
 	if (IS_ERR(realfile))
 		return PTR_ERR(realfile);
 	tplfs_io_init(&io, file);
@@ -270,12 +328,11 @@ static ssize_t tplfs_splice_read(struct file *in, loff_t *ppos,
 	return tplfs_backing_splice_read(realfile, ppos, pipe, len, flags, &io);
 }
 
-#ifdef TPLFS_HAVE_BACKING_FILE
 static ssize_t tplfs_splice_write(struct pipe_inode_info *pipe,
 				  struct file *out, loff_t *ppos, size_t len,
 				  unsigned int flags)
 {
-	struct file *realfile = tplfs_real_file(out);
+	struct file *realfile = tplfs_write_file(out);
 	struct inode *inode = file_inode(out);
 	struct tplfs_io io;
 	u64 reserved;
@@ -294,15 +351,6 @@ static ssize_t tplfs_splice_write(struct pipe_inode_info *pipe,
 	inode_unlock(inode);
 	return ret;
 }
-#else
-/* 6.1: through ->write_iter, which locks, reserves and charges. */
-static ssize_t tplfs_splice_write(struct pipe_inode_info *pipe,
-				  struct file *out, loff_t *ppos, size_t len,
-				  unsigned int flags)
-{
-	return iter_file_splice_write(pipe, out, ppos, len, flags);
-}
-#endif
 
 static int tplfs_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -357,7 +405,7 @@ static int tplfs_fsync(struct file *file, loff_t start, loff_t end,
 static long tplfs_fallocate(struct file *file, int mode, loff_t offset,
 			    loff_t len)
 {
-	struct file *realfile = tplfs_real_file(file);
+	struct file *realfile = tplfs_write_file(file);
 	struct inode *inode = file_inode(file);
 	struct tplfs_fs *fs = tplfs_fs(inode->i_sb);
 	const struct cred *old;

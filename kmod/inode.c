@@ -21,12 +21,15 @@ static const struct inode_operations tplfs_special_inode_operations;
 void tplfs_copy_attr(struct inode *inode)
 {
 	struct inode *real = tplfs_real_inode(inode);
+	loff_t size;
 
+	size = tplfs_is_stub(inode) ? READ_ONCE(tplfs_i(inode)->size) :
+				      i_size_read(real);
+	/* i_lock: one writer at a time, whoever calls (as ovl_copyattr) */
+	spin_lock(&inode->i_lock);
 	fsstack_copy_attr_all(inode, real);
-	if (tplfs_is_stub(inode))
-		i_size_write(inode, tplfs_i(inode)->size);
-	else
-		fsstack_copy_inode_size(inode, real);
+	i_size_write(inode, size);
+	spin_unlock(&inode->i_lock);
 }
 
 static int tplfs_inode_test(struct inode *inode, void *data)
@@ -123,7 +126,7 @@ int tplfs_getattr(struct tplfs_idmap *idmap, const struct path *path,
 		u32 blksize = stat->blksize ?: PAGE_SIZE;
 
 		/* As a fully written file of the origin's size would be. */
-		stat->size = tplfs_i(inode)->size;
+		stat->size = READ_ONCE(tplfs_i(inode)->size);
 		stat->blocks = DIV_ROUND_UP_ULL(stat->size, blksize) *
 			       (blksize >> 9);
 	}
@@ -140,8 +143,7 @@ int tplfs_setattr(struct tplfs_idmap *idmap, struct dentry *dentry,
 		  struct iattr *attr)
 {
 	struct inode *inode = d_inode(dentry);
-	struct tplfs_fs *fs = tplfs_fs(inode->i_sb);
-	struct vfsmount *mnt = fs->private_path.mnt;
+	struct vfsmount *mnt = tplfs_private_mnt(inode->i_sb);
 	struct dentry *real = tplfs_real_dentry(dentry);
 	const struct cred *old;
 	int err;
@@ -161,32 +163,57 @@ int tplfs_setattr(struct tplfs_idmap *idmap, struct dentry *dentry,
 	if (attr->ia_valid & (ATTR_KILL_SUID | ATTR_KILL_SGID))
 		attr->ia_valid &= ~ATTR_MODE;
 
-	err = mnt_want_write(mnt);
-	if (err)
-		return err;
 	/* Growing a file allocates nothing; shrinking it frees. */
-	tplfs_quota_begin_change(fs);
-	old = tplfs_override_creds(inode->i_sb);
+	old = tplfs_change_begin(inode->i_sb, 0, 0);
+	if (IS_ERR(old))
+		return PTR_ERR(old);
 	inode_lock(d_inode(real));
 	err = notify_change(tplfs_mnt_idmap(mnt), real, attr, NULL);
 	inode_unlock(d_inode(real));
-	revert_creds(old);
 	tplfs_quota_sync(inode, real);
-	tplfs_quota_end(fs, 0, 0);
-	mnt_drop_write(mnt);
+	tplfs_change_end(inode->i_sb, 0, 0, old);
 	tplfs_copy_attr(inode);
 	return err;
 }
 
+/* Whether @inode still has the mode and owner of its private inode. */
+static bool tplfs_attr_current(struct inode *inode)
+{
+	struct inode *real = tplfs_real_inode(inode);
+
+	return READ_ONCE(inode->i_mode) == READ_ONCE(real->i_mode) &&
+	       uid_eq(READ_ONCE(inode->i_uid), READ_ONCE(real->i_uid)) &&
+	       gid_eq(READ_ONCE(inode->i_gid), READ_ONCE(real->i_gid));
+}
+
 /*
- * The caller's access is checked against the file's own mode, owner and
- * ACLs, as the private inode has them now (tplfsd may change them).
+ * The caller is checked against the file's own mode, owner and ACLs, as the
+ * private inode has them now (tplfsd may change them underneath): a
+ * ref-walk takes them first; an RCU walk, which may not, leaves a changed
+ * inode to a ref-walk. Then the mounter is checked on the private inode,
+ * with whose credentials every operation is done (as overlayfs does), so
+ * that access() agrees with open().
  */
 int tplfs_permission(struct tplfs_idmap *idmap, struct inode *inode,
 		     int mask)
 {
-	tplfs_copy_attr(inode);
-	return generic_permission(idmap, inode, mask);
+	struct inode *real = tplfs_real_inode(inode);
+	const struct cred *old;
+	int err;
+
+	if (!(mask & MAY_NOT_BLOCK))
+		tplfs_copy_attr(inode);
+	else if (!tplfs_attr_current(inode))
+		return -ECHILD;
+	err = generic_permission(idmap, inode, mask);
+	if (err)
+		return err;
+
+	old = tplfs_override_creds(inode->i_sb);
+	err = inode_permission(tplfs_mnt_idmap(tplfs_private_mnt(inode->i_sb)),
+			       real, mask);
+	revert_creds(old);
+	return err;
 }
 
 /* ACLs for permission checks: the private inode's. */
@@ -206,6 +233,45 @@ struct posix_acl *tplfs_get_inode_acl(struct inode *inode, int type,
 	acl = tplfs_real_inode_acl(real, type);
 	revert_creds(old);
 	return acl;
+}
+
+/* ACLs by dentry (getxattr of the ACL names): the private inode's. */
+struct posix_acl *tplfs_get_acl(struct tplfs_idmap *idmap,
+				struct dentry *dentry, int type)
+{
+	struct super_block *sb = dentry->d_sb;
+	const struct cred *old;
+	struct posix_acl *acl;
+
+	old = tplfs_override_creds(sb);
+	acl = tplfs_vfs_get_acl(tplfs_mnt_idmap(tplfs_private_mnt(sb)),
+				tplfs_real_dentry(dentry), type);
+	revert_creds(old);
+	return acl;
+}
+
+/*
+ * An ACL change touches the private inode only: on a stub, no copy-up. An
+ * ACL too long for the inode takes a block, charged as any xattr's.
+ */
+int tplfs_set_acl(struct tplfs_idmap *idmap, struct dentry *dentry,
+		  struct posix_acl *acl, int type)
+{
+	struct inode *inode = d_inode(dentry);
+	struct tplfs_idmap *realidmap =
+		tplfs_mnt_idmap(tplfs_private_mnt(inode->i_sb));
+	struct dentry *real = tplfs_real_dentry(dentry);
+	const struct cred *old;
+	int err;
+
+	old = tplfs_change_begin(inode->i_sb, 0, 0);
+	if (IS_ERR(old))
+		return PTR_ERR(old);
+	err = tplfs_vfs_set_acl(realidmap, real, type, acl);
+	tplfs_quota_sync(inode, real);
+	tplfs_change_end(inode->i_sb, 0, 0, old);
+	tplfs_copy_attr(inode);
+	return err;
 }
 
 static const char *tplfs_get_link(struct dentry *dentry, struct inode *inode,
@@ -233,13 +299,14 @@ static int tplfs_fiemap(struct inode *inode, struct fiemap_extent_info *fieinfo,
 			u64 start, u64 len)
 {
 	struct inode *real = tplfs_real_inode(inode);
+	struct tplfs_stub_ref ref;
 	struct path object = {};
 	const struct cred *old;
 	int err;
 
 	old = tplfs_override_creds(inode->i_sb);
 	if (tplfs_is_stub(inode) && !(fieinfo->fi_flags & FIEMAP_FLAG_XATTR)) {
-		err = tplfs_get_object(inode, &object);
+		err = tplfs_get_object(inode, &object, &ref);
 		if (err)
 			goto out_revert;
 		real = d_inode(object.dentry);

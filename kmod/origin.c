@@ -6,6 +6,7 @@
  */
 #include <linux/namei.h>
 #include <linux/xattr.h>
+#include <linux/slab.h>
 
 #include "tplfs.h"
 
@@ -17,7 +18,7 @@ void tplfs_stub_error(struct inode *inode, const char *what, int err)
 			    fs->config.ct ?: "-", inode->i_ino, what, err);
 }
 
-static bool tplfs_origin_valid(const struct tplfs_origin *o)
+bool tplfs_origin_valid(const struct tplfs_origin *o)
 {
 	return o->version == TPLFS_ORIGIN_VERSION &&
 	       o->algo == TPLFS_ALGO_FSVERITY_SHA256 &&
@@ -74,8 +75,28 @@ int tplfs_read_origin(struct super_block *sb, struct dentry *real,
 	return 0;
 }
 
+/**
+ * tplfs_stub_origin - a consistent copy of a stub's size and digest
+ * @ti:  the tplfs inode of a stub
+ * @ref: the copy
+ *
+ * SET_ORIGIN changes them together, under @ti's copy_lock: a reader
+ * outside that lock retries until it read one origin whole.
+ */
+void tplfs_stub_origin(struct tplfs_inode *ti, struct tplfs_stub_ref *ref)
+{
+	unsigned int seq;
+
+	do {
+		seq = read_seqcount_begin(&ti->origin_seq);
+		ref->size = ti->size;
+		memcpy(ref->digest, ti->digest, sizeof(ref->digest));
+		ref->bad = test_bit(TPLFS_I_BAD_ORIGIN, &ti->flags);
+	} while (read_seqcount_retry(&ti->origin_seq, seq));
+}
+
 /* Keep the object's dentry for ->d_real; the first opener sets it. */
-static void tplfs_set_object(struct tplfs_inode *ti, struct dentry *object)
+void tplfs_set_object(struct tplfs_inode *ti, struct dentry *object)
 {
 	if (READ_ONCE(ti->object))
 		return;
@@ -84,13 +105,48 @@ static void tplfs_set_object(struct tplfs_inode *ti, struct dentry *object)
 		dput(object);
 }
 
+struct tplfs_retired {
+	struct llist_node node;
+	struct dentry *dentry;
+};
+
+/*
+ * The origin changed (copy_lock held): ->d_real must not give the old
+ * object any more, and a caller of it may still be using it without a
+ * reference, so the dentry is kept until the inode is evicted. Without
+ * memory for that, the old one stays named, as before the first open.
+ */
+void tplfs_retire_object(struct tplfs_inode *ti)
+{
+	struct tplfs_retired *r;
+
+	if (!READ_ONCE(ti->object))
+		return;
+	r = kmalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return;
+	r->dentry = xchg(&ti->object, NULL);
+	llist_add(&r->node, &ti->retired);
+}
+
+/* At eviction: the objects tplfs_retire_object() kept. */
+void tplfs_release_retired(struct tplfs_inode *ti)
+{
+	struct tplfs_retired *r, *next;
+
+	llist_for_each_entry_safe(r, next, llist_del_all(&ti->retired), node) {
+		dput(r->dentry);
+		kfree(r);
+	}
+}
+
 /*
  * Look up the object of a digest below the store root, one component at a
  * time (objects, then the first byte's hex, then the rest's): no path is
  * ever taken from disk, and the store's own mount is kept.
  */
-static int tplfs_lookup_object(struct tplfs_fs *fs, const u8 *digest,
-			       struct path *path)
+int tplfs_lookup_object(struct tplfs_fs *fs, const u8 *digest,
+			struct path *path)
 {
 	char hex[TPLFS_DIGEST_HEX_SIZE + 1];
 	struct dentry *dir, *child;
@@ -120,6 +176,7 @@ static int tplfs_lookup_object(struct tplfs_fs *fs, const u8 *digest,
  * tplfs_get_object - find a stub's object in the store
  * @inode: the tplfs inode of a stub
  * @path:  the object, on success (to be given back with path_put())
+ * @ref:   the origin it was found by (SET_ORIGIN may change the inode's)
  *
  * With the mounter's credentials (the caller overrides them). A malformed
  * origin, a missing object, one that is not a regular file or has another
@@ -128,17 +185,18 @@ static int tplfs_lookup_object(struct tplfs_fs *fs, const u8 *digest,
  *
  * Return: 0, or -EIO for any of those.
  */
-int tplfs_get_object(struct inode *inode, struct path *path)
+int tplfs_get_object(struct inode *inode, struct path *path,
+		     struct tplfs_stub_ref *ref)
 {
-	struct tplfs_inode *ti = tplfs_i(inode);
 	const char *what;
 	int err;
 
-	if (test_bit(TPLFS_I_BAD_ORIGIN, &ti->flags)) {
+	tplfs_stub_origin(tplfs_i(inode), ref);
+	if (ref->bad) {
 		tplfs_stub_error(inode, "has a malformed origin", -EINVAL);
 		return -EIO;
 	}
-	err = tplfs_lookup_object(tplfs_fs(inode->i_sb), ti->digest, path);
+	err = tplfs_lookup_object(tplfs_fs(inode->i_sb), ref->digest, path);
 	if (err) {
 		tplfs_stub_error(inode, "object cannot be found", err);
 		return -EIO;
@@ -146,7 +204,7 @@ int tplfs_get_object(struct inode *inode, struct path *path)
 	if (!d_is_reg(path->dentry)) {
 		what = "object is not a regular file";
 		err = -EINVAL;
-	} else if (i_size_read(d_inode(path->dentry)) != ti->size) {
+	} else if (i_size_read(d_inode(path->dentry)) != ref->size) {
 		what = "object size differs from the origin";
 		err = -EBADMSG;
 	} else {
@@ -158,26 +216,72 @@ int tplfs_get_object(struct inode *inode, struct path *path)
 }
 
 /**
+ * tplfs_verify_object - hold an opened object to the mount's verity=
+ * @inode:  the tplfs inode of a stub
+ * @ref:    the origin the object was found by
+ * @object: its object, open (the open loaded its fs-verity info)
+ *
+ * verity=on: an object with fs-verity must measure as the stub's digest
+ * says; require: every object must have it. fs-verity measures a file
+ * once, when its inode is first opened, and keeps the result with the
+ * object's inode, so this costs a compare at every later open.
+ *
+ * Return: 0, or -EIO with a rate-limited log line.
+ */
+int tplfs_verify_object(struct inode *inode, const struct tplfs_stub_ref *ref,
+			struct file *object)
+{
+	enum tplfs_verity verity = tplfs_fs(inode->i_sb)->config.verity;
+	u8 digest[FS_VERITY_MAX_DIGEST_SIZE];
+	u8 alg = 0;
+	int len;
+
+	if (verity == TPLFS_VERITY_OFF)
+		return 0;
+	len = tplfs_verity_digest(file_inode(object), digest, &alg);
+	if (len < 0) {
+		tplfs_stub_error(inode, "object's fs-verity cannot be read", len);
+		return -EIO;
+	}
+	if (!len) {
+		if (verity != TPLFS_VERITY_REQUIRE)
+			return 0;
+		tplfs_stub_error(inode, "object has no fs-verity (verity=require)",
+				 -ENODATA);
+		return -EIO;
+	}
+	if (alg != FS_VERITY_HASH_ALG_SHA256 || len != TPLFS_DIGEST_SIZE ||
+	    memcmp(digest, ref->digest, TPLFS_DIGEST_SIZE)) {
+		tplfs_stub_error(inode, "object's fs-verity digest is not the stub's",
+				 -EBADMSG);
+		return -EIO;
+	}
+	return 0;
+}
+
+/**
  * tplfs_open_object - open the object of a stub, for reading
  * @file:  the tplfs file being opened
  * @flags: open flags for the object
  *
- * A backing file on the object, opened with the mounter's credentials.
+ * A backing file on the object, opened with the mounter's credentials and
+ * held to the mount's verity= (tplfs_verify_object()).
  *
- * Return: the file, or an ERR_PTR (-EIO as tplfs_get_object(), or the
- * open's error).
+ * Return: the file, or ERR_PTR(-EIO) (as tplfs_get_object(), a failed
+ * open, or an object that fails verity=).
  */
 struct file *tplfs_open_object(struct file *file, int flags)
 {
 	struct inode *inode = file_inode(file);
 	struct tplfs_fs *fs = tplfs_fs(inode->i_sb);
+	struct tplfs_stub_ref ref;
 	struct file *realfile;
 	const struct cred *old;
 	struct path path;
 	int err;
 
 	old = tplfs_override_creds(inode->i_sb);
-	err = tplfs_get_object(inode, &path);
+	err = tplfs_get_object(inode, &path, &ref);
 	if (err) {
 		realfile = ERR_PTR(err);
 		goto out_revert;
@@ -187,6 +291,9 @@ struct file *tplfs_open_object(struct file *file, int flags)
 	if (IS_ERR(realfile)) {
 		tplfs_stub_error(inode, "object cannot be opened",
 				 PTR_ERR(realfile));
+	} else if (tplfs_verify_object(inode, &ref, realfile)) {
+		fput(realfile);
+		realfile = ERR_PTR(-EIO);
 	} else {
 		tplfs_set_object(tplfs_i(inode), path.dentry);
 		atomic64_inc(&fs->stats.stub_opens);

@@ -6,6 +6,9 @@
  *   store=DIR    the template store (required)
  *   ct=ID        container id, unique among mounted tplfs instances
  *   volatile     copy-up skips fdatasync
+ *   verity=off|on|require
+ *                on: an object with fs-verity opens only if its measured
+ *                digest is the stub's; require: and one without is refused
  *
  * Every error is reported through the mount API's log channel (fsopen) or,
  * for mount(2), the kernel log, naming the option at fault.
@@ -22,6 +25,14 @@ enum tplfs_param {
 	Opt_store,
 	Opt_ct,
 	Opt_volatile,
+	Opt_verity,
+};
+
+static const struct constant_table tplfs_verity_names[] = {
+	{ "off",	TPLFS_VERITY_OFF },
+	{ "on",		TPLFS_VERITY_ON },
+	{ "require",	TPLFS_VERITY_REQUIRE },
+	{}
 };
 
 static const struct fs_parameter_spec tplfs_parameter_spec[] = {
@@ -29,6 +40,7 @@ static const struct fs_parameter_spec tplfs_parameter_spec[] = {
 	fsparam_string("store", Opt_store),
 	fsparam_string("ct", Opt_ct),
 	fsparam_flag("volatile", Opt_volatile),
+	fsparam_enum("verity", Opt_verity, tplfs_verity_names),
 	{}
 };
 
@@ -98,6 +110,13 @@ static int tplfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 	case Opt_volatile:
 		config->is_volatile = true;
 		return 0;
+	case Opt_verity:
+		if (result.uint_32 != TPLFS_VERITY_OFF && !tplfs_can_verify())
+			return invalfc(fc,
+				       "verity=%s: this kernel does not export fsverity_get_digest() to modules (6.5 and later do)",
+				       param->string);
+		config->verity = result.uint_32;
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -128,6 +147,8 @@ static int tplfs_reconfigure(struct fs_context *fc)
 		return invalfc(fc, "private=, store= and ct= cannot change on remount");
 	if (new->is_volatile != old->is_volatile)
 		return invalfc(fc, "volatile cannot change on remount");
+	if (new->verity != old->verity)
+		return invalfc(fc, "verity= cannot change on remount");
 	return 0;
 }
 
@@ -156,9 +177,13 @@ int tplfs_init_fs_context(struct fs_context *fc)
 	if (!config)
 		return -ENOMEM;
 
-	/* On remount, start from the mounted instance's volatile flag. */
-	if (fc->purpose == FS_CONTEXT_FOR_RECONFIGURE)
-		config->is_volatile = tplfs_fs(fc->root->d_sb)->config.is_volatile;
+	/* On remount, start from the mounted instance's flags. */
+	if (fc->purpose == FS_CONTEXT_FOR_RECONFIGURE) {
+		struct tplfs_config *old = &tplfs_fs(fc->root->d_sb)->config;
+
+		config->is_volatile = old->is_volatile;
+		config->verity = old->verity;
+	}
 
 	fc->fs_private = config;
 	fc->ops = &tplfs_context_ops;
@@ -175,5 +200,8 @@ int tplfs_show_options(struct seq_file *m, struct dentry *root)
 		seq_show_option(m, "ct", config->ct);
 	if (config->is_volatile)
 		seq_puts(m, ",volatile");
+	if (config->verity != TPLFS_VERITY_OFF)
+		seq_printf(m, ",verity=%s",
+			   config->verity == TPLFS_VERITY_ON ? "on" : "require");
 	return 0;
 }

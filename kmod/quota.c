@@ -71,12 +71,6 @@ static void tplfs_qev_post(struct tplfs_fs *fs, struct tplfs_qevents *evs)
 				 evs->ev[i].arg0, evs->ev[i].arg1);
 }
 
-/* How far @a is from @b (6.1 has no tplfs_distance()). */
-static u64 tplfs_distance(u64 a, u64 b)
-{
-	return a > b ? a - b : b - a;
-}
-
 static u64 tplfs_qused(const struct tplfs_qres *r)
 {
 	return r->used > 0 ? r->used : 0;
@@ -113,8 +107,8 @@ static void tplfs_quota_checkpoint(struct tplfs_qstate *q,
 	u64 bytes = tplfs_qused(&q->res[TPLFS_QRES_BYTES]);
 	u64 inodes = tplfs_qused(&q->res[TPLFS_QRES_INODES]);
 
-	if (tplfs_distance(bytes, q->ckpt_bytes) < TPLFS_CKPT_BYTES &&
-	    tplfs_distance(inodes, q->ckpt_inodes) < TPLFS_CKPT_INODES)
+	if (abs_diff(bytes, q->ckpt_bytes) < TPLFS_CKPT_BYTES &&
+	    abs_diff(inodes, q->ckpt_inodes) < TPLFS_CKPT_INODES)
 		return;
 	if (time_before(jiffies, q->ckpt_at + TPLFS_CKPT_PERIOD))
 		return;
@@ -207,7 +201,9 @@ static int tplfs_quota_try(struct tplfs_fs *fs, u64 bytes, u64 inodes,
  * @inodes: the inodes it creates
  *
  * Every successful call is paired with tplfs_quota_end() with the same
- * amounts.
+ * amounts. An operation that allocates nothing itself but changes usage
+ * (unlink, rename, truncate, setxattr) reserves nothing and is never
+ * refused.
  *
  * Return: 0, or -EDQUOT.
  */
@@ -219,17 +215,6 @@ int tplfs_quota_begin(struct tplfs_fs *fs, u64 bytes, u64 inodes)
 	if (err)
 		tplfs_quota_denied(fs, denied);
 	return err;
-}
-
-/*
- * The beginning of an operation that allocates nothing itself but changes
- * usage (unlink, rename, truncate, setxattr): never refused.
- */
-void tplfs_quota_begin_change(struct tplfs_fs *fs)
-{
-	int unused;
-
-	tplfs_quota_try(fs, 0, 0, &unused);
 }
 
 /* The end of an operation begun with tplfs_quota_begin(). */
@@ -446,16 +431,15 @@ static bool tplfs_trim_speculative(struct inode *inode,
 		return false;
 	if (vfs_fileattr_get(real, &fa) || (fa.fsx_xflags & FS_XFLAG_PREALLOC))
 		return false;
-	if (mnt_want_write(realpath->mnt))
+	old = tplfs_change_begin(inode->i_sb, 0, 0);
+	if (IS_ERR(old))
 		return false;
-	old = tplfs_override_creds(inode->i_sb);
 	inode_lock(rinode);
 	attr.ia_size = i_size_read(rinode);
 	err = notify_change(tplfs_mnt_idmap(realpath->mnt), real, &attr, NULL);
 	inode_unlock(rinode);
-	revert_creds(old);
-	mnt_drop_write(realpath->mnt);
 	tplfs_quota_sync(inode, real);
+	tplfs_change_end(inode->i_sb, 0, 0, old);
 	return !err;
 }
 
@@ -491,8 +475,8 @@ int tplfs_quota_begin_write(struct tplfs_fs *fs, struct inode *inode,
 	if (start >= pos + (loff_t)*len ||
 	    tplfs_preallocated(realpath, pos + *len, bs)) {
 		*reserved = 0;
-		tplfs_quota_begin_change(fs);
-		return 0;
+		/* Nothing to reserve: never refused. */
+		return tplfs_quota_begin(fs, 0, 0);
 	}
 	spin_lock(&fs->quota.lock);
 	room = tplfs_qres_room(&fs->quota.res[TPLFS_QRES_BYTES]);

@@ -30,6 +30,8 @@ static struct inode *tplfs_alloc_inode(struct super_block *sb)
 	ti->flags = 0;
 	ti->size = 0;
 	ti->object = NULL;
+	init_llist_head(&ti->retired);
+	atomic_set(&ti->opens, 0);
 	ti->charged = 0;
 	return &ti->vfs_inode;
 }
@@ -46,6 +48,7 @@ static void tplfs_evict_inode(struct inode *inode)
 	tplfs_quota_evict(inode);
 	dput(tplfs_i(inode)->object);
 	tplfs_i(inode)->object = NULL;
+	tplfs_release_retired(tplfs_i(inode));
 	iput(tplfs_real_inode(inode));
 	tplfs_i(inode)->real = NULL;
 }
@@ -240,6 +243,11 @@ int tplfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	if (err)
 		return err;
 
+	if (fs->config.verity == TPLFS_VERITY_REQUIRE &&
+	    !tplfs_sb_has_verity(fs->store_path.mnt->mnt_sb))
+		return invalfc(fc, "verity=require: the store's filesystem (%s) has no fs-verity",
+			       fs->store_path.mnt->mnt_sb->s_type->name);
+
 	realsb = fs->private_path.mnt->mnt_sb;
 	sb->s_stack_depth = max(realsb->s_stack_depth,
 				fs->store_path.mnt->mnt_sb->s_stack_depth) + 1;
@@ -312,6 +320,7 @@ static void tplfs_inode_init_once(void *foo)
 	struct tplfs_inode *ti = foo;
 
 	mutex_init(&ti->copy_lock);
+	seqcount_mutex_init(&ti->origin_seq, &ti->copy_lock);
 	inode_init_once(&ti->vfs_inode);
 }
 

@@ -15,6 +15,8 @@
 #include <linux/cred.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/llist.h>
+#include <linux/seqlock.h>
 #include <linux/tplfs.h>
 
 #include "compat.h"
@@ -34,11 +36,19 @@ struct kstatfs;
  * @ct:          container id (ct=), or NULL
  * @is_volatile: skip fdatasync on copy-up (volatile)
  */
+/* verity=: what an object's fs-verity must be for its stub to open */
+enum tplfs_verity {
+	TPLFS_VERITY_OFF,	/* not looked at */
+	TPLFS_VERITY_ON,	/* where the object has it, its digest the stub's */
+	TPLFS_VERITY_REQUIRE,	/* and every object has it */
+};
+
 struct tplfs_config {
 	char *private_dir;
 	char *store_dir;
 	char *ct;
 	bool is_volatile;
+	enum tplfs_verity verity;
 };
 
 /**
@@ -130,6 +140,7 @@ struct tplfs_fs {
 enum {
 	TPLFS_I_STUB,		/* a stub: data comes from the object */
 	TPLFS_I_BAD_ORIGIN,	/* a stub whose origin cannot be used */
+	TPLFS_I_RELINKING,	/* a private file becoming a stub: no opens */
 };
 
 /**
@@ -139,9 +150,14 @@ enum {
  * @flags:     TPLFS_I_* bits
  * @size:      a stub's size, from its origin
  * @digest:    a stub's object digest, from its origin
+ * @origin_seq: @size, @digest and the stub flags change together under
+ *             @copy_lock (SET_ORIGIN); a reader outside it retries
  * @object:    a stub's object dentry in the store, once opened (referenced)
+ * @retired:   objects @object named before a SET_ORIGIN, kept referenced
+ *             until eviction (->d_real callers hold no reference)
+ * @opens:     open files of this inode (a relink waits for none)
  * @charged:   bytes charged to the quota for the private inode's blocks
- * @copy_lock: serialises copy-ups of this inode
+ * @copy_lock: serialises copy-ups and origin changes of this inode
  * @vfs_inode: the VFS inode
  */
 struct tplfs_inode {
@@ -149,10 +165,20 @@ struct tplfs_inode {
 	unsigned long flags;
 	u64 size;
 	u8 digest[TPLFS_DIGEST_SIZE];
+	seqcount_mutex_t origin_seq;
 	struct dentry *object;
+	struct llist_head retired;
+	atomic_t opens;
 	s64 charged;
-	struct mutex copy_lock;		/* serialises copy-ups */
+	struct mutex copy_lock;		/* copy-ups, origin changes */
 	struct inode vfs_inode;
+};
+
+/* A stub's size and digest, as one consistent copy (tplfs_stub_origin()). */
+struct tplfs_stub_ref {
+	u64 size;
+	u8 digest[TPLFS_DIGEST_SIZE];
+	bool bad;
 };
 
 static inline struct tplfs_fs *tplfs_fs(struct super_block *sb)
@@ -210,6 +236,10 @@ int tplfs_permission(struct tplfs_idmap *idmap, struct inode *inode,
 		     int mask);
 struct posix_acl *tplfs_get_inode_acl(struct inode *inode, int type,
 				      bool rcu);
+struct posix_acl *tplfs_get_acl(struct tplfs_idmap *idmap,
+				struct dentry *dentry, int type);
+int tplfs_set_acl(struct tplfs_idmap *idmap, struct dentry *dentry,
+		  struct posix_acl *acl, int type);
 
 /* dir.c */
 extern const struct inode_operations tplfs_dir_inode_operations;
@@ -220,9 +250,27 @@ int tplfs_copy_up(struct dentry *dentry, bool with_data);
 /* origin.c */
 int tplfs_read_origin(struct super_block *sb, struct dentry *real,
 		      struct tplfs_inode *ti);
-int tplfs_get_object(struct inode *inode, struct path *path);
+bool tplfs_origin_valid(const struct tplfs_origin *o);
+void tplfs_stub_origin(struct tplfs_inode *ti, struct tplfs_stub_ref *ref);
+int tplfs_lookup_object(struct tplfs_fs *fs, const u8 *digest,
+			struct path *path);
+int tplfs_get_object(struct inode *inode, struct path *path,
+		     struct tplfs_stub_ref *ref);
 struct file *tplfs_open_object(struct file *file, int flags);
+int tplfs_verify_object(struct inode *inode, const struct tplfs_stub_ref *ref,
+			struct file *object);
 void tplfs_stub_error(struct inode *inode, const char *what, int err);
+void tplfs_set_object(struct tplfs_inode *ti, struct dentry *object);
+void tplfs_retire_object(struct tplfs_inode *ti);
+void tplfs_release_retired(struct tplfs_inode *ti);
+
+/* swap.c */
+int tplfs_get_origin(struct super_block *sb, struct dentry *real,
+		     struct tplfs_origin_state *st);
+int tplfs_set_origin(struct super_block *sb, struct dentry *real,
+		     const struct tplfs_origin_swap *sw);
+int tplfs_open_begin(struct inode *inode);
+void tplfs_open_end(struct inode *inode);
 
 /* readdir.c */
 extern const struct file_operations tplfs_dir_operations;
@@ -236,6 +284,10 @@ ssize_t tplfs_listxattr(struct dentry *dentry, char *list, size_t size);
 
 /* util.c */
 const struct cred *tplfs_override_creds(struct super_block *sb);
+const struct cred *tplfs_change_begin(struct super_block *sb, u64 bytes,
+				      u64 inodes);
+void tplfs_change_end(struct super_block *sb, u64 bytes, u64 inodes,
+		      const struct cred *old);
 struct vfsmount *tplfs_private_mnt(struct super_block *sb);
 void tplfs_real_path(const struct dentry *dentry, struct path *path);
 struct file *tplfs_open_real(const struct file *file, int flags);
@@ -243,7 +295,6 @@ struct file *tplfs_open_real(const struct file *file, int flags);
 /* quota.c */
 void tplfs_quota_init(struct tplfs_fs *fs);
 int tplfs_quota_begin(struct tplfs_fs *fs, u64 bytes, u64 inodes);
-void tplfs_quota_begin_change(struct tplfs_fs *fs);
 void tplfs_quota_end(struct tplfs_fs *fs, u64 bytes, u64 inodes);
 int tplfs_quota_begin_write(struct tplfs_fs *fs, struct inode *inode,
 			    struct file *realfile, const struct path *realpath,

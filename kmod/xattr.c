@@ -51,27 +51,22 @@ static int tplfs_other_xattr_set(const struct xattr_handler *handler,
 				 const char *name, const void *value,
 				 size_t size, int flags)
 {
-	struct tplfs_fs *fs = tplfs_fs(inode->i_sb);
-	struct vfsmount *mnt = fs->private_path.mnt;
+	struct vfsmount *mnt = tplfs_private_mnt(inode->i_sb);
 	struct dentry *real = tplfs_real_dentry(dentry);
 	const struct cred *old;
 	int err;
 
-	err = mnt_want_write(mnt);
-	if (err)
-		return err;
 	/* An xattr may take (or free) a block of its own. */
-	tplfs_quota_begin_change(fs);
-	old = tplfs_override_creds(inode->i_sb);
+	old = tplfs_change_begin(inode->i_sb, 0, 0);
+	if (IS_ERR(old))
+		return PTR_ERR(old);
 	if (value)
 		err = vfs_setxattr(tplfs_mnt_idmap(mnt), real, name, value,
 				   size, flags);
 	else
 		err = vfs_removexattr(tplfs_mnt_idmap(mnt), real, name);
-	revert_creds(old);
 	tplfs_quota_sync(inode, real);
-	tplfs_quota_end(fs, 0, 0);
-	mnt_drop_write(mnt);
+	tplfs_change_end(inode->i_sb, 0, 0, old);
 	tplfs_copy_attr(inode);
 	return err;
 }

@@ -23,6 +23,20 @@
  *                                   used=: the grace periods' ends, epoch
  *                                   seconds, as tplfsd restores them);
  *                                   if-gen=GEN
+ *   tplfs-chan origin-get CT FILE [ioctl]
+ *                                   GET_ORIGIN of FILE (in CT's private
+ *                                   area): "state=stub origin=HEX" or
+ *                                   "state=private expect=private:C:S:N:Z"
+ *                                   (what origin-set takes as EXPECT)
+ *   tplfs-chan origin-set CT FILE EXPECT HEX [ioctl]
+ *                                   SET_ORIGIN: FILE becomes a stub of the
+ *                                   origin HEX (as tplfs-mkstub --origin
+ *                                   prints it) if it is still EXPECT:
+ *                                   stub:HEX (its origin now) or
+ *                                   private:CHANGE:SEC:NSEC:SIZE
+ *                                   (from origin-get)
+ *                                   With "ioctl", the ioctl of the same
+ *                                   number instead of the ring.
  *
  * A failed command prints error=ENAME (e.g. error=ENOENT). The exit status
  * is 0 when everything went as asked, 1 otherwise, 2 on a usage error or
@@ -35,11 +49,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <linux/tplfs.h>
 
 #include "../../userspace/lib/devcmd.h"
+#include "../../userspace/lib/korigin.h"
 #include "../../userspace/lib/kquota.h"
 
 #define DEV		"/dev/" TPLFS_DEV_NAME
@@ -452,13 +468,124 @@ static int cmd_quota_set(const char *ct, int argc, char **argv)
 	return print_result(tplfs_kquota_set(ct, &q, flags));
 }
 
+/* HEX (0x optional) into @out, exactly @len bytes. */
+static int unhex(const char *hex, __u8 *out, size_t len)
+{
+	if (!strncmp(hex, "0x", 2))
+		hex += 2;
+	if (strlen(hex) != 2 * len)
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		if (sscanf(hex + 2 * i, "%2hhx", &out[i]) != 1)
+			return -1;
+	return 0;
+}
+
+/* The command as an ioctl on a /dev/tplfs file. */
+static int origin_ioctl(__u32 op, struct tplfs_cmd_origin *c)
+{
+	int dev = open(DEV, O_RDWR | O_CLOEXEC), ret;
+
+	if (dev < 0)
+		return -errno;
+	ret = ioctl(dev, op, c);
+	ret = ret < 0 ? -errno : ret;
+	close(dev);
+	return ret;
+}
+
+static int origin_call(__u32 op, const char *ct, int fd, void *addr,
+		       __u32 len, bool by_ioctl)
+{
+	struct tplfs_cmd_origin c;
+	int ret;
+
+	if (!by_ioctl && op == TPLFS_CMD_GET_ORIGIN)
+		return tplfs_korigin_get(ct, fd, addr);
+	if (!by_ioctl) {
+		struct tplfs_origin_swap *sw = addr;
+
+		return tplfs_korigin_set(ct, fd, &sw->expect, sw->origin);
+	}
+	memset(&c, 0, sizeof(c));
+	snprintf(c.ct, sizeof(c.ct), "%s", ct);
+	c.addr = (uintptr_t)addr;
+	c.len = len;
+	c.fd = fd;
+	ret = origin_ioctl(op, &c);
+	return ret < 0 ? ret : 0;
+}
+
+static int cmd_origin_get(const char *ct, const char *path, bool by_ioctl)
+{
+	struct tplfs_origin_state st;
+	int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return print_result(-errno);
+	memset(&st, 0, sizeof(st));
+	err = origin_call(TPLFS_CMD_GET_ORIGIN, ct, fd, &st, sizeof(st),
+			  by_ioctl);
+	close(fd);
+	if (err)
+		return print_result(err);
+	if (st.flags & TPLFS_OSTATE_STUB) {
+		printf("state=stub%s origin=",
+		       st.flags & TPLFS_OSTATE_BAD ? " bad=1" : "");
+		for (size_t i = 0; i < sizeof(st.origin); i++)
+			printf("%02x", st.origin[i]);
+		printf("\n");
+	} else {
+		printf("state=private expect=private:%llu:%lld:%u:%llu\n",
+		       (unsigned long long)st.change, (long long)st.ctime_sec,
+		       st.ctime_nsec, (unsigned long long)st.file_size);
+	}
+	return print_result(0);
+}
+
+static int cmd_origin_set(const char *ct, const char *path, const char *expect,
+			  const char *origin, bool by_ioctl)
+{
+	struct tplfs_origin_swap sw;
+	unsigned long long change, size;
+	long long sec;
+	unsigned int nsec;
+	int fd, err;
+
+	memset(&sw, 0, sizeof(sw));
+	sw.expect.size = sizeof(sw.expect);
+	if (!strncmp(expect, "stub:", 5)) {
+		sw.expect.flags = TPLFS_OSTATE_STUB;
+		if (unhex(expect + 5, sw.expect.origin, sizeof(sw.expect.origin)))
+			return usage();
+	} else if (sscanf(expect, "private:%llu:%lld:%u:%llu", &change, &sec,
+			  &nsec, &size) == 4) {
+		sw.expect.change = change;
+		sw.expect.ctime_sec = sec;
+		sw.expect.ctime_nsec = nsec;
+		sw.expect.file_size = size;
+	} else {
+		return usage();
+	}
+	if (unhex(origin, sw.origin, sizeof(sw.origin)))
+		return usage();
+	fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return print_result(-errno);
+	err = origin_call(TPLFS_CMD_SET_ORIGIN, ct, fd, &sw, sizeof(sw),
+			  by_ioctl);
+	close(fd);
+	return print_result(err);
+}
+
 static int usage(void)
 {
 	fprintf(stderr,
 		"usage: tplfs-chan stats CT [LEN] | wait SEQ COUNT MS | small-ring | bad\n"
 		"       | park MS | abort-test | quota-get CT [sync]\n"
 		"       | quota-set CT [bytes=S:H] [inodes=S:H] [grace=SEC] [used=B:I]\n"
-		"         [grace-end=B:I] [if-gen=G]\n");
+		"         [grace-end=B:I] [if-gen=G]\n"
+		"       | origin-get CT FILE [ioctl] | origin-set CT FILE EXPECT HEX [ioctl]\n");
 	return 2;
 }
 
@@ -482,5 +609,12 @@ int main(int argc, char **argv)
 		return cmd_quota_get(argv[2], argc == 4 ? argv[3] : NULL);
 	if (!strcmp(cmd, "quota-set") && argc >= 4)
 		return cmd_quota_set(argv[2], argc - 3, argv + 3);
+	if (!strcmp(cmd, "origin-get") && (argc == 4 ||
+	    (argc == 5 && !strcmp(argv[4], "ioctl"))))
+		return cmd_origin_get(argv[2], argv[3], argc == 5);
+	if (!strcmp(cmd, "origin-set") && (argc == 6 ||
+	    (argc == 7 && !strcmp(argv[6], "ioctl"))))
+		return cmd_origin_set(argv[2], argv[3], argv[4], argv[5],
+				      argc == 7);
 	return usage();
 }

@@ -38,7 +38,7 @@ static void config_reads_every_setting(void **state)
 	char *path = write_tmp("# tplfs\n\n root = /srv/tplfs \nstore=/mnt/store\n"
 			       "socket = /run/t.sock\nread_group = 4242\n"
 			       "max_clients = 7\nmax_clients_per_uid = 3\n"
-			       "idle_timeout = 60\n");
+			       "idle_timeout = 60\nverity = require\n");
 
 	(void)state;
 	tplfs_config_defaults(&cfg);
@@ -51,7 +51,10 @@ static void config_reads_every_setting(void **state)
 	assert_int_equal(cfg.max_clients, 7);
 	assert_int_equal(cfg.max_clients_per_uid, 3);
 	assert_int_equal(cfg.idle_timeout, 60);
+	assert_string_equal(cfg.verity, "require");
 	unlink(path);
+	tplfs_config_defaults(&cfg);
+	assert_string_equal(cfg.verity, "off");
 }
 
 static void config_errors_name_the_line(void **state)
@@ -64,6 +67,7 @@ static void config_errors_name_the_line(void **state)
 		{ "max_clients_per_uid = 0\n", ":1: max_clients_per_uid: 1 to 65536" },
 		{ "idle_timeout = 86401\n", ":1: idle_timeout: 1 to 86400" },
 		{ "read_group = no-such-group-tplfs\n", ":1: no group" },
+		{ "verity = yes\n", ":1: verity: off, on or require" },
 	};
 	struct tplfs_config cfg;
 	char err[512];

@@ -95,14 +95,15 @@ t_tracefs() {
 	echo "$tr"
 }
 
-# t_copy_up_event FILE: open FILE (a stub) for writing and print the
-# tplfs_copy_up tracepoint's event for that copy-up.
+# t_copy_up_event FILE: open FILE (a stub) for reading and writing, which
+# copies it up at once, and print the tplfs_copy_up tracepoint's event for
+# that copy-up.
 t_copy_up_event() {
 	local tr
 	tr=$(t_tracefs)
 	echo >"$tr/trace"
 	echo 1 >"$tr/events/tplfs/tplfs_copy_up/enable"
-	python3 -c 'import os,sys; os.close(os.open(sys.argv[1], os.O_WRONLY))' "$1"
+	python3 -c 'import os,sys; os.close(os.open(sys.argv[1], os.O_RDWR))' "$1"
 	echo 0 >"$tr/events/tplfs/tplfs_copy_up/enable"
 	grep -o 'tplfs_copy_up: .*' "$tr/trace"
 }

@@ -19,6 +19,7 @@ void tplfs_config_defaults(struct tplfs_config *cfg)
 	cfg->max_clients = 1024;
 	cfg->max_clients_per_uid = 64;
 	cfg->idle_timeout = 300;
+	strcpy(cfg->verity, "off");
 }
 
 static int set_path(char *dst, const char *value, char *err, size_t errlen)
@@ -93,6 +94,15 @@ static int config_setting(void *arg, const char *key, const char *value,
 		return set_path(cfg->socket, value, err, errlen);
 	if (!strcmp(key, "read_group"))
 		return set_group(cfg, value, err, errlen);
+	if (!strcmp(key, "verity")) {
+		if (strcmp(value, "off") && strcmp(value, "on") &&
+		    strcmp(value, "require")) {
+			snprintf(err, errlen, "verity: off, on or require");
+			return -1;
+		}
+		strcpy(cfg->verity, value);
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(uint_settings) / sizeof(uint_settings[0]);
 	     i++) {
 		if (strcmp(key, uint_settings[i].key))

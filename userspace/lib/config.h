@@ -32,6 +32,7 @@ struct tplfs_config {
 	unsigned int max_clients;
 	unsigned int max_clients_per_uid;
 	unsigned int idle_timeout;
+	char verity[8];		/* the mounts' verity=: off, on, require */
 };
 
 /* Fill @cfg with the built-in defaults. */

@@ -70,6 +70,8 @@ int tplfs_fsmount(const struct tplfs_mount_opts *o, const char *target,
 		err = set_string(fd, "store", o->store);
 	if (!err && o->ct)
 		err = set_string(fd, "ct", o->ct);
+	if (!err && o->verity)
+		err = set_string(fd, "verity", o->verity);
 	if (!err && o->is_volatile &&
 	    fsconfig(fd, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0)
 		err = errno;

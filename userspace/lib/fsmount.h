@@ -16,6 +16,7 @@ struct tplfs_mount_opts {
 	const char *store;		/* store= (required) */
 	const char *ct;			/* ct=, or NULL */
 	bool is_volatile;		/* volatile */
+	const char *verity;		/* verity=, or NULL (off) */
 };
 
 /*

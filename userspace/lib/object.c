@@ -11,6 +11,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <libfsverity.h>
+
 #include "digest.h"
 #include "object.h"
 
@@ -177,6 +179,44 @@ static int make_temporary(int store_fd, int from_dir, const char *from,
 	}
 }
 
+/*
+ * fs-verity on the object open read-only at @fd, with the parameters of
+ * its digest (SHA-256, 4 KiB blocks, no salt), so that its measurement is
+ * the digest its stubs carry and a mount with verity= can hold it to
+ * them. A filesystem that cannot (EOPNOTSUPP: ext4 without the verity
+ * feature; ENOTTY: xfs, tmpfs, NFS; EINVAL: ext4 with blocks smaller than
+ * the digest's 4 KiB, which mke2fs makes for a filesystem under 512 MiB)
+ * leaves it without: that is not an error. Neither is a file that has it
+ * already.
+ */
+static int seal_verity(int fd)
+{
+	struct libfsverity_merkle_tree_params params = {
+		.version = 1,
+		.hash_algorithm = FS_VERITY_HASH_ALG_SHA256,
+		.block_size = 4096,
+	};
+	int err = libfsverity_enable(fd, &params);
+
+	if (err == -EOPNOTSUPP || err == -ENOTTY || err == -EINVAL ||
+	    err == -EEXIST)
+		return 0;
+	return err;
+}
+
+/* seal_verity() on the temporary @tmp, closed for writing. */
+static int seal_verity_at(int store_fd, const char *tmp)
+{
+	int fd = openat(store_fd, tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	err = seal_verity(fd);
+	close(fd);
+	return err;
+}
+
 int tplfs_object_stage(int store_fd, int src_fd, struct tplfs_origin_info *info,
 		       char tmp[TPLFS_OBJECT_TMP_SIZE])
 {
@@ -201,6 +241,8 @@ int tplfs_object_stage(int store_fd, int src_fd, struct tplfs_origin_info *info,
 		err = -errno;
 	if (close(fd) < 0 && !err)
 		err = -errno;
+	if (!err)
+		err = seal_verity_at(store_fd, tmp);
 	if (err) {
 		unlinkat(store_fd, tmp, 0);
 		tmp[0] = '\0';
@@ -263,6 +305,8 @@ int tplfs_object_adopt(int store_fd, int src_fd, int dir_fd, const char *name,
 		err = -errno;
 	if (!err)
 		err = drop_xattrs(src_fd);
+	if (!err)
+		err = seal_verity(src_fd);
 	if (err) {
 		unlinkat(store_fd, tmp, 0);
 		tmp[0] = '\0';

@@ -12,7 +12,9 @@
  * Put the content of the regular file open at @src_fd into the store whose
  * root directory is open at @store_fd, and fill @info with its origin.
  * Atomic and idempotent: the object is written to a temporary file, synced,
- * made 0444 and renamed into place; if the object already exists, nothing is
+ * made 0444, given fs-verity where the store's filesystem has it (with the
+ * digest's parameters, so that its measurement is its name) and renamed
+ * into place; if the object already exists, nothing is
  * written. Two writers of the same content at once are safe. Returns 1 if
  * it wrote the object, 0 if the store had it, or a negative errno.
  */

@@ -259,6 +259,7 @@ static int do_mount(const struct daemon *d, const char *id,
 		.store = d->cfg.store,
 		.ct = id,
 		.is_volatile = is_volatile,
+		.verity = strcmp(d->cfg.verity, "off") ? d->cfg.verity : NULL,
 	};
 
 	return tplfs_fsmount(&o, p->root, msg, len);

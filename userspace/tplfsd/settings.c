@@ -96,6 +96,14 @@ void daemon_reload(struct daemon *d)
 		snprintf(changed + used, sizeof(changed) - used,
 			 "%sread_group %s -> %s", used ? ", " : "", og, ng);
 	}
+	if (strcmp(c->verity, n.verity)) {
+		size_t used = strlen(changed);
+
+		snprintf(changed + used, sizeof(changed) - used,
+			 "%sverity %s -> %s (at each container's next mount)",
+			 used ? ", " : "", c->verity, n.verity);
+		strcpy(c->verity, n.verity);
+	}
 	c->max_clients = n.max_clients;
 	c->max_clients_per_uid = n.max_clients_per_uid;
 	c->idle_timeout = n.idle_timeout;

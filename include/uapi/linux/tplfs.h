@@ -261,10 +261,84 @@ struct tplfs_cmd_quota {
 	__u32	flags;
 };
 
+/* tplfs_origin_state.flags */
+#define TPLFS_OSTATE_STUB	(1U << 0)	/* a stub: @origin is its xattr */
+#define TPLFS_OSTATE_BAD	(1U << 1)	/* ...whose origin is malformed */
+
+/**
+ * struct tplfs_origin_state - what GET_ORIGIN reads and SET_ORIGIN expects
+ * @size:      bytes the kernel filled (GET_ORIGIN); the struct's size
+ *             (SET_ORIGIN)
+ * @flags:     TPLFS_OSTATE_*
+ * @change:    a private file's change counter (i_version, where its
+ *             filesystem keeps one; else 0)
+ * @ctime_sec: a private file's ctime
+ * @ctime_nsec:
+ * @file_size: a private file's size
+ * @origin:    a stub's origin xattr as it is (its first 48 bytes)
+ *
+ * A private file is "unchanged" while @change, the ctime and @file_size
+ * all are: every write moves the ctime, and i_version too where the
+ * filesystem has it (ext4 and xfs on 6.12), which the ctime's coarse
+ * clock cannot be trusted to do between two writes in one tick.
+ */
+struct tplfs_origin_state {
+	__u32	size;
+	__u32	flags;
+	__u64	change;
+	__s64	ctime_sec;
+	__u32	ctime_nsec;
+	__u32	pad;
+	__u64	file_size;
+	__u8	origin[TPLFS_ORIGIN_SIZE];
+};
+
+/**
+ * struct tplfs_origin_swap - SET_ORIGIN: a compare-and-swap of an origin
+ * @expect: the state the file must still be in: a stub with exactly that
+ *          origin (TPLFS_OSTATE_STUB), or a private file unchanged since
+ *          the GET_ORIGIN that returned it (flags 0: a relink)
+ * @origin: the new origin
+ */
+struct tplfs_origin_swap {
+	struct tplfs_origin_state expect;
+	__u8	origin[TPLFS_ORIGIN_SIZE];
+};
+
+/**
+ * struct tplfs_cmd_origin - GET_ORIGIN and SET_ORIGIN payload (80 bytes:
+ * SQE128; the ioctls of the same numbers take a pointer to it)
+ * @ct:    the mount's container id (ct=), NUL-terminated
+ * @addr:  user address of a struct tplfs_origin_state (GET_ORIGIN, filled)
+ *         or struct tplfs_origin_swap (SET_ORIGIN, read)
+ * @len:   its size: GET_ORIGIN fills at most @len bytes, SET_ORIGIN reads
+ *         exactly sizeof(struct tplfs_origin_swap)
+ * @fd:    a file descriptor (O_PATH is enough) of a regular file in the
+ *         mount's private area, in the caller's file table
+ *
+ * GET_ORIGIN completes with the bytes written. SET_ORIGIN completes with 0
+ * once the file stands for the new origin's object: new opens, stat and
+ * reads see it, file descriptors opened before keep what they had. It
+ * fails, changing nothing, with -ESTALE when @expect no longer holds (a
+ * copy-up committed, the file changed), -ETXTBSY while the file is open
+ * for writing, -EBUSY (a private file only) while it is open at all,
+ * -ENOENT for no such mount or no object for the new origin (or one of
+ * another size), -EXDEV for a file outside the mount's private area,
+ * -EINVAL for a malformed origin or a file that is not regular.
+ */
+struct tplfs_cmd_origin {
+	char	ct[TPLFS_CT_NAME_SIZE];
+	__u64	addr;
+	__u32	len;
+	__s32	fd;
+};
+
 #define TPLFS_CMD_GET_STATS	_IOWR('T', 1, struct tplfs_cmd_stats)
 #define TPLFS_CMD_WAIT_EVENT	_IOWR('T', 2, struct tplfs_cmd_wait)
 #define TPLFS_CMD_ABORT		_IOW('T', 3, struct tplfs_cmd_abort)
 #define TPLFS_CMD_SET_QUOTA	_IOW('T', 4, struct tplfs_cmd_quota)
 #define TPLFS_CMD_GET_QUOTA	_IOWR('T', 5, struct tplfs_cmd_quota)
+#define TPLFS_CMD_GET_ORIGIN	_IOWR('T', 6, struct tplfs_cmd_origin)
+#define TPLFS_CMD_SET_ORIGIN	_IOW('T', 7, struct tplfs_cmd_origin)
 
 #endif /* _UAPI_LINUX_TPLFS_H */

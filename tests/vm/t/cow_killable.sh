@@ -16,7 +16,7 @@ state() { awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null; }
 # asleep PID: in an uninterruptible (or killable) sleep, read at each poll
 asleep() { test "$(state "$1")" = D; }
 gone() { test ! -e "/proc/$1"; }
-writer='import os, sys; os.close(os.open(sys.argv[1], os.O_WRONLY))'
+writer='import os, sys; os.close(os.open(sys.argv[1], os.O_RDWR))'
 
 # never leave the scratch disk frozen, whatever fails
 trap 'rc=$?; fsfreeze -u "$fs" 2>/dev/null; (exit $rc); t_finish' EXIT

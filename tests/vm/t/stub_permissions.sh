@@ -59,3 +59,32 @@ expect_match "user 1001 is out again" 'Permission denied' "$(as 1001 cat "$T_MNT
 expect_match "a user may not write root's 0644 stub" 'Permission denied' \
 	"$( (as 1000 sh -c "echo x >>'$T_MNT/public'") 2>&1)"
 expect_eq "and nothing was copied" "0 public" "$(stat -c %s "$T_PRIV/public") $(cat "$T_MNT/public")"
+
+# A mode changed in the private area under the mount (as tplfsd may) holds
+# at the next access, in RCU-walk as in ref-walk: the cached inode is not
+# trusted past the private inode.
+chmod 0644 "$T_PRIV/secret"
+expect_eq "a mode opened underneath lets a user read" "secret" "$(as 1001 cat "$T_MNT/secret" 2>&1)"
+chmod 0600 "$T_PRIV/secret"
+expect_match "a mode closed underneath keeps him out at once" 'Permission denied' \
+	"$(as 1001 cat "$T_MNT/secret" 2>&1)"
+expect_match "and his access(2) says so" '^no$' \
+	"$(as 1001 sh -c "test -r '$T_MNT/secret' && echo yes || echo no")"
+
+# The mounter is checked on the private inode too (as overlayfs does): with a
+# mounter that cannot read a user's 0600 file, root through the mount cannot
+# either, and access(2) agrees with open(2).
+mkdir -p "$PWD/p2/sub" "$PWD/m2"
+printf 'mine\n' >"$PWD/p2/sub/mine"
+printf 'open\n' >"$PWD/p2/sub/open"
+chown 1000:1000 "$PWD/p2/sub/mine"
+chmod 0600 "$PWD/p2/sub/mine"
+expect_ok "mount by a mounter without DAC override" \
+	setpriv --bounding-set -dac_override,-dac_read_search \
+	mount -t tplfs -o "private=$PWD/p2,store=$T_STORE,ct=nodac" tplfs "$PWD/m2"
+expect_match "root cannot open the user's file through that mount" 'Permission denied' \
+	"$(cat "$PWD/m2/sub/mine" 2>&1)"
+expect_eq "and access(2) says the same" no \
+	"$(test -r "$PWD/m2/sub/mine" && echo yes || echo no)"
+expect_eq "a file the mounter may read reads" open "$(cat "$PWD/m2/sub/open" 2>&1)"
+umount "$PWD/m2"
