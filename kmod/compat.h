@@ -263,13 +263,22 @@ static inline int tplfs_backing_mmap(struct file *realfile,
 }
 #endif /* TPLFS_HAVE_BACKING_FILE */
 
-/* 6.6 hid the ctime behind accessors. */
+/* 6.6 hid the ctime behind accessors, 6.7 the mtime. */
 static inline struct timespec64 tplfs_inode_ctime(const struct inode *inode)
 {
 #ifdef TPLFS_HAVE_INODE_GET_CTIME
 	return inode_get_ctime(inode);
 #else
 	return inode->i_ctime;
+#endif
+}
+
+static inline struct timespec64 tplfs_inode_mtime(const struct inode *inode)
+{
+#ifdef TPLFS_HAVE_INODE_GET_MTIME
+	return inode_get_mtime(inode);
+#else
+	return inode->i_mtime;
 #endif
 }
 

@@ -228,8 +228,13 @@ static int tplfs_relink(struct super_block *sb, struct inode *inode,
 			struct dentry *real, const struct tplfs_origin_swap *sw)
 {
 	struct tplfs_idmap *idmap = tplfs_mnt_idmap(tplfs_private_mnt(sb));
-	struct iattr attr = { .ia_valid = ATTR_SIZE, .ia_size = 0 };
 	struct inode *rinode = d_inode(real);
+	/* the file's mtime stays its own (xfs would set it to now) */
+	struct iattr attr = {
+		.ia_valid = ATTR_SIZE | ATTR_MTIME | ATTR_MTIME_SET,
+		.ia_size = 0,
+		.ia_mtime = tplfs_inode_mtime(rinode),
+	};
 	const struct cred *old;
 	int err;
 

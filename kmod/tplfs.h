@@ -29,13 +29,6 @@ struct kstatfs;
 /* The longest container id: [a-z0-9][a-z0-9_-]{0,62} */
 #define TPLFS_CT_MAX	63
 
-/**
- * struct tplfs_config - mount options, as parsed from the fs_context
- * @private_dir: the private area (private=)
- * @store_dir:   the template store (store=)
- * @ct:          container id (ct=), or NULL
- * @is_volatile: skip fdatasync on copy-up (volatile)
- */
 /* verity=: what an object's fs-verity must be for its stub to open */
 enum tplfs_verity {
 	TPLFS_VERITY_OFF,	/* not looked at */
@@ -43,6 +36,14 @@ enum tplfs_verity {
 	TPLFS_VERITY_REQUIRE,	/* and every object has it */
 };
 
+/**
+ * struct tplfs_config - mount options, as parsed from the fs_context
+ * @private_dir: the private area (private=)
+ * @store_dir:   the template store (store=)
+ * @ct:          container id (ct=), or NULL
+ * @is_volatile: skip fdatasync on copy-up (volatile)
+ * @verity:      what an object's fs-verity must be (verity=)
+ */
 struct tplfs_config {
 	char *private_dir;
 	char *store_dir;

@@ -611,6 +611,86 @@ def test_a_container_whose_template_cannot_be_told_blocks_rm_and_gc(tmp):
     assert d.stop() == 0
 
 
+def privatize(path, data):
+    """What a container's own write leaves: the stub made a private file
+    holding @data, in the same inode."""
+    os.removexattr(path, "trusted.tplfs.origin")
+    with open(path, "r+b") as f:
+        f.truncate(0)
+        f.write(data)
+
+
+def origin_of(path):
+    try:
+        return os.getxattr(path, "trusted.tplfs.origin")
+    except OSError:
+        return None
+
+
+def test_relink_an_unmounted_container(tmp):
+    """ct relink: private files equal to an object of the container's
+    template, or of one named with --against (then recorded in ct.conf and
+    so in use), become stubs again, in their own inode; everything else is
+    left; --dry-run changes nothing."""
+    d, src = daemon_with_template(tmp)
+    src2 = os.path.join(tmp, "src2")
+    make_tree(src2, variant=b"VERSION=2\n")
+    ok(call(d.sock, "template.import", {"template": "os@2", "from": src2}))
+    ok(call(d.sock, "ct.create", {"id": "web1", "template": "os@1"}))
+    fs = os.path.join(d.root, "private", "web1", "fs")
+    conf = os.path.join(d.root, "private", "web1", "ct.conf")
+    # the container ran the update itself, copied a file up unchanged,
+    # and has a file of its own and its always-private hostname
+    privatize(fs + "/etc/os-release", b"NAME=test\nVERSION=2\n")
+    privatize(fs + "/usr/bin/same-a", b"same bytes\n")
+    os.chown(fs + "/usr/bin/same-a", 1000, 1000)
+    os.utime(fs + "/usr/bin/same-a", ns=(1500000000000000000, 1500000000000000000))
+    w(fs + "/usr/bin/mine", b"my own bytes\n")
+    ino = os.lstat(fs + "/usr/bin/same-a").st_ino
+
+    rc, out, e = tplctl(d, "ct", "relink", "web1", "--dry-run")
+    assert rc == 0, e
+    assert "  /usr/bin/same-a\n" in out, out
+    assert "web1: 1 files would be relinked" in out, out
+    assert origin_of(fs + "/usr/bin/same-a") is None
+
+    r = ok(call(d.sock, "ct.relink", {"id": "web1"}))
+    assert (r["relinked"], r["paths"]) == (1, ["/usr/bin/same-a"]), r
+    st = os.lstat(fs + "/usr/bin/same-a")
+    assert origin_of(fs + "/usr/bin/same-a") is not None
+    assert (st.st_ino, st.st_size, st.st_uid, st.st_mtime_ns) == \
+        (ino, 0, 1000, 1500000000000000000), st
+    assert origin_of(fs + "/etc/os-release") is None    # os@2's content
+    assert "uses" not in open(conf).read()
+
+    r = ok(call(d.sock, "ct.relink", {"id": "web1", "against": ["os@2"]}))
+    assert r["paths"] == ["/etc/os-release"], r
+    assert origin_of(fs + "/etc/os-release") is not None
+    assert origin_of(fs + "/usr/bin/mine") is None
+    with open(fs + "/etc/hostname", "rb") as f:
+        assert f.read() == b"template\n"                 # always private
+    assert "uses = os@2\n" in open(conf).read()
+    # the usage it keeps for the container is what it uses now
+    q = ok(call(d.sock, "ct.quota", {"id": "web1"}))
+    s = ok(call(d.sock, "ct.status", {"id": "web1", "scan": True}))
+    assert q["bytes"]["used"] == s["disk_bytes"], (q, s)
+    # os@2 is in use now: its objects are what web1's stubs name
+    m = err(call(d.sock, "template.rm", {"template": "os@2"}), "busy")
+    assert "web1" in m, m
+    assert ok(call(d.sock, "ct.relink", {"id": "web1"}))["relinked"] == 0
+
+    err(call(d.sock, "ct.relink", {"id": "web1", "against": ["gone@1"]}),
+        "not_found")
+    err(call(d.sock, "ct.relink", {"id": "web1", "against": ["bad"]}),
+        "bad_args")
+    err(call(d.sock, "ct.relink", {"id": "web1", "against": "os@2"}),
+        "bad_args")
+    err(call(d.sock, "ct.relink", {"id": "nosuch"}), "not_found")
+    ok(call(d.sock, "ct.destroy", {"id": "web1"}))
+    ok(call(d.sock, "template.rm", {"template": "os@2"}))
+    assert d.stop() == 0
+
+
 def test_many_containers_cost_little(tmp):
     d, src = daemon_with_template(tmp)
     for i in range(20):

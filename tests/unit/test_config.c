@@ -4,6 +4,7 @@
  * (userspace/lib/{kvfile,config,ct,mountinfo}.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -126,6 +127,50 @@ static void ct_conf(void **state)
 	unlink(path);
 }
 
+/* ct.conf's uses: read, added to once, written back (relink --against). */
+static void ct_conf_uses(void **state)
+{
+	struct tplfs_ct_conf conf;
+	char err[512], *path, text[2048];
+	int dfd, fd;
+	ssize_t n;
+
+	(void)state;
+	path = write_tmp("template = os@1\nuses = app@1 os@2\n");
+	assert_int_equal(tplfs_ct_conf_read(path, &conf, err, sizeof(err)), 0);
+	unlink(path);
+	assert_int_equal(conf.nuses, 2);
+	assert_string_equal(conf.uses[1], "os@2");
+	assert_int_equal(tplfs_ct_conf_use(&conf, "os@1"), 0);	/* its own */
+	assert_int_equal(tplfs_ct_conf_use(&conf, "app@1"), 0);	/* there */
+	assert_int_equal(tplfs_ct_conf_use(&conf, "os@3"), 1);
+	strcpy(text, "/tmp/tplfs-unit-XXXXXX");
+	assert_non_null(mkdtemp(text));
+	dfd = open(text, O_RDONLY | O_DIRECTORY);
+	assert_int_equal(tplfs_ct_conf_write(dfd, &conf), 0);
+	fd = openat(dfd, "ct.conf", O_RDONLY);
+	n = read(fd, text + 100, sizeof(text) - 101);
+	assert_true(n > 0);
+	text[100 + n] = '\0';
+	assert_non_null(strstr(text + 100, "\nuses = app@1 os@2 os@3\n"));
+	close(fd);
+	unlinkat(dfd, "ct.conf", 0);
+	close(dfd);
+	assert_int_equal(rmdir(text), 0);
+	for (int i = 3; i < TPLFS_CT_USES_MAX; i++) {
+		char t[16];
+
+		snprintf(t, sizeof(t), "t%d@1", i);
+		assert_int_equal(tplfs_ct_conf_use(&conf, t), 1);
+	}
+	assert_int_equal(tplfs_ct_conf_use(&conf, "one-more@1"), -ENOSPC);
+	path = write_tmp("uses = bad\n");
+	assert_int_equal(tplfs_ct_conf_read(path, &conf, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "uses: \"bad\" is not NAME@VERSION"));
+	unlink(path);
+}
+
 struct seen {
 	int n;
 	struct tplfs_mount m[4];
@@ -168,6 +213,7 @@ int main(void)
 		cmocka_unit_test(config_errors_name_the_line),
 		cmocka_unit_test(ct_ids),
 		cmocka_unit_test(ct_conf),
+		cmocka_unit_test(ct_conf_uses),
 		cmocka_unit_test(mountinfo_finds_tplfs_mounts),
 	};
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Containers: see ct.h and doc/tplfsd.md. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "atomic.h"
 #include "ct.h"
@@ -36,6 +38,27 @@ static int ct_conf_setting(void *arg, const char *key, const char *value,
 			return -1;
 		}
 		strcpy(conf->template, value);
+		return 0;
+	}
+	if (!strcmp(key, "uses")) {
+		char copy[TPLFS_CT_USES_MAX * 256], *save, *t;
+
+		if (strlen(value) >= sizeof(copy)) {
+			snprintf(err, errlen, "uses: too long");
+			return -1;
+		}
+		strcpy(copy, value);
+		for (t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+			if (strlen(t) >= sizeof(conf->uses[0]) || !strchr(t, '@')) {
+				snprintf(err, errlen, "uses: \"%s\" is not NAME@VERSION", t);
+				return -1;
+			}
+			if (tplfs_ct_conf_use(conf, t) < 0) {
+				snprintf(err, errlen, "uses: more than %d templates",
+					 TPLFS_CT_USES_MAX);
+				return -1;
+			}
+		}
 		return 0;
 	}
 	if (!strcmp(key, "backend")) {
@@ -87,17 +110,36 @@ int tplfs_ct_conf_read(const char *path, struct tplfs_ct_conf *conf,
 	return tplfs_kv_read(path, ct_conf_setting, conf, err, errlen);
 }
 
+int tplfs_ct_conf_use(struct tplfs_ct_conf *conf, const char *tpl)
+{
+	if (!strcmp(conf->template, tpl))
+		return 0;
+	for (size_t i = 0; i < conf->nuses; i++)
+		if (!strcmp(conf->uses[i], tpl))
+			return 0;
+	if (conf->nuses == TPLFS_CT_USES_MAX || strlen(tpl) >= sizeof(conf->uses[0]))
+		return -ENOSPC;
+	strcpy(conf->uses[conf->nuses++], tpl);
+	return 1;
+}
+
 int tplfs_ct_conf_write(int dirfd, const struct tplfs_ct_conf *conf)
 {
 	const struct tplfs_ct_limits *l = &conf->limits;
-	char text[1024];
+	char text[1024 + TPLFS_CT_USES_MAX * 256], uses[TPLFS_CT_USES_MAX * 256 + 16] = "";
+	size_t used = 0;
 	int n;
 
+	for (size_t i = 0; i < conf->nuses; i++)
+		used += (size_t)snprintf(uses + used, sizeof(uses) - used, "%s%s",
+					 i ? " " : "uses = ", conf->uses[i]);
+	if (conf->nuses)
+		snprintf(uses + used, sizeof(uses) - used, "\n");
 	n = snprintf(text, sizeof(text),
-		     "# tplfs container (doc/tplfsd.md)\ntemplate = %s\nbackend = %s\n%s"
+		     "# tplfs container (doc/tplfsd.md)\ntemplate = %s\n%sbackend = %s\n%s"
 		     "# quota: bytes and inodes SOFT:HARD (0: none), grace in seconds\n"
 		     "quota_bytes = %llu:%llu\nquota_inodes = %llu:%llu\nquota_grace = %llu\n",
-		     conf->template, conf->backend,
+		     conf->template, uses, conf->backend,
 		     conf->is_volatile ? "volatile = yes\n" : "",
 		     (unsigned long long)l->bytes_soft,
 		     (unsigned long long)l->bytes_hard,
@@ -107,6 +149,18 @@ int tplfs_ct_conf_write(int dirfd, const struct tplfs_ct_conf *conf)
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return -ENAMETOOLONG;
 	return tplfs_write_atomic(dirfd, "ct.conf", text, (size_t)n, 0644);
+}
+
+int tplfs_ct_conf_save(const char *private_dir,
+		       const struct tplfs_ct_conf *conf)
+{
+	int fd = open(private_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = tplfs_ct_conf_write(fd, conf);
+	close(fd);
+	return ret;
 }
 
 int tplfs_ct_paths(const struct tplfs_config *cfg, const char *id,

@@ -40,18 +40,32 @@ struct tplfs_ct_limits {
  * @backend:     "dir" (the only backend so far)
  * @is_volatile: mount with the volatile option (copy-ups not synced)
  * @limits:      quota (quota_bytes, quota_inodes, quota_grace)
+ * @uses:        other templates whose objects its stubs may name (a relink
+ *               against them), @nuses of them: in use as @template is
  */
+#define TPLFS_CT_USES_MAX	16
 struct tplfs_ct_conf {
 	char template[256];
 	char backend[16];
 	bool is_volatile;
 	struct tplfs_ct_limits limits;
+	char uses[TPLFS_CT_USES_MAX][256];
+	size_t nuses;
 };
+
+/*
+ * Add template @tpl to @conf's uses unless it is its template or there
+ * already: 1 if added, 0 if not needed, -ENOSPC when the list is full.
+ */
+int tplfs_ct_conf_use(struct tplfs_ct_conf *conf, const char *tpl);
 
 int tplfs_ct_conf_read(const char *path, struct tplfs_ct_conf *conf,
 		       char *err, size_t errlen);
 /* Write @conf as ct.conf in directory @dirfd, atomically. */
 int tplfs_ct_conf_write(int dirfd, const struct tplfs_ct_conf *conf);
+/* The same in the directory @private_dir (private/<id>). */
+int tplfs_ct_conf_save(const char *private_dir,
+		       const struct tplfs_ct_conf *conf);
 
 /* The places of container @id: private/<id>, its fs/, ct.conf, root/<id>. */
 struct tplfs_ct_paths {

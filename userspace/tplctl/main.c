@@ -69,6 +69,12 @@ static void usage(FILE *f)
 "                         change its settings in ct.conf; limits reach a\n"
 "                         mounted container at once, volatile at its next\n"
 "                         mount\n"
+"  ct relink ID [--against NAME@VERSION]... [--dry-run]\n"
+"                         private files equal to an object of its template\n"
+"                         (or of those named, recorded in its ct.conf as\n"
+"                         used) become stubs again, mounted or not; files\n"
+"                         open or changed meanwhile are left and counted;\n"
+"                         --dry-run: list them, change nothing\n"
 "  ct quota ID [--set SOFT[:HARD]] [--inodes SOFT[:HARD]] [--grace DURATION]\n"
 "                         its disk quota: usage, limits, state; the options\n"
 "                         change the limits (at once if it is mounted)\n"
@@ -97,6 +103,7 @@ struct opts {
 	const char *fields;	/* -o FIELDS of ct list */
 	bool usage;		/* ct list: a column needs the usage */
 	json_object *private;	/* --private PATH... */
+	json_object *against;	/* --against NAME@VERSION... */
 };
 
 enum arg_kind { NONE, ID, TEMPLATE, TEMPLATE_FILE };
@@ -126,6 +133,7 @@ static const struct cmd cmds[] = {
 	{ "ct", "stats", "ct.stats", ID, print_ct_stats },
 	{ "ct", "quota", "ct.quota", ID, print_ct_quota },
 	{ "ct", "set", "ct.set", ID, print_ct_set },
+	{ "ct", "relink", "ct.relink", ID, print_ct_relink },
 };
 
 static void show_progress(void *arg, json_object *msg)
@@ -200,6 +208,7 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 	    (o->is_volatile && strcmp(cmd->proto_verb, "ct.create") &&
 	     strcmp(cmd->proto_verb, "ct.set")) ||
 	    (o->no_volatile && strcmp(cmd->proto_verb, "ct.set")) ||
+	    (o->against && strcmp(cmd->proto_verb, "ct.relink")) ||
 	    (o->fields && strcmp(cmd->proto_verb, "ct.list"))) {
 		fprintf(stderr, "tplctl: an option %s %s does not take\n",
 			cmd->noun, cmd->verb);
@@ -209,8 +218,9 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 		fprintf(stderr, "tplctl: --scan is for ct status\n");
 		return NULL;
 	}
-	if (o->dry_run && strcmp(cmd->proto_verb, "store.gc")) {
-		fprintf(stderr, "tplctl: --dry-run is for store gc\n");
+	if (o->dry_run && strcmp(cmd->proto_verb, "store.gc") &&
+	    strcmp(cmd->proto_verb, "ct.relink")) {
+		fprintf(stderr, "tplctl: --dry-run is for store gc and ct relink\n");
 		return NULL;
 	}
 	if ((o->quota || o->inodes || o->grace) &&
@@ -255,6 +265,8 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 		json_object_object_add(args, "from", abs_path(o->from, true));
 	if (o->private)
 		json_object_object_add(args, "private", json_object_get(o->private));
+	if (o->against)
+		json_object_object_add(args, "against", json_object_get(o->against));
 	if (o->template)
 		json_object_object_add(args, "template",
 				       json_object_new_string(o->template));
@@ -332,6 +344,7 @@ int main(int argc, char **argv)
 		{ "no-volatile", no_argument, NULL, 'N' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "private", required_argument, NULL, 'p' },
+		{ "against", required_argument, NULL, 'a' },
 		{ "quota", required_argument, NULL, 'q' },
 		{ "set", required_argument, NULL, 'S' },
 		{ "inodes", required_argument, NULL, 'i' },
@@ -374,6 +387,11 @@ int main(int argc, char **argv)
 				o.private = json_object_new_array();
 			json_object_array_add(o.private, json_object_new_string(optarg));
 			break;
+		case 'a':
+			if (!o.against)
+				o.against = json_object_new_array();
+			json_object_array_add(o.against, json_object_new_string(optarg));
+			break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("tplctl %s\n", TPLFS_VERSION); return 0;
 		default: usage(stderr); return EX_USAGE;
@@ -394,6 +412,7 @@ int main(int argc, char **argv)
 	}
 	args = build_args(cmd, argv + optind + 2, nargs - 2, &o);
 	json_object_put(o.private);
+	json_object_put(o.against);
 	if (!args)
 		return EX_USAGE;
 

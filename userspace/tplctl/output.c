@@ -435,12 +435,23 @@ void print_template_list(json_object *r)
 	}
 }
 
+/* The strings of @list, one a line, and how many of @total it left out. */
+static void print_listed(json_object *list, uint64_t total)
+{
+	size_t n = json_object_array_length(list);
+
+	for (size_t i = 0; i < n; i++)
+		printf("  %s\n", json_object_get_string(
+		       json_object_array_get_idx(list, i)));
+	if (n < total)
+		printf("  ... and %" PRIu64 " more\n", total - n);
+}
+
 void print_store_gc(json_object *r)
 {
 	json_object *names = NULL, *dry = NULL;
 	bool dry_run;
 	char b[32];
-	size_t n;
 
 	json_object_object_get_ex(r, "dry_run", &dry);
 	dry_run = json_object_get_boolean(dry);
@@ -451,12 +462,26 @@ void print_store_gc(json_object *r)
 	if (!dry_run)
 		return;
 	json_object_object_get_ex(r, "objects", &names);
-	n = json_object_array_length(names);
-	for (size_t i = 0; i < n; i++)
-		printf("  %s\n", json_object_get_string(
-		       json_object_array_get_idx(names, i)));
-	if (n < u64(r, "removed"))
-		printf("  ... and %" PRIu64 " more\n", u64(r, "removed") - n);
+	print_listed(names, u64(r, "removed"));
+}
+
+void print_ct_relink(json_object *r)
+{
+	json_object *paths = NULL, *dry = NULL;
+	bool dry_run;
+	char b[32];
+
+	json_object_object_get_ex(r, "dry_run", &dry);
+	dry_run = json_object_get_boolean(dry);
+	json_object_object_get_ex(r, "paths", &paths);
+	print_listed(paths, u64(r, "relinked"));
+	printf("%s: %" PRIu64 " files %s, %s %s (%" PRIu64 " hashed of %" PRIu64
+	       "; %" PRIu64 " changed meanwhile, %" PRIu64 " open: left)\n",
+	       str(r, "ct"), u64(r, "relinked"),
+	       dry_run ? "would be relinked" : "relinked",
+	       human(u64(r, "bytes"), b, sizeof(b)),
+	       dry_run ? "would be freed" : "freed", u64(r, "hashed"),
+	       u64(r, "files"), u64(r, "changed"), u64(r, "busy"));
 }
 
 /* One line of ct quota: used, soft, hard, state (until when). */

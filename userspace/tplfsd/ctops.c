@@ -44,24 +44,8 @@
 #include "store.h"
 #include "tree.h"
 #include "usage_scan.h"
+#include "ctjob.h"
 
-struct ctjob {
-	struct opjob op;
-	struct ctstate *ct;
-	char id[TPLFS_CT_ID_MAX + 1];
-	struct tplfs_ct_paths paths;
-	char target[PATH_MAX];	/* ct.umount: the mount point */
-	bool force;
-	struct tplfs_template_id tpl;	/* ct.create */
-	char tpl_id[2 * TPLFS_TEMPLATE_PART_MAX + 2];	/* held, shared */
-	bool is_volatile;
-	struct tplfs_ct_limits limits;	/* ct.create */
-	bool rescan;	/* ct.mount: the quota usage needs a rescan */
-	/* exclusive operations: the container's catalogue entry after them */
-	void (*run)(struct job *job);
-	struct ctentry probe;
-	bool probed;
-};
 
 static void journal_name(char *buf, size_t size, const char *id)
 {
@@ -101,7 +85,7 @@ void ctops_aside(const struct daemon *d, const char *id, const char *what,
 	tplfs_path(buf, size, "%s/private/.%s.%s", d->cfg.root, id, what);
 }
 
-static json_object *ct_result(struct ctjob *cj)
+json_object *ctjob_result(struct ctjob *cj)
 {
 	json_object *r = json_object_new_object();
 
@@ -228,7 +212,7 @@ static void create_run(struct job *job)
 	pfd = open(privdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd >= 0)
 		fsync(pfd);
-	r = ct_result(cj);
+	r = ctjob_result(cj);
 	tplfs_json_str(r, "template", conf.template);
 	tplfs_json_u64(r, "entries", ps.entries);
 	tplfs_json_u64(r, "stubs", ps.stubs);
@@ -266,7 +250,7 @@ static int do_mount(const struct daemon *d, const char *id,
 }
 
 /* ct.conf of the container, or a failed @cj. */
-static int read_conf(struct ctjob *cj, struct tplfs_ct_conf *conf)
+int ctjob_read_conf(struct ctjob *cj, struct tplfs_ct_conf *conf)
 {
 	char err[512];
 	int ret = tplfs_ct_conf_read(cj->paths.conf, conf, err, sizeof(err));
@@ -292,7 +276,7 @@ static void mount_run(struct job *job)
 	bool existed;
 	int ret;
 
-	if (read_conf(cj, &conf))
+	if (ctjob_read_conf(cj, &conf))
 		return;
 	if (stat(p->fs, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		opjob_failno(&cj->op, TPLFS_E_NOT_FOUND, errno ? errno : ENOTDIR,
@@ -321,7 +305,7 @@ static void mount_run(struct job *job)
 		goto out;
 	}
 	cj->rescan = ctquota_mounted(cj->id, p, &conf.limits);
-	cj->op.result = ct_result(cj);
+	cj->op.result = ctjob_result(cj);
 	jobs_test_point("ct.mount:mounted");
 out:
 	journal_end(d, cj->id);
@@ -343,7 +327,7 @@ static void umount_run(struct job *job)
 		opjob_failno(&cj->op, ret == -EBUSY ? TPLFS_E_BUSY :
 			     TPLFS_E_SYSTEM, -ret, cj->target);
 	else
-		cj->op.result = ct_result(cj);
+		cj->op.result = ctjob_result(cj);
 	journal_end(cj->op.d, cj->id);
 }
 
@@ -389,7 +373,7 @@ static void destroy_run(struct job *job)
 	}
 	jobs_test_point("ct.destroy:renamed");
 	rmdir(cj->paths.root);
-	cj->op.result = ct_result(cj);
+	cj->op.result = ctjob_result(cj);
 	atomic_store(&cj->op.what, "entries removed");
 	ret = tplfs_tree_remove_counted(trash, &rp);
 	tplfs_json_u64(cj->op.result, "entries_removed",
@@ -437,7 +421,7 @@ static void status_run(struct job *job)
 /* --- entry points, in the loop ------------------------------------------------ */
 
 /* Release the container; forget it if it is neither busy nor mounted. */
-static void ctjob_finish(struct opjob *oj)
+void ctjob_finish(struct opjob *oj)
 {
 	struct ctjob *cj = (struct ctjob *)oj;
 
@@ -471,7 +455,7 @@ void ctops_refuse_busy(struct req *rq, const char *id)
  * A job for an operation on container @id, which it reserves (busy) when
  * @exclusive; replies and returns NULL if that cannot be.
  */
-static struct ctjob *ctjob_new(struct req *rq, const char *id, size_t size,
+struct ctjob *ctjob_new(struct req *rq, const char *id, size_t size,
 			       void (*run)(struct job *job), bool exclusive)
 {
 	struct daemon *d = rq->d;

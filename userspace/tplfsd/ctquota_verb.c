@@ -63,7 +63,7 @@ static json_object *describe(uint64_t used, uint64_t soft, uint64_t hard,
 static int update_conf(struct qverb *qv, struct tplfs_ct_conf *conf)
 {
 	struct tplfs_ct_limits *l = &conf->limits;
-	int fd, ret;
+	int ret;
 
 	if (qv->set_bytes) {
 		l->bytes_soft = qv->set.bytes_soft;
@@ -77,10 +77,7 @@ static int update_conf(struct qverb *qv, struct tplfs_ct_conf *conf)
 		l->grace = qv->set.grace;
 	if (qv->set_volatile)
 		conf->is_volatile = qv->is_volatile;
-	fd = open(qv->paths.private_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	ret = fd < 0 ? -errno : tplfs_ct_conf_write(fd, conf);
-	if (fd >= 0)
-		close(fd);
+	ret = tplfs_ct_conf_save(qv->paths.private_dir, conf);
 	if (ret)
 		opjob_failno(&qv->op, TPLFS_E_SYSTEM, -ret, qv->paths.conf);
 	return ret;

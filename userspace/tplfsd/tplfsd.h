@@ -160,6 +160,9 @@ void ctops_list(struct req *rq, const char *after, bool usage);
 /* Answer that another operation on @id holds it (EBUSY). */
 void ctops_refuse_busy(struct req *rq, const char *id);
 void ctops_status(struct req *rq, const char *id, bool scan);
+/* ctrelink.c: ct.relink */
+void ctrelink_serve(struct req *rq, const char *id, json_object *against,
+		    bool dry_run);
 /* private/.<id>.<what>: where an operation builds (create) or throws away
  * (destroy). */
 void ctops_aside(const struct daemon *d, const char *id, const char *what,

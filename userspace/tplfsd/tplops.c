@@ -159,8 +159,12 @@ static json_object *template_uses(const struct daemon *d)
 		if (tplfs_ct_conf_read(p.conf, &conf, err, sizeof(err))) {
 			snprintf(what, sizeof(what), "%s (%s)", de->d_name, err);
 			uses_add(uses, USES_UNKNOWN, what);
-		} else if (conf.template[0]) {
-			uses_add(uses, conf.template, de->d_name);
+		} else {
+			if (conf.template[0])
+				uses_add(uses, conf.template, de->d_name);
+			/* what a relink against another template made it name */
+			for (size_t i = 0; i < conf.nuses; i++)
+				uses_add(uses, conf.uses[i], de->d_name);
 		}
 	}
 	if (dir)

@@ -37,6 +37,7 @@ static const char *const tpl_args[] = { "template", NULL };
 static const char *const import_args[] = { "template", "from", "private",
 					    NULL };
 static const char *const export_args[] = { "template", "file", NULL };
+static const char *const relink_args[] = { "id", "against", "dry_run", NULL };
 
 static double seconds_since(const struct timespec *t)
 {
@@ -249,6 +250,22 @@ static void serve_ct_create(struct req *rq)
 		ctops_create(rq, id, tpl, vol, &limits);
 }
 
+static void serve_ct_relink(struct req *rq)
+{
+	json_object *against = NULL;
+	const char *id;
+	bool dry_run;
+
+	if (json_object_object_get_ex(rq->msg.args, "against", &against) &&
+	    !json_object_is_type(against, json_type_array)) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
+			  "\"against\" is an array of NAME@VERSION"));
+		return;
+	}
+	if (opt_bool(rq, "dry_run", &dry_run) && get_id(rq, &id))
+		ctrelink_serve(rq, id, against, dry_run);
+}
+
 static void serve_ct_destroy(struct req *rq)
 {
 	const char *id;
@@ -366,6 +383,7 @@ static const struct verb verbs[] = {
 	{ "ct.destroy", true, umount_args, serve_ct_destroy },
 	{ "ct.quota", false, quota_args, serve_ct_quota },
 	{ "ct.set", true, set_args, serve_ct_set },
+	{ "ct.relink", true, relink_args, serve_ct_relink },
 	{ "template.list", false, no_args, serve_template_list },
 	{ "template.import", true, import_args, serve_template_import },
 	{ "template.export", true, export_args, serve_template_export },

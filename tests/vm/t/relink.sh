@@ -1,0 +1,59 @@
+#!/bin/bash
+# tplctl ct relink on a mounted container, through tplfsd and the module's
+# SET_ORIGIN: files the container rewrote with the template's own bytes
+# become stubs again while it runs; one held open is left (and counted),
+# one whose bytes are its own is left; what reads through the mount is
+# unchanged, the quota gives the blocks back, a second pass finds nothing.
+. "$TPLFS_TOP/tests/vm/lib.sh"
+
+TPL=$TPLFS_TOP/build/cache/busybox-template.tar.zst
+R=$PWD/tplfs
+SOCK=$PWD/tplfsd.sock
+LOG=$PWD/tplfsd.log
+T="$TPLFS_BIN/tplctl --socket $SOCK"
+[ -s "$TPL" ] || { fail "no template tarball $TPL (scripts/template-tarball.sh)"; exit 1; }
+
+"$TPLFS_BIN/tplfsd" --foreground --config /dev/null --root "$R" --store "$PWD/store" \
+	--socket "$SOCK" >>"$LOG" 2>&1 &
+dpid=$!
+t_wait_ready "$LOG" "$dpid" || exit 1
+trap 'rc=$?; exec 9<&-; kill "$dpid" 2>/dev/null && wait "$dpid"; (exit $rc); t_finish' EXIT
+$T template import os@1 --from "$TPL" >/dev/null || { fail "template import"; exit 1; }
+$T ct create r1 --template os@1 --quota 1G >/dev/null && $T ct mount r1 >/dev/null ||
+	{ fail "ct create and mount"; exit 1; }
+M=$R/root/r1
+P=$R/private/r1/fs
+used() { $T --json ct quota r1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["bytes"]["used"])'; }
+
+# Rewritten through the mount with the bytes they had: private copies.
+for f in etc/passwd etc/group bin/busybox; do
+	cat "$M/$f" >"$PWD/copy"
+	cat "$PWD/copy" >"$M/$f"
+	expect_eq "$f is a private copy" private "$(t_is_stub "$P/$f")"
+done
+echo "its own" >>"$M/etc/profile"
+sum=$(sha256sum "$M/etc/passwd" "$M/etc/group" "$M/bin/busybox" "$M/etc/profile")
+before=$(used)
+exec 9<"$M/etc/group"
+
+expect_match "a dry run lists what would go" "would be relinked" "$($T ct relink r1 --dry-run)"
+expect_eq "and changes nothing" private "$(t_is_stub "$P/etc/passwd")"
+out=$($T ct relink r1)
+expect_match "ct relink of the mounted container" \
+	'^r1: 2 files relinked, .* freed \([0-9]+ hashed of [0-9]+; 0 changed meanwhile, 1 open: left\)$' \
+	"$(tail -1 <<<"$out")"
+expect_eq "passwd and busybox are stubs again" "stub stub" \
+	"$(t_is_stub "$P/etc/passwd") $(t_is_stub "$P/bin/busybox")"
+expect_eq "the file held open is left" private "$(t_is_stub "$P/etc/group")"
+expect_eq "the file with bytes of its own is left" private "$(t_is_stub "$P/etc/profile")"
+expect_eq "every file reads as before" "$sum" \
+	"$(sha256sum "$M/etc/passwd" "$M/etc/group" "$M/bin/busybox" "$M/etc/profile")"
+expect_match "programs still run from the relinked busybox" '^ok$' \
+	"$(chroot "$M" /bin/busybox echo ok 2>&1)"
+after=$(used)
+expect_match "the quota gave the blocks back ($before -> $after)" '^yes$' \
+	"$([ "$after" -lt "$before" ] && echo yes)"
+exec 9<&-
+expect_match "closed, a second pass takes it" '^r1: 1 files relinked' "$($T ct relink r1 | tail -1)"
+expect_match "and a third finds nothing" '^r1: 0 files relinked' "$($T ct relink r1 | tail -1)"
+$T ct umount r1 >/dev/null || fail "ct umount"

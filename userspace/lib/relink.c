@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Private files equal to an object become stubs again: see relink.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "digest.h"
+#include "grow.h"
+#include "korigin.h"
+#include "manifest.h"
+#include "origin.h"
+#include "relink.h"
+
+/* --- the object set ---------------------------------------------------------- */
+
+static int add_ref(struct tplfs_objset *s, const struct tplfs_mentry *e)
+{
+	if (tplfs_grow(&s->v, &s->cap, s->n, sizeof(*s->v), 256))
+		return -ENOMEM;
+	s->v[s->n].size = e->size;
+	memcpy(s->v[s->n].digest, e->digest, sizeof(e->digest));
+	s->n++;
+	s->sorted = false;
+	return 0;
+}
+
+static int add_private(struct tplfs_objset *s, const char *path)
+{
+	char *copy = strdup(path);
+
+	if (!copy || tplfs_grow(&s->private, &s->private_cap, s->nprivate,
+				sizeof(*s->private), 8)) {
+		free(copy);
+		return -ENOMEM;
+	}
+	s->private[s->nprivate++] = copy;
+	return 0;
+}
+
+int tplfs_objset_add_manifest(struct tplfs_objset *s, FILE *f, char *err,
+			      size_t errlen)
+{
+	struct tplfs_mreader *r;
+	struct tplfs_mentry e;
+	int ret;
+
+	ret = tplfs_mreader_open(f, &r, err, errlen);
+	if (ret)
+		return ret;
+	while ((ret = tplfs_mreader_next(r, &e, err, errlen)) == 1) {
+		ret = e.type == 'f' && e.size ? add_ref(s, &e) : 0;
+		if (ret)
+			break;
+	}
+	/* read with the first entry */
+	for (size_t i = 0; !ret && i < tplfs_mreader_nprivate(r); i++)
+		ret = add_private(s, tplfs_mreader_private(r, i));
+	tplfs_mreader_close(r);
+	if (ret == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	return ret;
+}
+
+void tplfs_objset_free(struct tplfs_objset *s)
+{
+	for (size_t i = 0; i < s->nprivate; i++)
+		free(s->private[i]);
+	free(s->private);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+static int cmp_ref(const void *a, const void *b)
+{
+	const struct tplfs_objref *x = a, *y = b;
+
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	return memcmp(x->digest, y->digest, sizeof(x->digest));
+}
+
+/* The first object of @size, or NULL (the set is sorted). */
+static const struct tplfs_objref *first_of_size(const struct tplfs_objset *s,
+						uint64_t size)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->v[mid].size < size)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->n && s->v[lo].size == size ? &s->v[lo] : NULL;
+}
+
+static bool has_object(const struct tplfs_objset *s, uint64_t size,
+		       const uint8_t digest[TPLFS_DIGEST_SIZE])
+{
+	struct tplfs_objref key = { .size = size };
+
+	memcpy(key.digest, digest, sizeof(key.digest));
+	return bsearch(&key, s->v, s->n, sizeof(*s->v), cmp_ref) != NULL;
+}
+
+static bool is_private_path(const struct tplfs_objset *s, const char *path)
+{
+	for (size_t i = 0; i < s->nprivate; i++)
+		if (!strcmp(s->private[i], path))
+			return true;
+	return false;
+}
+
+/* --- the two ways of swapping ------------------------------------------------ */
+
+static int unmounted_state(void *arg, int fd, struct tplfs_origin_state *st)
+{
+	struct stat sb;
+
+	(void)arg;
+	memset(st, 0, sizeof(*st));
+	if (fstat(fd, &sb) < 0)
+		return -errno;
+	st->size = sizeof(*st);
+	st->ctime_sec = sb.st_ctim.tv_sec;
+	st->ctime_nsec = sb.st_ctim.tv_nsec;
+	st->file_size = sb.st_size;
+	return 0;
+}
+
+/*
+ * The origin first (the commit: a stub wins over its data), then the data
+ * truncated away, the mtime kept: the file's own, not the relink's.
+ */
+static int unmounted_swap(void *arg, int fd,
+			  const struct tplfs_origin_state *st,
+			  const uint8_t origin[TPLFS_ORIGIN_SIZE])
+{
+	struct tplfs_origin_state now;
+	char self[64];
+	struct stat sb;
+	int ret, wfd;
+
+	ret = unmounted_state(arg, fd, &now);
+	if (ret)
+		return ret;
+	if (now.ctime_sec != st->ctime_sec || now.ctime_nsec != st->ctime_nsec ||
+	    now.file_size != st->file_size)
+		return -ESTALE;
+	if (fstat(fd, &sb) < 0)
+		return -errno;
+	if (fsetxattr(fd, TPLFS_ORIGIN_XATTR, origin, TPLFS_ORIGIN_SIZE,
+		      XATTR_CREATE) < 0)
+		return errno == EEXIST ? -ESTALE : -errno;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	wfd = open(self, O_WRONLY | O_CLOEXEC);
+	if (wfd < 0)
+		return -errno;
+	ret = ftruncate(wfd, 0) < 0 ? -errno : 0;
+	if (!ret) {
+		const struct timespec times[2] = {
+			{ .tv_nsec = UTIME_OMIT }, sb.st_mtim,
+		};
+
+		ret = futimens(wfd, times) < 0 ? -errno : 0;
+	}
+	close(wfd);
+	return ret;
+}
+
+const struct tplfs_relink_ops tplfs_relink_unmounted = {
+	.state = unmounted_state,
+	.swap = unmounted_swap,
+};
+
+static int mounted_state(void *arg, int fd, struct tplfs_origin_state *st)
+{
+	return tplfs_korigin_get(arg, fd, st);
+}
+
+static int mounted_swap(void *arg, int fd, const struct tplfs_origin_state *st,
+			const uint8_t origin[TPLFS_ORIGIN_SIZE])
+{
+	return tplfs_korigin_set(arg, fd, st, origin);
+}
+
+struct tplfs_relink_ops tplfs_relink_mounted(const char *ct)
+{
+	struct tplfs_relink_ops ops = {
+		.state = mounted_state,
+		.swap = mounted_swap,
+		.arg = (void *)ct,
+	};
+
+	return ops;
+}
+
+/* --- the walk ----------------------------------------------------------------- */
+
+struct walk {
+	const struct tplfs_objset *set;
+	const struct tplfs_relink_ops *ops;
+	bool dry_run;
+	void (*file)(void *arg, const char *path);
+	void *arg;
+	struct tplfs_relink_report *rep;
+	char *path;		/* "/a/b/name", grown as needed */
+	size_t cap;
+	char *err;
+	size_t errlen;
+};
+
+static int fail(struct walk *w, int ret, const char *what)
+{
+	snprintf(w->err, w->errlen, "%s: %s: %s", w->path[0] ? w->path : "/",
+		 what, strerror(-ret));
+	return ret;
+}
+
+/* Make w->path "@len bytes of it" + "/" + @name. */
+static int set_path(struct walk *w, size_t len, const char *name)
+{
+	size_t need = len + 1 + strlen(name) + 1;
+
+	while (need > w->cap) {
+		char *p = realloc(w->path, w->cap ? 2 * w->cap : 256);
+
+		if (!p)
+			return -ENOMEM;
+		w->path = p;
+		w->cap = w->cap ? 2 * w->cap : 256;
+	}
+	w->path[len] = '/';
+	strcpy(w->path + len + 1, name);
+	return 0;
+}
+
+/* The regular file @name of @dirfd, @sb its lstat, w->path its path. */
+static int relink_file(struct walk *w, int dirfd, const char *name,
+		       const struct stat *sb)
+{
+	struct tplfs_origin_state st;
+	struct tplfs_origin_info info;
+	int fd, ret;
+
+	if (!sb->st_size || !first_of_size(w->set, sb->st_size) ||
+	    is_private_path(w->set, w->path)) {
+		w->rep->files++;
+		return 0;
+	}
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return fail(w, -errno, "open");
+	/* a stub (its data, if any, left by a crash, is not its content) */
+	if (fgetxattr(fd, TPLFS_ORIGIN_XATTR, NULL, 0) >= 0 || errno == ERANGE) {
+		close(fd);
+		return 0;
+	}
+	w->rep->files++;
+	ret = w->ops->state(w->ops->arg, fd, &st);
+	if (ret || (st.flags & TPLFS_OSTATE_STUB)) {
+		close(fd);
+		return ret ? fail(w, ret, "its state") : 0;
+	}
+	w->rep->hashed++;
+	ret = tplfs_digest_fd(fd, &info.size, info.digest);
+	if (ret || !has_object(w->set, info.size, info.digest)) {
+		close(fd);
+		return ret == -EIO ? 0 : ret ? fail(w, ret, "hashing") : 0;
+	}
+	ret = 0;
+	if (!w->dry_run) {
+		uint8_t origin[TPLFS_ORIGIN_SIZE];
+
+		tplfs_origin_encode(&info, origin);
+		ret = w->ops->swap(w->ops->arg, fd, &st, origin);
+	}
+	close(fd);
+	if (ret == -ESTALE) {
+		w->rep->changed++;
+		return 0;
+	}
+	if (ret == -EBUSY || ret == -ETXTBSY) {
+		w->rep->busy++;
+		return 0;
+	}
+	if (ret)
+		return fail(w, ret, "making it a stub");
+	w->rep->relinked++;
+	w->rep->bytes += (uint64_t)sb->st_blocks * 512;
+	if (w->file)
+		w->file(w->arg, w->path);
+	return 0;
+}
+
+struct frame {
+	DIR *dir;
+	size_t len;	/* of w->path, this directory's */
+};
+
+int tplfs_relink(int fs_fd, struct tplfs_objset *objects,
+		 const struct tplfs_relink_ops *ops, bool dry_run,
+		 void (*file)(void *arg, const char *path), void *arg,
+		 struct tplfs_relink_report *report, char *err, size_t errlen)
+{
+	struct walk w = {
+		.set = objects, .ops = ops, .dry_run = dry_run, .file = file,
+		.arg = arg, .rep = report, .err = err, .errlen = errlen,
+	};
+	struct frame *stack = NULL;
+	size_t depth = 0, cap = 0;
+	struct stat root;
+	int fd, ret = 0;
+
+	memset(report, 0, sizeof(*report));
+	if (!objects->sorted) {
+		qsort(objects->v, objects->n, sizeof(*objects->v), cmp_ref);
+		objects->sorted = true;
+	}
+	ret = set_path(&w, 0, "");
+	if (!ret && fstat(fs_fd, &root) < 0)
+		ret = -errno;
+	/*
+	 * Written back first: allocating delayed data logs the inode, which
+	 * moves its i_version on xfs, and a file would look changed between
+	 * its state and its swap.
+	 */
+	if (!ret && !dry_run && syncfs(fs_fd) < 0)
+		ret = -errno;
+	if (ret)
+		goto out;
+	w.path[0] = '\0';
+	fd = openat(fs_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || tplfs_grow(&stack, &cap, 0, sizeof(*stack), 16)) {
+		ret = fd < 0 ? -errno : -ENOMEM;
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	stack[0].dir = fdopendir(fd);
+	stack[0].len = 0;
+	if (!stack[0].dir) {
+		ret = -errno;
+		close(fd);
+		goto out;
+	}
+	depth = 1;
+	while (depth && !ret) {
+		DIR *dir = stack[depth - 1].dir;
+		struct dirent *de;
+		struct stat sb;
+
+		errno = 0;
+		de = readdir(dir);
+		if (!de) {
+			ret = errno ? fail(&w, -errno, "reading") : 0;
+			closedir(dir);
+			depth--;
+			continue;
+		}
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		ret = set_path(&w, stack[depth - 1].len, de->d_name);
+		if (ret)
+			break;
+		if (fstatat(dirfd(dir), de->d_name, &sb,
+			    AT_SYMLINK_NOFOLLOW) < 0) {
+			ret = fail(&w, -errno, "stat");
+			break;
+		}
+		/* never into another filesystem mounted inside */
+		if (sb.st_dev != root.st_dev)
+			continue;
+		if (S_ISREG(sb.st_mode)) {
+			ret = relink_file(&w, dirfd(dir), de->d_name, &sb);
+			continue;
+		}
+		if (!S_ISDIR(sb.st_mode))
+			continue;
+		if (tplfs_grow(&stack, &cap, depth, sizeof(*stack), 16)) {
+			ret = -ENOMEM;
+			break;
+		}
+		fd = openat(dirfd(dir), de->d_name,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			ret = fail(&w, -errno, "open");
+			break;
+		}
+		stack[depth].dir = fdopendir(fd);
+		if (!stack[depth].dir) {
+			ret = fail(&w, -errno, "open");
+			close(fd);
+			break;
+		}
+		stack[depth].len = strlen(w.path);
+		depth++;
+	}
+out:
+	while (depth)
+		closedir(stack[--depth].dir);
+	free(stack);
+	free(w.path);
+	if (ret == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	return ret;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * An operation on one container, run as a job (ctops.c has the common
+ * part; ctrelink.c and others their own run functions).
+ */
+#ifndef TPLFSD_CTJOB_H
+#define TPLFSD_CTJOB_H
+
+#include <limits.h>
+
+#include "ct.h"
+#include "opjob.h"
+#include "store.h"
+#include "tplfsd.h"
+
+struct ctjob {
+	struct opjob op;
+	struct ctstate *ct;
+	char id[TPLFS_CT_ID_MAX + 1];
+	struct tplfs_ct_paths paths;
+	char target[PATH_MAX];	/* ct.umount: the mount point */
+	bool force;
+	struct tplfs_template_id tpl;	/* ct.create */
+	char tpl_id[2 * TPLFS_TEMPLATE_PART_MAX + 2];	/* held, shared */
+	bool is_volatile;
+	struct tplfs_ct_limits limits;	/* ct.create */
+	bool rescan;	/* ct.mount: the quota usage needs a rescan */
+	/* exclusive operations: the container's catalogue entry after them */
+	void (*run)(struct job *job);
+	struct ctentry probe;
+	bool probed;
+};
+
+/*
+ * A job of @size bytes (a struct that starts with struct ctjob) for an
+ * operation on container @id, which it reserves (busy) when @exclusive;
+ * replies and returns NULL if that cannot be. Its finish is ctjob_finish.
+ */
+struct ctjob *ctjob_new(struct req *rq, const char *id, size_t size,
+			void (*run)(struct job *job), bool exclusive);
+/* In the loop: release the container (and cj->tpl_id), rescan. */
+void ctjob_finish(struct opjob *oj);
+/* {ct, root}: the result most operations start from. */
+json_object *ctjob_result(struct ctjob *cj);
+/* The container's ct.conf, or the job failed (not found, bad): -errno. */
+int ctjob_read_conf(struct ctjob *cj, struct tplfs_ct_conf *conf);
+
+#endif /* TPLFSD_CTJOB_H */
