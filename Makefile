@@ -41,7 +41,7 @@ BENCH_SRCS := $(wildcard bench/*.c)
 BENCHES := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all help deps userspace kmod kmod-all unit hosttest vmtest check bench-host \
-	check-full bench demo lint install clean
+	check-full check-debug bench demo lint install clean
 
 all: userspace kmod
 
@@ -55,6 +55,8 @@ help:
 	@echo "make vmtest     VM tests for KERNEL"
 	@echo "make check      deps, build, unit tests, VM tests on both kernels"
 	@echo "make check-full make check, then the Debian 12 template test"
+	@echo "make check-debug the VM tests on Debian's 6.12 source built with lockdep,"
+	@echo "                KASAN and UBSAN (built once, cached; not part of make check)"
 	@echo "make bench      benchmarks on both kernels and the host rows -> bench/results/"
 	@echo "make bench-host the control plane and the store on the host -> bench/results/host-*.md"
 	@echo "make demo       50 containers of Debian 12 in a guest, with a checked summary"
@@ -115,6 +117,9 @@ check:
 
 check-full: check
 	tests/check-full.sh
+
+check-debug:
+	tests/check-debug.sh
 
 bench: deps userspace kmod-all
 	bench/run

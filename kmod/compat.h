@@ -263,6 +263,26 @@ static inline int tplfs_backing_mmap(struct file *realfile,
 }
 #endif /* TPLFS_HAVE_BACKING_FILE */
 
+/*
+ * do_splice_direct() takes the output's freeze protection itself since 6.7
+ * (splice_file_range() came with that change); before, its caller did.
+ */
+static inline long tplfs_splice_direct(struct file *in, loff_t *ppos,
+				       struct file *out, loff_t *opos,
+				       size_t len)
+{
+#ifdef TPLFS_HAVE_SPLICE_FILE_RANGE
+	return do_splice_direct(in, ppos, out, opos, len, 0);
+#else
+	long ret;
+
+	file_start_write(out);
+	ret = do_splice_direct(in, ppos, out, opos, len, 0);
+	file_end_write(out);
+	return ret;
+#endif
+}
+
 /* 6.6 hid the ctime behind accessors, 6.7 the mtime. */
 static inline struct timespec64 tplfs_inode_ctime(const struct inode *inode)
 {

@@ -45,7 +45,7 @@ static int tplfs_copy_range(struct file *src, struct file *dst, loff_t pos,
 
 		n = vfs_copy_file_range(src, pos, dst, pos, len, 0);
 		if (n == -EXDEV || n == -EOPNOTSUPP || n == -EINVAL)
-			n = do_splice_direct(src, &in, dst, &out, len, 0);
+			n = tplfs_splice_direct(src, &in, dst, &out, len);
 		if (n < 0)
 			return n;
 		if (n == 0)
@@ -124,6 +124,126 @@ static u64 tplfs_object_bytes(const struct path *object)
 }
 
 /**
+ * struct tplfs_copy - a copy-up under way
+ * @inode:   the tplfs inode of the stub
+ * @real:    its private dentry
+ * @dst:     the private file, open for writing
+ * @caps:    the file capabilities to put back, @capslen bytes (0: none)
+ * @capslen:
+ * @bytes:   bytes of data the object has, once copied
+ * @written: data was written (not only reflinked or holes): it needs a sync
+ * @synced:  it was synced
+ */
+struct tplfs_copy {
+	struct inode *inode;
+	struct dentry *real;
+	struct file *dst;
+	u8 caps[64];
+	ssize_t capslen;
+	u64 bytes;
+	bool written;
+	bool synced;
+};
+
+/* The private file's size (in a change: its freeze protection is held). */
+static int tplfs_set_size(struct tplfs_idmap *idmap, struct dentry *real,
+			  loff_t size)
+{
+	struct iattr attr = { .ia_valid = ATTR_SIZE, .ia_size = size };
+	int err;
+
+	inode_lock(d_inode(real));
+	err = notify_change(idmap, real, &attr, NULL);
+	inode_unlock(d_inode(real));
+	return err;
+}
+
+/*
+ * Steps 1 and its preparation, in one change: the capabilities saved, the
+ * stub emptied, the private file opened for writing.
+ */
+static int tplfs_copy_begin(struct tplfs_copy *c)
+{
+	struct super_block *sb = c->inode->i_sb;
+	struct tplfs_idmap *idmap = tplfs_mnt_idmap(tplfs_private_mnt(sb));
+	struct path realpath = { .mnt = tplfs_private_mnt(sb), .dentry = c->real };
+	const struct cred *old;
+	int err;
+
+	old = tplfs_change_begin(sb, 0, 0);
+	if (IS_ERR(old))
+		return PTR_ERR(old);
+	c->capslen = tplfs_save_caps(idmap, c->real, c->caps, sizeof(c->caps));
+	err = c->capslen < 0 ? c->capslen : tplfs_set_size(idmap, c->real, 0);
+	if (!err) {
+		c->dst = dentry_open(&realpath, O_WRONLY | O_LARGEFILE,
+				     tplfs_fs(sb)->creator_cred);
+		err = PTR_ERR_OR_ZERO(c->dst);
+	}
+	tplfs_change_end(sb, 0, 0, old);
+	return err;
+}
+
+/*
+ * Step 2, with the mounter's credentials and outside any change: cloning,
+ * copy_file_range and splice take the private filesystem's freeze
+ * protection themselves, and taking it twice can deadlock against a freeze.
+ */
+static int tplfs_copy_object(struct tplfs_copy *c, const struct path *object,
+			     const struct tplfs_stub_ref *ref)
+{
+	struct file *src;
+	int err;
+
+	src = dentry_open(object, O_RDONLY | O_LARGEFILE,
+			  tplfs_fs(c->inode->i_sb)->creator_cred);
+	if (IS_ERR(src))
+		return PTR_ERR(src);
+	/* What verity= refuses to read is not copied either. */
+	err = tplfs_verify_object(c->inode, ref, src);
+	if (!err)
+		err = tplfs_copy_data(src, c->dst, ref->size);
+	fput(src);
+	if (err < 0)
+		return err;
+	c->written = err;
+	c->bytes = ref->size;
+	return 0;
+}
+
+/*
+ * Steps 2's end to 4, in one change: a trailing hole's size, the
+ * capabilities back, the sync, and the commit.
+ */
+static int tplfs_copy_commit(struct tplfs_copy *c, loff_t size)
+{
+	struct super_block *sb = c->inode->i_sb;
+	struct tplfs_idmap *idmap = tplfs_mnt_idmap(tplfs_private_mnt(sb));
+	const struct cred *old;
+	int err = 0;
+
+	old = tplfs_change_begin(sb, 0, 0);
+	if (IS_ERR(old))
+		return PTR_ERR(old);
+	if (c->bytes && i_size_read(file_inode(c->dst)) < size)
+		err = tplfs_set_size(idmap, c->real, size);
+	if (!err && c->capslen > 0)
+		err = vfs_setxattr(idmap, c->real, XATTR_NAME_CAPS, c->caps,
+				   c->capslen, 0);
+	if (!err && c->written && !tplfs_fs(sb)->config.is_volatile) {
+		err = vfs_fsync(c->dst, 1);
+		c->synced = !err;
+	}
+	/* The commit. */
+	if (!err)
+		err = vfs_removexattr(idmap, c->real, TPLFS_ORIGIN_XATTR);
+	if (!err && c->capslen > 0)
+		vfs_removexattr(idmap, c->real, TPLFS_CAPS_XATTR);
+	tplfs_change_end(sb, 0, 0, old);
+	return err;
+}
+
+/**
  * tplfs_copy_up - turn a stub into a private file
  * @dentry:    a tplfs dentry of the stub
  * @with_data: copy the object's data; false when the caller empties the
@@ -142,17 +262,12 @@ int tplfs_copy_up(struct dentry *dentry, bool with_data)
 	struct tplfs_inode *ti = tplfs_i(inode);
 	struct super_block *sb = inode->i_sb;
 	struct tplfs_fs *fs = tplfs_fs(sb);
-	struct vfsmount *mnt = fs->private_path.mnt;
-	struct tplfs_idmap *idmap = tplfs_mnt_idmap(mnt);
 	struct dentry *real = tplfs_real_dentry(dentry);
-	u8 caps[64];
-	struct file *dst, *src;
-	struct path realpath, object;
+	struct tplfs_copy c = { .inode = inode, .real = real };
+	struct path object;
 	struct tplfs_stub_ref ref;
 	const struct cred *old;
-	u64 start, bytes = 0, reserved;
-	bool synced = false, written = false;
-	ssize_t capslen;
+	u64 start, reserved;
 	int err;
 
 	if (!tplfs_is_stub(inode))
@@ -179,93 +294,38 @@ int tplfs_copy_up(struct dentry *dentry, bool with_data)
 	}
 	/* The copy is charged to the container like any write. */
 	reserved = tplfs_object_bytes(&object);
-	old = tplfs_change_begin(sb, reserved, 0);
-	if (IS_ERR(old)) {
-		err = PTR_ERR(old);
+	err = tplfs_quota_begin(fs, reserved, 0);
+	if (err)
 		goto out_put_object;
-	}
 
-	capslen = tplfs_save_caps(idmap, real, caps, sizeof(caps));
-	if (capslen < 0) {
-		err = capslen;
-		goto out_end;
-	}
-
-	tplfs_real_path(dentry, &realpath);
-	err = vfs_truncate(&realpath, 0);
+	err = tplfs_copy_begin(&c);
 	if (err)
-		goto out_end;
-	dst = dentry_open(&realpath, O_WRONLY | O_LARGEFILE, fs->creator_cred);
-	if (IS_ERR(dst)) {
-		err = PTR_ERR(dst);
-		goto out_end;
-	}
-
+		goto out_quota;
 	if (object.dentry) {
-		src = dentry_open(&object, O_RDONLY | O_LARGEFILE,
-				  fs->creator_cred);
-		if (IS_ERR(src)) {
-			err = PTR_ERR(src);
-			goto out_fput;
-		}
-		/* What verity= refuses to read is not copied either. */
-		err = tplfs_verify_object(inode, &ref, src);
-		if (err) {
-			fput(src);
-			goto out_fput;
-		}
-		err = tplfs_copy_data(src, dst, ti->size);
-		fput(src);
-		if (err < 0)
-			goto out_fput;
-		written = err;
-		err = 0;
-		bytes = ti->size;
-		/* A trailing hole: set the size the copy did not reach. */
-		if (i_size_read(file_inode(dst)) < ti->size) {
-			err = vfs_truncate(&realpath, ti->size);
-			if (err)
-				goto out_fput;
-		}
+		old = tplfs_override_creds(sb);
+		err = tplfs_copy_object(&c, &object, &ref);
+		revert_creds(old);
 	}
-
-	if (capslen > 0) {
-		err = vfs_setxattr(idmap, real, XATTR_NAME_CAPS, caps, capslen,
-				   0);
-		if (err)
-			goto out_fput;
+	if (!err)
+		err = tplfs_copy_commit(&c, ti->size);
+	fput(c.dst);
+	if (!err) {
+		clear_bit(TPLFS_I_STUB, &ti->flags);
+		clear_bit(TPLFS_I_BAD_ORIGIN, &ti->flags);
+		atomic64_inc(&fs->stats.copy_ups);
+		atomic64_add(c.bytes, &fs->stats.copy_up_bytes);
+		atomic64_add(ktime_get_ns() - start, &fs->stats.copy_up_ns);
 	}
-	if (written && !fs->config.is_volatile) {
-		err = vfs_fsync(dst, 1);
-		if (err)
-			goto out_fput;
-		synced = true;
-	}
-	/* The commit. */
-	err = vfs_removexattr(idmap, real, TPLFS_ORIGIN_XATTR);
-	if (err)
-		goto out_fput;
-	if (capslen > 0)
-		vfs_removexattr(idmap, real, TPLFS_CAPS_XATTR);
-
-	clear_bit(TPLFS_I_STUB, &ti->flags);
-	clear_bit(TPLFS_I_BAD_ORIGIN, &ti->flags);
-	atomic64_inc(&fs->stats.copy_ups);
-	atomic64_add(bytes, &fs->stats.copy_up_bytes);
-	atomic64_add(ktime_get_ns() - start, &fs->stats.copy_up_ns);
-
-out_fput:
-	fput(dst);
-out_end:
+out_quota:
 	tplfs_quota_sync(inode, real);
-	tplfs_change_end(sb, reserved, 0, old);
+	tplfs_quota_end(fs, reserved, 0);
 out_put_object:
 	path_put(&object);
 out_unlock:
 	tplfs_copy_attr(inode);
 	mutex_unlock(&ti->copy_lock);
-	trace_tplfs_copy_up(inode, bytes, ktime_get_ns() - start, with_data,
-			    synced, err);
+	trace_tplfs_copy_up(inode, c.bytes, ktime_get_ns() - start, with_data,
+			    c.synced, err);
 	if (err && err != -EIO)
 		pr_warn_ratelimited("ct=%s inode %lu: copy-up failed (%d)\n",
 				    fs->config.ct ?: "-", inode->i_ino, err);

@@ -3,7 +3,11 @@
 # kernel, out of tree, in build/kmod/<kver>/ so that both kernels' objects live
 # side by side. Warnings are errors (-Werror in kmod/Kbuild) at W=1.
 #
-#   build-kmod.sh [--selftest] 6.12|6.1 [extra kbuild arguments, e.g. C=2]
+#   build-kmod.sh [--selftest] 6.12|6.1|debug [extra kbuild arguments, e.g. C=2]
+#
+# "debug" is the lockdep/KASAN kernel of make check-debug
+# (scripts/debug-kernel.sh); its release (6.12.N-tplfs-debug) gives it a
+# directory of its own beside Debian's 6.12.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,7 +16,7 @@ if [ "${1:-}" = --selftest ]; then
 	what=selftest
 	shift
 fi
-k=${1:?usage: build-kmod.sh [--selftest] 6.12|6.1 [kbuild args]}
+k=${1:?usage: build-kmod.sh [--selftest] 6.12|6.1|debug [kbuild args]}
 shift
 
 kver=$("$top/scripts/kernel-cache.sh" kver "$k")

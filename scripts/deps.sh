@@ -5,6 +5,10 @@
 #
 #   scripts/deps.sh            libraries, tools, and both target kernels
 #   scripts/deps.sh --packages libraries and tools only
+#   scripts/deps.sh --debug-kernel
+#                              libraries and tools, and what building the
+#                              debug kernel of make check-debug needs
+#                              (debug_packages; not the Debian kernels)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,6 +38,20 @@ packages=(
 	stress-ng
 	# make install builds the module through DKMS (tested against both kernels)
 	dkms
+)
+
+# Only make check-debug needs these: scripts/debug-kernel.sh builds a whole
+# kernel from Debian's linux-source-6.12. The package's own Depends and
+# Recommends (build-essential, bc, rsync, kmod, cpio, bison, flex,
+# libelf-dev, libssl-dev; xz-utils for its linux-source-6.12.tar.xz), plus
+# dwarves (pahole, for BTF should the config turn it on) and python3
+# (scripts/). What this config's build uses of them: bc
+# (kernel/time/timeconst.h), bison and flex (kconfig), libelf-dev
+# (objtool, for ORC), libssl-dev (certs/extract-cert: defconfig has
+# SYSTEM_TRUSTED_KEYRING), kmod (depmod in modules_install), xz-utils.
+debug_packages=(
+	build-essential gcc-12 make bc bison flex libssl-dev libelf-dev dwarves
+	rsync cpio python3 xz-utils kmod
 )
 
 sudo_cmd=()
@@ -74,6 +92,10 @@ done
 install_missing "packages of scripts/deps.sh" "${list[@]}"
 
 [ "${1:-}" = "--packages" ] && exit 0
+if [ "${1:-}" = "--debug-kernel" ]; then
+	install_missing "the debug kernel's build (make check-debug)" "${debug_packages[@]}"
+	exit 0
+fi
 
 # The kernels are unpacked, not installed (kernel-cache.sh says why), so
 # apt never sees their dependencies: what the headers and kbuild packages

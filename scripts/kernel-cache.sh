@@ -12,6 +12,10 @@
 #                                    and kbuild need ("PACKAGE NEEDED-BY"), from
 #                                    the packages' own Depends: fields
 #
+# kver, kdir and root also take "debug": the lockdep/KASAN kernel that
+# scripts/debug-kernel.sh builds from Debian's 6.12 source (make check-debug);
+# its kdir is that build tree.
+#
 # Why not apt-get install the headers: Debian's 6.12 headers package depends on
 # the matching image package, which would put a kernel into the host's /boot.
 # Unpacking the .debs ourselves keeps the host untouched and needs no root
@@ -73,8 +77,16 @@ fix_include() {
 
 kver() {
 	local f=$cache/$1.kver
+	[ "$1" != debug ] || [ -s "$f" ] ||
+		die "no debug kernel in $cache: run 'scripts/debug-kernel.sh build' (make check-debug)"
 	[ -s "$f" ] || die "kernel $1 is not in $cache: run 'make deps'"
 	cat "$f"
+}
+
+# the directory of the debug kernel (scripts/debug-kernel.sh): obj/, root/
+debug_dir() {
+	kver debug >/dev/null
+	cat "$cache/debug.dir"
 }
 
 fetch() {
@@ -147,16 +159,32 @@ host_deps() {
 
 cmd=${1:-}
 k=${2:-}
-[ -n "$k" ] || die "usage: kernel-cache.sh fetch|kver|kdir|root|host-deps 6.12|6.1"
+[ -n "$k" ] || die "usage: kernel-cache.sh fetch|kver|kdir|root|host-deps 6.12|6.1|debug"
+case "$cmd:$k" in
+kver:debug | kdir:debug | root:debug | *:6.12 | *:6.1) ;;
+*:debug) die "$cmd: not for the debug kernel (scripts/debug-kernel.sh builds it)" ;;
+esac
 case "$cmd" in
 fetch) mkdir -p "$cache" && fetch "$k" ;;
 kver) kver "$k" ;;
 kdir)
+	if [ "$k" = debug ]; then
+		d=$(debug_dir)
+		echo "$d/obj"
+		exit 0
+	fi
 	kv=$(kver "$k")
 	fix_include "$kv"
 	echo "$cache/$kv/root/usr/src/linux-headers-$kv"
 	;;
-root) echo "$cache/$(kver "$k")/root" ;;
+root)
+	if [ "$k" = debug ]; then
+		d=$(debug_dir)
+		echo "$d/root"
+	else
+		echo "$cache/$(kver "$k")/root"
+	fi
+	;;
 host-deps) host_deps "$(kver "$k")" ;;
 *) die "unknown command '$cmd'" ;;
 esac

@@ -7,21 +7,8 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 
-passed=0
-failed=0
-# add the counts of a stage's "... N passed, N failed" line
-count() {
-	local line
-	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$1" | tail -1)
-	if [ -z "$line" ]; then
-		echo "check: $2 printed no result"
-		failed=$((failed + 1))
-		return
-	fi
-	passed=$((passed + $(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$line")))
-	failed=$((failed + $(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")))
-}
-stage() { echo; echo "=== $* ($(date +%T))"; }
+check_name=check
+. "$top/tests/check-count.sh"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 

@@ -13,8 +13,16 @@ t_stub "$PWD/src/big" "$T_PRIV/big"
 t_mount killable
 fs=$(findmnt -n -o TARGET --target "$T_PRIV")
 state() { awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null; }
-# asleep PID: in an uninterruptible (or killable) sleep, read at each poll
-asleep() { test "$(state "$1")" = D; }
+# at PID FUNCTION [!FUNCTION]: asleep (D: uninterruptible or killable)
+# with FUNCTION in its kernel stack, and not the other. The state alone is
+# not enough: a python starting up sleeps in D too, on the 9p root's pages,
+# and a writer taken for blocked there let the second one reach the
+# copy-up first (and block, unkillably, on the frozen filesystem).
+at() {
+	test "$(state "$1")" = D &&
+		grep -q "$2" "/proc/$1/stack" 2>/dev/null &&
+		{ [ -z "${3:-}" ] || ! grep -q "${3#!}" "/proc/$1/stack"; }
+}
 gone() { test ! -e "/proc/$1"; }
 writer='import os, sys; os.close(os.open(sys.argv[1], os.O_RDWR))'
 
@@ -23,10 +31,11 @@ trap 'rc=$?; fsfreeze -u "$fs" 2>/dev/null; (exit $rc); t_finish' EXIT
 expect_ok "the private filesystem freezes" fsfreeze -f "$fs"
 python3 -c "$writer" "$T_MNT/big" &
 first=$!
-t_until "the first writer blocks in its copy-up" asleep $first
+t_until "the first writer blocks in its copy-up, on the frozen filesystem" \
+	at $first tplfs_change_begin
 python3 -c "$writer" "$T_MNT/big" &
 second=$!
-t_until "the second writer waits for the lock" asleep $second
+t_until "the second writer waits for the lock" at $second tplfs_copy_up '!tplfs_change_begin'
 kill -KILL $second
 t_until "the killed writer is gone while the copy-up still waits" \
 	gone $second
