@@ -360,12 +360,14 @@ static int tplfs_origin_cmd(unsigned int op, const struct tplfs_cmd_origin *c)
 
 	if (!memchr(c->ct, 0, sizeof(c->ct)))
 		return -EINVAL;
-	if (op == TPLFS_CMD_SET_ORIGIN &&
-	    (c->len != sizeof(sw) ||
-	     copy_from_user(&sw, u64_to_user_ptr(c->addr), sizeof(sw))))
-		return c->len != sizeof(sw) ? -EINVAL : -EFAULT;
-	if (op == TPLFS_CMD_SET_ORIGIN && sw.expect.size != sizeof(sw.expect))
-		return -EINVAL;
+	if (op == TPLFS_CMD_SET_ORIGIN) {
+		if (c->len != sizeof(sw))
+			return -EINVAL;
+		if (copy_from_user(&sw, u64_to_user_ptr(c->addr), sizeof(sw)))
+			return -EFAULT;
+		if (sw.expect.size != sizeof(sw.expect))
+			return -EINVAL;
+	}
 	sb = tplfs_get_ct_super(c->ct);
 	if (!sb)
 		return -ENOENT;

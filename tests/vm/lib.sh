@@ -76,6 +76,17 @@ t_wait_ready() {
 	done
 }
 
+# t_tplfsd ROOT STORE SOCK LOG: start tplfsd on them (no config file) and
+# wait until it serves; T_DPID is its pid. The test ends if it does not
+# start. t_stop_tplfsd stops it (and says whether it stopped cleanly).
+t_tplfsd() {
+	"$TPLFS_BIN/tplfsd" --foreground --config /dev/null --root "$1" \
+		--store "$2" --socket "$3" >>"$4" 2>&1 &
+	T_DPID=$!
+	t_wait_ready "$4" "$T_DPID" || exit 1
+}
+t_stop_tplfsd() { kill "$T_DPID" 2>/dev/null && wait "$T_DPID"; }
+
 # The private area and store of a test mount, on the scratch disk.
 t_setup_dirs() {
 	T_PRIV=$PWD/private

@@ -120,6 +120,16 @@ static bool is_private_path(const struct tplfs_objset *s, const char *path)
 
 /* --- the two ways of swapping ------------------------------------------------ */
 
+/* What tells the file @sb describes changed: its ctime and size. */
+static void state_of(const struct stat *sb, struct tplfs_origin_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	st->ctime_sec = sb->st_ctim.tv_sec;
+	st->ctime_nsec = sb->st_ctim.tv_nsec;
+	st->file_size = sb->st_size;
+}
+
 static int unmounted_state(void *arg, int fd, struct tplfs_origin_state *st)
 {
 	struct stat sb;
@@ -128,10 +138,7 @@ static int unmounted_state(void *arg, int fd, struct tplfs_origin_state *st)
 	memset(st, 0, sizeof(*st));
 	if (fstat(fd, &sb) < 0)
 		return -errno;
-	st->size = sizeof(*st);
-	st->ctime_sec = sb.st_ctim.tv_sec;
-	st->ctime_nsec = sb.st_ctim.tv_nsec;
-	st->file_size = sb.st_size;
+	state_of(&sb, st);
 	return 0;
 }
 
@@ -148,14 +155,13 @@ static int unmounted_swap(void *arg, int fd,
 	struct stat sb;
 	int ret, wfd;
 
-	ret = unmounted_state(arg, fd, &now);
-	if (ret)
-		return ret;
+	(void)arg;
+	if (fstat(fd, &sb) < 0)
+		return -errno;
+	state_of(&sb, &now);
 	if (now.ctime_sec != st->ctime_sec || now.ctime_nsec != st->ctime_nsec ||
 	    now.file_size != st->file_size)
 		return -ESTALE;
-	if (fstat(fd, &sb) < 0)
-		return -errno;
 	if (fsetxattr(fd, TPLFS_ORIGIN_XATTR, origin, TPLFS_ORIGIN_SIZE,
 		      XATTR_CREATE) < 0)
 		return errno == EEXIST ? -ESTALE : -errno;

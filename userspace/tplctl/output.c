@@ -449,12 +449,10 @@ static void print_listed(json_object *list, uint64_t total)
 
 void print_store_gc(json_object *r)
 {
-	json_object *names = NULL, *dry = NULL;
-	bool dry_run;
+	json_object *names = NULL;
+	bool dry_run = boolean(r, "dry_run");
 	char b[32];
 
-	json_object_object_get_ex(r, "dry_run", &dry);
-	dry_run = json_object_get_boolean(dry);
 	printf("store gc%s: %" PRIu64 " objects %s (%s), %" PRIu64 " kept\n",
 	       dry_run ? " --dry-run" : "", u64(r, "removed"),
 	       dry_run ? "would be removed" : "removed",
@@ -467,12 +465,10 @@ void print_store_gc(json_object *r)
 
 void print_ct_relink(json_object *r)
 {
-	json_object *paths = NULL, *dry = NULL;
-	bool dry_run;
+	json_object *paths = NULL;
+	bool dry_run = boolean(r, "dry_run");
 	char b[32];
 
-	json_object_object_get_ex(r, "dry_run", &dry);
-	dry_run = json_object_get_boolean(dry);
 	json_object_object_get_ex(r, "paths", &paths);
 	print_listed(paths, u64(r, "relinked"));
 	printf("%s: %" PRIu64 " files %s, %s %s (%" PRIu64 " hashed of %" PRIu64

@@ -26,12 +26,8 @@ TREECMP="python3 $TPLFS_TOP/tests/vm/tools/treecmp.py"
 [ -s "$TPL" ] || { fail "no template tarball $TPL (scripts/template-tarball.sh)"; exit 1; }
 echo "  template: $TPL"
 
-"$TPLFS_BIN/tplfsd" --foreground --config /dev/null --root "$R" --store "$S" \
-	--socket "$SOCK" >>"$LOG" 2>&1 &
-dpid=$!
-t_wait_ready "$LOG" "$dpid" || exit 1
-stop_daemon() { kill "$dpid" 2>/dev/null && wait "$dpid"; }
-trap 'rc=$?; stop_daemon; (exit $rc); t_finish' EXIT
+t_tplfsd "$R" "$S" "$SOCK" "$LOG"
+trap 'rc=$?; t_stop_tplfsd; (exit $rc); t_finish' EXIT
 
 # The reference: the same tarball, extracted by GNU tar.
 mkdir "$PWD/src"
@@ -123,4 +119,4 @@ expect_ok "then template rm" $T template rm os@1
 expect_match "and store gc frees every object" "objects removed" "$($T store gc)"
 expect_eq "the store holds no object" "" "$(find "$S/objects" -type f)"
 expect_eq "no operation failed" "" "$(cat "$PWD/errors" 2>/dev/null)"
-stop_daemon
+t_stop_tplfsd

@@ -159,4 +159,5 @@ expect_match "the rebased file starts with one version's content" '^version (one
 	"$(head -1 "$T_MNT/race-rebase")"
 expect_eq "and has every appended line after it" "$(seq -f 'line %g' 0 $((writes - 1)))" \
 	"$(tail -n +2 "$T_MNT/race-rebase")"
-expect_eq "the kernel logged no stub error" "" "$(dmesg | grep 'tplfs: .*stub' | grep -v 'malformed')"
+expect_eq "the kernel logged no stub error for this mount" "" \
+	"$(dmesg | grep "tplfs: ct=$CT .*stub" | grep -v 'malformed')"

@@ -13,11 +13,8 @@ LOG=$PWD/tplfsd.log
 T="$TPLFS_BIN/tplctl --socket $SOCK"
 [ -s "$TPL" ] || { fail "no template tarball $TPL (scripts/template-tarball.sh)"; exit 1; }
 
-"$TPLFS_BIN/tplfsd" --foreground --config /dev/null --root "$R" --store "$PWD/store" \
-	--socket "$SOCK" >>"$LOG" 2>&1 &
-dpid=$!
-t_wait_ready "$LOG" "$dpid" || exit 1
-trap 'rc=$?; exec 9<&-; kill "$dpid" 2>/dev/null && wait "$dpid"; (exit $rc); t_finish' EXIT
+t_tplfsd "$R" "$PWD/store" "$SOCK" "$LOG"
+trap 'rc=$?; exec 9<&-; t_stop_tplfsd; (exit $rc); t_finish' EXIT
 $T template import os@1 --from "$TPL" >/dev/null || { fail "template import"; exit 1; }
 $T ct create r1 --template os@1 --quota 1G >/dev/null && $T ct mount r1 >/dev/null ||
 	{ fail "ct create and mount"; exit 1; }

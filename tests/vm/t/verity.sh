@@ -141,11 +141,8 @@ TPL=$TPLFS_TOP/build/cache/busybox-template.tar.zst
 [ -s "$TPL" ] || { fail "no template tarball $TPL (scripts/template-tarball.sh)"; exit 1; }
 SOCK=$PWD/tplfsd.sock
 LOG=$PWD/tplfsd.log
-"$TPLFS_BIN/tplfsd" --foreground --config /dev/null --root "$PWD/root" --store "$T_STORE/s2" \
-	--socket "$SOCK" >>"$LOG" 2>&1 &
-dpid=$!
-t_wait_ready "$LOG" "$dpid" || exit 1
-trap 'rc=$?; kill "$dpid" 2>/dev/null && wait "$dpid"; (exit $rc); t_finish' EXIT
+t_tplfsd "$PWD/root" "$T_STORE/s2" "$SOCK" "$LOG"
+trap 'rc=$?; t_stop_tplfsd; (exit $rc); t_finish' EXIT
 expect_match "template import of a tarball" "^os@1: [0-9]+ entries" \
 	"$("$TPLFS_BIN/tplctl" --socket "$SOCK" template import os@1 --from "$TPL" 2>&1)"
 n=0
@@ -157,6 +154,6 @@ while read -r o; do
 done < <(find "$T_STORE/s2/objects" -type f ! -name '.*')
 expect_match "it stored objects" '^[1-9]' "$n"
 expect_eq "every one has fs-verity, measured as its name" 0 "$bad"
-kill "$dpid" && wait "$dpid"
+t_stop_tplfsd
 trap t_finish EXIT
 umount "$T_STORE"
