@@ -130,21 +130,52 @@ static void state_of(const struct stat *sb, struct tplfs_origin_state *st)
 	st->file_size = sb->st_size;
 }
 
+/* A stub: its origin as it is; a private file: what tells it changed. */
 static int unmounted_state(void *arg, int fd, struct tplfs_origin_state *st)
 {
 	struct stat sb;
+	ssize_t len;
 
 	(void)arg;
 	memset(st, 0, sizeof(*st));
+	len = fgetxattr(fd, TPLFS_ORIGIN_XATTR, st->origin, sizeof(st->origin));
+	if (len >= 0 || errno == ERANGE) {
+		struct tplfs_origin_info info;
+
+		st->size = sizeof(*st);
+		st->flags = TPLFS_OSTATE_STUB;
+		if (len < 0 || tplfs_origin_decode(st->origin, (size_t)len, &info))
+			st->flags |= TPLFS_OSTATE_BAD;
+		return 0;
+	}
+	if (errno != ENODATA)
+		return -errno;
 	if (fstat(fd, &sb) < 0)
 		return -errno;
 	state_of(&sb, st);
 	return 0;
 }
 
+/* A stub still of @st's origin gets @origin: a rebase of one file. */
+static int unmounted_swap_stub(int fd, const struct tplfs_origin_state *st,
+			       const uint8_t origin[TPLFS_ORIGIN_SIZE])
+{
+	uint8_t now[TPLFS_ORIGIN_SIZE];
+	ssize_t len;
+
+	len = fgetxattr(fd, TPLFS_ORIGIN_XATTR, now, sizeof(now));
+	if (len < 0)
+		return errno == ENODATA || errno == ERANGE ? -ESTALE : -errno;
+	if ((size_t)len != sizeof(now) || memcmp(now, st->origin, sizeof(now)))
+		return -ESTALE;
+	return fsetxattr(fd, TPLFS_ORIGIN_XATTR, origin, TPLFS_ORIGIN_SIZE,
+			 XATTR_REPLACE) < 0 ? -errno : 0;
+}
+
 /*
- * The origin first (the commit: a stub wins over its data), then the data
- * truncated away, the mtime kept: the file's own, not the relink's.
+ * A private file: the origin first (the commit: a stub wins over its
+ * data), then the data truncated away, the mtime kept: the file's own,
+ * not the relink's.
  */
 static int unmounted_swap(void *arg, int fd,
 			  const struct tplfs_origin_state *st,
@@ -156,6 +187,8 @@ static int unmounted_swap(void *arg, int fd,
 	int ret, wfd;
 
 	(void)arg;
+	if (st->flags & TPLFS_OSTATE_STUB)
+		return unmounted_swap_stub(fd, st, origin);
 	if (fstat(fd, &sb) < 0)
 		return -errno;
 	state_of(&sb, &now);

@@ -41,10 +41,11 @@ void tplfs_objset_free(struct tplfs_objset *s);
  * mounted (korigin.h: GET_ORIGIN before the file is hashed, SET_ORIGIN
  * after, which refuses a file that changed, is open or is written to), or
  * in the private area itself while it is not (the caller keeps it so).
- * @state reads what tells the file changed into @st; @swap makes it a stub
- * of @origin if it still is @st: 0, -ESTALE (it changed), -EBUSY or
- * -ETXTBSY (open), or another negative errno. @fd is the file, opened
- * read-only in the private area.
+ * @state reads, as GET_ORIGIN does, a stub's origin or what tells a
+ * private file changed into @st; @swap makes it a stub of @origin if it
+ * still is @st: 0, -ESTALE (it changed), -EBUSY or -ETXTBSY (open), or
+ * another negative errno. @fd is the file, opened read-only in the private
+ * area. A rebase uses the same two, for stubs too.
  */
 struct tplfs_relink_ops {
 	int (*state)(void *arg, int fd, struct tplfs_origin_state *st);

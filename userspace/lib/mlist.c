@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* A manifest in memory: see mlist.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grow.h"
+#include "mlist.h"
+
+static void entry_free(struct tplfs_mentry *e)
+{
+	for (size_t i = 0; i < e->nxattrs; i++) {
+		free(e->xattrs[i].name);
+		free(e->xattrs[i].value);
+	}
+	free(e->xattrs);
+	free(e->path);
+	free(e->target);
+}
+
+/* A deep copy of the reader's @in (valid only until its next entry). */
+static int entry_copy(struct tplfs_mentry *out, const struct tplfs_mentry *in)
+{
+	*out = *in;
+	out->xattrs = NULL;
+	out->nxattrs = 0;
+	out->target = NULL;
+	out->path = strdup(in->path);
+	if (!out->path)
+		return -ENOMEM;
+	if (in->target && !(out->target = strdup(in->target)))
+		goto nomem;
+	if (!in->nxattrs)
+		return 0;
+	out->xattrs = calloc(in->nxattrs, sizeof(*out->xattrs));
+	if (!out->xattrs)
+		goto nomem;
+	for (size_t i = 0; i < in->nxattrs; i++) {
+		struct tplfs_xattr *x = &out->xattrs[i];
+
+		out->nxattrs++;
+		x->len = in->xattrs[i].len;
+		x->name = strdup(in->xattrs[i].name);
+		x->value = malloc(x->len ? x->len : 1);
+		if (!x->name || !x->value)
+			goto nomem;
+		memcpy(x->value, in->xattrs[i].value, x->len);
+	}
+	return 0;
+nomem:
+	entry_free(out);
+	return -ENOMEM;
+}
+
+int tplfs_mlist_load(struct tplfs_mlist *l, FILE *f, char *err, size_t errlen)
+{
+	struct tplfs_mreader *r;
+	struct tplfs_mentry e;
+	int ret;
+
+	ret = tplfs_mreader_open(f, &r, err, errlen);
+	if (ret)
+		return ret;
+	while ((ret = tplfs_mreader_next(r, &e, err, errlen)) == 1) {
+		if (tplfs_grow(&l->v, &l->cap, l->n, sizeof(*l->v), 1024) ||
+		    entry_copy(&l->v[l->n], &e)) {
+			ret = -ENOMEM;
+			break;
+		}
+		l->n++;
+	}
+	/* the header's private paths, read with the first entry */
+	if (!ret && tplfs_mreader_nprivate(r)) {
+		l->private = calloc(tplfs_mreader_nprivate(r), sizeof(char *));
+		if (!l->private)
+			ret = -ENOMEM;
+	}
+	for (size_t i = 0; !ret && i < tplfs_mreader_nprivate(r); i++) {
+		l->private[i] = strdup(tplfs_mreader_private(r, i));
+		if (!l->private[i])
+			ret = -ENOMEM;
+		l->nprivate++;
+	}
+	tplfs_mreader_close(r);
+	if (ret == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	if (ret)
+		tplfs_mlist_free(l);
+	return ret;
+}
+
+void tplfs_mlist_free(struct tplfs_mlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		entry_free(&l->v[i]);
+	for (size_t i = 0; i < l->nprivate; i++)
+		free(l->private[i]);
+	free(l->private);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+const struct tplfs_mentry *tplfs_mlist_find(const struct tplfs_mlist *l,
+					    const char *path)
+{
+	size_t lo = 0, hi = l->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(l->v[mid].path, path);
+
+		if (!c)
+			return &l->v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const struct tplfs_mentry *tplfs_mlist_resolve(const struct tplfs_mlist *l,
+					       const struct tplfs_mentry *e)
+{
+	const struct tplfs_mentry *first;
+
+	if (e->type != 'h')
+		return e;
+	/* the reader checked that it names an earlier regular file */
+	first = tplfs_mlist_find(l, e->target);
+	return first ? first : e;
+}
+
+bool tplfs_mlist_is_private(const struct tplfs_mlist *l, const char *path)
+{
+	for (size_t i = 0; i < l->nprivate; i++)
+		if (!strcmp(l->private[i], path))
+			return true;
+	return false;
+}
