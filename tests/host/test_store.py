@@ -691,6 +691,143 @@ def test_relink_an_unmounted_container(tmp):
     assert d.stop() == 0
 
 
+def shown(d, path):
+    """The bytes a container shows at @path: a stub's object's, or its own."""
+    o = origin_of(path)
+    if o is None:
+        with open(path, "rb") as f:
+            return f.read()
+    h = o[16:48].hex()
+    with open(os.path.join(d.store, "objects", h[:2], h[2:]), "rb") as f:
+        return f.read()
+
+
+def template_v2(tmp, d):
+    """os@2: os@1 updated: os-release, same-b and the always-private hosts
+    changed, a new file, one gone."""
+    src2 = os.path.join(tmp, "src2")
+    make_tree(src2, variant=b"VERSION=2\n")
+    w(src2 + "/etc/hosts", b"127.0.0.1 localhost v2\n")
+    w(src2 + "/usr/bin/same-b", b"same-b v2\n")
+    w(src2 + "/usr/bin/new", b"new in 2\n", 0o755)
+    os.unlink(src2 + "/usr/bin/same-a")
+    ok(call(d.sock, "template.import", {"template": "os@2", "from": src2}))
+
+
+def change_container(fs):
+    """What a container does to its files: same-b its own, a mode of its
+    own on os-release, a file of its own, a symlink removed."""
+    privatize(fs + "/usr/bin/same-b", b"10.0.0.1 mine\n")
+    os.chmod(fs + "/etc/os-release", 0o600)
+    w(fs + "/usr/bin/mine", b"my own bytes\n")
+    os.unlink(fs + "/etc/abs-link")
+
+
+def check_rebased(d, fs):
+    assert shown(d, fs + "/etc/os-release") == b"NAME=test\nVERSION=2\n"
+    assert os.lstat(fs + "/etc/os-release").st_mode & 0o7777 == 0o600
+    assert shown(d, fs + "/usr/bin/same-b") == b"10.0.0.1 mine\n"
+    # always private, unchanged in the container: theirs, private still
+    assert shown(d, fs + "/etc/hosts") == b"127.0.0.1 localhost v2\n"
+    assert origin_of(fs + "/etc/hosts") is None
+    assert shown(d, fs + "/usr/bin/new") == b"new in 2\n"
+    assert origin_of(fs + "/usr/bin/new") is not None
+    assert not os.path.lexists(fs + "/usr/bin/same-a")
+    assert not os.path.lexists(fs + "/etc/abs-link")
+    assert shown(d, fs + "/usr/bin/mine") == b"my own bytes\n"
+    # a file the update left alone keeps its stub, xattrs and links
+    assert os.getxattr(fs + "/usr/bin/tool", "user.note") == b"a\x00b"
+    assert os.lstat(fs + "/usr/bin/tool").st_ino == \
+        os.lstat(fs + "/usr/bin/tool-link").st_ino
+
+
+def test_rebase_an_unmounted_container(tmp):
+    """ct rebase: a container moves to os@2 keeping what it changed; a
+    conflict is reported and kept; the report is kept in its private area;
+    a second rebase changes nothing; the old version is then free."""
+    d, src = daemon_with_template(tmp)
+    template_v2(tmp, d)
+    ok(call(d.sock, "ct.create", {"id": "web1", "template": "os@1"}))
+    priv = os.path.join(d.root, "private", "web1")
+    fs = priv + "/fs"
+    change_container(fs)
+    ino = os.lstat(fs + "/etc/os-release").st_ino
+
+    rc, out, e = tplctl(d, "ct", "rebase", "web1", "--to", "os@2", "--dry-run")
+    assert rc == 0, e
+    assert "conflict /usr/bin/same-b: changed in both" in out, out
+    assert "web1: would be rebased from os@1 to os@2" in out, out
+    assert shown(d, fs + "/etc/os-release") == b"NAME=test\n"
+
+    rc, out, e = tplctl(d, "ct", "rebase", "web1", "--to", "os@2")
+    assert rc == 0, e
+    assert "report: %s/rebase.report" % priv in out, out
+    check_rebased(d, fs)
+    assert os.lstat(fs + "/etc/os-release").st_ino == ino
+    conf = open(priv + "/ct.conf").read()
+    assert "template = os@2\n" in conf and "uses" not in conf, conf
+    report = open(priv + "/rebase.report").read()
+    assert "conflict /usr/bin/same-b: changed in both" in report, report
+    assert "created /usr/bin/new: new in the template" in report, report
+    assert "removed /usr/bin/same-a" in report, report
+    assert not os.path.exists(priv + "/rebase.stage")
+    # to the same version again: nothing
+    r = ok(call(d.sock, "ct.rebase", {"id": "web1", "to": "os@2"}))
+    assert r["updated"] + r["created"] + r["removed"] + r["conflicts"] == 0, r
+    # its usage is measured again
+    q = ok(call(d.sock, "ct.quota", {"id": "web1"}))
+    s = ok(call(d.sock, "ct.status", {"id": "web1", "scan": True}))
+    assert q["bytes"]["used"] == s["disk_bytes"], (q, s)
+    # no stub names os@1's objects any more: it can go
+    ok(call(d.sock, "template.rm", {"template": "os@1"}))
+
+    err(call(d.sock, "ct.rebase", {"id": "web1", "to": "nope@1"}), "not_found")
+    err(call(d.sock, "ct.rebase", {"id": "web1", "to": "bad"}), "bad_args")
+    err(call(d.sock, "ct.rebase", {"id": "nosuch", "to": "os@2"}), "not_found")
+    err(call(d.sock, "ct.rebase", {"id": "web1"}), "bad_args")
+    rc, out, e = tplctl(d, "ct", "rebase", "web1")
+    assert rc == 2 and "--to" in e, e
+    assert d.stop() == 0
+
+
+def test_rebase_killed_is_finished_at_the_next_start(tmp):
+    """kill -9 in the middle of a rebase (after its first updated path):
+    the next start finishes it from the journal."""
+    d, src = daemon_with_template(tmp)
+    template_v2(tmp, d)
+    for ct in ("a1", "a2", "b1"):
+        ok(call(d.sock, "ct.create", {"id": ct, "template": "os@1"}))
+        change_container(os.path.join(d.root, "private", ct, "fs"))
+    assert d.stop() == 0
+    d.env["TPLFSD_TEST_PAUSE"] = "ct.rebase:updated-one"
+    d.start()
+    s = connect(d.sock)
+    s.send(b'{"verb":"ct.rebase","args":{"id":"a1","to":"os@2"}}')
+    assert d.wait_log("test pause at ct.rebase:updated-one")
+    d.proc.kill()
+    d.proc.wait()
+    s.close()
+    assert d.journal() == ["ct-a1.json"]
+    d.env.pop("TPLFSD_TEST_PAUSE")
+    d.start()
+    assert "recovery: ct.rebase a1 from os@1 to os@2: finished" in \
+        d.logtext(), d.logtext()
+    assert d.journal() == []
+    priv = os.path.join(d.root, "private", "a1")
+    check_rebased(d, priv + "/fs")
+    assert "template = os@2\n" in open(priv + "/ct.conf").read()
+    # --all --from: the others of os@1, with progress
+    rc, out, e = tplctl(d, "ct", "rebase", "--all", "--from", "os@1",
+                        "--to", "os@2")
+    assert rc == 0, e
+    assert "[1/2] ct rebase a2" in e and "[2/2] ct rebase b1" in e, e
+    assert "2 containers of os@1: 2 rebased, 0 failed" in out, out
+    for ct in ("a2", "b1"):
+        check_rebased(d, os.path.join(d.root, "private", ct, "fs"))
+    ok(call(d.sock, "template.rm", {"template": "os@1"}))
+    assert d.stop() == 0
+
+
 def test_many_containers_cost_little(tmp):
     d, src = daemon_with_template(tmp)
     for i in range(20):

@@ -51,6 +51,7 @@ static const struct ent base_ents[] = {
 	{ "/etc/hostname", 'f', "template\n", 0644 },
 	{ "/gone", 'f', "gone\n", 0644 },
 	{ "/gone-changed", 'f', "gone too\n", 0644 },
+	{ "/gone-meta", 'f', "gone, chmodded\n", 0644 },
 	{ "/hl1", 'f', "linked v1\n", 0644 },
 	{ "/hl2", 'h', "/hl1", 0644 },
 	{ "/keep", 'f', "unchanged\n", 0644 },
@@ -322,6 +323,8 @@ static void change_the_container(void)
 	path_of(path, "/meta");
 	assert_int_equal(chmod(path, 0600), 0);
 	put("/gone-changed", "changed before it went\n");
+	path_of(path, "/gone-meta");
+	assert_int_equal(chmod(path, 0600), 0);
 	path_of(path, "/deleted");
 	assert_int_equal(unlink(path), 0);
 	put("/priv", "priv v1\n");	/* rewritten with the same bytes */
@@ -369,6 +372,10 @@ static void rebases_every_kind_of_path(void **state)
 	assert_true(saw(&s, "removed /gone"));
 	assert_string_equal(content("/gone-changed"), "changed before it went\n");
 	assert_true(saw(&s, "conflict /gone-changed"));
+	/* a stub of base's kept (its mode changed): base stays in use */
+	assert_true(is_stub("/gone-meta"));
+	assert_true(saw(&s, "conflict /gone-meta"));
+	assert_int_equal(rep.old_stubs, 1);
 	/* removed in the container: stays removed */
 	assert_int_equal(stat_of("/deleted").st_mode, 0);
 	assert_true(saw(&s, "conflict /deleted"));

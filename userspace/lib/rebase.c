@@ -49,6 +49,7 @@ struct rb {
 	size_t nlater, caplater;
 	struct tplfs_mentry *dirtimes;	/* directories whose mtime to set last */
 	size_t ndirtimes, capdirtimes;
+	struct tplfs_objset theirs_objects;
 	char *err;
 	size_t errlen;
 };
@@ -731,6 +732,10 @@ static int one_path(struct rb *r, const struct tplfs_mentry *be,
 			goto out;
 		ret = 0;	/* not mergeable: a conflict */
 	}
+	if (d.action == TPLFS_MERGE_KEEP && (o.st.flags & TPLFS_OSTATE_STUB) &&
+	    o.side.digest_known &&
+	    !tplfs_objset_has(&r->theirs_objects, o.side.size, o.side.digest))
+		r->rep->old_stubs++;
 	if (d.action == TPLFS_MERGE_KEEP) {
 		if (d.conflict) {
 			item(r, path, "conflict", d.why);
@@ -777,6 +782,11 @@ int tplfs_rebase(const struct tplfs_rebase_args *a,
 	int ret = 0;
 
 	memset(rep, 0, sizeof(*rep));
+	for (size_t k = 0; k < t->n; k++)
+		if (t->v[k].type == 'f' &&
+		    tplfs_objset_add(&r.theirs_objects, t->v[k].size,
+				     t->v[k].digest))
+			return rb_fail(&r, -ENOMEM, "/", "the objects of theirs");
 	if (fstat(a->fs_fd, &root) < 0)
 		return rb_fail(&r, -errno, "/", "stat");
 	r.dev = root.st_dev;
@@ -801,6 +811,7 @@ int tplfs_rebase(const struct tplfs_rebase_args *a,
 	if (!ret && !a->dry_run && syncfs(a->fs_fd) < 0)
 		ret = rb_fail(&r, -errno, "/", "syncfs");
 	parent_forget(&r);
+	tplfs_objset_free(&r.theirs_objects);
 	for (size_t k = 0; k < r.nlater; k++)
 		free(r.later[k].path);
 	free(r.later);

@@ -30,6 +30,8 @@ struct tplfs_rebase_report {
 	uint64_t conflicts;	/* changed in both: the container's kept */
 	uint64_t merged;	/* changed in both, merged (dpkg's status) */
 	uint64_t busy;		/* open or changed meanwhile: left as they were */
+	uint64_t old_stubs;	/* stubs kept naming an object theirs has not:
+				 * base's objects stay in use */
 };
 
 /* One path the rebase did (or, dry, would do) something about. */

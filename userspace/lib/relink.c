@@ -18,12 +18,13 @@
 
 /* --- the object set ---------------------------------------------------------- */
 
-static int add_ref(struct tplfs_objset *s, const struct tplfs_mentry *e)
+int tplfs_objset_add(struct tplfs_objset *s, uint64_t size,
+		     const uint8_t digest[TPLFS_DIGEST_SIZE])
 {
 	if (tplfs_grow(&s->v, &s->cap, s->n, sizeof(*s->v), 256))
 		return -ENOMEM;
-	s->v[s->n].size = e->size;
-	memcpy(s->v[s->n].digest, e->digest, sizeof(e->digest));
+	s->v[s->n].size = size;
+	memcpy(s->v[s->n].digest, digest, TPLFS_DIGEST_SIZE);
 	s->n++;
 	s->sorted = false;
 	return 0;
@@ -53,7 +54,8 @@ int tplfs_objset_add_manifest(struct tplfs_objset *s, FILE *f, char *err,
 	if (ret)
 		return ret;
 	while ((ret = tplfs_mreader_next(r, &e, err, errlen)) == 1) {
-		ret = e.type == 'f' && e.size ? add_ref(s, &e) : 0;
+		ret = e.type == 'f' && e.size ?
+		      tplfs_objset_add(s, e.size, e.digest) : 0;
 		if (ret)
 			break;
 	}
@@ -101,11 +103,20 @@ static const struct tplfs_objref *first_of_size(const struct tplfs_objset *s,
 	return lo < s->n && s->v[lo].size == size ? &s->v[lo] : NULL;
 }
 
-static bool has_object(const struct tplfs_objset *s, uint64_t size,
-		       const uint8_t digest[TPLFS_DIGEST_SIZE])
+static void objset_sort(struct tplfs_objset *s)
+{
+	if (!s->sorted) {
+		qsort(s->v, s->n, sizeof(*s->v), cmp_ref);
+		s->sorted = true;
+	}
+}
+
+bool tplfs_objset_has(struct tplfs_objset *s, uint64_t size,
+		      const uint8_t digest[TPLFS_DIGEST_SIZE])
 {
 	struct tplfs_objref key = { .size = size };
 
+	objset_sort(s);
 	memcpy(key.digest, digest, sizeof(key.digest));
 	return bsearch(&key, s->v, s->n, sizeof(*s->v), cmp_ref) != NULL;
 }
@@ -244,7 +255,7 @@ struct tplfs_relink_ops tplfs_relink_mounted(const char *ct)
 /* --- the walk ----------------------------------------------------------------- */
 
 struct walk {
-	const struct tplfs_objset *set;
+	struct tplfs_objset *set;
 	const struct tplfs_relink_ops *ops;
 	bool dry_run;
 	void (*file)(void *arg, const char *path);
@@ -310,7 +321,7 @@ static int relink_file(struct walk *w, int dirfd, const char *name,
 	}
 	w->rep->hashed++;
 	ret = tplfs_digest_fd(fd, &info.size, info.digest);
-	if (ret || !has_object(w->set, info.size, info.digest)) {
+	if (ret || !tplfs_objset_has(w->set, info.size, info.digest)) {
 		close(fd);
 		return ret == -EIO ? 0 : ret ? fail(w, ret, "hashing") : 0;
 	}
@@ -359,10 +370,7 @@ int tplfs_relink(int fs_fd, struct tplfs_objset *objects,
 	int fd, ret = 0;
 
 	memset(report, 0, sizeof(*report));
-	if (!objects->sorted) {
-		qsort(objects->v, objects->n, sizeof(*objects->v), cmp_ref);
-		objects->sorted = true;
-	}
+	objset_sort(objects);
 	ret = set_path(&w, 0, "");
 	if (!ret && fstat(fs_fd, &root) < 0)
 		ret = -errno;

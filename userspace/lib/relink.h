@@ -34,6 +34,12 @@ struct tplfs_objset {
  */
 int tplfs_objset_add_manifest(struct tplfs_objset *s, FILE *f, char *err,
 			      size_t errlen);
+/* Add one object. 0 or -ENOMEM. */
+int tplfs_objset_add(struct tplfs_objset *s, uint64_t size,
+		     const uint8_t digest[TPLFS_DIGEST_SIZE]);
+/* Is it one of the set's? (Sorts the set the first time.) */
+bool tplfs_objset_has(struct tplfs_objset *s, uint64_t size,
+		      const uint8_t digest[TPLFS_DIGEST_SIZE]);
 void tplfs_objset_free(struct tplfs_objset *s);
 
 /*

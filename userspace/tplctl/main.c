@@ -15,6 +15,7 @@
 
 #include "client.h"
 #include "output.h"
+#include "rebase_all.h"
 #include "proto.h"
 #include "units.h"
 #include "version.h"
@@ -75,6 +76,15 @@ static void usage(FILE *f)
 "                         used) become stubs again, mounted or not; files\n"
 "                         open or changed meanwhile are left and counted;\n"
 "                         --dry-run: list them, change nothing\n"
+"  ct rebase ID --to NAME@VERSION [--dry-run]\n"
+"                         move it to another version of its template,\n"
+"                         mounted or not, keeping what it changed: a path\n"
+"                         changed in both is kept and listed as a conflict;\n"
+"                         dpkg's status is merged by package; the report is\n"
+"                         kept in its private area (rebase.report)\n"
+"  ct rebase --all --from NAME@VERSION --to NAME@VERSION [--dry-run]\n"
+"                         the same for every container of --from, one after\n"
+"                         the other (exit 1 if any failed)\n"
 "  ct quota ID [--set SOFT[:HARD]] [--inodes SOFT[:HARD]] [--grace DURATION]\n"
 "                         its disk quota: usage, limits, state; the options\n"
 "                         change the limits (at once if it is mounted)\n"
@@ -104,6 +114,8 @@ struct opts {
 	bool usage;		/* ct list: a column needs the usage */
 	json_object *private;	/* --private PATH... */
 	json_object *against;	/* --against NAME@VERSION... */
+	const char *to;		/* ct rebase --to */
+	bool all;		/* ct rebase --all */
 };
 
 enum arg_kind { NONE, ID, TEMPLATE, TEMPLATE_FILE };
@@ -134,6 +146,7 @@ static const struct cmd cmds[] = {
 	{ "ct", "quota", "ct.quota", ID, print_ct_quota },
 	{ "ct", "set", "ct.set", ID, print_ct_set },
 	{ "ct", "relink", "ct.relink", ID, print_ct_relink },
+	{ "ct", "rebase", "ct.rebase", ID, print_ct_rebase },
 };
 
 static void show_progress(void *arg, json_object *msg)
@@ -189,7 +202,9 @@ static bool quota_options_valid(const struct opts *o)
 static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 			       const struct opts *o)
 {
-	int want = cmd->args == NONE ? 0 : cmd->args == TEMPLATE_FILE ? 2 : 1;
+	bool rebase = !strcmp(cmd->proto_verb, "ct.rebase");
+	int want = cmd->args == NONE || (rebase && o->all) ? 0 :
+		   cmd->args == TEMPLATE_FILE ? 2 : 1;
 	json_object *args;
 
 	if (npos != want) {
@@ -202,8 +217,10 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 	}
 	if ((o->force && strcmp(cmd->proto_verb, "ct.umount") &&
 	     strcmp(cmd->proto_verb, "ct.destroy")) ||
-	    ((o->from || o->private) &&
-	     strcmp(cmd->proto_verb, "template.import")) ||
+	    (o->from && strcmp(cmd->proto_verb, "template.import") &&
+	     !(rebase && o->all)) ||
+	    (o->private && strcmp(cmd->proto_verb, "template.import")) ||
+	    ((o->to || o->all) && !rebase) ||
 	    (o->template && strcmp(cmd->proto_verb, "ct.create")) ||
 	    (o->is_volatile && strcmp(cmd->proto_verb, "ct.create") &&
 	     strcmp(cmd->proto_verb, "ct.set")) ||
@@ -219,8 +236,12 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 		return NULL;
 	}
 	if (o->dry_run && strcmp(cmd->proto_verb, "store.gc") &&
-	    strcmp(cmd->proto_verb, "ct.relink")) {
-		fprintf(stderr, "tplctl: --dry-run is for store gc and ct relink\n");
+	    strcmp(cmd->proto_verb, "ct.relink") && !rebase) {
+		fprintf(stderr, "tplctl: --dry-run is for store gc, ct relink and ct rebase\n");
+		return NULL;
+	}
+	if (rebase && (!o->to || (o->all && !o->from))) {
+		fprintf(stderr, "tplctl: ct rebase needs --to NAME@VERSION (and, with --all, --from NAME@VERSION)\n");
 		return NULL;
 	}
 	if ((o->quota || o->inodes || o->grace) &&
@@ -254,14 +275,16 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 		return NULL;
 	}
 	args = json_object_new_object();
-	if (cmd->args == ID)
+	if (cmd->args == ID && want)
 		json_object_object_add(args, "id", json_object_new_string(pos[0]));
+	if (o->to)
+		json_object_object_add(args, "to", json_object_new_string(o->to));
 	if (cmd->args == TEMPLATE || cmd->args == TEMPLATE_FILE)
 		json_object_object_add(args, "template",
 				       json_object_new_string(pos[0]));
 	if (cmd->args == TEMPLATE_FILE)
 		json_object_object_add(args, "file", abs_path(pos[1], false));
-	if (o->from)
+	if (o->from && !rebase)
 		json_object_object_add(args, "from", abs_path(o->from, true));
 	if (o->private)
 		json_object_object_add(args, "private", json_object_get(o->private));
@@ -294,7 +317,7 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
  * A ct.list longer than one message comes in parts, each saying where the
  * next begins (continue_after): ask for them all and make @reply whole.
  */
-static int list_rest(int fd, json_object *reply, bool usage)
+int list_rest(int fd, json_object *reply, bool usage)
 {
 	json_object *res, *all, *next, *part, *pres, *cts;
 
@@ -345,6 +368,8 @@ int main(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "private", required_argument, NULL, 'p' },
 		{ "against", required_argument, NULL, 'a' },
+		{ "to", required_argument, NULL, 'T' },
+		{ "all", no_argument, NULL, 'A' },
 		{ "quota", required_argument, NULL, 'q' },
 		{ "set", required_argument, NULL, 'S' },
 		{ "inodes", required_argument, NULL, 'i' },
@@ -371,6 +396,8 @@ int main(int argc, char **argv)
 		case 'c': o.scan = true; break;
 		case 'F': o.from = optarg; break;
 		case 't': o.template = optarg; break;
+		case 'T': o.to = optarg; break;
+		case 'A': o.all = true; break;
 		case 'v': o.is_volatile = true; break;
 		case 'N': o.no_volatile = true; break;
 		case 'o':
@@ -431,6 +458,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tplctl: cannot reach tplfsd: %s\n", err);
 		json_object_put(args);
 		return fd == -EACCES ? EX_FAILED : EX_NODAEMON;
+	}
+	if (!strcmp(cmd->proto_verb, "ct.rebase") && o.all) {
+		ret = rebase_all(fd, o.from, args, json);
+		close(fd);
+		return ret;
 	}
 	ret = tplfs_client_call(fd, cmd->proto_verb, args,
 				json || !progress ? NULL : show_progress,

@@ -526,3 +526,25 @@ void print_ct_quota(json_object *r)
 	print_limit("blocks", b, true);
 	print_limit("inodes", i, false);
 }
+
+void print_ct_rebase(json_object *r)
+{
+	json_object *items = NULL;
+	bool dry_run = boolean(r, "dry_run");
+
+	json_object_object_get_ex(r, "items", &items);
+	for (size_t i = 0; items && i < json_object_array_length(items); i++) {
+		json_object *it = json_object_array_get_idx(items, i);
+
+		printf("%-8s %s: %s\n", str(it, "outcome"), str(it, "path"),
+		       str(it, "why"));
+	}
+	printf("%s: %s %s to %s: %" PRIu64 " updated, %" PRIu64 " created, %"
+	       PRIu64 " removed, %" PRIu64 " kept, %" PRIu64 " conflicts, %"
+	       PRIu64 " merged, %" PRIu64 " busy%s%s\n",
+	       str(r, "ct"), dry_run ? "would be rebased from" : "rebased from",
+	       str(r, "from"), str(r, "to"), u64(r, "updated"),
+	       u64(r, "created"), u64(r, "removed"), u64(r, "kept"),
+	       u64(r, "conflicts"), u64(r, "merged"), u64(r, "busy"),
+	       str(r, "report")[0] ? "; report: " : "", str(r, "report"));
+}

@@ -27,5 +27,6 @@ void print_template_show(json_object *result);
 void print_store_verify(json_object *result);
 void print_store_gc(json_object *result);
 void print_ct_relink(json_object *result);
+void print_ct_rebase(json_object *result);
 
 #endif /* TPLCTL_OUTPUT_H */

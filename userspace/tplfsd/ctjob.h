@@ -42,7 +42,20 @@ struct ctjob *ctjob_new(struct req *rq, const char *id, size_t size,
 void ctjob_finish(struct opjob *oj);
 /* {ct, root}: the result most operations start from. */
 json_object *ctjob_result(struct ctjob *cj);
+/*
+ * Container @id's catalogue entry, present and with a ct.conf that reads;
+ * else NULL, replied (not found, or what is wrong with its ct.conf).
+ */
+const struct ctentry *ctjob_entry(struct req *rq, const char *id);
 /* The container's ct.conf, or the job failed (not found, bad): -errno. */
 int ctjob_read_conf(struct ctjob *cj, struct tplfs_ct_conf *conf);
+
+/*
+ * Write the container's journal record (ct-<id>): @rec (taken) with "op"
+ * @op and "ct"; or the job failed. 0 or -errno.
+ */
+int ctjob_journal_begin(struct ctjob *cj, const char *op, json_object *rec);
+/* Remove it (logged if that fails). */
+void ctjob_journal_end(struct daemon *d, const char *id);
 
 #endif /* TPLFSD_CTJOB_H */

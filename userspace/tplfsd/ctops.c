@@ -52,7 +52,7 @@ static void journal_name(char *buf, size_t size, const char *id)
 	snprintf(buf, size, "ct-%s", id);
 }
 
-static int journal_begin(struct ctjob *cj, const char *op, json_object *rec)
+int ctjob_journal_begin(struct ctjob *cj, const char *op, json_object *rec)
 {
 	char name[128];
 	int ret;
@@ -67,7 +67,7 @@ static int journal_begin(struct ctjob *cj, const char *op, json_object *rec)
 	return ret;
 }
 
-static void journal_end(struct daemon *d, const char *id)
+void ctjob_journal_end(struct daemon *d, const char *id)
 {
 	char name[128];
 	int ret;
@@ -154,7 +154,7 @@ static void create_run(struct job *job)
 	ctops_aside(d, cj->id, "create", tmp, sizeof(tmp));
 	rec = json_object_new_object();
 	tplfs_json_str(rec, "tmp", tmp);
-	if (journal_begin(cj, "ct.create", rec)) {
+	if (ctjob_journal_begin(cj, "ct.create", rec)) {
 		fclose(m);
 		return;
 	}
@@ -229,7 +229,7 @@ out:
 	if (pfd >= 0)
 		close(pfd);
 	fclose(m);
-	journal_end(d, cj->id);
+	ctjob_journal_end(d, cj->id);
 }
 
 /* --- ct.mount, ct.umount --------------------------------------------------- */
@@ -286,7 +286,7 @@ static void mount_run(struct job *job)
 	existed = stat(p->root, &st) == 0;
 	rec = json_object_new_object();
 	tplfs_json_bool(rec, "root_existed", existed);
-	if (journal_begin(cj, "ct.mount", rec))
+	if (ctjob_journal_begin(cj, "ct.mount", rec))
 		return;
 	jobs_test_point("ct.mount:journaled");
 
@@ -308,7 +308,7 @@ static void mount_run(struct job *job)
 	cj->op.result = ctjob_result(cj);
 	jobs_test_point("ct.mount:mounted");
 out:
-	journal_end(d, cj->id);
+	ctjob_journal_end(d, cj->id);
 }
 
 static void umount_run(struct job *job)
@@ -318,7 +318,7 @@ static void umount_run(struct job *job)
 	int ret;
 
 	tplfs_json_bool(rec, "force", cj->force);
-	if (journal_begin(cj, "ct.umount", rec))
+	if (ctjob_journal_begin(cj, "ct.umount", rec))
 		return;
 	jobs_test_point("ct.umount:journaled");
 	ret = ctquota_umount(cj->id, cj->paths.private_dir, cj->target,
@@ -328,7 +328,7 @@ static void umount_run(struct job *job)
 			     TPLFS_E_SYSTEM, -ret, cj->target);
 	else
 		cj->op.result = ctjob_result(cj);
-	journal_end(cj->op.d, cj->id);
+	ctjob_journal_end(cj->op.d, cj->id);
 }
 
 /* --- ct.destroy ------------------------------------------------------------- */
@@ -363,7 +363,7 @@ static void destroy_run(struct job *job)
 	ctops_aside(d, cj->id, "destroy", trash, sizeof(trash));
 	rec = json_object_new_object();
 	tplfs_json_str(rec, "trash", trash);
-	if (journal_begin(cj, "ct.destroy", rec))
+	if (ctjob_journal_begin(cj, "ct.destroy", rec))
 		return;
 	tplfs_tree_remove(trash);
 	/* The rename is the commit: from here on the container is gone. */
@@ -387,7 +387,7 @@ static void destroy_run(struct job *job)
 		return;
 	}
 out:
-	journal_end(d, cj->id);
+	ctjob_journal_end(d, cj->id);
 }
 
 /* --- ct.list, ct.status --------------------------------------------------------- */
@@ -455,6 +455,23 @@ void ctops_refuse_busy(struct req *rq, const char *id)
  * A job for an operation on container @id, which it reserves (busy) when
  * @exclusive; replies and returns NULL if that cannot be.
  */
+const struct ctentry *ctjob_entry(struct req *rq, const char *id)
+{
+	const struct ctentry *e = catalog_find(rq->d, id);
+
+	if (!e || !e->present) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_NOT_FOUND, ENOENT,
+			  "no container %s", id));
+		return NULL;
+	}
+	if (!e->conf_ok) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_SYSTEM, EINVAL, "%s: %s",
+			  id, e->error));
+		return NULL;
+	}
+	return e;
+}
+
 struct ctjob *ctjob_new(struct req *rq, const char *id, size_t size,
 			       void (*run)(struct job *job), bool exclusive)
 {

@@ -238,20 +238,12 @@ fail:
 void ctrelink_serve(struct req *rq, const char *id, json_object *against,
 		    bool dry_run)
 {
-	const struct ctentry *e = catalog_find(rq->d, id);
+	const struct ctentry *e = ctjob_entry(rq, id);
 	struct tplset ts = { 0 };
 	struct relinkjob *rj;
 
-	if (!e || !e->present) {
-		req_reply(rq, tplfs_reply_error(TPLFS_E_NOT_FOUND, ENOENT,
-			  "no container %s", id));
+	if (!e)
 		return;
-	}
-	if (!e->conf_ok) {
-		req_reply(rq, tplfs_reply_error(TPLFS_E_SYSTEM, EINVAL, "%s: %s",
-			  id, e->error));
-		return;
-	}
 	if (!gather(rq, e, against, &ts))
 		return;
 	rj = (struct relinkjob *)ctjob_new(rq, id, sizeof(*rj), relink_run, true);

@@ -143,6 +143,17 @@ static int ct_destroy(struct daemon *d, const char *id,
 	return 0;
 }
 
+static int ct_rebase(struct daemon *d, const char *id,
+		     const struct tplfs_ct_paths *p, json_object *rec)
+{
+	const char *from = rec_string(rec, "from"), *to = rec_string(rec, "to");
+	char target[PATH_MAX];
+
+	if (!from || !to)
+		return -1;
+	return ctrebase_recover(d, id, p, from, to, mounted_at(id, target));
+}
+
 static const struct {
 	const char *op;
 	int (*settle)(struct daemon *d, const char *id,
@@ -152,6 +163,7 @@ static const struct {
 	{ "ct.mount", ct_mount },
 	{ "ct.umount", ct_umount },
 	{ "ct.destroy", ct_destroy },
+	{ "ct.rebase", ct_rebase },
 };
 
 static int settle(struct daemon *d, json_object *rec)

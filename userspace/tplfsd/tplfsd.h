@@ -160,6 +160,12 @@ void ctops_list(struct req *rq, const char *after, bool usage);
 /* Answer that another operation on @id holds it (EBUSY). */
 void ctops_refuse_busy(struct req *rq, const char *id);
 void ctops_status(struct req *rq, const char *id, bool scan);
+/* ctrebase.c: ct.rebase, and its recovery (recover.c's convention) */
+void ctrebase_serve(struct req *rq, const char *id, const char *to, bool dry_run);
+int ctrebase_recover(struct daemon *d, const char *id,
+		     const struct tplfs_ct_paths *p, const char *from,
+		     const char *to, bool mounted);
+
 /* ctrelink.c: ct.relink */
 void ctrelink_serve(struct req *rq, const char *id, json_object *against,
 		    bool dry_run);

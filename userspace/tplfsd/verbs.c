@@ -38,6 +38,7 @@ static const char *const import_args[] = { "template", "from", "private",
 					    NULL };
 static const char *const export_args[] = { "template", "file", NULL };
 static const char *const relink_args[] = { "id", "against", "dry_run", NULL };
+static const char *const rebase_args[] = { "id", "to", "dry_run", NULL };
 
 static double seconds_since(const struct timespec *t)
 {
@@ -266,6 +267,16 @@ static void serve_ct_relink(struct req *rq)
 		ctrelink_serve(rq, id, against, dry_run);
 }
 
+static void serve_ct_rebase(struct req *rq)
+{
+	const char *id, *to;
+	bool dry_run;
+
+	if (opt_bool(rq, "dry_run", &dry_run) && get_id(rq, &id) &&
+	    (to = need_string(rq, "to")))
+		ctrebase_serve(rq, id, to, dry_run);
+}
+
 static void serve_ct_destroy(struct req *rq)
 {
 	const char *id;
@@ -384,6 +395,7 @@ static const struct verb verbs[] = {
 	{ "ct.quota", false, quota_args, serve_ct_quota },
 	{ "ct.set", true, set_args, serve_ct_set },
 	{ "ct.relink", true, relink_args, serve_ct_relink },
+	{ "ct.rebase", true, rebase_args, serve_ct_rebase },
 	{ "template.list", false, no_args, serve_template_list },
 	{ "template.import", true, import_args, serve_template_import },
 	{ "template.export", true, export_args, serve_template_export },
