@@ -510,6 +510,10 @@ done:
 	if (busy) {
 		item(r, path, "busy", "open or written to: left at its version");
 		r->rep->busy++;
+		/* a stub left naming base's object keeps base in use */
+		if ((o->st.flags & TPLFS_OSTATE_STUB) && os->digest_known &&
+		    !tplfs_objset_has(&r->theirs_objects, os->size, os->digest))
+			r->rep->old_stubs++;
 		return 0;
 	}
 	item(r, path, "updated", d->why);
