@@ -233,13 +233,15 @@ static char *content(const char *rel)
 	static char buf[4096];
 	struct tplfs_origin_info info;
 	uint8_t v[TPLFS_ORIGIN_SIZE];
-	char path[PATH_MAX], obj[TPLFS_OBJECT_PATH_SIZE];
+	char path[PATH_MAX];
 	ssize_t n;
 	int fd;
 
 	path_of(path, rel);
 	n = lgetxattr(path, TPLFS_ORIGIN_XATTR, v, sizeof(v));
 	if (n == TPLFS_ORIGIN_SIZE) {
+		char obj[TPLFS_OBJECT_PATH_SIZE];
+
 		assert_int_equal(tplfs_origin_decode(v, n, &info), 0);
 		tplfs_object_path(info.digest, obj);
 		fd = openat(store_fd, obj, O_RDONLY);

@@ -30,13 +30,13 @@ static void field(const char *s, size_t len, const char *name, char *out,
 	out[0] = '\0';
 	for (const char *line = s; line < end;) {
 		const char *eol = memchr(line, '\n', (size_t)(end - line));
-		size_t l;
 
 		if (!eol)
 			eol = end;
 		if ((size_t)(eol - line) > nlen && !strncasecmp(line, name, nlen) &&
 		    line[nlen] == ':') {
 			const char *v = line + nlen + 1;
+			size_t l;
 
 			while (v < eol && (*v == ' ' || *v == '\t'))
 				v++;
@@ -138,7 +138,7 @@ static int put(struct outbuf *o, const struct stanza *s)
 }
 
 /* The least key not yet merged of the three files, or NULL at the end. */
-static const char *next_key(const struct file *f[3], size_t pos[3])
+static const char *next_key(const struct file *f[3], const size_t pos[3])
 {
 	const char *min = NULL;
 
@@ -187,7 +187,6 @@ int tplfs_dpkg_status_merge(const char *base, size_t base_len,
 			    char **out, size_t *outlen, char *why, size_t whylen)
 {
 	struct file fb = { 0 }, fo = { 0 }, ft = { 0 };
-	const struct file *f[3] = { &fb, &fo, &ft };
 	struct outbuf o = { 0 };
 	int ret;
 
@@ -197,8 +196,11 @@ int tplfs_dpkg_status_merge(const char *base, size_t base_len,
 		ret = parse(ours, ours_len, &fo, why, whylen);
 	if (!ret)
 		ret = parse(theirs, theirs_len, &ft, why, whylen);
-	if (!ret)
+	if (!ret) {
+		const struct file *f[3] = { &fb, &fo, &ft };
+
 		ret = merge(f, &o, why, whylen);
+	}
 	free(fb.v);
 	free(fo.v);
 	free(ft.v);

@@ -706,10 +706,9 @@ merged:
 
 /* --- the walk --------------------------------------------------------------- */
 
-static int one_path(struct rb *r, const struct tplfs_mentry *be,
-		    const struct tplfs_mentry *te)
+static int one_path(struct rb *r, const char *path,
+		    const struct tplfs_mentry *be, const struct tplfs_mentry *te)
 {
-	const char *path = be ? be->path : te->path;
 	struct tplfs_merge_side bs, ts;
 	struct tplfs_merge_decision d;
 	struct ours o;
@@ -801,12 +800,17 @@ int tplfs_rebase(const struct tplfs_rebase_args *a,
 		int c = i == b->n ? 1 : j == t->n ? -1 :
 			strcmp(b->v[i].path, t->v[j].path);
 
-		if (c < 0)
-			ret = one_path(&r, &b->v[i++], NULL);
-		else if (c > 0)
-			ret = one_path(&r, NULL, &t->v[j++]);
-		else
-			ret = one_path(&r, &b->v[i++], &t->v[j++]);
+		if (c < 0) {
+			ret = one_path(&r, b->v[i].path, &b->v[i], NULL);
+			i++;
+		} else if (c > 0) {
+			ret = one_path(&r, t->v[j].path, NULL, &t->v[j]);
+			j++;
+		} else {
+			ret = one_path(&r, b->v[i].path, &b->v[i], &t->v[j]);
+			i++;
+			j++;
+		}
 	}
 	if (!ret && !a->dry_run)
 		ret = do_later(&r);

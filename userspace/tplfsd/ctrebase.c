@@ -341,7 +341,6 @@ static void rebase_job_run(struct job *job)
 		.dry_run = rj->dry_run, .done = &cj->op.done,
 	};
 	struct tplfs_ct_conf conf;
-	json_object *rec;
 
 	if (ctjob_read_conf(cj, &conf))
 		return;
@@ -359,6 +358,8 @@ static void rebase_job_run(struct job *job)
 	}
 	cj->op.what = rj->dry_run ? "paths decided" : "paths rebased";
 	if (!rj->dry_run) {
+		json_object *rec;
+
 		if (record_use(cj, &conf, rr.to))
 			return;
 		rec = json_object_new_object();
