@@ -691,6 +691,84 @@ static void an_adopted_tree_gives_the_same_manifest(void **state)
 	free(b);
 }
 
+/*
+ * TPLFS_IMPORT_STUBS: a container's private area imports as a template
+ * whose stubs are their origins' objects, never read (only private files
+ * are stored); a stub whose object is missing, or the flag with ADOPT,
+ * is refused.
+ */
+static void a_private_area_imports_with_its_stubs(void **state)
+{
+	struct fixture *f = *state;
+	struct tplfs_import_stats st;
+	struct tplfs_populate_stats ps;
+	struct seen seen = { .monotonic = true };
+	char err[512], priv[96], *text = NULL, *text2 = NULL, obj[160];
+	char passwd[200], *p;
+	uint8_t v[TPLFS_ORIGIN_SIZE];
+	struct tplfs_origin_info info;
+	int root, fd;
+	FILE *m;
+
+	assert_int_equal(mkdir(at(f, "etc"), 0755), 0);
+	put(at(f, "etc/hostname"), "template\n");
+	put(at(f, "etc/passwd"), "root:x:0:0\n");
+	put(at(f, "etc/group"), "root:x:0:\n");
+	if (import(f, &st, &text, err, sizeof(err)))
+		fail_msg("import: %s", err);
+	snprintf(priv, sizeof(priv), "%s/priv", f->dir);
+	assert_int_equal(mkdir(priv, 0755), 0);
+	root = open(priv, O_RDONLY | O_DIRECTORY);
+	m = fmemopen(text, strlen(text), "r");
+	if (tplfs_populate(f->store_fd, m, root, &ps, NULL, err, sizeof(err)))
+		fail_msg("populate: %s", err);
+	fclose(m);
+	close(root);
+	/* the container changed group and made a file of its own */
+	snprintf(obj, sizeof(obj), "%s/etc/group", priv);
+	assert_int_equal(removexattr(obj, TPLFS_ORIGIN_XATTR), 0);
+	put(obj, "root:x:0:\nstaff:x:50:\n");
+	snprintf(obj, sizeof(obj), "%s/etc/motd", priv);
+	put(obj, "hello\n");
+
+	snprintf(f->src, sizeof(f->src), "%s", priv);
+	f->flags = TPLFS_IMPORT_STUBS;
+	if (import_told(f, &st, &text2, on_progress, &seen, err, sizeof(err)))
+		fail_msg("import of the private area: %s", err);
+	/* the stub's line is the template's; hostname, group, motd read */
+	snprintf(passwd, sizeof(passwd), "%s", line_of(text, "/etc/passwd"));
+	assert_true(passwd[0]);
+	assert_string_equal(line_of(text2, "/etc/passwd"), passwd);
+	snprintf(passwd, sizeof(passwd), "%s", line_of(text, "/etc/group"));
+	assert_true(passwd[0]);
+	assert_string_not_equal(line_of(text2, "/etc/group"), passwd);
+	assert_true(line_of(text2, "/etc/motd")[0]);
+	assert_int_equal(seen.first.files_total, 3);
+	assert_int_equal(st.new_objects, 2);	/* group, motd */
+
+	/* a stub whose object the store lost */
+	snprintf(obj, sizeof(obj), "%s/etc/passwd", priv);
+	assert_int_equal(getxattr(obj, TPLFS_ORIGIN_XATTR, v, sizeof(v)),
+			 TPLFS_ORIGIN_SIZE);
+	assert_int_equal(tplfs_origin_decode(v, sizeof(v), &info), 0);
+	tplfs_object_path(info.digest, obj);
+	fd = open(f->store, O_RDONLY | O_DIRECTORY);
+	assert_int_equal(unlinkat(fd, obj, 0), 0);
+	close(fd);
+	free(text2);
+	text2 = NULL;
+	assert_int_equal(import(f, &st, &text2, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "/etc/passwd"));
+	assert_non_null(strstr(err, "the store does not have"));
+	free(text2);
+	text2 = NULL;
+	f->flags = TPLFS_IMPORT_STUBS | TPLFS_IMPORT_ADOPT;
+	assert_int_equal(import(f, &st, &text2, err, sizeof(err)), -EINVAL);
+	p = text;
+	free(p);
+	free(text2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -711,6 +789,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(export_then_import_gives_the_same_manifest,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(tarballs_that_escape_are_refused,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(a_private_area_imports_with_its_stubs,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(an_adopted_tree_gives_the_same_manifest,
 						setup, teardown),

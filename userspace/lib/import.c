@@ -20,6 +20,7 @@
 #include "import.h"
 #include "manifest.h"
 #include "object.h"
+#include "origin.h"
 
 /* One file of the tree, as the walk found it. */
 struct item {
@@ -28,6 +29,7 @@ struct item {
 	ino_t ino;
 	nlink_t nlink;
 	char *tmp;		/* its object, staged under this name */
+	bool stub;		/* TPLFS_IMPORT_STUBS: its origin names it */
 };
 
 struct frame {
@@ -176,6 +178,36 @@ fail:
 }
 
 /*
+ * TPLFS_IMPORT_STUBS: a stub of a private area is its origin's object,
+ * which the store must hold with that size; never hashed again.
+ */
+static int read_stub(struct walk *w, const char *full, const char *path,
+		     struct item *it)
+{
+	uint8_t v[TPLFS_ORIGIN_SIZE];
+	char obj[TPLFS_OBJECT_PATH_SIZE];
+	struct tplfs_origin_info info;
+	struct stat sb;
+	ssize_t len = lgetxattr(full, TPLFS_ORIGIN_XATTR, v, sizeof(v));
+
+	if (len < 0 && errno == ENODATA)
+		return 0;	/* a private file: hashed */
+	if (len < 0 && errno != ERANGE)
+		return walk_fail(w, -errno, path, "getxattr: %s", strerror(errno));
+	if (len < 0 || tplfs_origin_decode(v, (size_t)len, &info))
+		return walk_fail(w, -EINVAL, path, "a stub whose origin is malformed");
+	tplfs_object_path(info.digest, obj);
+	if (fstatat(w->store_fd, obj, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size != info.size)
+		return walk_fail(w, -ENOENT, path,
+				 "a stub whose object the store does not have");
+	it->stub = true;
+	it->e.size = info.size;
+	memcpy(it->e.digest, info.digest, sizeof(info.digest));
+	return 0;
+}
+
+/*
  * Record @name in directory @dfd (tree path @dirpath); a directory is
  * opened into *@subdir, for walk_tree to walk next.
  */
@@ -228,10 +260,10 @@ static int visit(struct walk *w, int dfd, const char *dirpath,
 		*subdir = fd;
 		return 0;
 	case S_IFREG:
-		/* stored after the walk (store_files) */
+		/* stored after the walk (store_files), unless a stub's */
 		it->e.type = 'f';
 		it->e.size = stx.stx_size;
-		return 0;
+		return w->flags & TPLFS_IMPORT_STUBS ? read_stub(w, full, path, it) : 0;
 	case S_IFLNK: {
 		char target[PATH_MAX];
 		ssize_t n = readlinkat(dfd, name, target, sizeof(target) - 1);
@@ -568,7 +600,7 @@ static void *storer(void *arg)
 	       (i = atomic_fetch_add(&w->next, 1)) < w->n) {
 		struct item *it = &w->items[i];
 
-		if (it->e.type != 'f' || store_file(w, it))
+		if (it->e.type != 'f' || it->stub || store_file(w, it))
 			continue;
 		pthread_mutex_lock(&w->lock);
 		w->done.files_done++;
@@ -663,7 +695,7 @@ static int store_files(struct walk *w, int rootfd)
 	int ret;
 
 	for (size_t i = 0; i < w->n; i++) {
-		if (w->items[i].e.type == 'f') {
+		if (w->items[i].e.type == 'f' && !w->items[i].stub) {
 			p->files_total++;
 			p->bytes_total += w->items[i].e.size;
 		}
@@ -725,6 +757,10 @@ int tplfs_import_dir(int store_fd, const char *src, const char *id,
 
 	memset(st, 0, sizeof(*st));
 	err[0] = '\0';
+	if ((flags & TPLFS_IMPORT_ADOPT) && (flags & TPLFS_IMPORT_STUBS)) {
+		snprintf(err, errlen, "a private area is never adopted");
+		return -EINVAL;
+	}
 	fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return walk_fail(&w, -errno, "/", "%s", strerror(errno));

@@ -50,6 +50,14 @@ typedef void (*tplfs_import_progress_fn)(void *arg,
  * Returns 0 or a negative errno.
  */
 #define TPLFS_IMPORT_ADOPT	0x1
+/*
+ * With TPLFS_IMPORT_STUBS the tree is a container's private area: a stub
+ * (trusted.tplfs.origin) stands for its origin's object, which the store
+ * must hold, and is not read; only private files are hashed and stored.
+ * How a maintenance container is published (doc/rebase.md). Not with
+ * TPLFS_IMPORT_ADOPT (-EINVAL).
+ */
+#define TPLFS_IMPORT_STUBS	0x2
 int tplfs_import_dir(int store_fd, const char *src, const char *id,
 		     const char *const *private, size_t nprivate,
 		     unsigned int flags, FILE *manifest,
