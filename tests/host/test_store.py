@@ -828,6 +828,48 @@ def test_rebase_killed_is_finished_at_the_next_start(tmp):
     assert d.stop() == 0
 
 
+def test_publish_a_container_then_rebase_the_others(tmp):
+    """template publish --from-ct: a container where an update was run
+    becomes os@2; only what it changed is stored (its stubs are their
+    objects); the others of os@1 are rebased onto it; a missing container
+    and an existing version are refused."""
+    d, src = daemon_with_template(tmp)
+    for ct in ("maint", "web1"):
+        ok(call(d.sock, "ct.create", {"id": ct, "template": "os@1"}))
+    mfs = os.path.join(d.root, "private", "maint", "fs")
+    n = objects(d)
+    # the update: a file changed, one new, one removed
+    privatize(mfs + "/etc/os-release", b"NAME=test\nVERSION=2\n")
+    w(mfs + "/usr/bin/new", b"new in 2\n", 0o755)
+    os.unlink(mfs + "/usr/bin/same-a")
+    rc, out, e = tplctl(d, "template", "publish", "os@2", "--from-ct", "maint")
+    assert rc == 0, e
+    assert out.startswith("os@2: "), out
+    assert objects(d) == n + 2, (n, objects(d))      # os-release, new
+    m1 = manifest(d, "os@1").decode(errors="replace")
+    m2 = manifest(d, "os@2").decode(errors="replace")
+    tool = [ln for ln in m1.splitlines() if ln.startswith("/usr/bin/tool ")]
+    assert tool and tool[0] in m2.splitlines(), (tool, m2)
+    assert "/usr/bin/new f " in m2 and "/usr/bin/same-a " not in m2, m2
+    # the always-private paths are the template's
+    assert [ln for ln in m1.splitlines() if ln.startswith("private ")] == \
+        [ln for ln in m2.splitlines() if ln.startswith("private ")]
+    r = ok(call(d.sock, "ct.rebase", {"id": "web1", "to": "os@2"}))
+    assert r["conflicts"] == 0 and r["created"] == 1, r
+    fs = os.path.join(d.root, "private", "web1", "fs")
+    assert shown(d, fs + "/etc/os-release") == b"NAME=test\nVERSION=2\n"
+    assert shown(d, fs + "/usr/bin/new") == b"new in 2\n"
+    assert not os.path.lexists(fs + "/usr/bin/same-a")
+
+    err(call(d.sock, "template.publish", {"template": "os@2",
+                                          "from_ct": "maint"}), "exists")
+    err(call(d.sock, "template.publish", {"template": "os@3",
+                                          "from_ct": "nosuch"}), "not_found")
+    rc, out, e = tplctl(d, "template", "publish", "os@3")
+    assert rc == 2 and "--from-ct" in e, e
+    assert d.stop() == 0
+
+
 def test_many_containers_cost_little(tmp):
     d, src = daemon_with_template(tmp)
     for i in range(20):

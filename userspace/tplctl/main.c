@@ -40,6 +40,11 @@ static void usage(FILE *f)
 "  template show NAME@VERSION\n"
 "                         one version: files, bytes, objects, its\n"
 "                         always-private paths, the containers made from it\n"
+"  template publish NAME@VERSION --from-ct ID\n"
+"                         a new version from an unmounted container made\n"
+"                         from a template (one where an update was run):\n"
+"                         its stubs are taken as their objects, unread; only\n"
+"                         the files it changed are hashed and stored\n"
 "  template export NAME@VERSION FILE\n"
 "                         write the template cache, a .tar.zst\n"
 "  template rm NAME@VERSION\n"
@@ -115,6 +120,7 @@ struct opts {
 	json_object *private;	/* --private PATH... */
 	json_object *against;	/* --against NAME@VERSION... */
 	const char *to;		/* ct rebase --to */
+	const char *from_ct;	/* template publish --from-ct */
 	bool all;		/* ct rebase --all */
 };
 
@@ -133,6 +139,7 @@ static const struct cmd cmds[] = {
 	{ "template", "list", "template.list", NONE, print_template_list },
 	{ "template", "show", "template.show", TEMPLATE, print_template_show },
 	{ "template", "export", "template.export", TEMPLATE_FILE, print_done },
+	{ "template", "publish", "template.publish", TEMPLATE, print_template_import },
 	{ "template", "rm", "template.rm", TEMPLATE, print_done },
 	{ "store", "gc", "store.gc", NONE, print_store_gc },
 	{ "store", "verify", "store.verify", NONE, print_store_verify },
@@ -221,6 +228,7 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 	     !(rebase && o->all)) ||
 	    (o->private && strcmp(cmd->proto_verb, "template.import")) ||
 	    ((o->to || o->all) && !rebase) ||
+	    (o->from_ct && strcmp(cmd->proto_verb, "template.publish")) ||
 	    (o->template && strcmp(cmd->proto_verb, "ct.create")) ||
 	    (o->is_volatile && strcmp(cmd->proto_verb, "ct.create") &&
 	     strcmp(cmd->proto_verb, "ct.set")) ||
@@ -238,6 +246,10 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 	if (o->dry_run && strcmp(cmd->proto_verb, "store.gc") &&
 	    strcmp(cmd->proto_verb, "ct.relink") && !rebase) {
 		fprintf(stderr, "tplctl: --dry-run is for store gc, ct relink and ct rebase\n");
+		return NULL;
+	}
+	if (!strcmp(cmd->proto_verb, "template.publish") && !o->from_ct) {
+		fprintf(stderr, "tplctl: template publish needs --from-ct ID\n");
 		return NULL;
 	}
 	if (rebase && (!o->to || (o->all && !o->from))) {
@@ -279,6 +291,8 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 		json_object_object_add(args, "id", json_object_new_string(pos[0]));
 	if (o->to)
 		json_object_object_add(args, "to", json_object_new_string(o->to));
+	if (o->from_ct)
+		json_object_object_add(args, "from_ct", json_object_new_string(o->from_ct));
 	if (cmd->args == TEMPLATE || cmd->args == TEMPLATE_FILE)
 		json_object_object_add(args, "template",
 				       json_object_new_string(pos[0]));
@@ -369,6 +383,7 @@ int main(int argc, char **argv)
 		{ "private", required_argument, NULL, 'p' },
 		{ "against", required_argument, NULL, 'a' },
 		{ "to", required_argument, NULL, 'T' },
+		{ "from-ct", required_argument, NULL, 'C' },
 		{ "all", no_argument, NULL, 'A' },
 		{ "quota", required_argument, NULL, 'q' },
 		{ "set", required_argument, NULL, 'S' },
@@ -397,6 +412,7 @@ int main(int argc, char **argv)
 		case 'F': o.from = optarg; break;
 		case 't': o.template = optarg; break;
 		case 'T': o.to = optarg; break;
+		case 'C': o.from_ct = optarg; break;
 		case 'A': o.all = true; break;
 		case 'v': o.is_volatile = true; break;
 		case 'N': o.no_volatile = true; break;

@@ -210,6 +210,8 @@ void ctquota_serve(struct req *rq, const char *id, bool is_set);
 
 /* tplops.c */
 /* @private: a JSON array of always-private paths, or NULL (the defaults) */
+/* A new version from a container's private area, its stubs unread. */
+void tplops_publish(struct req *rq, const char *tpl, const char *ct_id);
 void tplops_import(struct req *rq, const char *tpl, const char *from,
 		   json_object *private);
 void tplops_export(struct req *rq, const char *tpl, const char *file);

@@ -55,6 +55,7 @@ struct tpljob {
 	/* import: the always-private paths, sorted */
 	char *private[PRIVATE_MAX];
 	size_t nprivate;
+	bool stubs;		/* publish: the tree is a private area */
 	bool changes;		/* import, rm, gc: the store's view changes */
 	json_object *cts;	/* show: the containers made from it */
 	uint64_t store_gen, view_gen;	/* list: of what it lists */
@@ -327,7 +328,9 @@ static void import_run(struct job *job)
 	}
 	ret = tplfs_import_dir(d->store_fd, src, tj->id,
 			       (const char *const *)tj->private, tj->nprivate,
-			       src == tmp ? TPLFS_IMPORT_ADOPT : 0, m, &st, import_progress, tj,
+			       src == tmp ? TPLFS_IMPORT_ADOPT :
+			       tj->stubs ? TPLFS_IMPORT_STUBS : 0,
+			       m, &st, import_progress, tj,
 			       err, sizeof(err));
 	if (ret) {
 		fclose(m);
@@ -1106,6 +1109,75 @@ void tplops_import(struct req *rq, const char *tpl, const char *from,
 		return;
 	}
 	strcpy(tj->path, from);
+	tj->op.what = "walking the tree";
+	opjob_submit(&tj->op);
+}
+
+/* The always-private paths of template @tpl's manifest, into @tj. */
+static int private_of(struct req *rq, struct tpljob *tj, const char *tpl)
+{
+	struct tplfs_template_id t;
+	struct tplfs_mreader *mr;
+	struct tplfs_mentry e;
+	char err[256];
+	FILE *m;
+	int ret;
+
+	if (tplfs_template_id_parse(tpl, &t, err, sizeof(err)) ||
+	    !(m = tplfs_template_manifest_open(rq->d->store_fd, &t))) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_NOT_FOUND, ENOENT,
+			  "no template %s (sealed)", tpl));
+		return -ENOENT;
+	}
+	ret = tplfs_mreader_open(m, &mr, err, sizeof(err));
+	if (!ret) {
+		/* the private lines come before the first entry: read up to it */
+		ret = tplfs_mreader_next(mr, &e, err, sizeof(err)) < 0 ? -EIO : 0;
+		for (size_t i = 0; !ret && i < tplfs_mreader_nprivate(mr) &&
+		     i < PRIVATE_MAX; i++) {
+			tj->private[i] = strdup(tplfs_mreader_private(mr, i));
+			if (!tj->private[i])
+				ret = -ENOMEM;
+			else
+				tj->nprivate++;
+		}
+		tplfs_mreader_close(mr);
+	}
+	fclose(m);
+	if (ret)
+		req_reply(rq, tplfs_reply_error(TPLFS_E_SYSTEM, -ret,
+			  "the manifest of %s: %s", tpl, err));
+	return ret;
+}
+
+void tplops_publish(struct req *rq, const char *tpl, const char *ct_id)
+{
+	const struct ctentry *e = catalog_find(rq->d, ct_id);
+	const struct ctstate *ct = ct_find(rq->d, ct_id);
+	struct tplfs_ct_paths p;
+	struct tpljob *tj;
+
+	if (!e || !e->present || !e->conf_ok || !e->conf.template[0]) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_NOT_FOUND, ENOENT,
+			  "no container %s made from a template", ct_id));
+		return;
+	}
+	if ((ct && (ct->mounted || ct->busy)) ||
+	    tplfs_ct_paths(&rq->d->cfg, ct_id, &p)) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BUSY, EBUSY,
+			  "%s is mounted or busy: publish it unmounted", ct_id));
+		return;
+	}
+	tj = tpljob_new(rq, tpl, import_run, true);
+	if (!tj)
+		return;
+	if (private_of(rq, tj, e->conf.template)) {
+		tpljob_finish(&tj->op);
+		free(tj);
+		return;
+	}
+	snprintf(tj->path, sizeof(tj->path), "%s", p.fs);
+	tj->stubs = true;
 	tj->op.what = "walking the tree";
 	opjob_submit(&tj->op);
 }

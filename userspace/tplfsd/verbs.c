@@ -39,6 +39,7 @@ static const char *const import_args[] = { "template", "from", "private",
 static const char *const export_args[] = { "template", "file", NULL };
 static const char *const relink_args[] = { "id", "against", "dry_run", NULL };
 static const char *const rebase_args[] = { "id", "to", "dry_run", NULL };
+static const char *const publish_args[] = { "template", "from_ct", NULL };
 
 static double seconds_since(const struct timespec *t)
 {
@@ -341,6 +342,14 @@ static void serve_template_import(struct req *rq)
 		tplops_import(rq, tpl, from, private);
 }
 
+static void serve_template_publish(struct req *rq)
+{
+	const char *tpl, *ct;
+
+	if ((tpl = need_string(rq, "template")) && (ct = need_string(rq, "from_ct")))
+		tplops_publish(rq, tpl, ct);
+}
+
 static void serve_template_export(struct req *rq)
 {
 	const char *tpl, *file;
@@ -398,6 +407,7 @@ static const struct verb verbs[] = {
 	{ "ct.rebase", true, rebase_args, serve_ct_rebase },
 	{ "template.list", false, no_args, serve_template_list },
 	{ "template.import", true, import_args, serve_template_import },
+	{ "template.publish", true, publish_args, serve_template_publish },
 	{ "template.export", true, export_args, serve_template_export },
 	{ "template.show", false, tpl_args, serve_template_show },
 	{ "template.rm", true, tpl_args, serve_template_rm },
