@@ -94,6 +94,21 @@ static int copy_fd(int in, int out, uint64_t size)
 	return ftruncate(out, end) < 0 ? -errno : 0;
 }
 
+int tplfs_object_copy_out(int store_fd, const struct tplfs_origin_info *info,
+			  int out_fd)
+{
+	char obj[TPLFS_OBJECT_PATH_SIZE];
+	int in, ret;
+
+	tplfs_object_path(info->digest, obj);
+	in = openat(store_fd, obj, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (in < 0)
+		return -errno;
+	ret = copy_fd(in, out_fd, info->size);
+	close(in);
+	return ret;
+}
+
 static int ensure_dir(int dirfd, const char *name, mode_t mode)
 {
 	if (mkdirat(dirfd, name, mode) < 0 && errno != EEXIST)

@@ -21,6 +21,15 @@
 int tplfs_object_put(int store_fd, int src_fd, struct tplfs_origin_info *info);
 
 /*
+ * Copy the object @info names out of the store into @out_fd (an empty
+ * file, written from offset 0): its @info->size bytes, holes kept holes.
+ * For always-private files, which each container holds its own copy of.
+ * 0 or a negative errno (-ENOENT without the object).
+ */
+int tplfs_object_copy_out(int store_fd, const struct tplfs_origin_info *info,
+			  int out_fd);
+
+/*
  * The two halves of a put, for many objects with a few syncs (an import):
  * tplfs_object_stage hashes @src_fd, and if the store lacks its object
  * copies it to a temporary name in the object's directory (@tmp, relative

@@ -17,6 +17,7 @@
 
 #include "grow.h"
 #include "manifest.h"
+#include "object.h"
 #include "origin.h"
 #include "populate.h"
 
@@ -132,32 +133,6 @@ static bool is_private(const struct tplfs_mreader *r, const char *path)
 	return false;
 }
 
-/* An always-private file: the object's content, copied. */
-static int copy_object(struct pop *p, int fd, const struct tplfs_mentry *e)
-{
-	char obj[TPLFS_OBJECT_PATH_SIZE];
-	loff_t off = 0;
-	int in;
-
-	tplfs_object_path(e->digest, obj);
-	in = openat(p->store_fd, obj, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (in < 0)
-		return -errno;
-	while ((uint64_t)off < e->size) {
-		ssize_t n = copy_file_range(in, &off, fd, NULL,
-					    e->size - (uint64_t)off, 0);
-
-		if (n <= 0) {
-			int ret = n < 0 ? -errno : -EIO;
-
-			close(in);
-			return ret;
-		}
-	}
-	close(in);
-	return 0;
-}
-
 /*
  * A file's owner, mode, xattrs and times, on its open fd: only what
  * creating it did not already give (the owner of a file root makes in a
@@ -196,14 +171,14 @@ static int make_file(struct pop *p, int dfd, const char *name,
 		    O_CLOEXEC, with_mode ? e->mode : 0600);
 	if (fd < 0)
 		return -errno;
+	memcpy(info.digest, e->digest, sizeof(info.digest));
 	if (is_private(p->r, e->path)) {
-		ret = copy_object(p, fd, e);
+		ret = tplfs_object_copy_out(p->store_fd, &info, fd);
 		st->copies++;
 		st->copy_bytes += e->size;
 	} else {
 		uint8_t origin[TPLFS_ORIGIN_SIZE];
 
-		memcpy(info.digest, e->digest, sizeof(info.digest));
 		tplfs_origin_encode(&info, origin);
 		if (fsetxattr(fd, TPLFS_ORIGIN_XATTR, origin, sizeof(origin),
 			      XATTR_CREATE) < 0)

@@ -11,6 +11,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "object.h"
 #include "origin.h"
 #include "rebase_make.h"
 
@@ -160,43 +161,22 @@ void tplfs_rb_meta_free(struct tplfs_mentry *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static int copy_object(int store_fd, int fd, const struct tplfs_mentry *e)
-{
-	char obj[TPLFS_OBJECT_PATH_SIZE];
-	loff_t off = 0;
-	int in, ret = 0;
-
-	tplfs_object_path(e->digest, obj);
-	in = openat(store_fd, obj, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (in < 0)
-		return -errno;
-	while (!ret && (uint64_t)off < e->size) {
-		ssize_t n = copy_file_range(in, &off, fd, NULL,
-					    e->size - (uint64_t)off, 0);
-
-		if (n <= 0)
-			ret = n < 0 ? -errno : -EIO;
-	}
-	close(in);
-	return ret;
-}
-
 static int make_file(int stage_fd, const char *name, const struct tplfs_mentry *e,
 		     bool copy, int store_fd)
 {
+	struct tplfs_origin_info info = { .size = e->size };
 	int fd, ret;
 
 	fd = openat(stage_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
+	memcpy(info.digest, e->digest, sizeof(info.digest));
 	if (copy) {
-		ret = copy_object(store_fd, fd, e);
+		ret = tplfs_object_copy_out(store_fd, &info, fd);
 	} else {
-		struct tplfs_origin_info info = { .size = e->size };
 		uint8_t origin[TPLFS_ORIGIN_SIZE];
 
-		memcpy(info.digest, e->digest, sizeof(info.digest));
 		tplfs_origin_encode(&info, origin);
 		ret = fsetxattr(fd, TPLFS_ORIGIN_XATTR, origin, sizeof(origin),
 				XATTR_CREATE) < 0 ? -errno : 0;
