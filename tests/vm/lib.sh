@@ -87,6 +87,18 @@ t_tplfsd() {
 }
 t_stop_tplfsd() { kill "$T_DPID" 2>/dev/null && wait "$T_DPID"; }
 
+# t_daemon_places: what a test of tplfsd on the scratch disk works with:
+# TPL (the busybox template tarball; the test ends if it is missing), R
+# (tplfsd's root), SOCK, LOG, and T (tplctl on that socket).
+t_daemon_places() {
+	TPL=$TPLFS_TOP/build/cache/busybox-template.tar.zst
+	R=$PWD/tplfs
+	SOCK=$PWD/tplfsd.sock
+	LOG=$PWD/tplfsd.log
+	T="$TPLFS_BIN/tplctl --socket $SOCK"
+	[ -s "$TPL" ] || { fail "no template tarball $TPL (scripts/template-tarball.sh)"; exit 1; }
+}
+
 # The private area and store of a test mount, on the scratch disk.
 t_setup_dirs() {
 	T_PRIV=$PWD/private

@@ -7,11 +7,7 @@
 # makes it exact; limit crossings become log lines; bad input is refused.
 . "$TPLFS_TOP/tests/vm/lib.sh"
 
-TPL=$TPLFS_TOP/build/cache/busybox-template.tar.zst
-R=$PWD/tplfs
-SOCK=$PWD/tplfsd.sock
-LOG=$PWD/tplfsd.log
-T="$TPLFS_BIN/tplctl --socket $SOCK"
+t_daemon_places
 CHAN=$TPLFS_BIN/tplfs-chan
 USAGE="python3 $TPLFS_TOP/tests/vm/tools/usage.py"
 M=$((1024 * 1024))

@@ -9,12 +9,7 @@
 # can then be removed.
 . "$TPLFS_TOP/tests/vm/lib.sh"
 
-TPL=$TPLFS_TOP/build/cache/busybox-template.tar.zst
-R=$PWD/tplfs
-SOCK=$PWD/tplfsd.sock
-LOG=$PWD/tplfsd.log
-T="$TPLFS_BIN/tplctl --socket $SOCK"
-[ -s "$TPL" ] || { fail "no template tarball $TPL (scripts/template-tarball.sh)"; exit 1; }
+t_daemon_places
 
 t_tplfsd "$R" "$PWD/store" "$SOCK" "$LOG"
 pids=""

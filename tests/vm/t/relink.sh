@@ -6,12 +6,7 @@
 # unchanged, the quota gives the blocks back, a second pass finds nothing.
 . "$TPLFS_TOP/tests/vm/lib.sh"
 
-TPL=$TPLFS_TOP/build/cache/busybox-template.tar.zst
-R=$PWD/tplfs
-SOCK=$PWD/tplfsd.sock
-LOG=$PWD/tplfsd.log
-T="$TPLFS_BIN/tplctl --socket $SOCK"
-[ -s "$TPL" ] || { fail "no template tarball $TPL (scripts/template-tarball.sh)"; exit 1; }
+t_daemon_places
 
 t_tplfsd "$R" "$PWD/store" "$SOCK" "$LOG"
 trap 'rc=$?; exec 9<&-; t_stop_tplfsd; (exit $rc); t_finish' EXIT
