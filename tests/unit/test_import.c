@@ -29,6 +29,7 @@
 
 #include "import.h"
 #include "manifest.h"
+#include "mlist.h"
 #include "origin.h"
 #include "populate.h"
 #include "tarball.h"
@@ -691,11 +692,44 @@ static void an_adopted_tree_gives_the_same_manifest(void **state)
 	free(b);
 }
 
+/* tplfs_import_private_area of f->src, made from the manifest @base. */
+static int import_area(struct fixture *f, const char *base,
+		       struct tplfs_import_stats *st, char **text,
+		       tplfs_import_progress_fn progress, void *arg,
+		       char *err, size_t errlen)
+{
+	struct tplfs_mlist l = { 0 };
+	FILE *bm = fmemopen((void *)base, strlen(base), "r");
+	size_t len = 0;
+	FILE *m;
+	int ret;
+
+	assert_int_equal(tplfs_mlist_load(&l, bm, err, errlen), 0);
+	fclose(bm);
+	m = open_memstream(text, &len);
+	ret = tplfs_import_private_area(f->store_fd, f->src, &l, "t@2", m, st,
+					progress, arg, err, errlen);
+	fclose(m);
+	tplfs_mlist_free(&l);
+	return ret;
+}
+
+/* A file of a private area made private with @content. */
+static void privatize(const char *priv, const char *path, const char *content)
+{
+	char full[PATH_MAX];
+
+	snprintf(full, sizeof(full), "%s/%s", priv, path);
+	removexattr(full, TPLFS_ORIGIN_XATTR);
+	put(full, content);
+}
+
 /*
- * TPLFS_IMPORT_STUBS: a container's private area imports as a template
- * whose stubs are their origins' objects, never read (only private files
- * are stored); a stub whose object is missing, or the flag with ADOPT,
- * is refused.
+ * A container's private area imports as a template whose stubs are their
+ * origins' objects, never read (only private files are stored); its own
+ * identity (machine-id, ssh host keys) and always-private files are not
+ * taken: the template's entries stand for them. A stub whose object is
+ * missing is refused.
  */
 static void a_private_area_imports_with_its_stubs(void **state)
 {
@@ -704,14 +738,23 @@ static void a_private_area_imports_with_its_stubs(void **state)
 	struct tplfs_populate_stats ps;
 	struct seen seen = { .monotonic = true };
 	char err[512], priv[96], *text = NULL, *text2 = NULL, obj[160];
-	char passwd[200], *p;
+	char line[1024];
+	static const char *const own[] = {
+		"/etc/hostname", "/etc/machine-id",
+		"/etc/ssh/ssh_host_ed25519_key",
+		"/etc/ssh/ssh_host_ed25519_key.pub",
+	};
 	uint8_t v[TPLFS_ORIGIN_SIZE];
 	struct tplfs_origin_info info;
 	int root, fd;
 	FILE *m;
 
 	assert_int_equal(mkdir(at(f, "etc"), 0755), 0);
+	assert_int_equal(mkdir(at(f, "etc/ssh"), 0755), 0);
 	put(at(f, "etc/hostname"), "template\n");
+	put(at(f, "etc/machine-id"), "0123456789abcdef0123456789abcdef\n");
+	put(at(f, "etc/ssh/ssh_host_ed25519_key"), "template's key\n");
+	put(at(f, "etc/ssh/ssh_host_ed25519_key.pub"), "template's pub\n");
 	put(at(f, "etc/passwd"), "root:x:0:0\n");
 	put(at(f, "etc/group"), "root:x:0:\n");
 	if (import(f, &st, &text, err, sizeof(err)))
@@ -725,26 +768,37 @@ static void a_private_area_imports_with_its_stubs(void **state)
 	fclose(m);
 	close(root);
 	/* the container changed group and made a file of its own */
-	snprintf(obj, sizeof(obj), "%s/etc/group", priv);
-	assert_int_equal(removexattr(obj, TPLFS_ORIGIN_XATTR), 0);
-	put(obj, "root:x:0:\nstaff:x:50:\n");
-	snprintf(obj, sizeof(obj), "%s/etc/motd", priv);
-	put(obj, "hello\n");
+	privatize(priv, "etc/group", "root:x:0:\nstaff:x:50:\n");
+	privatize(priv, "etc/motd", "hello\n");
+	/* and it has an identity of its own, and a name */
+	privatize(priv, "etc/hostname", "maint\n");
+	privatize(priv, "etc/machine-id", "fedcba9876543210fedcba9876543210\n");
+	privatize(priv, "etc/ssh/ssh_host_ed25519_key", "its own key\n");
+	privatize(priv, "etc/ssh/ssh_host_ed25519_key.pub", "its own pub\n");
+	privatize(priv, "etc/ssh/ssh_host_rsa_key", "its rsa key\n");
 
 	snprintf(f->src, sizeof(f->src), "%s", priv);
-	f->flags = TPLFS_IMPORT_STUBS;
-	if (import_told(f, &st, &text2, on_progress, &seen, err, sizeof(err)))
+	if (import_area(f, text, &st, &text2, on_progress, &seen, err,
+			sizeof(err)))
 		fail_msg("import of the private area: %s", err);
-	/* the stub's line is the template's; hostname, group, motd read */
-	snprintf(passwd, sizeof(passwd), "%s", line_of(text, "/etc/passwd"));
-	assert_true(passwd[0]);
-	assert_string_equal(line_of(text2, "/etc/passwd"), passwd);
-	snprintf(passwd, sizeof(passwd), "%s", line_of(text, "/etc/group"));
-	assert_true(passwd[0]);
-	assert_string_not_equal(line_of(text2, "/etc/group"), passwd);
+	/* the stub's line is the template's; group and motd read */
+	snprintf(line, sizeof(line), "%s", line_of(text, "/etc/passwd"));
+	assert_true(line[0]);
+	assert_string_equal(line_of(text2, "/etc/passwd"), line);
+	snprintf(line, sizeof(line), "%s", line_of(text, "/etc/group"));
+	assert_true(line[0]);
+	assert_string_not_equal(line_of(text2, "/etc/group"), line);
 	assert_true(line_of(text2, "/etc/motd")[0]);
-	assert_int_equal(seen.first.files_total, 3);
+	assert_int_equal(seen.first.files_total, 2);
 	assert_int_equal(st.new_objects, 2);	/* group, motd */
+	/* the identity and the always-private file are the template's */
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		snprintf(line, sizeof(line), "%s", line_of(text, own[i]));
+		assert_true(line[0]);
+		assert_string_equal(line_of(text2, own[i]), line);
+	}
+	assert_false(line_of(text2, "/etc/ssh/ssh_host_rsa_key")[0]);
+	assert_non_null(strstr(text2, "private /etc/hostname\n"));
 
 	/* a stub whose object the store lost */
 	snprintf(obj, sizeof(obj), "%s/etc/passwd", priv);
@@ -757,15 +811,11 @@ static void a_private_area_imports_with_its_stubs(void **state)
 	close(fd);
 	free(text2);
 	text2 = NULL;
-	assert_int_equal(import(f, &st, &text2, err, sizeof(err)), -ENOENT);
+	assert_int_equal(import_area(f, text, &st, &text2, NULL, NULL, err,
+				     sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "/etc/passwd"));
 	assert_non_null(strstr(err, "the store does not have"));
-	free(text2);
-	text2 = NULL;
-	f->flags = TPLFS_IMPORT_STUBS | TPLFS_IMPORT_ADOPT;
-	assert_int_equal(import(f, &st, &text2, err, sizeof(err)), -EINVAL);
-	p = text;
-	free(p);
+	free(text);
 	free(text2);
 }
 

@@ -223,6 +223,24 @@ static int renew_key(int root_fd, const char *type, const char *tmpdir,
 	return 0;
 }
 
+bool tplfs_identity_path(const char *path)
+{
+	static const char key[] = "/etc/ssh/ssh_host_";
+	const char *type, *end;
+
+	for (size_t i = 0; i < sizeof(machine_ids) / sizeof(machine_ids[0]); i++)
+		if (path[0] == '/' && !strcmp(path + 1, machine_ids[i]))
+			return true;
+	if (strncmp(path, key, sizeof(key) - 1))
+		return false;
+	type = path + sizeof(key) - 1;
+	if (strchr(type, '/'))
+		return false;
+	end = strstr(type, "_key");
+	return end && end > type && (!strcmp(end, "_key") ||
+				     !strcmp(end, "_key.pub"));
+}
+
 int tplfs_identity_renew(int root_fd, const char *comment,
 			 struct tplfs_identity *id, char *err, size_t errlen)
 {

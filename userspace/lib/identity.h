@@ -9,6 +9,7 @@
 #ifndef TPLFS_IDENTITY_H
 #define TPLFS_IDENTITY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct tplfs_identity {
@@ -28,5 +29,11 @@ struct tplfs_identity {
  */
 int tplfs_identity_renew(int root_fd, const char *comment,
 			 struct tplfs_identity *id, char *err, size_t errlen);
+
+/*
+ * Is @path (absolute, as in a manifest) one of the identity files above:
+ * a machine-id, or an ssh host key (/etc/ssh/ssh_host_*_key, and .pub)?
+ */
+bool tplfs_identity_path(const char *path);
 
 #endif /* TPLFS_IDENTITY_H */

@@ -17,8 +17,10 @@
 
 #include "beneath.h"
 #include "grow.h"
+#include "identity.h"
 #include "import.h"
 #include "manifest.h"
+#include "mlist.h"
 #include "object.h"
 #include "origin.h"
 
@@ -29,7 +31,7 @@ struct item {
 	ino_t ino;
 	nlink_t nlink;
 	char *tmp;		/* its object, staged under this name */
-	bool stub;		/* TPLFS_IMPORT_STUBS: its origin names it */
+	bool stub;		/* a private area's: its origin names it */
 };
 
 struct frame {
@@ -41,10 +43,14 @@ struct frame {
 	int fd;			/* -1 while a directory below is walked */
 };
 
+/* tplfs_import_private_area: a stub stands for its object */
+#define IMPORT_STUBS	0x100
+
 struct walk {
 	int store_fd;
 	const char *src;
-	unsigned int flags;	/* TPLFS_IMPORT_* */
+	unsigned int flags;	/* TPLFS_IMPORT_*, IMPORT_STUBS */
+	const struct tplfs_mlist *base;	/* a private area's template */
 	uint64_t root_mnt;
 	struct item *items;
 	size_t n, cap;
@@ -178,7 +184,7 @@ fail:
 }
 
 /*
- * TPLFS_IMPORT_STUBS: a stub of a private area is its origin's object,
+ * IMPORT_STUBS: a stub of a private area is its origin's object,
  * which the store must hold with that size; never hashed again.
  */
 static int read_stub(struct walk *w, const char *full, const char *path,
@@ -207,6 +213,13 @@ static int read_stub(struct walk *w, const char *full, const char *path,
 	return 0;
 }
 
+/* A private area's path that is the container's own, not the template's. */
+static bool its_own(const struct walk *w, const char *path)
+{
+	return w->base && (tplfs_identity_path(path) ||
+			   tplfs_mlist_is_private(w->base, path));
+}
+
 /*
  * Record @name in directory @dfd (tree path @dirpath); a directory is
  * opened into *@subdir, for walk_tree to walk next.
@@ -225,6 +238,8 @@ static int visit(struct walk *w, int dfd, const char *dirpath,
 	    (size_t)snprintf(full, sizeof(full), "%s%s", w->src, path) >=
 	    sizeof(full))
 		return walk_fail(w, -ENAMETOOLONG, dirpath, "path too long");
+	if (its_own(w, path))
+		return 0;	/* the template's entry stands for it */
 	if (statx(dfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS |
 		  STATX_MNT_ID, &stx) < 0)
 		return walk_fail(w, -errno, path, "%s", strerror(errno));
@@ -263,7 +278,7 @@ static int visit(struct walk *w, int dfd, const char *dirpath,
 		/* stored after the walk (store_files), unless a stub's */
 		it->e.type = 'f';
 		it->e.size = stx.stx_size;
-		return w->flags & TPLFS_IMPORT_STUBS ? read_stub(w, full, path, it) : 0;
+		return w->flags & IMPORT_STUBS ? read_stub(w, full, path, it) : 0;
 	case S_IFLNK: {
 		char target[PATH_MAX];
 		ssize_t n = readlinkat(dfd, name, target, sizeof(target) - 1);
@@ -739,6 +754,161 @@ static void free_items(struct walk *w)
 	free(w->stack);
 }
 
+/* @it becomes a copy of entry @e at @path: the template's, not stored. */
+static int item_of_entry(struct item *it, const struct tplfs_mentry *e,
+			 const char *path)
+{
+	it->e = *e;
+	it->e.path = strdup(path);
+	it->e.target = e->target ? strdup(e->target) : NULL;
+	it->e.xattrs = e->nxattrs ? calloc(e->nxattrs, sizeof(*e->xattrs)) :
+		       NULL;
+	it->e.nxattrs = 0;
+	if (!it->e.path || (e->target && !it->e.target) ||
+	    (e->nxattrs && !it->e.xattrs))
+		return -ENOMEM;
+	for (size_t k = 0; k < e->nxattrs; k++) {
+		struct tplfs_xattr *x = &it->e.xattrs[k];
+
+		x->name = strdup(e->xattrs[k].name);
+		x->value = malloc(e->xattrs[k].len + 1);
+		if (!x->name || !x->value) {
+			free(x->name);
+			free(x->value);
+			return -ENOMEM;
+		}
+		memcpy(x->value, e->xattrs[k].value, e->xattrs[k].len);
+		x->len = e->xattrs[k].len;
+		it->e.nxattrs++;
+	}
+	it->nlink = 1;
+	it->stub = e->type == 'f';
+	return 0;
+}
+
+static int cmp_item_path(const void *key, const void *it)
+{
+	return strcmp(key, ((const struct item *)it)->e.path);
+}
+
+/* Is there a directory at @path's parent among the @n (sorted) @items? */
+static bool parent_walked(const struct item *items, size_t n,
+			  const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const struct item *it;
+	char parent[PATH_MAX];
+
+	if (slash == path)
+		return true;
+	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path), path);
+	it = bsearch(parent, items, n, sizeof(*items), cmp_item_path);
+	return it && it->e.type == 'd';
+}
+
+/*
+ * A private area: the template's entries stand for the container's own
+ * paths, which the walk left out (its_own), where their directory is
+ * still there. A hard link of the template's is taken as its file.
+ * The items are sorted before and after.
+ */
+static int take_base_entries(struct walk *w)
+{
+	size_t walked = w->n;
+	int ret = 0;
+
+	for (size_t i = 0; i < w->base->n && !ret; i++) {
+		const struct tplfs_mentry *e = &w->base->v[i];
+		const struct tplfs_mentry *t = tplfs_mlist_resolve(w->base, e);
+		struct item *it;
+
+		/* the walked part is sorted; what is added comes after */
+		if (!its_own(w, e->path) || t->type == 'h' ||
+		    !parent_walked(w->items, walked, e->path))
+			continue;
+		it = new_item(w);
+		ret = it ? item_of_entry(it, t, e->path) : -ENOMEM;
+	}
+	if (ret)
+		return walk_fail(w, ret, "/", "out of memory");
+	qsort(w->items, w->n, sizeof(*w->items), cmp_item);
+	return 0;
+}
+
+static int import_tree(struct walk *w, const char *id,
+		       const char *const *private, size_t nprivate,
+		       FILE *manifest)
+{
+	const char *src = w->src;
+	struct tplfs_import_stats *st = w->st;
+	struct tplfs_mwriter *mw;
+	struct statx stx;
+	struct item *root;
+	int ret, fd;
+
+	memset(st, 0, sizeof(*st));
+	w->err[0] = '\0';
+	fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return walk_fail(w, -errno, "/", "%s", strerror(errno));
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_MNT_ID,
+		  &stx) < 0) {
+		ret = walk_fail(w, -errno, "/", "%s", strerror(errno));
+		goto out;
+	}
+	w->root_mnt = stx.stx_mnt_id;
+	root = new_item(w);
+	ret = root ? 0 : -ENOMEM;
+	if (!ret) {
+		root->e.path = strdup("/");
+		root->e.type = 'd';
+		root->e.mode = stx.stx_mode & 07777;
+		root->e.uid = stx.stx_uid;
+		root->e.gid = stx.stx_gid;
+		root->e.mtime_sec = stx.stx_mtime.tv_sec;
+		root->e.mtime_nsec = stx.stx_mtime.tv_nsec;
+		ret = root->e.path ? read_xattrs(w, src, "/", &root->e) : -ENOMEM;
+	}
+	if (!ret)
+		ret = walk_tree(w, fd);
+	if (ret)
+		goto out;
+	/* Walk order is name order per directory; the manifest's is bytes. */
+	qsort(w->items, w->n, sizeof(*w->items), cmp_item);
+	if (w->base)
+		ret = take_base_entries(w);
+	if (!ret)
+		ret = link_inodes(w);
+	if (!ret)
+		ret = store_files(w, fd);
+	if (ret)
+		goto out;
+	ret = tplfs_mwriter_open(manifest, id, private, nprivate, &mw);
+	if (ret) {
+		snprintf(w->err, w->errlen, "template %s: bad id or private paths",
+			 id);
+		goto out;
+	}
+	for (size_t i = 0; i < w->n && !ret; i++) {
+		ret = tplfs_mwriter_add(mw, &w->items[i].e);
+		if (w->items[i].e.type == 'f') {
+			st->files++;
+			st->bytes += w->items[i].e.size;
+		}
+	}
+	st->entries = w->n;
+	if (!ret)
+		ret = tplfs_mwriter_close(mw);
+	else
+		tplfs_mwriter_close(mw);
+	if (ret && !w->err[0])
+		snprintf(w->err, w->errlen, "manifest: %s", strerror(-ret));
+out:
+	close(fd);
+	free_items(w);
+	return ret;
+}
+
 int tplfs_import_dir(int store_fd, const char *src, const char *id,
 		     const char *const *private, size_t nprivate,
 		     unsigned int flags, FILE *manifest,
@@ -750,70 +920,22 @@ int tplfs_import_dir(int store_fd, const char *src, const char *id,
 		.store_fd = store_fd, .src = src, .flags = flags, .st = st,
 		.progress = progress, .arg = arg, .err = err, .errlen = errlen,
 	};
-	struct tplfs_mwriter *mw;
-	struct statx stx;
-	struct item *root;
-	int ret, fd;
 
-	memset(st, 0, sizeof(*st));
-	err[0] = '\0';
-	if ((flags & TPLFS_IMPORT_ADOPT) && (flags & TPLFS_IMPORT_STUBS)) {
-		snprintf(err, errlen, "a private area is never adopted");
-		return -EINVAL;
-	}
-	fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return walk_fail(&w, -errno, "/", "%s", strerror(errno));
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_MNT_ID,
-		  &stx) < 0) {
-		ret = walk_fail(&w, -errno, "/", "%s", strerror(errno));
-		goto out;
-	}
-	w.root_mnt = stx.stx_mnt_id;
-	root = new_item(&w);
-	ret = root ? 0 : -ENOMEM;
-	if (!ret) {
-		root->e.path = strdup("/");
-		root->e.type = 'd';
-		root->e.mode = stx.stx_mode & 07777;
-		root->e.uid = stx.stx_uid;
-		root->e.gid = stx.stx_gid;
-		root->e.mtime_sec = stx.stx_mtime.tv_sec;
-		root->e.mtime_nsec = stx.stx_mtime.tv_nsec;
-		ret = root->e.path ? read_xattrs(&w, src, "/", &root->e) : -ENOMEM;
-	}
-	if (!ret)
-		ret = walk_tree(&w, fd);
-	if (ret)
-		goto out;
-	/* Walk order is name order per directory; the manifest's is bytes. */
-	qsort(w.items, w.n, sizeof(*w.items), cmp_item);
-	ret = link_inodes(&w);
-	if (!ret)
-		ret = store_files(&w, fd);
-	if (ret)
-		goto out;
-	ret = tplfs_mwriter_open(manifest, id, private, nprivate, &mw);
-	if (ret) {
-		snprintf(err, errlen, "template %s: bad id or private paths", id);
-		goto out;
-	}
-	for (size_t i = 0; i < w.n && !ret; i++) {
-		ret = tplfs_mwriter_add(mw, &w.items[i].e);
-		if (w.items[i].e.type == 'f') {
-			st->files++;
-			st->bytes += w.items[i].e.size;
-		}
-	}
-	st->entries = w.n;
-	if (!ret)
-		ret = tplfs_mwriter_close(mw);
-	else
-		tplfs_mwriter_close(mw);
-	if (ret && !err[0])
-		snprintf(err, errlen, "manifest: %s", strerror(-ret));
-out:
-	close(fd);
-	free_items(&w);
-	return ret;
+	return import_tree(&w, id, private, nprivate, manifest);
+}
+
+int tplfs_import_private_area(int store_fd, const char *src,
+			      const struct tplfs_mlist *base, const char *id,
+			      FILE *manifest, struct tplfs_import_stats *st,
+			      tplfs_import_progress_fn progress, void *arg,
+			      char *err, size_t errlen)
+{
+	struct walk w = {
+		.store_fd = store_fd, .src = src, .flags = IMPORT_STUBS,
+		.base = base, .st = st, .progress = progress, .arg = arg,
+		.err = err, .errlen = errlen,
+	};
+
+	return import_tree(&w, id, (const char *const *)base->private,
+			   base->nprivate, manifest);
 }

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct tplfs_mlist;
+
 struct tplfs_import_stats {
 	uint64_t entries;	/* manifest entries */
 	uint64_t files;		/* regular files (inodes, not links) */
@@ -50,19 +52,28 @@ typedef void (*tplfs_import_progress_fn)(void *arg,
  * Returns 0 or a negative errno.
  */
 #define TPLFS_IMPORT_ADOPT	0x1
-/*
- * With TPLFS_IMPORT_STUBS the tree is a container's private area: a stub
- * (trusted.tplfs.origin) stands for its origin's object, which the store
- * must hold, and is not read; only private files are hashed and stored.
- * How a maintenance container is published (doc/rebase.md). Not with
- * TPLFS_IMPORT_ADOPT (-EINVAL).
- */
-#define TPLFS_IMPORT_STUBS	0x2
 int tplfs_import_dir(int store_fd, const char *src, const char *id,
 		     const char *const *private, size_t nprivate,
 		     unsigned int flags, FILE *manifest,
 		     struct tplfs_import_stats *st,
 		     tplfs_import_progress_fn progress, void *arg,
 		     char *err, size_t errlen);
+
+/*
+ * Import a container's private area @src, made from the template @base,
+ * as a new template (how a maintenance container is published,
+ * doc/rebase.md): a stub (trusted.tplfs.origin) stands for its origin's
+ * object, which the store must hold, and is not read; only private files
+ * are hashed and stored. The container's own files are not taken: its
+ * identity (tplfs_identity_path) and @base's always-private paths are
+ * @base's entries (left out where @base has none, or where the area
+ * removed their directory), and the always-private paths are @base's.
+ * Otherwise as tplfs_import_dir.
+ */
+int tplfs_import_private_area(int store_fd, const char *src,
+			      const struct tplfs_mlist *base, const char *id,
+			      FILE *manifest, struct tplfs_import_stats *st,
+			      tplfs_import_progress_fn progress, void *arg,
+			      char *err, size_t errlen);
 
 #endif /* TPLFS_IMPORT_H */

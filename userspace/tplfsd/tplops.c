@@ -32,6 +32,7 @@
 #include "journal.h"
 #include "log.h"
 #include "manifest.h"
+#include "mlist.h"
 #include "object.h"
 #include "opjob.h"
 #include "origin.h"
@@ -56,6 +57,7 @@ struct tpljob {
 	char *private[PRIVATE_MAX];
 	size_t nprivate;
 	bool stubs;		/* publish: the tree is a private area */
+	char base[256];		/* publish: the area was made from it */
 	bool changes;		/* import, rm, gc: the store's view changes */
 	json_object *cts;	/* show: the containers made from it */
 	uint64_t store_gen, view_gen;	/* list: of what it lists */
@@ -251,6 +253,36 @@ static json_object *template_result(const char *id, uint64_t entries,
 	return r;
 }
 
+/* publish: the private area tj->path, made from template tj->base. */
+static int import_private_area(struct tpljob *tj, FILE *m,
+			       struct tplfs_import_stats *st, char *err,
+			       size_t errlen)
+{
+	struct tplfs_mlist base = { 0 };
+	struct tplfs_template_id t;
+	FILE *bm;
+	int ret;
+
+	if (tplfs_template_id_parse(tj->base, &t, err, errlen))
+		return -EINVAL;
+	bm = tplfs_template_manifest_open(tj->op.d->store_fd, &t);
+	if (!bm) {
+		ret = -errno;
+		snprintf(err, errlen, "the manifest of %s: %s", tj->base,
+			 strerror(errno));
+		return ret;
+	}
+	ret = tplfs_mlist_load(&base, bm, err, errlen);
+	fclose(bm);
+	if (ret)
+		return ret == -EINVAL ? -EIO : ret;	/* the store's, not the request's */
+	ret = tplfs_import_private_area(tj->op.d->store_fd, tj->path, &base,
+					tj->id, m, st, import_progress, tj,
+					err, errlen);
+	tplfs_mlist_free(&base);
+	return ret;
+}
+
 static void import_run(struct job *job)
 {
 	struct tpljob *tj = (struct tpljob *)job;
@@ -326,12 +358,15 @@ static void import_run(struct job *job)
 		opjob_failno(&tj->op, TPLFS_E_SYSTEM, errno, "manifest");
 		goto out;
 	}
-	ret = tplfs_import_dir(d->store_fd, src, tj->id,
-			       (const char *const *)tj->private, tj->nprivate,
-			       src == tmp ? TPLFS_IMPORT_ADOPT :
-			       tj->stubs ? TPLFS_IMPORT_STUBS : 0,
-			       m, &st, import_progress, tj,
-			       err, sizeof(err));
+	if (tj->stubs)
+		ret = import_private_area(tj, m, &st, err, sizeof(err));
+	else
+		ret = tplfs_import_dir(d->store_fd, src, tj->id,
+				       (const char *const *)tj->private,
+				       tj->nprivate,
+				       src == tmp ? TPLFS_IMPORT_ADOPT : 0,
+				       m, &st, import_progress, tj,
+				       err, sizeof(err));
 	if (ret) {
 		fclose(m);
 		/* what the tree is (not the host) is the request's fault */
@@ -1113,43 +1148,6 @@ void tplops_import(struct req *rq, const char *tpl, const char *from,
 	opjob_submit(&tj->op);
 }
 
-/* The always-private paths of template @tpl's manifest, into @tj. */
-static int private_of(struct req *rq, struct tpljob *tj, const char *tpl)
-{
-	struct tplfs_template_id t;
-	struct tplfs_mreader *mr;
-	struct tplfs_mentry e;
-	char err[256];
-	FILE *m;
-	int ret;
-
-	if (tplfs_template_id_parse(tpl, &t, err, sizeof(err)) ||
-	    !(m = tplfs_template_manifest_open(rq->d->store_fd, &t))) {
-		req_reply(rq, tplfs_reply_error(TPLFS_E_NOT_FOUND, ENOENT,
-			  "no template %s (sealed)", tpl));
-		return -ENOENT;
-	}
-	ret = tplfs_mreader_open(m, &mr, err, sizeof(err));
-	if (!ret) {
-		/* the private lines come before the first entry: read up to it */
-		ret = tplfs_mreader_next(mr, &e, err, sizeof(err)) < 0 ? -EIO : 0;
-		for (size_t i = 0; !ret && i < tplfs_mreader_nprivate(mr) &&
-		     i < PRIVATE_MAX; i++) {
-			tj->private[i] = strdup(tplfs_mreader_private(mr, i));
-			if (!tj->private[i])
-				ret = -ENOMEM;
-			else
-				tj->nprivate++;
-		}
-		tplfs_mreader_close(mr);
-	}
-	fclose(m);
-	if (ret)
-		req_reply(rq, tplfs_reply_error(TPLFS_E_SYSTEM, -ret,
-			  "the manifest of %s: %s", tpl, err));
-	return ret;
-}
-
 void tplops_publish(struct req *rq, const char *tpl, const char *ct_id)
 {
 	const struct ctentry *e = catalog_find(rq->d, ct_id);
@@ -1171,11 +1169,7 @@ void tplops_publish(struct req *rq, const char *tpl, const char *ct_id)
 	tj = tpljob_new(rq, tpl, import_run, true);
 	if (!tj)
 		return;
-	if (private_of(rq, tj, e->conf.template)) {
-		tpljob_finish(&tj->op);
-		free(tj);
-		return;
-	}
+	snprintf(tj->base, sizeof(tj->base), "%s", e->conf.template);
 	snprintf(tj->path, sizeof(tj->path), "%s", p.fs);
 	tj->stubs = true;
 	tj->op.what = "walking the tree";
