@@ -870,6 +870,129 @@ def test_publish_a_container_then_rebase_the_others(tmp):
     assert d.stop() == 0
 
 
+def mline(d, tpl, path):
+    """The manifest line of @path in @tpl."""
+    for ln in manifest(d, tpl).split(b"\n"):
+        if ln.split(b" ")[0] == path.encode():
+            return ln
+    return None
+
+
+def test_maintenance_mode_from_maintain_to_publish_and_rebase(tmp):
+    """template maintain gives os a maintenance container; while it is in
+    maintenance a create from the bare name is refused (a named version is
+    not); publish from it ends the maintenance, keeps its identity out of
+    os@2 and --rebase all moves the containers of os@1 onto os@2; the bare
+    name is then its highest version (numbers compared as numbers)."""
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    w(src + "/etc/machine-id", b"0123456789abcdef0123456789abcdef\n", 0o444)
+    os.makedirs(src + "/etc/ssh")
+    subprocess.run(["ssh-keygen", "-q", "-N", "", "-t", "ed25519", "-f",
+                    src + "/etc/ssh/ssh_host_ed25519_key"], check=True)
+    d = new_daemon(tmp).start()
+    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    for ct in ("web1", "web2"):
+        ok(call(d.sock, "ct.create", {"id": ct, "template": "os"}))
+    assert ok(call(d.sock, "ct.status", {"id": "web1"}))["template"] == "os@1"
+
+    rc, out, e = tplctl(d, "template", "maintain", "os@1")
+    assert rc == 0, e
+    assert "container os-maint (made)" in out, out
+    mt = ok(call(d.sock, "template.show", {"template": "os@1"}))["maintenance"]
+    assert mt["ct"] == "os-maint" and mt["made"], mt
+    rc, out, e = tplctl(d, "template", "show", "os@1")
+    assert "maintenance container os-maint" in out, out
+    m = err(call(d.sock, "ct.create", {"id": "web3", "template": "os"}),
+            "maintenance")
+    assert "os-maint" in m, m
+    ok(call(d.sock, "ct.create", {"id": "web3", "template": "os@1"}))
+    err(call(d.sock, "template.maintain", {"template": "os@1", "ct": "web1"}),
+        "maintenance")
+
+    # the update, in the maintenance container
+    mfs = os.path.join(d.root, "private", "os-maint", "fs")
+    privatize(mfs + "/etc/os-release", b"NAME=test\nVERSION=2\n")
+    w(mfs + "/usr/bin/new", b"new in 2\n", 0o755)
+    assert shown(d, mfs + "/etc/machine-id") != \
+        b"0123456789abcdef0123456789abcdef\n"      # its own, from create
+    rc, out, e = tplctl(d, "template", "publish", "os@2", "--from-ct",
+                        "os-maint", "--rebase", "all")
+    assert rc == 0, (out, e)
+    assert "made from os@1 by container os-maint; its maintenance ended" \
+        in out, out
+    assert "4 containers rebased onto os@2, 0 failed" in out, out
+    for path in ("/etc/machine-id", "/etc/ssh/ssh_host_ed25519_key",
+                 "/etc/ssh/ssh_host_ed25519_key.pub", "/etc/hostname"):
+        assert mline(d, "os@2", path) == mline(d, "os@1", path), path
+    assert mline(d, "os@2", "/usr/bin/new") is not None
+    assert ok(call(d.sock, "template.show",
+                   {"template": "os@1"}))["maintenance"] is None
+    for ct in ("web1", "web2", "web3", "os-maint"):
+        st = ok(call(d.sock, "ct.status", {"id": ct}))
+        assert st["template"] == "os@2", (ct, st)
+        fs = os.path.join(d.root, "private", ct, "fs")
+        assert shown(d, fs + "/etc/os-release") == b"NAME=test\nVERSION=2\n"
+    # each kept its own identity through the rebase
+    ids = {shown(d, os.path.join(d.root, "private", ct, "fs",
+                                 "etc/machine-id"))
+           for ct in ("web1", "web2", "web3", "os-maint")}
+    assert len(ids) == 4, ids
+    # the bare name: the highest version, 10 after 2
+    ok(call(d.sock, "template.import", {"template": "os@10", "from": src}))
+    r = ok(call(d.sock, "ct.create", {"id": "web4", "template": "os"}))
+    assert r["template"] == "os@10", r
+    err(call(d.sock, "ct.create", {"id": "web5", "template": "nosuch"}),
+        "not_found")
+    err(call(d.sock, "ct.create", {"id": "web5", "template": "Bad!"}),
+        "bad_args")
+    assert d.stop() == 0
+
+
+def test_maintenance_of_an_existing_container_and_abort(tmp):
+    """template maintain --ct ID takes an existing container of that
+    version (not one of another); --abort leaves maintenance and keeps the
+    container; a bad --rebase list is a usage error."""
+    d, src = daemon_with_template(tmp)
+    ok(call(d.sock, "ct.create", {"id": "work", "template": "os@1"}))
+    ok(call(d.sock, "template.import", {"template": "os@2", "from": src}))
+    err(call(d.sock, "template.maintain", {"template": "os@2", "ct": "work"}),
+        "bad_args")
+    err(call(d.sock, "template.maintain", {"template": "os@9"}), "not_found")
+    err(call(d.sock, "template.maintain", {"template": "os@1",
+                                           "ct": "Bad id"}), "bad_args")
+    r = ok(call(d.sock, "template.maintain", {"template": "os@1",
+                                              "ct": "work"}))
+    assert r["ct"] == "work" and not r["made"], r
+    err(call(d.sock, "ct.create", {"id": "x", "template": "os"}),
+        "maintenance")
+    err(call(d.sock, "template.maintain", {"template": "os@2",
+                                           "abort": True}), "not_found")
+    rc, out, e = tplctl(d, "template", "maintain", "os", "--abort")
+    assert rc == 0, e
+    assert "container work kept" in out, out
+    assert os.path.isdir(os.path.join(d.root, "private", "work"))
+    r = ok(call(d.sock, "ct.create", {"id": "x", "template": "os"}))
+    assert r["template"] == "os@2", r
+    err(call(d.sock, "template.maintain", {"template": "os",
+                                           "abort": True}), "not_found")
+    rc, out, e = tplctl(d, "template", "publish", "os@3", "--from-ct",
+                        "work", "--rebase", "a,B")
+    assert rc == 2 and "not a container id" in e, e
+    rc, out, e = tplctl(d, "template", "maintain", "os", "--abort", "--ct",
+                        "work")
+    assert rc == 2, e
+    # publish --rebase of named containers only
+    rc, out, e = tplctl(d, "template", "publish", "os@3", "--from-ct",
+                        "work", "--rebase", "x")
+    assert rc == 0, (out, e)
+    assert "1 containers rebased onto os@3, 0 failed" in out, out
+    assert "its maintenance ended" not in out, out
+    assert ok(call(d.sock, "ct.status", {"id": "x"}))["template"] == "os@3"
+    assert ok(call(d.sock, "ct.status", {"id": "work"}))["template"] == "os@1"
+    assert d.stop() == 0
+
+
 def test_many_containers_cost_little(tmp):
     d, src = daemon_with_template(tmp)
     for i in range(20):

@@ -252,6 +252,43 @@ int tplfs_template_remove(int store_fd, const struct tplfs_template_id *t)
 	return sync_dir(store_fd, "templates");
 }
 
+int tplfs_template_latest(int store_fd, const char *name, char *version)
+{
+	struct tplfs_template_id t;
+	struct dirent *de;
+	DIR *dir;
+	int fd;
+
+	version[0] = '\0';
+	if (!tplfs_template_name_valid(name))
+		return -EINVAL;
+	strcpy(t.name, name);
+	fd = openat(store_fd, "templates", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		int nfd = openat(fd, name, O_RDONLY | O_DIRECTORY |
+				 O_NOFOLLOW | O_CLOEXEC);
+
+		close(fd);
+		fd = nfd;
+	}
+	dir = fd < 0 ? NULL : fdopendir(fd);
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		return errno == ENOENT ? -ENOENT : -errno;
+	}
+	while ((de = readdir(dir))) {
+		if (!tplfs_template_version_valid(de->d_name) ||
+		    (version[0] && strverscmp(de->d_name, version) <= 0))
+			continue;
+		strcpy(t.version, de->d_name);
+		if (tplfs_template_state(store_fd, &t) == TPLFS_TEMPLATE_SEALED)
+			strcpy(version, de->d_name);
+	}
+	closedir(dir);
+	return version[0] ? 0 : -ENOENT;
+}
+
 int tplfs_templates_each(int store_fd,
 			 int (*fn)(void *arg, const struct tplfs_template_id *t,
 				   enum tplfs_template_state state),

@@ -69,6 +69,13 @@ FILE *tplfs_template_manifest_open(int store_fd,
 /* Remove a version (any state) and its name's directory if now empty. */
 int tplfs_template_remove(int store_fd, const struct tplfs_template_id *t);
 
+/*
+ * The highest sealed version of template @name into @version (its size
+ * TPLFS_TEMPLATE_PART_MAX + 1), by strverscmp(3): numbers within versions
+ * compare as numbers (12.10 after 12.9). 0, or -ENOENT if it has none.
+ */
+int tplfs_template_latest(int store_fd, const char *name, char *version);
+
 /* Call @fn for every version in the store (any state). */
 int tplfs_templates_each(int store_fd,
 			 int (*fn)(void *arg, const struct tplfs_template_id *t,

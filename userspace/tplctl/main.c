@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "ct.h"
 #include "output.h"
 #include "rebase_all.h"
 #include "proto.h"
@@ -40,11 +41,24 @@ static void usage(FILE *f)
 "  template show NAME@VERSION\n"
 "                         one version: files, bytes, objects, its\n"
 "                         always-private paths, the containers made from it\n"
-"  template publish NAME@VERSION --from-ct ID\n"
+"  template maintain NAME@VERSION [--ct ID]\n"
+"                         maintenance mode: a container of that version\n"
+"                         (ID, made if it does not exist; default\n"
+"                         NAME-maint) where the next version is made, by\n"
+"                         running an update in it; ct create --template NAME\n"
+"                         (no version) is refused until it is published\n"
+"  template maintain NAME --abort\n"
+"                         leave maintenance; the container is kept\n"
+"  template publish NAME@VERSION --from-ct ID [--rebase none|all|ID,...]\n"
 "                         a new version from an unmounted container made\n"
-"                         from a template (one where an update was run):\n"
-"                         its stubs are taken as their objects, unread; only\n"
-"                         the files it changed are hashed and stored\n"
+"                         from a template (the maintenance container): its\n"
+"                         stubs are taken as their objects, unread; only the\n"
+"                         files it changed are hashed and stored; its\n"
+"                         identity (machine-id, ssh host keys) and\n"
+"                         always-private files stay the template's; ends the\n"
+"                         maintenance; --rebase: then rebase all the\n"
+"                         containers of the version it was made from, or\n"
+"                         those named (default none)\n"
 "  template export NAME@VERSION FILE\n"
 "                         write the template cache, a .tar.zst\n"
 "  template rm NAME@VERSION\n"
@@ -56,8 +70,10 @@ static void usage(FILE *f)
 "                         objects; lists what is wrong, repairs nothing\n"
 "                         (exit 1 if anything is)\n"
 "Containers:\n"
-"  ct create ID --template NAME@VERSION [--volatile] [--quota SOFT[:HARD]]\n"
+"  ct create ID --template NAME[@VERSION] [--volatile] [--quota SOFT[:HARD]]\n"
 "            [--inodes SOFT[:HARD]] [--grace DURATION]\n"
+"                         NAME alone: its highest version (refused while\n"
+"                         NAME is in maintenance)\n"
 "  ct mount ID            mount it on <root>/root/ID\n"
 "  ct umount ID [--force] unmount it (--force: detach even if busy)\n"
 "  ct destroy ID [--force]\n"
@@ -121,6 +137,9 @@ struct opts {
 	json_object *against;	/* --against NAME@VERSION... */
 	const char *to;		/* ct rebase --to */
 	const char *from_ct;	/* template publish --from-ct */
+	const char *rebase;	/* template publish --rebase */
+	const char *ct;		/* template maintain --ct */
+	bool abort;		/* template maintain --abort */
 	bool all;		/* ct rebase --all */
 };
 
@@ -139,7 +158,8 @@ static const struct cmd cmds[] = {
 	{ "template", "list", "template.list", NONE, print_template_list },
 	{ "template", "show", "template.show", TEMPLATE, print_template_show },
 	{ "template", "export", "template.export", TEMPLATE_FILE, print_done },
-	{ "template", "publish", "template.publish", TEMPLATE, print_template_import },
+	{ "template", "publish", "template.publish", TEMPLATE, print_template_publish },
+	{ "template", "maintain", "template.maintain", TEMPLATE, print_template_maintain },
 	{ "template", "rm", "template.rm", TEMPLATE, print_done },
 	{ "store", "gc", "store.gc", NONE, print_store_gc },
 	{ "store", "verify", "store.verify", NONE, print_store_verify },
@@ -205,6 +225,71 @@ static bool quota_options_valid(const struct opts *o)
 	return true;
 }
 
+/* --rebase none|all|ID,...: a usage message if it is none of those. */
+static bool rebase_list_valid(const char *list)
+{
+	char buf[4096], *save = NULL;
+
+	if (!strcmp(list, "none") || !strcmp(list, "all"))
+		return true;
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *id = strtok_r(buf, ",", &save); id;
+	     id = strtok_r(NULL, ",", &save)) {
+		if (!tplfs_ct_id_valid(id)) {
+			fprintf(stderr, "tplctl: --rebase %s: \"%s\" is not a container id (none, all, or ID,...)\n",
+				list, id);
+			return false;
+		}
+	}
+	if (!list[0] || strlen(list) >= sizeof(buf)) {
+		fprintf(stderr, "tplctl: --rebase: none, all, or ID,...\n");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * template publish --rebase: the containers to rebase onto the version
+ * just published (result @r): all of the version it was made from, or
+ * those named. Their replies are added to @r as "rebased"; false if any
+ * failed.
+ */
+static bool publish_rebase(int fd, const char *list, json_object *r,
+			   bool json)
+{
+	json_object *ids, *args, *v, *replies;
+	size_t failed;
+
+	if (!strcmp(list, "none"))
+		return true;
+	if (!strcmp(list, "all")) {
+		ids = json_object_object_get_ex(r, "from", &v) ?
+		      containers_of(fd, json_object_get_string(v)) : NULL;
+		if (!ids)
+			return false;
+	} else {
+		char buf[4096], *save = NULL;
+
+		ids = json_object_new_array();
+		snprintf(buf, sizeof(buf), "%s", list);
+		for (char *id = strtok_r(buf, ",", &save); id;
+		     id = strtok_r(NULL, ",", &save))
+			json_object_array_add(ids, json_object_new_string(id));
+	}
+	args = json_object_new_object();
+	json_object_object_get_ex(r, "template", &v);
+	json_object_object_add(args, "to", json_object_get(v));
+	replies = rebase_each(fd, ids, args, json, &failed);
+	if (!json)
+		printf("%zu containers rebased onto %s, %zu failed\n",
+		       json_object_array_length(ids) - failed,
+		       json_object_get_string(v), failed);
+	json_object_object_add(r, "rebased", replies);
+	json_object_put(args);
+	json_object_put(ids);
+	return !failed;
+}
+
 /* The request's arguments, or NULL after a usage message. */
 static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 			       const struct opts *o)
@@ -228,7 +313,9 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 	     !(rebase && o->all)) ||
 	    (o->private && strcmp(cmd->proto_verb, "template.import")) ||
 	    ((o->to || o->all) && !rebase) ||
-	    (o->from_ct && strcmp(cmd->proto_verb, "template.publish")) ||
+	    ((o->from_ct || o->rebase) &&
+	     strcmp(cmd->proto_verb, "template.publish")) ||
+	    ((o->ct || o->abort) && strcmp(cmd->proto_verb, "template.maintain")) ||
 	    (o->template && strcmp(cmd->proto_verb, "ct.create")) ||
 	    (o->is_volatile && strcmp(cmd->proto_verb, "ct.create") &&
 	     strcmp(cmd->proto_verb, "ct.set")) ||
@@ -252,6 +339,12 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 		fprintf(stderr, "tplctl: template publish needs --from-ct ID\n");
 		return NULL;
 	}
+	if (o->ct && o->abort) {
+		fprintf(stderr, "tplctl: template maintain --abort takes no --ct\n");
+		return NULL;
+	}
+	if (o->rebase && !rebase_list_valid(o->rebase))
+		return NULL;
 	if (rebase && (!o->to || (o->all && !o->from))) {
 		fprintf(stderr, "tplctl: ct rebase needs --to NAME@VERSION (and, with --all, --from NAME@VERSION)\n");
 		return NULL;
@@ -307,6 +400,10 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 	if (o->template)
 		json_object_object_add(args, "template",
 				       json_object_new_string(o->template));
+	if (o->ct)
+		json_object_object_add(args, "ct", json_object_new_string(o->ct));
+	if (o->abort)
+		json_object_object_add(args, "abort", json_object_new_boolean(1));
 	if (o->force)
 		json_object_object_add(args, "force", json_object_new_boolean(1));
 	if (o->dry_run)
@@ -384,6 +481,9 @@ int main(int argc, char **argv)
 		{ "against", required_argument, NULL, 'a' },
 		{ "to", required_argument, NULL, 'T' },
 		{ "from-ct", required_argument, NULL, 'C' },
+		{ "rebase", required_argument, NULL, 'R' },
+		{ "ct", required_argument, NULL, 'I' },
+		{ "abort", no_argument, NULL, 'X' },
 		{ "all", no_argument, NULL, 'A' },
 		{ "quota", required_argument, NULL, 'q' },
 		{ "set", required_argument, NULL, 'S' },
@@ -398,6 +498,7 @@ int main(int argc, char **argv)
 	struct opts o = { 0 };
 	bool json = false, progress = isatty(STDERR_FILENO);
 	json_object *args, *reply, *ok, *v;
+	bool rebased;
 	char err[512];
 	int opt, fd, ret, nargs;
 
@@ -413,6 +514,9 @@ int main(int argc, char **argv)
 		case 't': o.template = optarg; break;
 		case 'T': o.to = optarg; break;
 		case 'C': o.from_ct = optarg; break;
+		case 'R': o.rebase = optarg; break;
+		case 'I': o.ct = optarg; break;
+		case 'X': o.abort = true; break;
 		case 'A': o.all = true; break;
 		case 'v': o.is_volatile = true; break;
 		case 'N': o.no_volatile = true; break;
@@ -488,8 +592,8 @@ int main(int argc, char **argv)
 		if (ret)
 			json_object_put(reply);
 	}
-	close(fd);
 	if (ret) {
+		close(fd);
 		fprintf(stderr, "tplctl: %s: %s\n", cmd->proto_verb,
 			ret == -ECONNRESET ? "tplfsd closed the connection" :
 			strerror(-ret));
@@ -497,16 +601,22 @@ int main(int argc, char **argv)
 	}
 	ok = NULL;
 	json_object_object_get_ex(reply, "ok", &ok);
-	if (json) {
-		printf("%s\n", json_object_to_json_string_ext(reply,
-		       JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	} else if (json_object_get_boolean(ok)) {
+	/* the result first, then (publish --rebase) the rebases it asks for */
+	if (!json && json_object_get_boolean(ok)) {
 		json_object_object_get_ex(reply, "result", &v);
 		cmd->print(v);
-	} else {
+	} else if (!json) {
 		print_error(reply);
 	}
-	ret = json_object_get_boolean(ok) ? 0 : EX_FAILED;
+	rebased = true;
+	if (o.rebase && json_object_get_boolean(ok) &&
+	    json_object_object_get_ex(reply, "result", &v))
+		rebased = publish_rebase(fd, o.rebase, v, json);
+	close(fd);
+	if (json)
+		printf("%s\n", json_object_to_json_string_ext(reply,
+		       JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	ret = json_object_get_boolean(ok) && rebased ? 0 : EX_FAILED;
 	/* a store found damaged is a failure, though the request worked */
 	if (!ret && !strcmp(cmd->proto_verb, "store.verify") &&
 	    json_object_object_get_ex(reply, "result", &v) &&

@@ -368,6 +368,34 @@ void print_template_import(json_object *r)
 	       human(u64(r, "stored_bytes"), c, sizeof(c)));
 }
 
+void print_template_publish(json_object *r)
+{
+	json_object *v;
+
+	print_template_import(r);
+	printf("made from %s by container %s%s\n", str(r, "from"),
+	       str(r, "from_ct"),
+	       json_object_object_get_ex(r, "maintenance_ended", &v) &&
+	       json_object_get_boolean(v) ? "; its maintenance ended" : "");
+}
+
+void print_template_maintain(json_object *r)
+{
+	json_object *v;
+	bool made = json_object_object_get_ex(r, "made", &v) &&
+		    json_object_get_boolean(v);
+
+	if (json_object_object_get_ex(r, "aborted", &v)) {
+		printf("%s: maintenance left; container %s kept (tplctl ct destroy %s removes it)\n",
+		       str(r, "template"), str(r, "ct"), str(r, "ct"));
+		return;
+	}
+	printf("%s: in maintenance, container %s (%s)\n"
+	       "update it (tplctl ct mount %s), unmount it, then: tplctl template publish NAME@NEWVERSION --from-ct %s\n",
+	       str(r, "template"), str(r, "ct"), made ? "made" : "existing",
+	       str(r, "ct"), str(r, "ct"));
+}
+
 /* The strings of array @key of @r, on one line after @label. */
 static void print_strings(json_object *r, const char *key, const char *label)
 {
@@ -384,6 +412,7 @@ static void print_strings(json_object *r, const char *key, const char *label)
 
 void print_template_show(json_object *r)
 {
+	json_object *m;
 	char a[32], b[32];
 
 	printf("template    %s\nfiles       %" PRIu64 " of %" PRIu64 " entries, %s\n"
@@ -393,6 +422,8 @@ void print_template_show(json_object *r)
 	       human(u64(r, "object_bytes"), b, sizeof(b)));
 	print_strings(r, "private", "private");
 	print_strings(r, "containers", "containers");
+	if (json_object_object_get_ex(r, "maintenance", &m) && m)
+		printf("maintenance container %s\n", str(m, "ct"));
 }
 
 void print_store_verify(json_object *r)

@@ -24,6 +24,8 @@ void print_ct_set(json_object *result);
 void print_template_import(json_object *result);
 void print_template_list(json_object *result);
 void print_template_show(json_object *result);
+void print_template_publish(json_object *result);
+void print_template_maintain(json_object *result);
 void print_store_verify(json_object *result);
 void print_store_gc(json_object *result);
 void print_ct_relink(json_object *result);

@@ -16,8 +16,44 @@ static const char *field(json_object *o, const char *key)
 	       json_object_get_string(v) : "";
 }
 
-/* The ids of the containers made from @from (a new array), or NULL. */
-static json_object *containers_of(int fd, const char *from)
+json_object *rebase_each(int fd, json_object *ids, json_object *args,
+			 bool json, size_t *failed)
+{
+	size_t n = json_object_array_length(ids);
+	json_object *replies = json_object_new_array();
+
+	*failed = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *id = json_object_get_string(json_object_array_get_idx(ids, i));
+		json_object *a = NULL, *reply, *ok, *res;
+		int ret;
+
+		json_object_deep_copy(args, &a, NULL);
+		json_object_object_add(a, "id", json_object_new_string(id));
+		fprintf(stderr, "tplctl: [%zu/%zu] ct rebase %s\n", i + 1, n, id);
+		ret = tplfs_client_call(fd, "ct.rebase", a, NULL, NULL, &reply);
+		if (ret) {
+			fprintf(stderr, "tplctl: ct.rebase %s: %s\n", id,
+				strerror(-ret));
+			*failed += n - i;	/* the connection is gone */
+			break;
+		}
+		json_object_object_get_ex(reply, "ok", &ok);
+		if (!json_object_get_boolean(ok))
+			(*failed)++;
+		if (json)
+			json_object_array_add(replies, json_object_get(reply));
+		else if (json_object_get_boolean(ok) &&
+			 json_object_object_get_ex(reply, "result", &res))
+			print_ct_rebase(res);
+		else
+			print_error(reply);
+		json_object_put(reply);
+	}
+	return replies;
+}
+
+json_object *containers_of(int fd, const char *from)
 {
 	json_object *reply, *res, *all, *ids;
 	int ret;
@@ -51,41 +87,14 @@ static json_object *containers_of(int fd, const char *from)
 int rebase_all(int fd, const char *from, json_object *args, bool json)
 {
 	json_object *ids = containers_of(fd, from), *replies;
-	size_t n, failed = 0;
+	size_t n, failed;
 
 	if (!ids) {
 		json_object_put(args);
 		return 1;
 	}
 	n = json_object_array_length(ids);
-	replies = json_object_new_array();
-	for (size_t i = 0; i < n; i++) {
-		const char *id = json_object_get_string(json_object_array_get_idx(ids, i));
-		json_object *a = NULL, *reply, *ok, *res;
-		int ret;
-
-		json_object_deep_copy(args, &a, NULL);
-		json_object_object_add(a, "id", json_object_new_string(id));
-		fprintf(stderr, "tplctl: [%zu/%zu] ct rebase %s\n", i + 1, n, id);
-		ret = tplfs_client_call(fd, "ct.rebase", a, NULL, NULL, &reply);
-		if (ret) {
-			fprintf(stderr, "tplctl: ct.rebase %s: %s\n", id,
-				strerror(-ret));
-			failed++;
-			break;	/* the connection is gone */
-		}
-		json_object_object_get_ex(reply, "ok", &ok);
-		if (!json_object_get_boolean(ok))
-			failed++;
-		if (json)
-			json_object_array_add(replies, json_object_get(reply));
-		else if (json_object_get_boolean(ok) &&
-			 json_object_object_get_ex(reply, "result", &res))
-			print_ct_rebase(res);
-		else
-			print_error(reply);
-		json_object_put(reply);
-	}
+	replies = rebase_each(fd, ids, args, json, &failed);
 	if (json)
 		printf("%s\n", json_object_to_json_string_ext(replies,
 		       JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));

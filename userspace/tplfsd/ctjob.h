@@ -24,6 +24,7 @@ struct ctjob {
 	char tpl_id[2 * TPLFS_TEMPLATE_PART_MAX + 2];	/* held, shared */
 	bool is_volatile;
 	struct tplfs_ct_limits limits;	/* ct.create */
+	bool maintain;	/* ct.create: the template's maintenance container */
 	bool rescan;	/* ct.mount: the quota usage needs a rescan */
 	/* exclusive operations: the container's catalogue entry after them */
 	void (*run)(struct job *job);

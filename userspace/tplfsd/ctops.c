@@ -151,6 +151,17 @@ static void create_run(struct job *job)
 			   cj->tpl.version);
 		return;
 	}
+	/* maintenance: the record first, so that it is never taken twice */
+	if (cj->maintain) {
+		ret = maintain_begin(d, &cj->tpl, cj->id, true, err,
+				     sizeof(err));
+		if (ret) {
+			opjob_fail(&cj->op, ret == -EEXIST ? TPLFS_E_MAINTENANCE :
+				   TPLFS_E_SYSTEM, -ret, "%s", err);
+			fclose(m);
+			return;
+		}
+	}
 	ctops_aside(d, cj->id, "create", tmp, sizeof(tmp));
 	rec = json_object_new_object();
 	tplfs_json_str(rec, "tmp", tmp);
@@ -220,10 +231,14 @@ static void create_run(struct job *job)
 	tplfs_json_str(r, "machine_id", ident.machine_id);
 	tplfs_json_str(r, "ssh_host_keys", ident.ssh_keys);
 	tplfs_json_str(r, "ssh_host_keys_removed", ident.ssh_keys_gone);
+	if (cj->maintain)
+		tplfs_json_bool(r, "made", true);
 	cj->op.result = r;
 out:
 	if (opjob_failed(&cj->op))
 		tplfs_tree_remove(tmp);
+	if (opjob_failed(&cj->op) && cj->maintain)
+		maintain_end(d, cj->tpl.name);
 	if (fd >= 0)
 		close(fd);
 	if (pfd >= 0)
@@ -509,8 +524,9 @@ struct ctjob *ctjob_new(struct req *rq, const char *id, size_t size,
 	return cj;
 }
 
-void ctops_create(struct req *rq, const char *id, const char *tpl,
-		  bool is_volatile, const struct tplfs_ct_limits *limits)
+static void create(struct req *rq, const char *id, const char *tpl,
+		   bool is_volatile, const struct tplfs_ct_limits *limits,
+		   bool maintain)
 {
 	struct tplfs_template_id t;
 	struct ctjob *cj;
@@ -534,8 +550,33 @@ void ctops_create(struct req *rq, const char *id, const char *tpl,
 	cj->tpl = t;
 	cj->is_volatile = is_volatile;
 	cj->limits = *limits;
+	cj->maintain = maintain;
 	cj->op.what = "ct.create";
 	opjob_submit(&cj->op);
+}
+
+void ctops_create(struct req *rq, const char *id, const char *tpl,
+		  bool is_volatile, const struct tplfs_ct_limits *limits)
+{
+	char latest[2 * TPLFS_TEMPLATE_PART_MAX + 2];
+
+	/* a bare NAME: its highest version, unless it is in maintenance */
+	if (!strchr(tpl, '@')) {
+		if (!maintain_resolve(rq, tpl, latest, sizeof(latest)))
+			return;
+		tpl = latest;
+	}
+	create(rq, id, tpl, is_volatile, limits, false);
+}
+
+void ctops_create_maintenance(struct req *rq, const char *id,
+			      const struct tplfs_template_id *t)
+{
+	struct tplfs_ct_limits limits = { .grace = TPLFS_GRACE_DEFAULT };
+	char tpl[2 * TPLFS_TEMPLATE_PART_MAX + 2];
+
+	snprintf(tpl, sizeof(tpl), "%s@%s", t->name, t->version);
+	create(rq, id, tpl, false, &limits, true);
 }
 
 void ctops_mount(struct req *rq, const char *id)

@@ -18,6 +18,7 @@
 #include "ctusage.h"
 #include "loop.h"
 #include "proto.h"
+#include "store.h"
 
 struct client;
 struct kchan;
@@ -153,6 +154,9 @@ char *catalog_list_text(struct daemon *d, const char *after, bool usage,
 /* ctops.c */
 void ctops_create(struct req *rq, const char *id, const char *tpl,
 		  bool is_volatile, const struct tplfs_ct_limits *limits);
+/* ct.create of template.maintain: the record of @t's name written first. */
+void ctops_create_maintenance(struct req *rq, const char *id,
+			      const struct tplfs_template_id *t);
 void ctops_mount(struct req *rq, const char *id);
 void ctops_umount(struct req *rq, const char *id, bool force);
 void ctops_destroy(struct req *rq, const char *id, bool force);
@@ -207,6 +211,25 @@ bool ctquota_parse_args(struct req *rq, struct tplfs_ct_limits *l,
 			bool *bytes, bool *inodes, bool *grace);
 /* ct.quota, or (@is_set) ct.set, of container @id. */
 void ctquota_serve(struct req *rq, const char *id, bool is_set);
+
+/* maintain.c */
+/*
+ * ct.create from a bare template name @name: its highest sealed version
+ * into @tpl; false after a reply if there is none, or if @name is in
+ * maintenance.
+ */
+bool maintain_resolve(struct req *rq, const char *name, char *tpl,
+		      size_t size);
+/* Begin @t's maintenance with container @id: 0 or -errno, @err says. */
+int maintain_begin(struct daemon *d, const struct tplfs_template_id *t,
+		   const char *id, bool made, char *err, size_t errlen);
+/* End maintenance of template name @name (logged if it cannot be). */
+void maintain_end(struct daemon *d, const char *name);
+/* {template, ct, made, since} if version @tpl is in maintenance, or NULL. */
+json_object *maintain_describe(struct daemon *d, const char *tpl);
+/* template.maintain: begin (@ct_id: NULL for NAME-maint), or @abort. */
+void maintain_serve(struct req *rq, const char *tpl, const char *ct_id,
+		    bool abort);
 
 /* tplops.c */
 /* @private: a JSON array of always-private paths, or NULL (the defaults) */

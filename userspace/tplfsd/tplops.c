@@ -31,6 +31,7 @@
 #include "import.h"
 #include "journal.h"
 #include "log.h"
+#include "maintenance.h"
 #include "manifest.h"
 #include "mlist.h"
 #include "object.h"
@@ -58,6 +59,7 @@ struct tpljob {
 	size_t nprivate;
 	bool stubs;		/* publish: the tree is a private area */
 	char base[256];		/* publish: the area was made from it */
+	char from_ct[TPLFS_CT_ID_MAX + 1];	/* publish: of this container */
 	bool changes;		/* import, rm, gc: the store's view changes */
 	json_object *cts;	/* show: the containers made from it */
 	uint64_t store_gen, view_gen;	/* list: of what it lists */
@@ -283,6 +285,24 @@ static int import_private_area(struct tpljob *tj, FILE *m,
 	return ret;
 }
 
+/* Published: from what, and the end of the name's maintenance if it
+ * was its maintenance container's. */
+static void publish_done(struct tpljob *tj, json_object *r)
+{
+	struct tplfs_maintenance m;
+	char err[PATH_MAX + 64];
+	bool ended = false;
+
+	if (!tplfs_maintenance_read(tj->op.d->cfg.root, tj->t.name, &m, err,
+				    sizeof(err)) && !strcmp(m.ct, tj->from_ct)) {
+		maintain_end(tj->op.d, tj->t.name);
+		ended = true;
+	}
+	tplfs_json_str(r, "from", tj->base);
+	tplfs_json_str(r, "from_ct", tj->from_ct);
+	tplfs_json_bool(r, "maintenance_ended", ended);
+}
+
 static void import_run(struct job *job)
 {
 	struct tpljob *tj = (struct tpljob *)job;
@@ -385,6 +405,8 @@ static void import_run(struct job *job)
 	tplfs_json_u64(r, "new_objects", st.new_objects);
 	tplfs_json_u64(r, "new_bytes", st.new_bytes);
 	tplfs_json_u64(r, "stored_bytes", st.stored_bytes);
+	if (tj->stubs)
+		publish_done(tj, r);
 	tj->op.result = r;
 out:
 	/* Nothing half-imported stays: an unsealed version goes. */
@@ -684,6 +706,7 @@ static void show_run(struct job *job)
 	tplfs_json_u64(r, "object_bytes", obytes);
 	json_object_object_add(r, "private", priv);
 	json_object_object_add(r, "containers", json_object_get(tj->cts));
+	json_object_object_add(r, "maintenance", maintain_describe(l.d, tj->id));
 	tj->op.result = r;
 }
 
@@ -1170,6 +1193,7 @@ void tplops_publish(struct req *rq, const char *tpl, const char *ct_id)
 	if (!tj)
 		return;
 	snprintf(tj->base, sizeof(tj->base), "%s", e->conf.template);
+	snprintf(tj->from_ct, sizeof(tj->from_ct), "%s", ct_id);
 	snprintf(tj->path, sizeof(tj->path), "%s", p.fs);
 	tj->stubs = true;
 	tj->op.what = "walking the tree";

@@ -40,6 +40,7 @@ static const char *const export_args[] = { "template", "file", NULL };
 static const char *const relink_args[] = { "id", "against", "dry_run", NULL };
 static const char *const rebase_args[] = { "id", "to", "dry_run", NULL };
 static const char *const publish_args[] = { "template", "from_ct", NULL };
+static const char *const maintain_args[] = { "template", "ct", "abort", NULL };
 
 static double seconds_since(const struct timespec *t)
 {
@@ -350,6 +351,25 @@ static void serve_template_publish(struct req *rq)
 		tplops_publish(rq, tpl, ct);
 }
 
+static void serve_template_maintain(struct req *rq)
+{
+	const char *tpl, *ct = NULL;
+	json_object *v;
+	bool abort;
+
+	if (json_object_object_get_ex(rq->msg.args, "ct", &v)) {
+		ct = json_object_is_type(v, json_type_string) ?
+		     json_object_get_string(v) : NULL;
+		if (!ct || !tplfs_ct_id_valid(ct)) {
+			req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
+				  "\"ct\" is a container id ([a-z0-9][a-z0-9_-]{0,62})"));
+			return;
+		}
+	}
+	if ((tpl = need_string(rq, "template")) && opt_bool(rq, "abort", &abort))
+		maintain_serve(rq, tpl, ct, abort);
+}
+
 static void serve_template_export(struct req *rq)
 {
 	const char *tpl, *file;
@@ -408,6 +428,7 @@ static const struct verb verbs[] = {
 	{ "template.list", false, no_args, serve_template_list },
 	{ "template.import", true, import_args, serve_template_import },
 	{ "template.publish", true, publish_args, serve_template_publish },
+	{ "template.maintain", true, maintain_args, serve_template_maintain },
 	{ "template.export", true, export_args, serve_template_export },
 	{ "template.show", false, tpl_args, serve_template_show },
 	{ "template.rm", true, tpl_args, serve_template_rm },
