@@ -33,6 +33,7 @@
 #include "origin.h"
 #include "populate.h"
 #include "tarball.h"
+#include "unlink.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -819,6 +820,117 @@ static void a_private_area_imports_with_its_stubs(void **state)
 	free(text2);
 }
 
+/* @path's bytes equal @want, and it is no stub. */
+static void holds(const char *path, const char *want)
+{
+	char buf[256];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	assert_int_equal(n, (ssize_t)strlen(want));
+	assert_memory_equal(buf, want, strlen(want));
+	assert_int_equal(getxattr(path, TPLFS_ORIGIN_XATTR, buf, sizeof(buf)), -1);
+	assert_int_equal(errno, ENODATA);
+}
+
+/*
+ * ct unlink of an unmounted container: every stub becomes a private copy
+ * in its own inode, owner, set-id mode, file capabilities, mtime and hard
+ * links kept; a capability backup a crashed copy left is what is put
+ * back; a second run finds nothing to do. A full clone is populated with
+ * copies only.
+ */
+static void unlink_makes_stubs_private_copies(void **state)
+{
+	struct fixture *f = *state;
+	struct tplfs_import_stats st;
+	struct tplfs_populate_stats ps;
+	struct tplfs_unlink_report rep;
+	const struct timespec ts[2] = { { 1600000000, 7 }, { 1600000000, 7 } };
+	char err[512], priv[128], path[192], lpath[192], *text = NULL;
+	uint8_t cap[64];
+	struct stat a, b;
+	int root;
+	FILE *m;
+
+	assert_int_equal(mkdir(at(f, "etc"), 0755), 0);
+	put(at(f, "etc/hostname"), "template\n");
+	put(at(f, "etc/passwd"), "root:x:0:0\n");
+	assert_int_equal(chown(at(f, "etc/passwd"), 0, 42), 0);
+	assert_int_equal(chmod(at(f, "etc/passwd"), 04750), 0);
+	set_cap(at(f, "etc/passwd"));
+	assert_int_equal(utimensat(AT_FDCWD, at(f, "etc/passwd"), ts, 0), 0);
+	assert_int_equal(link(at(f, "etc/passwd"), at(f, "etc/link")), 0);
+	put(at(f, "etc/group"), "root:x:0:\n");
+	if (import(f, &st, &text, err, sizeof(err)))
+		fail_msg("import: %s", err);
+	snprintf(priv, sizeof(priv), "%s/priv", f->dir);
+	assert_int_equal(mkdir(priv, 0700), 0);
+	root = open(priv, O_RDONLY | O_DIRECTORY);
+	m = fmemopen(text, strlen(text), "r");
+	if (tplfs_populate(f->store_fd, m, root, &ps, NULL, err, sizeof(err)))
+		fail_msg("populate: %s", err);
+	fclose(m);
+	assert_int_equal(ps.stubs, 2);		/* passwd (and link), group */
+	/* a crash of a copy-up left its backup of the capabilities */
+	snprintf(path, sizeof(path), "%s/etc/group", priv);
+	assert_int_equal(setxattr(path, "trusted.tplfs.caps", "\x01\x00\x00\x02"
+				  "\x00\x20\x00\x00\x00\x00\x00\x00"
+				  "\x00\x00\x00\x00\x00\x00\x00\x00", 20, 0), 0);
+
+	if (tplfs_unlink_area(root, f->store_fd, -1, &rep, err, sizeof(err)))
+		fail_msg("unlink: %s", err);
+	assert_int_equal(rep.stubs, 2);
+	assert_int_equal(rep.copied, 2);
+	assert_int_equal(rep.bytes, 11 + 10);
+	snprintf(path, sizeof(path), "%s/etc/passwd", priv);
+	holds(path, "root:x:0:0\n");
+	assert_int_equal(lstat(at(f, "etc/passwd"), &a), 0);
+	assert_int_equal(lstat(path, &b), 0);
+	assert_int_equal(b.st_mode, a.st_mode);		/* 04750 */
+	assert_int_equal(b.st_gid, 42);
+	assert_int_equal(b.st_mtim.tv_sec, 1600000000);
+	assert_int_equal(b.st_mtim.tv_nsec, 7);
+	assert_int_equal(getxattr(path, "security.capability", cap, sizeof(cap)),
+			 20);
+	snprintf(lpath, sizeof(lpath), "%s/etc/link", priv);
+	assert_int_equal(lstat(lpath, &a), 0);
+	assert_int_equal(a.st_ino, b.st_ino);
+	snprintf(path, sizeof(path), "%s/etc/group", priv);
+	holds(path, "root:x:0:\n");
+	assert_int_equal(getxattr(path, "security.capability", cap, sizeof(cap)),
+			 20);
+	assert_int_equal(getxattr(path, "trusted.tplfs.caps", cap, sizeof(cap)),
+			 -1);
+	if (tplfs_unlink_area(root, f->store_fd, -1, &rep, err, sizeof(err)))
+		fail_msg("unlink again: %s", err);
+	assert_int_equal(rep.stubs, 0);
+	close(root);
+
+	/* a full clone: copies only */
+	snprintf(priv, sizeof(priv), "%s/full", f->dir);
+	assert_int_equal(mkdir(priv, 0700), 0);
+	root = open(priv, O_RDONLY | O_DIRECTORY);
+	m = fmemopen(text, strlen(text), "r");
+	if (tplfs_populate_full(f->store_fd, m, root, &ps, NULL, err,
+				sizeof(err)))
+		fail_msg("populate full: %s", err);
+	fclose(m);
+	close(root);
+	assert_int_equal(ps.stubs, 0);
+	assert_int_equal(ps.copies, 3);		/* hostname, passwd, group */
+	snprintf(path, sizeof(path), "%s/etc/passwd", priv);
+	holds(path, "root:x:0:0\n");
+	assert_int_equal(lstat(path, &b), 0);
+	assert_int_equal(b.st_mode & 07777, 04750);
+	assert_int_equal(getxattr(path, "security.capability", cap, sizeof(cap)),
+			 20);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -839,6 +951,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(export_then_import_gives_the_same_manifest,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(tarballs_that_escape_are_refused,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(unlink_makes_stubs_private_copies,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(a_private_area_imports_with_its_stubs,
 						setup, teardown),

@@ -39,6 +39,7 @@ struct pop {
 	size_t ndirs, capdirs;
 	char *err;
 	size_t errlen;
+	bool full;		/* a full clone: copies, no stubs */
 };
 
 static int pop_fail(struct pop *p, int ret, const char *path, const char *what)
@@ -172,7 +173,7 @@ static int make_file(struct pop *p, int dfd, const char *name,
 	if (fd < 0)
 		return -errno;
 	memcpy(info.digest, e->digest, sizeof(info.digest));
-	if (is_private(p->r, e->path)) {
+	if (p->full || is_private(p->r, e->path)) {
 		ret = tplfs_object_copy_out(p->store_fd, &info, fd);
 		st->copies++;
 		st->copy_bytes += e->size;
@@ -261,6 +262,46 @@ static mode_t process_umask(void)
 	return (mode_t)m;	/* unknown: as if it took all, always fchmod */
 }
 
+static int populate(struct pop *p, FILE *manifest,
+		    struct tplfs_populate_stats *st, _Atomic uint64_t *done)
+{
+	struct tplfs_mentry e;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	p->err[0] = '\0';
+	p->umask = process_umask();
+	p->euid = geteuid();
+	ret = tplfs_mreader_open(manifest, &p->r, p->err, p->errlen);
+	if (ret)
+		return ret;
+	while ((ret = tplfs_mreader_next(p->r, &e, p->err, p->errlen)) == 1) {
+		ret = make_entry(p, &e, st);
+		if (ret) {
+			pop_fail(p, ret, e.path, "cannot make it");
+			break;
+		}
+		st->entries++;
+		if (done)
+			atomic_store(done, st->entries);
+	}
+	/* Directory times last: making their entries changed them. */
+	for (size_t i = p->ndirs; i-- > 0 && !ret; ) {
+		struct timespec ts[2] = { p->dirs[i].t, p->dirs[i].t };
+
+		if (utimensat(p->root_fd, p->dirs[i].rel, ts,
+			      AT_SYMLINK_NOFOLLOW) < 0)
+			ret = pop_fail(p, -errno, p->dirs[i].rel, "times");
+	}
+	for (size_t i = 0; i < p->ndirs; i++)
+		free(p->dirs[i].rel);
+	free(p->dirs);
+	if (p->parent_fd >= 0)
+		close(p->parent_fd);
+	tplfs_mreader_close(p->r);
+	return ret;
+}
+
 int tplfs_populate(int store_fd, FILE *manifest, int root_fd,
 		   struct tplfs_populate_stats *st, _Atomic uint64_t *done,
 		   char *err, size_t errlen)
@@ -269,38 +310,18 @@ int tplfs_populate(int store_fd, FILE *manifest, int root_fd,
 		.store_fd = store_fd, .root_fd = root_fd, .parent_fd = -1,
 		.err = err, .errlen = errlen,
 	};
-	struct tplfs_mentry e;
-	int ret;
 
-	memset(st, 0, sizeof(*st));
-	err[0] = '\0';
-	p.umask = process_umask();
-	p.euid = geteuid();
-	ret = tplfs_mreader_open(manifest, &p.r, err, errlen);
-	if (ret)
-		return ret;
-	while ((ret = tplfs_mreader_next(p.r, &e, err, errlen)) == 1) {
-		ret = make_entry(&p, &e, st);
-		if (ret) {
-			pop_fail(&p, ret, e.path, "cannot make it");
-			break;
-		}
-		st->entries++;
-		if (done)
-			atomic_store(done, st->entries);
-	}
-	/* Directory times last: making their entries changed them. */
-	for (size_t i = p.ndirs; i-- > 0 && !ret; ) {
-		struct timespec ts[2] = { p.dirs[i].t, p.dirs[i].t };
+	return populate(&p, manifest, st, done);
+}
 
-		if (utimensat(root_fd, p.dirs[i].rel, ts, AT_SYMLINK_NOFOLLOW) < 0)
-			ret = pop_fail(&p, -errno, p.dirs[i].rel, "times");
-	}
-	for (size_t i = 0; i < p.ndirs; i++)
-		free(p.dirs[i].rel);
-	free(p.dirs);
-	if (p.parent_fd >= 0)
-		close(p.parent_fd);
-	tplfs_mreader_close(p.r);
-	return ret;
+int tplfs_populate_full(int store_fd, FILE *manifest, int root_fd,
+			struct tplfs_populate_stats *st,
+			_Atomic uint64_t *done, char *err, size_t errlen)
+{
+	struct pop p = {
+		.store_fd = store_fd, .root_fd = root_fd, .parent_fd = -1,
+		.err = err, .errlen = errlen, .full = true,
+	};
+
+	return populate(&p, manifest, st, done);
 }

@@ -33,4 +33,13 @@ int tplfs_populate(int store_fd, FILE *manifest, int root_fd,
 		   struct tplfs_populate_stats *st, _Atomic uint64_t *done,
 		   char *err, size_t errlen);
 
+/*
+ * The same for a full clone: every regular file a private copy of its
+ * object (tplfs_object_copy_out: reflinked where the filesystem can),
+ * none a stub; counted as copies.
+ */
+int tplfs_populate_full(int store_fd, FILE *manifest, int root_fd,
+			struct tplfs_populate_stats *st,
+			_Atomic uint64_t *done, char *err, size_t errlen);
+
 #endif /* TPLFS_POPULATE_H */

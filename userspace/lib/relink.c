@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Private files equal to an object become stubs again: see relink.h. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "areawalk.h"
 #include "digest.h"
 #include "grow.h"
 #include "korigin.h"
@@ -254,208 +254,97 @@ struct tplfs_relink_ops tplfs_relink_mounted(const char *ct)
 
 /* --- the walk ----------------------------------------------------------------- */
 
-struct walk {
+struct relink {
 	struct tplfs_objset *set;
 	const struct tplfs_relink_ops *ops;
 	bool dry_run;
 	void (*file)(void *arg, const char *path);
 	void *arg;
 	struct tplfs_relink_report *rep;
-	char *path;		/* "/a/b/name", grown as needed */
-	size_t cap;
-	char *err;
-	size_t errlen;
 };
 
-static int fail(struct walk *w, int ret, const char *what)
+/* The regular file @name of @dirfd, @sb its lstat. */
+static int relink_file(struct tplfs_areawalk *w, void *arg, int dirfd,
+		       const char *name, const struct stat *sb)
 {
-	snprintf(w->err, w->errlen, "%s: %s: %s", w->path[0] ? w->path : "/",
-		 what, strerror(-ret));
-	return ret;
-}
-
-/* Make w->path "@len bytes of it" + "/" + @name. */
-static int set_path(struct walk *w, size_t len, const char *name)
-{
-	size_t need = len + 1 + strlen(name) + 1;
-
-	while (need > w->cap) {
-		char *p = realloc(w->path, w->cap ? 2 * w->cap : 256);
-
-		if (!p)
-			return -ENOMEM;
-		w->path = p;
-		w->cap = w->cap ? 2 * w->cap : 256;
-	}
-	w->path[len] = '/';
-	strcpy(w->path + len + 1, name);
-	return 0;
-}
-
-/* The regular file @name of @dirfd, @sb its lstat, w->path its path. */
-static int relink_file(struct walk *w, int dirfd, const char *name,
-		       const struct stat *sb)
-{
+	struct relink *r = arg;
+	const char *path = tplfs_areawalk_path(w);
 	struct tplfs_origin_state st;
 	struct tplfs_origin_info info;
 	int fd, ret;
 
-	if (!sb->st_size || !first_of_size(w->set, sb->st_size) ||
-	    is_private_path(w->set, w->path)) {
-		w->rep->files++;
+	if (!sb->st_size || !first_of_size(r->set, sb->st_size) ||
+	    is_private_path(r->set, path)) {
+		r->rep->files++;
 		return 0;
 	}
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return fail(w, -errno, "open");
+		return tplfs_areawalk_fail(w, -errno, "open");
 	/* a stub (its data, if any, left by a crash, is not its content) */
 	if (fgetxattr(fd, TPLFS_ORIGIN_XATTR, NULL, 0) >= 0 || errno == ERANGE) {
 		close(fd);
 		return 0;
 	}
-	w->rep->files++;
-	ret = w->ops->state(w->ops->arg, fd, &st);
+	r->rep->files++;
+	ret = r->ops->state(r->ops->arg, fd, &st);
 	if (ret || (st.flags & TPLFS_OSTATE_STUB)) {
 		close(fd);
-		return ret ? fail(w, ret, "its state") : 0;
+		return ret ? tplfs_areawalk_fail(w, ret, "its state") : 0;
 	}
-	w->rep->hashed++;
+	r->rep->hashed++;
 	ret = tplfs_digest_fd(fd, &info.size, info.digest);
-	if (ret || !tplfs_objset_has(w->set, info.size, info.digest)) {
+	if (ret || !tplfs_objset_has(r->set, info.size, info.digest)) {
 		close(fd);
-		return ret == -EIO ? 0 : ret ? fail(w, ret, "hashing") : 0;
+		return ret == -EIO ? 0 : ret ? tplfs_areawalk_fail(w, ret, "hashing") : 0;
 	}
 	ret = 0;
-	if (!w->dry_run) {
+	if (!r->dry_run) {
 		uint8_t origin[TPLFS_ORIGIN_SIZE];
 
 		tplfs_origin_encode(&info, origin);
-		ret = w->ops->swap(w->ops->arg, fd, &st, origin);
+		ret = r->ops->swap(r->ops->arg, fd, &st, origin);
 	}
 	close(fd);
 	if (ret == -ESTALE) {
-		w->rep->changed++;
+		r->rep->changed++;
 		return 0;
 	}
 	if (ret == -EBUSY || ret == -ETXTBSY) {
-		w->rep->busy++;
+		r->rep->busy++;
 		return 0;
 	}
 	if (ret)
-		return fail(w, ret, "making it a stub");
-	w->rep->relinked++;
-	w->rep->bytes += (uint64_t)sb->st_blocks * 512;
-	if (w->file)
-		w->file(w->arg, w->path);
+		return tplfs_areawalk_fail(w, ret, "making it a stub");
+	r->rep->relinked++;
+	r->rep->bytes += (uint64_t)sb->st_blocks * 512;
+	if (r->file)
+		r->file(r->arg, path);
 	return 0;
 }
-
-struct frame {
-	DIR *dir;
-	size_t len;	/* of w->path, this directory's */
-};
 
 int tplfs_relink(int fs_fd, struct tplfs_objset *objects,
 		 const struct tplfs_relink_ops *ops, bool dry_run,
 		 void (*file)(void *arg, const char *path), void *arg,
 		 struct tplfs_relink_report *report, char *err, size_t errlen)
 {
-	struct walk w = {
+	struct relink r = {
 		.set = objects, .ops = ops, .dry_run = dry_run, .file = file,
-		.arg = arg, .rep = report, .err = err, .errlen = errlen,
+		.arg = arg, .rep = report,
 	};
-	struct frame *stack = NULL;
-	size_t depth = 0, cap = 0;
-	struct stat root;
-	int fd, ret = 0;
 
 	memset(report, 0, sizeof(*report));
 	objset_sort(objects);
-	ret = set_path(&w, 0, "");
-	if (!ret && fstat(fs_fd, &root) < 0)
-		ret = -errno;
 	/*
 	 * Written back first: allocating delayed data logs the inode, which
 	 * moves its i_version on xfs, and a file would look changed between
 	 * its state and its swap.
 	 */
-	if (!ret && !dry_run && syncfs(fs_fd) < 0)
-		ret = -errno;
-	if (ret)
-		goto out;
-	w.path[0] = '\0';
-	fd = openat(fs_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || tplfs_grow(&stack, &cap, 0, sizeof(*stack), 16)) {
-		ret = fd < 0 ? -errno : -ENOMEM;
-		if (fd >= 0)
-			close(fd);
-		goto out;
-	}
-	stack[0].dir = fdopendir(fd);
-	stack[0].len = 0;
-	if (!stack[0].dir) {
-		ret = -errno;
-		close(fd);
-		goto out;
-	}
-	depth = 1;
-	while (depth && !ret) {
-		DIR *dir = stack[depth - 1].dir;
-		struct dirent *de;
-		struct stat sb;
+	if (!dry_run && syncfs(fs_fd) < 0) {
+		int ret = -errno;
 
-		errno = 0;
-		de = readdir(dir);
-		if (!de) {
-			ret = errno ? fail(&w, -errno, "reading") : 0;
-			closedir(dir);
-			depth--;
-			continue;
-		}
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		ret = set_path(&w, stack[depth - 1].len, de->d_name);
-		if (ret)
-			break;
-		if (fstatat(dirfd(dir), de->d_name, &sb,
-			    AT_SYMLINK_NOFOLLOW) < 0) {
-			ret = fail(&w, -errno, "stat");
-			break;
-		}
-		/* never into another filesystem mounted inside */
-		if (sb.st_dev != root.st_dev)
-			continue;
-		if (S_ISREG(sb.st_mode)) {
-			ret = relink_file(&w, dirfd(dir), de->d_name, &sb);
-			continue;
-		}
-		if (!S_ISDIR(sb.st_mode))
-			continue;
-		if (tplfs_grow(&stack, &cap, depth, sizeof(*stack), 16)) {
-			ret = -ENOMEM;
-			break;
-		}
-		fd = openat(dirfd(dir), de->d_name,
-			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0) {
-			ret = fail(&w, -errno, "open");
-			break;
-		}
-		stack[depth].dir = fdopendir(fd);
-		if (!stack[depth].dir) {
-			ret = fail(&w, -errno, "open");
-			close(fd);
-			break;
-		}
-		stack[depth].len = strlen(w.path);
-		depth++;
+		snprintf(err, errlen, "/: syncfs: %s", strerror(-ret));
+		return ret;
 	}
-out:
-	while (depth)
-		closedir(stack[--depth].dir);
-	free(stack);
-	free(w.path);
-	if (ret == -ENOMEM)
-		snprintf(err, errlen, "out of memory");
-	return ret;
+	return tplfs_areawalk(fs_fd, relink_file, &r, err, errlen);
 }
