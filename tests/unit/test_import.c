@@ -693,6 +693,30 @@ static void an_adopted_tree_gives_the_same_manifest(void **state)
 	free(b);
 }
 
+/*
+ * Populate f->dir/@name (made @mode) from the manifest @text, as a full
+ * clone if @full: the area's fd, its path in @priv.
+ */
+static int populated(struct fixture *f, const char *text, const char *name,
+		     mode_t mode, bool full, struct tplfs_populate_stats *ps,
+		     char *priv, size_t len)
+{
+	FILE *m = fmemopen((void *)text, strlen(text), "r");
+	char err[512];
+	int root;
+
+	snprintf(priv, len, "%s/%s", f->dir, name);
+	assert_int_equal(mkdir(priv, mode), 0);
+	root = open(priv, O_RDONLY | O_DIRECTORY);
+	assert_true(root >= 0);
+	if ((full ? tplfs_populate_full : tplfs_populate)(f->store_fd, m, root,
+							   ps, NULL, err,
+							   sizeof(err)))
+		fail_msg("populate: %s", err);
+	fclose(m);
+	return root;
+}
+
 /* tplfs_import_private_area of f->src, made from the manifest @base. */
 static int import_area(struct fixture *f, const char *base,
 		       struct tplfs_import_stats *st, char **text,
@@ -747,8 +771,7 @@ static void a_private_area_imports_with_its_stubs(void **state)
 	};
 	uint8_t v[TPLFS_ORIGIN_SIZE];
 	struct tplfs_origin_info info;
-	int root, fd;
-	FILE *m;
+	int fd;
 
 	assert_int_equal(mkdir(at(f, "etc"), 0755), 0);
 	assert_int_equal(mkdir(at(f, "etc/ssh"), 0755), 0);
@@ -760,14 +783,7 @@ static void a_private_area_imports_with_its_stubs(void **state)
 	put(at(f, "etc/group"), "root:x:0:\n");
 	if (import(f, &st, &text, err, sizeof(err)))
 		fail_msg("import: %s", err);
-	snprintf(priv, sizeof(priv), "%s/priv", f->dir);
-	assert_int_equal(mkdir(priv, 0755), 0);
-	root = open(priv, O_RDONLY | O_DIRECTORY);
-	m = fmemopen(text, strlen(text), "r");
-	if (tplfs_populate(f->store_fd, m, root, &ps, NULL, err, sizeof(err)))
-		fail_msg("populate: %s", err);
-	fclose(m);
-	close(root);
+	close(populated(f, text, "priv", 0755, false, &ps, priv, sizeof(priv)));
 	/* the container changed group and made a file of its own */
 	privatize(priv, "etc/group", "root:x:0:\nstaff:x:50:\n");
 	privatize(priv, "etc/motd", "hello\n");
@@ -854,7 +870,6 @@ static void unlink_makes_stubs_private_copies(void **state)
 	uint8_t cap[64];
 	struct stat a, b;
 	int root;
-	FILE *m;
 
 	assert_int_equal(mkdir(at(f, "etc"), 0755), 0);
 	put(at(f, "etc/hostname"), "template\n");
@@ -867,13 +882,7 @@ static void unlink_makes_stubs_private_copies(void **state)
 	put(at(f, "etc/group"), "root:x:0:\n");
 	if (import(f, &st, &text, err, sizeof(err)))
 		fail_msg("import: %s", err);
-	snprintf(priv, sizeof(priv), "%s/priv", f->dir);
-	assert_int_equal(mkdir(priv, 0700), 0);
-	root = open(priv, O_RDONLY | O_DIRECTORY);
-	m = fmemopen(text, strlen(text), "r");
-	if (tplfs_populate(f->store_fd, m, root, &ps, NULL, err, sizeof(err)))
-		fail_msg("populate: %s", err);
-	fclose(m);
+	root = populated(f, text, "priv", 0700, false, &ps, priv, sizeof(priv));
 	assert_int_equal(ps.stubs, 2);		/* passwd (and link), group */
 	/* a crash of a copy-up left its backup of the capabilities */
 	snprintf(path, sizeof(path), "%s/etc/group", priv);
@@ -911,15 +920,7 @@ static void unlink_makes_stubs_private_copies(void **state)
 	close(root);
 
 	/* a full clone: copies only */
-	snprintf(priv, sizeof(priv), "%s/full", f->dir);
-	assert_int_equal(mkdir(priv, 0700), 0);
-	root = open(priv, O_RDONLY | O_DIRECTORY);
-	m = fmemopen(text, strlen(text), "r");
-	if (tplfs_populate_full(f->store_fd, m, root, &ps, NULL, err,
-				sizeof(err)))
-		fail_msg("populate full: %s", err);
-	fclose(m);
-	close(root);
+	close(populated(f, text, "full", 0700, true, &ps, priv, sizeof(priv)));
 	assert_int_equal(ps.stubs, 0);
 	assert_int_equal(ps.copies, 3);		/* hostname, passwd, group */
 	snprintf(path, sizeof(path), "%s/etc/passwd", priv);
