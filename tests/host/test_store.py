@@ -402,7 +402,7 @@ def test_container_lifecycle(tmp):
     d, src = daemon_with_template(tmp)
     rc, out, e = tplctl(d, "ct", "create", "web1", "--template", "os@1")
     assert rc == 0, e
-    assert "web1: created from os@1 (22 entries: 7 stubs, 2 private copies)" in out, out
+    assert "web1: created from os@1, a linked clone (22 entries: 7 stubs, 2 private copies)" in out, out
     fs = os.path.join(d.root, "private", "web1", "fs")
     st = os.lstat(fs + "/usr/bin/tool")
     assert st.st_size == 0 and st.st_mode & 0o7777 == 0o4755
@@ -990,6 +990,92 @@ def test_maintenance_of_an_existing_container_and_abort(tmp):
     assert "its maintenance ended" not in out, out
     assert ok(call(d.sock, "ct.status", {"id": "x"}))["template"] == "os@3"
     assert ok(call(d.sock, "ct.status", {"id": "work"}))["template"] == "os@1"
+    assert d.stop() == 0
+
+
+def stubs_in(fs):
+    """The paths of @fs that are stubs."""
+    found = []
+    for top, dirs, files in os.walk(fs):
+        for n in files:
+            if origin_of(os.path.join(top, n)) is not None:
+                found.append(os.path.join(top, n))
+    return found
+
+
+def test_full_clones_and_unlink(tmp):
+    """ct create --clone full holds private copies only (owner, set-id
+    mode, capabilities, hard links and holes kept); ct unlink makes a
+    linked clone full, keeping what it changed; a full clone rebased stays
+    full; relinked, it is linked again."""
+    d, src = daemon_with_template(tmp)
+    r = ok(call(d.sock, "ct.create", {"id": "full1", "template": "os@1",
+                                      "clone": "full"}))
+    assert r["clone"] == "full" and r["stubs"] == 0 and r["copies"] == 9, r
+    fs = os.path.join(d.root, "private", "full1", "fs")
+    assert stubs_in(fs) == []
+    with open(fs + "/usr/bin/tool", "rb") as f:
+        assert f.read() == b"\x7fELF" + b"x" * 5000
+    st = os.lstat(fs + "/usr/bin/tool")
+    assert st.st_mode & 0o7777 == 0o4755, oct(st.st_mode)
+    assert os.getxattr(fs + "/usr/bin/tool", "security.capability") == CAP
+    assert st.st_ino == os.lstat(fs + "/usr/bin/tool-link").st_ino
+    assert os.lstat(fs + "/var/sparse").st_blocks * 512 < (1 << 20)
+    assert ok(call(d.sock, "ct.status", {"id": "full1"}))["clone"] == "full"
+    rc, out, e = tplctl(d, "ct", "status", "full1")
+    assert "clone      full" in out, out
+
+    # a linked clone made full, with what it changed
+    ok(call(d.sock, "ct.create", {"id": "web1", "template": "os@1"}))
+    wfs = os.path.join(d.root, "private", "web1", "fs")
+    privatize(wfs + "/usr/bin/same-b", b"mine\n")
+    n = len(stubs_in(wfs))
+    rc, out, e = tplctl(d, "ct", "unlink", "web1")
+    assert rc == 0, e
+    assert "made private copies" in out and "a full clone" in out, out
+    assert stubs_in(wfs) == []
+    with open(wfs + "/usr/bin/same-b", "rb") as f:
+        assert f.read() == b"mine\n"
+    with open(wfs + "/etc/os-release", "rb") as f:
+        assert f.read() == b"NAME=test\n"
+    assert os.getxattr(wfs + "/usr/bin/tool", "security.capability") == CAP
+    assert os.lstat(wfs + "/usr/bin/tool").st_mode & 0o7777 == 0o4755
+    assert os.lstat(wfs + "/usr/bin/tool").st_ino == \
+        os.lstat(wfs + "/usr/bin/tool-link").st_ino
+    st = ok(call(d.sock, "ct.status", {"id": "web1"}))
+    assert st["clone"] == "full", st
+    r = ok(call(d.sock, "ct.unlink", {"id": "web1"}))
+    assert r["stubs"] == 0 and r["copied"] == 0, r
+    assert n > 0
+
+    # a full clone rebased: theirs copied in, still full, its changes kept
+    template_v2(tmp, d)
+    with open(fs + "/usr/bin/same-b", "r+b") as f:
+        f.truncate(0)
+        f.write(b"10.0.0.1 mine\n")
+    r = ok(call(d.sock, "ct.rebase", {"id": "full1", "to": "os@2"}))
+    assert r["clone"] == "full" and r["copied"] >= 2, r
+    assert stubs_in(fs) == []
+    with open(fs + "/etc/os-release", "rb") as f:
+        assert f.read() == b"NAME=test\nVERSION=2\n"
+    with open(fs + "/usr/bin/new", "rb") as f:
+        assert f.read() == b"new in 2\n"
+    with open(fs + "/usr/bin/same-b", "rb") as f:
+        assert f.read() == b"10.0.0.1 mine\n"
+    assert ok(call(d.sock, "ct.status", {"id": "full1"}))["clone"] == "full"
+    # relinked: stubs again, a linked clone
+    r = ok(call(d.sock, "ct.relink", {"id": "full1"}))
+    assert r["relinked"] > 0 and r["clone"] == "linked", r
+    assert stubs_in(fs) != []
+    assert ok(call(d.sock, "ct.status", {"id": "full1"}))["clone"] == \
+        "linked"
+
+    err(call(d.sock, "ct.create", {"id": "x", "template": "os@1",
+                                   "clone": "deep"}), "bad_args")
+    rc, out, e = tplctl(d, "ct", "create", "x", "--template", "os@1",
+                        "--clone", "deep")
+    assert rc == 2 and "--clone" in e, e
+    err(call(d.sock, "ct.unlink", {"id": "nosuch"}), "not_found")
     assert d.stop() == 0
 
 

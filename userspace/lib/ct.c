@@ -71,6 +71,14 @@ static int ct_conf_setting(void *arg, const char *key, const char *value,
 		strcpy(conf->backend, value);
 		return 0;
 	}
+	if (!strcmp(key, "clone")) {
+		if (strcmp(value, "full") && strcmp(value, "linked")) {
+			snprintf(err, errlen, "clone: full or linked");
+			return -1;
+		}
+		conf->full = !strcmp(value, "full");
+		return 0;
+	}
 	if (!strcmp(key, "volatile")) {
 		if (strcmp(value, "yes") && strcmp(value, "no")) {
 			snprintf(err, errlen, "volatile: yes or no");
@@ -136,10 +144,11 @@ int tplfs_ct_conf_write(int dirfd, const struct tplfs_ct_conf *conf)
 	if (conf->nuses)
 		snprintf(uses + used, sizeof(uses) - used, "\n");
 	n = snprintf(text, sizeof(text),
-		     "# tplfs container (doc/tplfsd.md)\ntemplate = %s\n%sbackend = %s\n%s"
+		     "# tplfs container (doc/tplfsd.md)\ntemplate = %s\n%sbackend = %s\n%s%s"
 		     "# quota: bytes and inodes SOFT:HARD (0: none), grace in seconds\n"
 		     "quota_bytes = %llu:%llu\nquota_inodes = %llu:%llu\nquota_grace = %llu\n",
 		     conf->template, uses, conf->backend,
+		     conf->full ? "clone = full\n" : "",
 		     conf->is_volatile ? "volatile = yes\n" : "",
 		     (unsigned long long)l->bytes_soft,
 		     (unsigned long long)l->bytes_hard,

@@ -38,6 +38,7 @@ struct tplfs_ct_limits {
  * struct tplfs_ct_conf - private/<ct>/ct.conf
  * @template:    NAME@VERSION it was created from ("" if none)
  * @backend:     "dir" (the only backend so far)
+ * @full:        a full clone: private copies, no stubs (clone = full)
  * @is_volatile: mount with the volatile option (copy-ups not synced)
  * @limits:      quota (quota_bytes, quota_inodes, quota_grace)
  * @uses:        other templates whose objects its stubs may name (a relink
@@ -47,6 +48,7 @@ struct tplfs_ct_limits {
 struct tplfs_ct_conf {
 	char template[256];
 	char backend[16];
+	bool full;
 	bool is_volatile;
 	struct tplfs_ct_limits limits;
 	char uses[TPLFS_CT_USES_MAX][256];

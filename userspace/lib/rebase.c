@@ -433,7 +433,7 @@ static int take(struct rb *r, const char *path, struct ours *o,
 {
 	const struct tplfs_mentry *te = tplfs_mlist_resolve(r->a->theirs, te_raw);
 	const struct tplfs_merge_side *os = &o->side;
-	bool same_kind, busy = false;
+	bool same_kind, private_file, busy = false;
 	const char *name = ".";
 	int dfd = r->a->fs_fd;
 	int ret = 0;
@@ -493,16 +493,26 @@ static int take(struct rb *r, const char *path, struct ours *o,
 		ret = replace(r, path, dfd, name, te_raw, te, d->meta_take);
 		goto done;
 	}
-	/* in place: the metadata first, so that a kill between the two
-	 * leaves what a second run takes as done */
-	if (d->meta_take) {
+	/*
+	 * In place. A stub: the metadata first, so that a kill between the
+	 * two leaves what a second run takes as done. A private file: its
+	 * content first, because the swap expects the state it had when it
+	 * was hashed, which a change of metadata moves (its ctime); a kill
+	 * between leaves theirs's content with base's metadata, which a
+	 * second run takes to theirs too. A file left busy keeps both.
+	 */
+	private_file = os->kind == TPLFS_MERGE_FILE &&
+		       !(o->st.flags & TPLFS_OSTATE_STUB);
+	if (private_file)
+		ret = swap_in_place(r, path, o, te, &busy);
+	if (!ret && !busy && d->meta_take) {
 		ret = tplfs_rb_set_meta(dfd, name, te);
 		if (ret)
 			return rb_fail(r, ret, path, "setting its metadata");
 		if (te->type == 'd')
 			ret = dir_time_later(r, path, te);
 	}
-	if (!ret && os->kind == TPLFS_MERGE_FILE)
+	if (!ret && !private_file && os->kind == TPLFS_MERGE_FILE)
 		ret = swap_in_place(r, path, o, te, &busy);
 done:
 	if (ret)

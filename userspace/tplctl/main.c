@@ -72,8 +72,11 @@ static void usage(FILE *f)
 "Containers:\n"
 "  ct create ID --template NAME[@VERSION] [--volatile] [--quota SOFT[:HARD]]\n"
 "            [--inodes SOFT[:HARD]] [--grace DURATION]\n"
+"            [--clone linked|full]\n"
 "                         NAME alone: its highest version (refused while\n"
-"                         NAME is in maintenance)\n"
+"                         NAME is in maintenance); --clone full: private\n"
+"                         copies of every file (reflinked where the\n"
+"                         filesystem can), none read from the store\n"
 "  ct mount ID            mount it on <root>/root/ID\n"
 "  ct umount ID [--force] unmount it (--force: detach even if busy)\n"
 "  ct destroy ID [--force]\n"
@@ -106,6 +109,9 @@ static void usage(FILE *f)
 "  ct rebase --all --from NAME@VERSION --to NAME@VERSION [--dry-run]\n"
 "                         the same for every container of --from, one after\n"
 "                         the other (exit 1 if any failed)\n"
+"  ct unlink ID           a linked clone made a full one: every stub a\n"
+"                         private copy, mounted or not (a running\n"
+"                         program's file is left, counted busy)\n"
 "  ct quota ID [--set SOFT[:HARD]] [--inodes SOFT[:HARD]] [--grace DURATION]\n"
 "                         its disk quota: usage, limits, state; the options\n"
 "                         change the limits (at once if it is mounted)\n"
@@ -140,6 +146,7 @@ struct opts {
 	const char *rebase;	/* template publish --rebase */
 	const char *ct;		/* template maintain --ct */
 	bool abort;		/* template maintain --abort */
+	const char *clone;	/* ct create --clone */
 	bool all;		/* ct rebase --all */
 };
 
@@ -174,6 +181,7 @@ static const struct cmd cmds[] = {
 	{ "ct", "set", "ct.set", ID, print_ct_set },
 	{ "ct", "relink", "ct.relink", ID, print_ct_relink },
 	{ "ct", "rebase", "ct.rebase", ID, print_ct_rebase },
+	{ "ct", "unlink", "ct.unlink", ID, print_ct_unlink },
 };
 
 static void show_progress(void *arg, json_object *msg)
@@ -316,7 +324,7 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 	    ((o->from_ct || o->rebase) &&
 	     strcmp(cmd->proto_verb, "template.publish")) ||
 	    ((o->ct || o->abort) && strcmp(cmd->proto_verb, "template.maintain")) ||
-	    (o->template && strcmp(cmd->proto_verb, "ct.create")) ||
+	    ((o->template || o->clone) && strcmp(cmd->proto_verb, "ct.create")) ||
 	    (o->is_volatile && strcmp(cmd->proto_verb, "ct.create") &&
 	     strcmp(cmd->proto_verb, "ct.set")) ||
 	    (o->no_volatile && strcmp(cmd->proto_verb, "ct.set")) ||
@@ -337,6 +345,10 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 	}
 	if (!strcmp(cmd->proto_verb, "template.publish") && !o->from_ct) {
 		fprintf(stderr, "tplctl: template publish needs --from-ct ID\n");
+		return NULL;
+	}
+	if (o->clone && strcmp(o->clone, "linked") && strcmp(o->clone, "full")) {
+		fprintf(stderr, "tplctl: --clone linked or --clone full\n");
 		return NULL;
 	}
 	if (o->ct && o->abort) {
@@ -402,6 +414,8 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 				       json_object_new_string(o->template));
 	if (o->ct)
 		json_object_object_add(args, "ct", json_object_new_string(o->ct));
+	if (o->clone)
+		json_object_object_add(args, "clone", json_object_new_string(o->clone));
 	if (o->abort)
 		json_object_object_add(args, "abort", json_object_new_boolean(1));
 	if (o->force)
@@ -484,6 +498,7 @@ int main(int argc, char **argv)
 		{ "rebase", required_argument, NULL, 'R' },
 		{ "ct", required_argument, NULL, 'I' },
 		{ "abort", no_argument, NULL, 'X' },
+		{ "clone", required_argument, NULL, 'L' },
 		{ "all", no_argument, NULL, 'A' },
 		{ "quota", required_argument, NULL, 'q' },
 		{ "set", required_argument, NULL, 'S' },
@@ -517,6 +532,7 @@ int main(int argc, char **argv)
 		case 'R': o.rebase = optarg; break;
 		case 'I': o.ct = optarg; break;
 		case 'X': o.abort = true; break;
+		case 'L': o.clone = optarg; break;
 		case 'A': o.all = true; break;
 		case 'v': o.is_volatile = true; break;
 		case 'N': o.no_volatile = true; break;

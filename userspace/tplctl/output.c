@@ -140,10 +140,21 @@ void print_done(json_object *r)
 
 void print_ct_create(json_object *r)
 {
-	printf("%s: created from %s (%" PRIu64 " entries: %" PRIu64
+	printf("%s: created from %s, a %s clone (%" PRIu64 " entries: %" PRIu64
 	       " stubs, %" PRIu64 " private copies)\n", str(r, "ct"),
-	       str(r, "template"), u64(r, "entries"), u64(r, "stubs"),
-	       u64(r, "copies"));
+	       str(r, "template"), str(r, "clone"), u64(r, "entries"),
+	       u64(r, "stubs"), u64(r, "copies"));
+}
+
+void print_ct_unlink(json_object *r)
+{
+	char b[32];
+
+	printf("%s: %" PRIu64 " of %" PRIu64 " stubs made private copies (%s)%s; a %s clone\n",
+	       str(r, "ct"), u64(r, "copied"), u64(r, "stubs"),
+	       human(u64(r, "bytes"), b, sizeof(b)),
+	       u64(r, "busy") ? "; the files of running programs left: run it again once they stop" : "",
+	       str(r, "clone"));
 }
 
 /* ct list's columns: -o FIELDS picks them, in its order. */
@@ -344,9 +355,10 @@ void print_ct_status(json_object *r)
 {
 	char b[32];
 
-	printf("container  %s\ntemplate   %s%s\nprivate    %s\n",
+	printf("container  %s\ntemplate   %s%s\nclone      %s\nprivate    %s\n",
 	       str(r, "id"), str(r, "template"),
-	       boolean(r, "volatile") ? " (volatile)" : "", str(r, "private"));
+	       boolean(r, "volatile") ? " (volatile)" : "", str(r, "clone"),
+	       str(r, "private"));
 	printf("mounted    %s\n", boolean(r, "mounted") ? str(r, "root") : "no");
 	printf("disk       %s in %" PRIu64 " inodes (%s%s)\n",
 	       human(u64(r, "disk_bytes"), b, sizeof(b)), u64(r, "inodes"),

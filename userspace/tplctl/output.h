@@ -14,6 +14,7 @@ void print_ct_stats(json_object *result);
 void print_ct_done(json_object *result);
 void print_done(json_object *result);
 void print_ct_create(json_object *result);
+void print_ct_unlink(json_object *result);
 void print_ct_list(json_object *result);
 /* ct list's columns from -o FIELDS (comma-separated); @usage: a column
  * needs the containers' usage. -1 after a message if FIELDS is bad. */

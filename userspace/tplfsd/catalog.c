@@ -183,6 +183,7 @@ json_object *catalog_describe(struct daemon *d, const struct ctentry *e)
 	if (e->conf_ok) {
 		tplfs_json_str(c, "template", e->conf.template);
 		tplfs_json_bool(c, "volatile", e->conf.is_volatile);
+		tplfs_json_str(c, "clone", e->conf.full ? "full" : "linked");
 		json_object_object_add(c, "limits",
 				       limits_describe(&e->conf.limits));
 	} else {

@@ -25,6 +25,7 @@ struct ctjob {
 	bool is_volatile;
 	struct tplfs_ct_limits limits;	/* ct.create */
 	bool maintain;	/* ct.create: the template's maintenance container */
+	bool full;	/* ct.create: a full clone (copies, no stubs) */
 	bool rescan;	/* ct.mount: the quota usage needs a rescan */
 	/* exclusive operations: the container's catalogue entry after them */
 	void (*run)(struct job *job);

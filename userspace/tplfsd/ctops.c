@@ -177,7 +177,10 @@ static void create_run(struct job *job)
 		goto out;
 	}
 	atomic_store(&cj->op.what, "entries made");
-	ret = tplfs_populate(d->store_fd, m, fd, &ps, &cj->op.done, err,
+	ret = (cj->full ? tplfs_populate_full : tplfs_populate)(d->store_fd, m,
+								 fd, &ps,
+								 &cj->op.done,
+								 err,
 			     sizeof(err));
 	if (ret) {
 		opjob_fail(&cj->op, TPLFS_E_SYSTEM, -ret, "%s", err);
@@ -199,6 +202,7 @@ static void create_run(struct job *job)
 	snprintf(conf.template, sizeof(conf.template), "%s@%s", cj->tpl.name,
 		 cj->tpl.version);
 	strcpy(conf.backend, "dir");
+	conf.full = cj->full;
 	pfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd < 0 || (ret = tplfs_ct_conf_write(pfd, &conf)) < 0) {
 		opjob_failno(&cj->op, TPLFS_E_SYSTEM, pfd < 0 ? errno : -ret,
@@ -228,6 +232,7 @@ static void create_run(struct job *job)
 	tplfs_json_u64(r, "entries", ps.entries);
 	tplfs_json_u64(r, "stubs", ps.stubs);
 	tplfs_json_u64(r, "copies", ps.copies);
+	tplfs_json_str(r, "clone", cj->full ? "full" : "linked");
 	tplfs_json_str(r, "machine_id", ident.machine_id);
 	tplfs_json_str(r, "ssh_host_keys", ident.ssh_keys);
 	tplfs_json_str(r, "ssh_host_keys_removed", ident.ssh_keys_gone);
@@ -526,7 +531,7 @@ struct ctjob *ctjob_new(struct req *rq, const char *id, size_t size,
 
 static void create(struct req *rq, const char *id, const char *tpl,
 		   bool is_volatile, const struct tplfs_ct_limits *limits,
-		   bool maintain)
+		   bool full, bool maintain)
 {
 	struct tplfs_template_id t;
 	struct ctjob *cj;
@@ -551,12 +556,14 @@ static void create(struct req *rq, const char *id, const char *tpl,
 	cj->is_volatile = is_volatile;
 	cj->limits = *limits;
 	cj->maintain = maintain;
+	cj->full = full;
 	cj->op.what = "ct.create";
 	opjob_submit(&cj->op);
 }
 
 void ctops_create(struct req *rq, const char *id, const char *tpl,
-		  bool is_volatile, const struct tplfs_ct_limits *limits)
+		  bool is_volatile, const struct tplfs_ct_limits *limits,
+		  bool full)
 {
 	char latest[2 * TPLFS_TEMPLATE_PART_MAX + 2];
 
@@ -566,7 +573,7 @@ void ctops_create(struct req *rq, const char *id, const char *tpl,
 			return;
 		tpl = latest;
 	}
-	create(rq, id, tpl, is_volatile, limits, false);
+	create(rq, id, tpl, is_volatile, limits, full, false);
 }
 
 void ctops_create_maintenance(struct req *rq, const char *id,
@@ -576,7 +583,7 @@ void ctops_create_maintenance(struct req *rq, const char *id,
 	char tpl[2 * TPLFS_TEMPLATE_PART_MAX + 2];
 
 	snprintf(tpl, sizeof(tpl), "%s@%s", t->name, t->version);
-	create(rq, id, tpl, false, &limits, true);
+	create(rq, id, tpl, false, &limits, false, true);
 }
 
 void ctops_mount(struct req *rq, const char *id)

@@ -26,6 +26,7 @@
 #include "manifest.h"
 #include "rebase.h"
 #include "tree.h"
+#include "unlink.h"
 
 /* The paths a reply lists at the most (the report file has them all). */
 #define REBASE_LISTED	1000
@@ -46,6 +47,8 @@ struct rebase_run {
 	size_t report_len;
 	json_object *listed;		/* the first items that are not plain */
 	bool paused;
+	bool full;			/* a full clone: its stubs copied after */
+	struct tplfs_unlink_report unl;
 	char err[PATH_MAX + 512];
 };
 
@@ -153,6 +156,8 @@ static int commit(struct rebase_run *rr)
 		return ret;
 	}
 	snprintf(conf.template, sizeof(conf.template), "%s", rr->to);
+	/* a stub a running program kept makes it a linked clone */
+	conf.full = rr->full && !rr->unl.busy;
 	for (size_t i = 0; i < conf.nuses; i++)
 		if (strcmp(conf.uses[i], rr->to) &&
 		    (rr->rep.old_stubs || strcmp(conf.uses[i], rr->from)))
@@ -209,6 +214,44 @@ static int write_report(struct rebase_run *rr)
 	return ret;
 }
 
+/*
+ * A full clone: the stubs the rebase made (of theirs) become private
+ * copies before the commit, so that a rebase finished by recovery does
+ * it too. Mounted, through the mount (the module's copy-up).
+ */
+static int unlink_stubs(struct rebase_run *rr, int fs_fd)
+{
+	int mnt = -1, ret;
+
+	if (rr->mounted) {
+		mnt = open(rr->p->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (mnt < 0) {
+			ret = -errno;
+			snprintf(rr->err, sizeof(rr->err), "%s: %s", rr->p->root,
+				 strerror(errno));
+			return ret;
+		}
+	}
+	ret = tplfs_unlink_area(fs_fd, rr->d->store_fd, mnt, &rr->unl,
+				rr->err, sizeof(rr->err));
+	if (mnt >= 0)
+		close(mnt);
+	return ret;
+}
+
+/* Is the container of @rr a full clone? 0 or -errno with rr->err said. */
+static int read_full(struct rebase_run *rr)
+{
+	struct tplfs_ct_conf conf;
+	char err[256];
+	int ret = tplfs_ct_conf_read(rr->p->conf, &conf, err, sizeof(err));
+
+	if (ret)
+		snprintf(rr->err, sizeof(rr->err), "%s: %s", rr->p->conf, err);
+	rr->full = conf.full;
+	return ret;
+}
+
 /* Apply (or, dry, decide) the rebase of @rr and commit it. 0 or -errno
  * with rr->err said. */
 static int rebase_apply(struct rebase_run *rr)
@@ -228,7 +271,9 @@ static int rebase_apply(struct rebase_run *rr)
 		snprintf(rr->err, sizeof(rr->err), "out of memory");
 		return -ENOMEM;
 	}
-	ret = load(rr, rr->from, &base);
+	ret = read_full(rr);
+	if (!ret)
+		ret = load(rr, rr->from, &base);
 	if (!ret)
 		ret = load(rr, rr->to, &theirs);
 	if (ret)
@@ -250,7 +295,9 @@ static int rebase_apply(struct rebase_run *rr)
 	fflush(rr->report);
 	if (ret || rr->dry_run)
 		goto out;
-	ret = write_report(rr);
+	ret = rr->full ? unlink_stubs(rr, a.fs_fd) : 0;
+	if (!ret)
+		ret = write_report(rr);
 	if (ret)
 		goto out;
 	jobs_test_point("ct.rebase:applied");
@@ -320,6 +367,12 @@ static json_object *result_of(struct ctjob *cj, const struct rebase_run *rr)
 	tplfs_json_u64(r, "conflicts", rr->rep.conflicts);
 	tplfs_json_u64(r, "merged", rr->rep.merged);
 	tplfs_json_u64(r, "busy", rr->rep.busy);
+	if (rr->full && !rr->dry_run) {
+		/* a full clone: what it holds now is copied in */
+		tplfs_json_u64(r, "copied", rr->unl.copied);
+		tplfs_json_u64(r, "copy_busy", rr->unl.busy);
+	}
+	tplfs_json_str(r, "clone", rr->full && !rr->unl.busy ? "full" : "linked");
 	if (!rr->dry_run) {
 		char path[PATH_MAX];
 

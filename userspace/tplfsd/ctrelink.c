@@ -21,6 +21,7 @@
 
 #include "ctjob.h"
 #include "log.h"
+#include "manifest.h"
 #include "relink.h"
 
 /* The paths a reply lists at the most (the counts are always whole). */
@@ -39,8 +40,14 @@ static void relinked(void *arg, const char *path)
 	struct relinkjob *rj = arg;
 
 	atomic_fetch_add(&rj->cj.op.done, 1);
-	if (json_object_array_length(rj->paths) < RELINK_LISTED)
-		json_object_array_add(rj->paths, json_object_new_string(path));
+	/* escaped as in a manifest: a name need not be UTF-8, JSON must */
+	if (json_object_array_length(rj->paths) < RELINK_LISTED) {
+		char *esc = tplfs_manifest_escape(path, strlen(path));
+
+		if (esc)
+			json_object_array_add(rj->paths, json_object_new_string(esc));
+		free(esc);
+	}
 }
 
 /* The objects of every template of @rj, or the job failed. */
@@ -100,6 +107,18 @@ static int record_uses(struct relinkjob *rj, struct tplfs_ct_conf *conf)
 	return ret;
 }
 
+/* ct.conf's clone = full, or linked; or the job failed. */
+static int set_full(struct ctjob *cj, struct tplfs_ct_conf *conf, bool full)
+{
+	int ret;
+
+	conf->full = full;
+	ret = tplfs_ct_conf_save(cj->paths.private_dir, conf);
+	if (ret)
+		opjob_failno(&cj->op, TPLFS_E_SYSTEM, -ret, cj->paths.conf);
+	return ret;
+}
+
 static void relink_run(struct job *job)
 {
 	struct relinkjob *rj = (struct relinkjob *)job;
@@ -109,13 +128,17 @@ static void relink_run(struct job *job)
 	struct tplfs_objset set = { 0 };
 	struct tplfs_ct_conf conf;
 	char err[PATH_MAX + 256];
-	bool mounted = cj->ct && cj->ct->mounted;
+	bool mounted = cj->ct && cj->ct->mounted, was_full;
 	json_object *r;
 	int fd, ret;
 
 	if (ctjob_read_conf(cj, &conf) || load_objects(rj, &set))
 		goto out;
 	if (!rj->dry_run && record_uses(rj, &conf))
+		goto out;
+	/* a full clone's relinked files are stubs: linked until none is */
+	was_full = conf.full;
+	if (!rj->dry_run && was_full && set_full(cj, &conf, false))
 		goto out;
 	fd = open(cj->paths.fs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
@@ -132,6 +155,9 @@ static void relink_run(struct job *job)
 		opjob_fail(&cj->op, TPLFS_E_SYSTEM, -ret, "%s: %s", cj->id, err);
 		goto out;
 	}
+	if (!rj->dry_run && was_full && !rep.relinked &&
+	    set_full(cj, &conf, true))
+		goto out;
 	/* not mounted: its recorded usage is measured again */
 	if (!mounted && !rj->dry_run && rep.relinked)
 		ctquota_created(cj->paths.private_dir, cj->paths.fs);
@@ -149,6 +175,7 @@ static void relink_run(struct job *job)
 	tplfs_json_u64(r, "bytes", rep.bytes);
 	tplfs_json_u64(r, "changed", rep.changed);
 	tplfs_json_u64(r, "busy", rep.busy);
+	tplfs_json_str(r, "clone", conf.full ? "full" : "linked");
 	json_object_object_add(r, "paths", json_object_get(rj->paths));
 	cj->op.result = r;
 out:

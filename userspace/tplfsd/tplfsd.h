@@ -153,7 +153,8 @@ char *catalog_list_text(struct daemon *d, const char *after, bool usage,
 
 /* ctops.c */
 void ctops_create(struct req *rq, const char *id, const char *tpl,
-		  bool is_volatile, const struct tplfs_ct_limits *limits);
+		  bool is_volatile, const struct tplfs_ct_limits *limits,
+		  bool full);
 /* ct.create of template.maintain: the record of @t's name written first. */
 void ctops_create_maintenance(struct req *rq, const char *id,
 			      const struct tplfs_template_id *t);
@@ -166,6 +167,10 @@ void ctops_refuse_busy(struct req *rq, const char *id);
 void ctops_status(struct req *rq, const char *id, bool scan);
 /* ctrebase.c: ct.rebase, and its recovery (recover.c's convention) */
 void ctrebase_serve(struct req *rq, const char *id, const char *to, bool dry_run);
+
+/* ctunlink.c */
+/* ct.unlink: a linked clone made a full one (its stubs private copies). */
+void ctunlink_serve(struct req *rq, const char *id);
 int ctrebase_recover(struct daemon *d, const char *id,
 		     const struct tplfs_ct_paths *p, const char *from,
 		     const char *to, bool mounted);

@@ -28,7 +28,8 @@ static const char *const gc_args[] = { "dry_run", NULL };
 static const char *const list_args[] = { "after", "usage", NULL };
 static const char *const status_args[] = { "id", "scan", NULL };
 static const char *const create_args[] = { "id", "template", "volatile",
-					    "quota", "inodes", "grace", NULL };
+					    "quota", "inodes", "grace", "clone",
+					    NULL };
 static const char *const set_args[] = { "id", "volatile", "quota", "inodes",
 					 "grace", NULL };
 static const char *const quota_args[] = { "id", "quota", "inodes", "grace",
@@ -241,16 +242,44 @@ static bool opt_bool(struct req *rq, const char *name, bool *val)
 	return true;
 }
 
+/* "clone": "linked" (the default) or "full"; false after a reply. */
+static bool clone_arg(struct req *rq, bool *full)
+{
+	json_object *v;
+	const char *s;
+
+	*full = false;
+	if (!json_object_object_get_ex(rq->msg.args, "clone", &v))
+		return true;
+	s = json_object_is_type(v, json_type_string) ?
+	    json_object_get_string(v) : "";
+	if (strcmp(s, "linked") && strcmp(s, "full")) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
+			  "\"clone\" is \"linked\" or \"full\""));
+		return false;
+	}
+	*full = !strcmp(s, "full");
+	return true;
+}
+
+static void serve_ct_unlink(struct req *rq)
+{
+	const char *id;
+
+	if (get_id(rq, &id))
+		ctunlink_serve(rq, id);
+}
+
 static void serve_ct_create(struct req *rq)
 {
 	struct tplfs_ct_limits limits = { .grace = TPLFS_GRACE_DEFAULT };
 	const char *id, *tpl;
-	bool vol, b, i, g;
+	bool vol, b, i, g, full;
 
 	if (get_id(rq, &id) && (tpl = need_string(rq, "template")) &&
-	    opt_bool(rq, "volatile", &vol) &&
+	    opt_bool(rq, "volatile", &vol) && clone_arg(rq, &full) &&
 	    ctquota_parse_args(rq, &limits, &b, &i, &g))
-		ctops_create(rq, id, tpl, vol, &limits);
+		ctops_create(rq, id, tpl, vol, &limits, full);
 }
 
 static void serve_ct_relink(struct req *rq)
@@ -425,6 +454,7 @@ static const struct verb verbs[] = {
 	{ "ct.set", true, set_args, serve_ct_set },
 	{ "ct.relink", true, relink_args, serve_ct_relink },
 	{ "ct.rebase", true, rebase_args, serve_ct_rebase },
+	{ "ct.unlink", true, id_args, serve_ct_unlink },
 	{ "template.list", false, no_args, serve_template_list },
 	{ "template.import", true, import_args, serve_template_import },
 	{ "template.publish", true, publish_args, serve_template_publish },
