@@ -81,11 +81,14 @@ static int copy_in(struct unlink *u, int fd, const struct stat *sb,
 	return 0;
 }
 
-/* Mounted: open it for writing through the mount, the module's copy-up. */
+/*
+ * Mounted: open it for reading and writing through the mount, which is
+ * the module's copy-up (a write-only open defers it to the first write).
+ */
 static int copy_up(struct unlink *u, const char *path)
 {
 	int fd = tplfs_open_beneath(u->mnt_fd, path + 1,
-				    O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0);
+				    O_RDWR | O_NONBLOCK | O_CLOEXEC, 0);
 
 	if (fd == -ETXTBSY || fd == -EBUSY) {
 		u->rep->busy++;

@@ -25,8 +25,8 @@ struct tplfs_unlink_report {
  * area the way the module's copy-up does it (file capabilities kept in
  * trusted.tplfs.caps meanwhile, the data synced, the origin removed
  * last: a crash leaves a stub or a private copy, never a mix). Mounted
- * (@mnt_fd the mount's root): each stub is opened for writing through
- * the mount, beneath it, which is the module's copy-up; one that cannot
+ * (@mnt_fd the mount's root): each stub is opened read-write through the
+ * mount, beneath it, which is the module's copy-up; one that cannot
  * be (ETXTBSY: a running program) is left and counted busy. Returns 0, or
  * a negative errno with the path and the reason in @err.
  */

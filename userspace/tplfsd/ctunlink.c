@@ -3,7 +3,7 @@
  * ct.unlink: a linked clone becomes a full one (lib/unlink.c): every stub
  * a private copy of its object, reflinked where the filesystem can. Not
  * mounted, in the private area the way the module's copy-up does it;
- * mounted, by the module's copy-up itself (each stub opened for writing
+ * mounted, by the module's copy-up itself (each stub opened read-write
  * through the mount), which leaves a running program's file a stub
  * (counted busy). Each file is its own commit, so no journal record: a
  * kill leaves files stubs or copies, and the next unlink carries on.
