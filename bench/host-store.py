@@ -3,8 +3,14 @@
 """The store on the host (no module, no guest): a cold `template import` of
 a tree of many files against `tar -x` of the same tree, against reading
 the cold tree alone (`tar -c` to /dev/null) and copying it (`cp -a`), and
-`ct create` from it against `cp -al` and `cp -a`, all to one filesystem,
-in one run.
+`ct create` from it against `cp -al` and `cp -a`, and an update of the
+tree (a twentieth of its files changed, a hundredth new, a hundredth
+gone) reaching a container: `ct rebase` onto the updated version against
+`ct create` of a new container from it and `cp -al` of the updated tree
+(what recreating an overlayfs container on a new lower costs, losing what
+it changed) and `rsync` of the updated tree into a copy (a copy that is
+updated in place, as `apt-get upgrade` in each container does), all to
+one filesystem, in one run.
 Every contender ends with a `sync` inside its time: each must be on disk.
 
   bench/host-store.py [--files N] [--mib M] [--dir DIR] [--out FILE.md]
@@ -52,6 +58,32 @@ def make_tree(root, files, mib):
     os.rename(part, root)
 
 
+def make_update(tree, root, seed):
+    """The tree updated: hard links of @tree in @root (made once, renamed
+    into place), a twentieth of the files rewritten (new inodes, so @tree
+    stays), a hundredth removed, a hundredth new."""
+    if os.path.isdir(root):
+        return
+    part = root + ".part"
+    shutil.rmtree(part, ignore_errors=True)
+    subprocess.run(["cp", "-al", tree, part], check=True)
+    rnd = random.Random(seed)
+    files = sorted(os.path.join(t, n) for t, _, ns in os.walk(part)
+                   for n in ns)
+    for i, path in enumerate(files):
+        if i % 20 == 7:
+            size = os.path.getsize(path)
+            os.unlink(path)
+            with open(path, "wb") as f:
+                f.write(rnd.randbytes(size))
+        elif i % 100 == 3:
+            os.unlink(path)
+        elif i % 100 == 5:
+            with open(path + ".new", "wb") as f:
+                f.write(rnd.randbytes(rnd.randint(0, 20000)))
+    os.rename(part, root)
+
+
 def timed(argv, **kw):
     t0 = time.monotonic()
     subprocess.run(argv, check=True, **kw)
@@ -84,6 +116,8 @@ def main():
     tree = a.dir or os.path.join(TOP, "build", "cache",
                                  "bench-tree-%d-%d" % (a.files, a.mib))
     make_tree(tree, a.files, a.mib)
+    update = tree + "-update"
+    make_update(tree, update, a.files)
     rows = []
 
     def row(what, contender, seconds, base=None):
@@ -145,6 +179,24 @@ def main():
                            {"id": "c1", "template": "bench@1"}), al)
             row("create", "cp -a",
                 timed(["cp", "-a", tree, os.path.join(tmp, "cp-a")]), al)
+            # an update reaching one container
+            ok = call(d.sock, "template.import",
+                      {"template": "bench@2", "from": update}, timeout=3600)
+            assert ok["ok"], ok
+            up = timed(["cp", "-al", update, os.path.join(tmp, "cp-al-2")])
+            row("update a container", "cp -al of the updated tree", up)
+            row("update a container",
+                "tplfs ct create from the update (its changes lost)",
+                timed_call(d, "ct.create",
+                           {"id": "c2", "template": "bench@2"}), up)
+            row("update a container",
+                "tplfs ct rebase onto the update (its changes kept)",
+                timed_call(d, "ct.rebase", {"id": "c1", "to": "bench@2"}),
+                up)
+            row("update a container",
+                "rsync of the updated tree into a copy of the old",
+                timed(["rsync", "-a", "--delete", update + "/",
+                       os.path.join(tmp, "cp-a") + "/"]), up)
         finally:
             d.stop()
     shutil.rmtree(scratch, ignore_errors=True)

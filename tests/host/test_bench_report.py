@@ -551,13 +551,25 @@ def test_host_store_rows(tmp):
         ("import (cold)", "tplfs template import of the tree"),
         ("import (cold)", "tplfs template import of the tarball"),
         ("create", "cp -al"), ("create", "tplfs ct create"),
-        ("create", "cp -a")], rows
+        ("create", "cp -a"),
+        ("update a container", "cp -al of the updated tree"),
+        ("update a container",
+         "tplfs ct create from the update (its changes lost)"),
+        ("update a container",
+         "tplfs ct rebase onto the update (its changes kept)"),
+        ("update a container",
+         "rsync of the updated tree into a copy of the old")], rows
     assert all(x["seconds"] > 0 for x in rows), rows
-    assert all("ratio" not in x for x in (rows[0], rows[5])), rows
-    assert all("ratio" in x for i, x in enumerate(rows) if i not in (0, 5))
+    firsts = (0, 5, 8)
+    assert all("ratio" not in x for i, x in enumerate(rows) if i in firsts)
+    assert all("ratio" in x for i, x in enumerate(rows) if i not in firsts)
     assert len(os.listdir(os.path.join(tmp, "tree"))) == 3   # 100 a directory
+    # the update: a twentieth rewritten, a hundredth gone, a hundredth new
+    upd = os.path.join(tmp, "tree-update")
+    names = sorted(n for _, _, ns in os.walk(upd) for n in ns)
+    assert len(names) == 300 and sum(n.endswith(".new") for n in names) == 3
     with open(out) as f:
-        assert f.read().count("\n| ") == 10   # header, rule, 8 rows
+        assert f.read().count("\n| ") == 14   # header, rule, 12 rows
 
 
 if __name__ == "__main__":
