@@ -1175,7 +1175,7 @@ void tplops_publish(struct req *rq, const char *tpl, const char *ct_id)
 {
 	const struct ctentry *e = catalog_find(rq->d, ct_id);
 	const struct ctstate *ct = ct_find(rq->d, ct_id);
-	struct tplfs_ct_paths p;
+	struct tplfs_ct_paths p = { 0 };
 	struct tpljob *tj;
 
 	if (!e || !e->present || !e->conf_ok || !e->conf.template[0]) {
