@@ -990,6 +990,15 @@ def test_maintenance_of_an_existing_container_and_abort(tmp):
     assert "its maintenance ended" not in out, out
     assert ok(call(d.sock, "ct.status", {"id": "x"}))["template"] == "os@3"
     assert ok(call(d.sock, "ct.status", {"id": "work"}))["template"] == "os@1"
+    # the maintenance container destroyed: the maintenance is over
+    ok(call(d.sock, "template.maintain", {"template": "os@3"}))
+    err(call(d.sock, "ct.create", {"id": "y", "template": "os"}),
+        "maintenance")
+    ok(call(d.sock, "ct.destroy", {"id": "os-maint"}))
+    assert ok(call(d.sock, "template.show",
+                   {"template": "os@3"}))["maintenance"] is None
+    assert ok(call(d.sock, "ct.create", {"id": "y", "template": "os"}))[
+        "template"] == "os@3"
     assert d.stop() == 0
 
 

@@ -367,7 +367,8 @@ static void destroy_run(struct job *job)
 		.dir_removed = destroy_dir_removed,
 	};
 	struct daemon *d = cj->op.d;
-	char trash[PATH_MAX];
+	struct tplfs_ct_conf conf;
+	char trash[PATH_MAX], err[256];
 	json_object *rec;
 	int ret;
 
@@ -380,6 +381,9 @@ static void destroy_run(struct job *job)
 		opjob_failno(&cj->op, TPLFS_E_BUSY, errno, cj->target);
 		return;
 	}
+	/* the template it was made from: its maintenance, if it was that */
+	if (tplfs_ct_conf_read(cj->paths.conf, &conf, err, sizeof(err)))
+		conf.template[0] = '\0';
 	ctops_aside(d, cj->id, "destroy", trash, sizeof(trash));
 	rec = json_object_new_object();
 	tplfs_json_str(rec, "trash", trash);
@@ -392,6 +396,7 @@ static void destroy_run(struct job *job)
 		goto out;
 	}
 	jobs_test_point("ct.destroy:renamed");
+	maintain_forget(d, conf.template, cj->id);
 	rmdir(cj->paths.root);
 	cj->op.result = ctjob_result(cj);
 	atomic_store(&cj->op.what, "entries removed");

@@ -118,6 +118,21 @@ void maintain_end(struct daemon *d, const char *name)
 			 strerror(-ret));
 }
 
+void maintain_forget(struct daemon *d, const char *tpl, const char *id)
+{
+	struct tplfs_template_id t;
+	struct tplfs_maintenance m;
+	char err[PATH_MAX + 64];
+
+	if (tplfs_template_id_parse(tpl, &t, err, sizeof(err)) ||
+	    tplfs_maintenance_read(d->cfg.root, t.name, &m, err, sizeof(err)) ||
+	    strcmp(m.ct, id))
+		return;
+	maintain_end(d, t.name);
+	log_info("template %s: its maintenance container %s destroyed: maintenance ended",
+		 t.name, id);
+}
+
 json_object *maintain_describe(struct daemon *d, const char *tpl)
 {
 	struct tplfs_template_id t;

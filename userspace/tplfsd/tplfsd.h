@@ -230,6 +230,9 @@ int maintain_begin(struct daemon *d, const struct tplfs_template_id *t,
 		   const char *id, bool made, char *err, size_t errlen);
 /* End maintenance of template name @name (logged if it cannot be). */
 void maintain_end(struct daemon *d, const char *name);
+/* Container @id, made from @tpl, is destroyed: if it was the maintenance
+ * container of @tpl's name, the maintenance ends. */
+void maintain_forget(struct daemon *d, const char *tpl, const char *id);
 /* {template, ct, made, since} if version @tpl is in maintenance, or NULL. */
 json_object *maintain_describe(struct daemon *d, const char *tpl);
 /* template.maintain: begin (@ct_id: NULL for NAME-maint), or @abort. */
