@@ -742,13 +742,7 @@ static void free_items(struct walk *w)
 		if (w->items[i].tmp)	/* staged, never committed */
 			unlinkat(w->store_fd, w->items[i].tmp, 0);
 		free(w->items[i].tmp);
-		free(e->path);
-		free(e->target);
-		for (size_t k = 0; k < e->nxattrs; k++) {
-			free(e->xattrs[k].name);
-			free(e->xattrs[k].value);
-		}
-		free(e->xattrs);
+		tplfs_mentry_free(e);
 	}
 	free(w->items);
 	free(w->stack);
@@ -758,32 +752,12 @@ static void free_items(struct walk *w)
 static int item_of_entry(struct item *it, const struct tplfs_mentry *e,
 			 const char *path)
 {
-	it->e = *e;
-	it->e.path = strdup(path);
-	it->e.target = e->target ? strdup(e->target) : NULL;
-	it->e.xattrs = e->nxattrs ? calloc(e->nxattrs, sizeof(*e->xattrs)) :
-		       NULL;
-	it->e.nxattrs = 0;
-	if (!it->e.path || (e->target && !it->e.target) ||
-	    (e->nxattrs && !it->e.xattrs))
-		return -ENOMEM;
-	for (size_t k = 0; k < e->nxattrs; k++) {
-		struct tplfs_xattr *x = &it->e.xattrs[k];
+	struct tplfs_mentry at = *e;
 
-		x->name = strdup(e->xattrs[k].name);
-		x->value = malloc(e->xattrs[k].len + 1);
-		if (!x->name || !x->value) {
-			free(x->name);
-			free(x->value);
-			return -ENOMEM;
-		}
-		memcpy(x->value, e->xattrs[k].value, e->xattrs[k].len);
-		x->len = e->xattrs[k].len;
-		it->e.nxattrs++;
-	}
+	at.path = (char *)path;
 	it->nlink = 1;
 	it->stub = e->type == 'f';
-	return 0;
+	return tplfs_mentry_copy(&it->e, &at);
 }
 
 static int cmp_item_path(const void *key, const void *it)

@@ -755,3 +755,50 @@ void tplfs_mreader_close(struct tplfs_mreader *r)
 	free(r->tok);
 	free(r);
 }
+
+void tplfs_mentry_free(struct tplfs_mentry *e)
+{
+	for (size_t i = 0; i < e->nxattrs; i++) {
+		free(e->xattrs[i].name);
+		free(e->xattrs[i].value);
+	}
+	free(e->xattrs);
+	free(e->path);
+	free(e->target);
+	e->xattrs = NULL;
+	e->nxattrs = 0;
+	e->path = e->target = NULL;
+}
+
+int tplfs_mentry_copy(struct tplfs_mentry *out, const struct tplfs_mentry *in)
+{
+	*out = *in;
+	out->xattrs = NULL;
+	out->nxattrs = 0;
+	out->target = NULL;
+	out->path = strdup(in->path);
+	if (!out->path)
+		return -ENOMEM;
+	if (in->target && !(out->target = strdup(in->target)))
+		goto nomem;
+	if (!in->nxattrs)
+		return 0;
+	out->xattrs = calloc(in->nxattrs, sizeof(*out->xattrs));
+	if (!out->xattrs)
+		goto nomem;
+	for (size_t i = 0; i < in->nxattrs; i++) {
+		struct tplfs_xattr *x = &out->xattrs[i];
+
+		out->nxattrs++;
+		x->len = in->xattrs[i].len;
+		x->name = strdup(in->xattrs[i].name);
+		x->value = malloc(x->len ? x->len : 1);
+		if (!x->name || !x->value)
+			goto nomem;
+		memcpy(x->value, in->xattrs[i].value, x->len);
+	}
+	return 0;
+nomem:
+	tplfs_mentry_free(out);
+	return -ENOMEM;
+}

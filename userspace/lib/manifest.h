@@ -84,6 +84,15 @@ int tplfs_mreader_next(struct tplfs_mreader *r, struct tplfs_mentry *e,
 		       char *err, size_t errlen);
 void tplfs_mreader_close(struct tplfs_mreader *r);
 
+/*
+ * A deep copy of @in (say a reader's entry, valid only until its next)
+ * into @out, to be freed with tplfs_mentry_free. 0, or -ENOMEM with
+ * @out holding nothing.
+ */
+int tplfs_mentry_copy(struct tplfs_mentry *out, const struct tplfs_mentry *in);
+/* Free what @e holds (not @e), leaving it holding nothing. */
+void tplfs_mentry_free(struct tplfs_mentry *e);
+
 /* Escape the @len bytes of @in as the format does; malloc'd, NULL on ENOMEM. */
 char *tplfs_manifest_escape(const void *in, size_t len);
 /*

@@ -7,51 +7,6 @@
 #include "grow.h"
 #include "mlist.h"
 
-static void entry_free(struct tplfs_mentry *e)
-{
-	for (size_t i = 0; i < e->nxattrs; i++) {
-		free(e->xattrs[i].name);
-		free(e->xattrs[i].value);
-	}
-	free(e->xattrs);
-	free(e->path);
-	free(e->target);
-}
-
-/* A deep copy of the reader's @in (valid only until its next entry). */
-static int entry_copy(struct tplfs_mentry *out, const struct tplfs_mentry *in)
-{
-	*out = *in;
-	out->xattrs = NULL;
-	out->nxattrs = 0;
-	out->target = NULL;
-	out->path = strdup(in->path);
-	if (!out->path)
-		return -ENOMEM;
-	if (in->target && !(out->target = strdup(in->target)))
-		goto nomem;
-	if (!in->nxattrs)
-		return 0;
-	out->xattrs = calloc(in->nxattrs, sizeof(*out->xattrs));
-	if (!out->xattrs)
-		goto nomem;
-	for (size_t i = 0; i < in->nxattrs; i++) {
-		struct tplfs_xattr *x = &out->xattrs[i];
-
-		out->nxattrs++;
-		x->len = in->xattrs[i].len;
-		x->name = strdup(in->xattrs[i].name);
-		x->value = malloc(x->len ? x->len : 1);
-		if (!x->name || !x->value)
-			goto nomem;
-		memcpy(x->value, in->xattrs[i].value, x->len);
-	}
-	return 0;
-nomem:
-	entry_free(out);
-	return -ENOMEM;
-}
-
 int tplfs_mlist_load(struct tplfs_mlist *l, FILE *f, char *err, size_t errlen)
 {
 	struct tplfs_mreader *r;
@@ -63,7 +18,7 @@ int tplfs_mlist_load(struct tplfs_mlist *l, FILE *f, char *err, size_t errlen)
 		return ret;
 	while ((ret = tplfs_mreader_next(r, &e, err, errlen)) == 1) {
 		if (tplfs_grow(&l->v, &l->cap, l->n, sizeof(*l->v), 1024) ||
-		    entry_copy(&l->v[l->n], &e)) {
+		    tplfs_mentry_copy(&l->v[l->n], &e)) {
 			ret = -ENOMEM;
 			break;
 		}
@@ -92,7 +47,7 @@ int tplfs_mlist_load(struct tplfs_mlist *l, FILE *f, char *err, size_t errlen)
 void tplfs_mlist_free(struct tplfs_mlist *l)
 {
 	for (size_t i = 0; i < l->n; i++)
-		entry_free(&l->v[i]);
+		tplfs_mentry_free(&l->v[i]);
 	for (size_t i = 0; i < l->nprivate; i++)
 		free(l->private[i]);
 	free(l->private);
