@@ -790,6 +790,47 @@ def test_rebase_an_unmounted_container(tmp):
     assert d.stop() == 0
 
 
+def test_rebase_and_relink_replies_fit_in_a_message(tmp):
+    """A rebase with more conflicts, and a relink of more files, than one
+    message can list (long names): the reply still comes, listing what
+    fits (items_all_listed, paths_all_listed false); the report file has
+    every path. A real update made this: dpkg run in a container."""
+    src = os.path.join(tmp, "src")
+    make_tree(src)
+    names = ["f%03d-%s" % (i, "n" * 240) for i in range(400)]
+    os.makedirs(src + "/many")
+    for n in names:
+        w(src + "/many/" + n, b"v1 " + n.encode())
+    d = new_daemon(tmp).start()
+    ok(call(d.sock, "template.import", {"template": "os@1", "from": src}))
+    for n in names:
+        w(src + "/many/" + n, b"v2 " + n.encode())
+    ok(call(d.sock, "template.import", {"template": "os@2", "from": src}))
+    ok(call(d.sock, "ct.create", {"id": "web1", "template": "os@1"}))
+    fs = os.path.join(d.root, "private", "web1", "fs")
+    for n in names:
+        privatize(fs + "/many/" + n, b"mine " + n.encode())
+    r = ok(call(d.sock, "ct.rebase", {"id": "web1", "to": "os@2"}))
+    assert r["conflicts"] == 400, r
+    assert 0 < len(r["items"]) < 400 and not r["items_all_listed"], len(r["items"])
+    report = open(os.path.join(d.root, "private", "web1",
+                               "rebase.report")).read()
+    assert report.count("conflict /many/f") == 400
+    rc, out, e = tplctl(d, "ct", "rebase", "web1", "--to", "os@2")
+    assert rc == 0 and "web1: rebased from os@2 to os@2" in out, (out, e)
+
+    # relink: the container's files made equal to os@2's again
+    for n in names:
+        with open(fs + "/many/" + n, "wb") as f:
+            f.write(b"v2 " + n.encode())
+    r = ok(call(d.sock, "ct.relink", {"id": "web1"}))
+    assert r["relinked"] == 400, r
+    assert 0 < len(r["paths"]) < 400 and not r["paths_all_listed"], len(r["paths"])
+    r = ok(call(d.sock, "ct.relink", {"id": "web1"}))
+    assert r["relinked"] == 0 and r["paths_all_listed"], r
+    assert d.stop() == 0
+
+
 def test_rebase_killed_is_finished_at_the_next_start(tmp):
     """kill -9 in the middle of a rebase (after its first updated path):
     the next start finishes it from the journal."""

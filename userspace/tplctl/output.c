@@ -582,6 +582,8 @@ void print_ct_rebase(json_object *r)
 		printf("%-8s %s: %s\n", str(it, "outcome"), str(it, "path"),
 		       str(it, "why"));
 	}
+	if (!boolean(r, "items_all_listed") && str(r, "report")[0])
+		printf("...      (the rest are in the report)\n");
 	printf("%s: %s %s to %s: %" PRIu64 " updated, %" PRIu64 " created, %"
 	       PRIu64 " removed, %" PRIu64 " kept, %" PRIu64 " conflicts, %"
 	       PRIu64 " merged, %" PRIu64 " busy%s%s\n",

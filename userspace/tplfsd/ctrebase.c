@@ -25,11 +25,10 @@
 #include "log.h"
 #include "manifest.h"
 #include "rebase.h"
+#include "replylist.h"
 #include "tree.h"
 #include "unlink.h"
 
-/* The paths a reply lists at the most (the report file has them all). */
-#define REBASE_LISTED	1000
 #define REBASE_REPORT	"rebase.report"
 #define REBASE_STAGE	"rebase.stage"
 
@@ -45,7 +44,8 @@ struct rebase_run {
 	FILE *report;			/* every item, a line each */
 	char *report_text;
 	size_t report_len;
-	json_object *listed;		/* the first items that are not plain */
+	struct reply_list listed;	/* the first items that are not plain
+					 * (the report file has them all) */
 	bool paused;
 	bool full;			/* a full clone: its stubs copied after */
 	struct tplfs_unlink_report unl;
@@ -65,14 +65,13 @@ static void on_item(void *arg, const struct tplfs_rebase_item *it)
 		jobs_test_point("ct.rebase:updated-one");
 	}
 	if (path && strcmp(it->outcome, "updated") &&
-	    strcmp(it->outcome, "created") && strcmp(it->outcome, "removed") &&
-	    json_object_array_length(rr->listed) < REBASE_LISTED) {
+	    strcmp(it->outcome, "created") && strcmp(it->outcome, "removed")) {
 		json_object *o = json_object_new_object();
 
 		tplfs_json_str(o, "path", path);
 		tplfs_json_str(o, "outcome", it->outcome);
 		tplfs_json_str(o, "why", it->why);
-		json_object_array_add(rr->listed, o);
+		reply_list_add(&rr->listed, o);
 	}
 	free(path);
 }
@@ -265,9 +264,9 @@ static int rebase_apply(struct rebase_run *rr)
 	};
 	int ret;
 
-	rr->listed = json_object_new_array();
+	reply_list_init(&rr->listed);
 	rr->report = open_memstream(&rr->report_text, &rr->report_len);
-	if (!rr->listed || !rr->report) {
+	if (!rr->listed.arr || !rr->report) {
 		snprintf(rr->err, sizeof(rr->err), "out of memory");
 		return -ENOMEM;
 	}
@@ -319,7 +318,7 @@ static void rebase_run_free(struct rebase_run *rr)
 	if (rr->report)
 		fclose(rr->report);
 	free(rr->report_text);
-	json_object_put(rr->listed);
+	reply_list_free(&rr->listed);
 }
 
 /* --- the job ------------------------------------------------------------------ */
@@ -380,7 +379,7 @@ static json_object *result_of(struct ctjob *cj, const struct rebase_run *rr)
 				REBASE_REPORT))
 			tplfs_json_str(r, "report", path);
 	}
-	json_object_object_add(r, "items", json_object_get(rr->listed));
+	reply_list_put(&rr->listed, r, "items", "items_all_listed");
 	return r;
 }
 
@@ -404,7 +403,7 @@ static void rebase_job_run(struct job *job)
 		return;
 	}
 	if (!strcmp(rr.from, rr.to)) {	/* there already: nothing to do */
-		rr.listed = json_object_new_array();
+		reply_list_init(&rr.listed);
 		cj->op.result = result_of(cj, &rr);
 		rebase_run_free(&rr);
 		return;

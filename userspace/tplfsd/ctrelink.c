@@ -23,16 +23,16 @@
 #include "log.h"
 #include "manifest.h"
 #include "relink.h"
+#include "replylist.h"
 
 /* The paths a reply lists at the most (the counts are always whole). */
-#define RELINK_LISTED	1000
 
 struct relinkjob {
 	struct ctjob cj;
 	bool dry_run;
 	size_t ntpl;		/* [0] the container's own, then "against" */
 	char tpl[1 + TPLFS_CT_USES_MAX][2 * TPLFS_TEMPLATE_PART_MAX + 2];
-	json_object *paths;
+	struct reply_list paths;	/* the first relinked */
 };
 
 static void relinked(void *arg, const char *path)
@@ -41,11 +41,10 @@ static void relinked(void *arg, const char *path)
 
 	atomic_fetch_add(&rj->cj.op.done, 1);
 	/* escaped as in a manifest: a name need not be UTF-8, JSON must */
-	if (json_object_array_length(rj->paths) < RELINK_LISTED) {
+	if (!rj->paths.left_out) {
 		char *esc = tplfs_manifest_escape(path, strlen(path));
 
-		if (esc)
-			json_object_array_add(rj->paths, json_object_new_string(esc));
+		reply_list_add(&rj->paths, esc ? json_object_new_string(esc) : NULL);
 		free(esc);
 	}
 }
@@ -176,7 +175,7 @@ static void relink_run(struct job *job)
 	tplfs_json_u64(r, "changed", rep.changed);
 	tplfs_json_u64(r, "busy", rep.busy);
 	tplfs_json_str(r, "clone", conf.full ? "full" : "linked");
-	json_object_object_add(r, "paths", json_object_get(rj->paths));
+	reply_list_put(&rj->paths, r, "paths", "paths_all_listed");
 	cj->op.result = r;
 out:
 	tplfs_objset_free(&set);
@@ -189,7 +188,7 @@ static void relink_finish(struct opjob *oj)
 
 	for (size_t i = 0; i < rj->ntpl; i++)
 		tpl_release(rj->tpl[i], false);
-	json_object_put(rj->paths);
+	reply_list_free(&rj->paths);
 	ctjob_finish(oj);
 }
 
@@ -280,7 +279,7 @@ void ctrelink_serve(struct req *rq, const char *id, json_object *against,
 	}
 	rj->cj.op.finish = relink_finish;
 	rj->dry_run = dry_run;
-	rj->paths = json_object_new_array();
+	reply_list_init(&rj->paths);
 	rj->ntpl = ts.n;
 	memcpy(rj->tpl, ts.id, sizeof(ts.id));
 	rj->cj.op.what = "ct.relink";

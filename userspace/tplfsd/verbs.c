@@ -11,6 +11,7 @@
 #include "caps.h"
 #include "jobs.h"
 #include "kchan.h"
+#include "replylist.h"
 #include "tplfsd.h"
 #include "version.h"
 
@@ -52,9 +53,6 @@ static double seconds_since(const struct timespec *t)
 	       (double)(now.tv_nsec - t->tv_nsec) / 1e9;
 }
 
-/* What daemon.status's list of containers may take of one message. */
-#define STATUS_LIST_BUDGET	(TPLFS_MSG_MAX / 2)
-
 static json_object *status_entry(const struct ctstate *ct)
 {
 	json_object *c = json_object_new_object();
@@ -68,42 +66,29 @@ static json_object *status_entry(const struct ctstate *ct)
 }
 
 /*
- * The mounted and busy containers, busy ones first, as many as fit in
- * STATUS_LIST_BUDGET bytes (hundreds of mounts overflowed the message and
- * left daemon.status unanswerable); the counts are always whole.
+ * The mounted and busy containers, busy ones first, as many as fit in a
+ * reply list (hundreds of mounts overflowed the message and left
+ * daemon.status unanswerable); the counts are always whole.
  */
-static void status_containers(struct daemon *d, json_object *r,
-			      json_object *cts)
+static void status_containers(struct daemon *d, json_object *r)
 {
-	uint64_t mounted = 0, busy = 0, listed = 0, seen = 0;
-	size_t used = 0;
+	uint64_t mounted = 0, busy = 0;
+	struct reply_list cts;
 
+	reply_list_init(&cts);
 	for (int pass = 0; pass < 2; pass++) {
 		for (struct ctstate *ct = d->cts; ct; ct = ct->next) {
-			json_object *c;
-			size_t len;
-
 			if (ct->busy != (pass == 0))
 				continue;
 			mounted += ct->mounted;
 			busy += ct->busy;
-			seen++;
-			c = status_entry(ct);
-			len = strlen(json_object_to_json_string_ext(c,
-					JSON_C_TO_STRING_PLAIN)) + 1;
-			if (used + len > STATUS_LIST_BUDGET) {
-				json_object_put(c);
-				continue;
-			}
-			used += len;
-			listed++;
-			json_object_array_add(cts, c);
+			reply_list_add(&cts, status_entry(ct));
 		}
 	}
-	json_object_object_add(r, "containers", cts);
+	reply_list_put(&cts, r, "containers", "containers_all_listed");
+	reply_list_free(&cts);
 	tplfs_json_u64(r, "containers_mounted", mounted);
 	tplfs_json_u64(r, "containers_busy", busy);
-	tplfs_json_bool(r, "containers_all_listed", listed == seen);
 }
 
 static void serve_daemon_status(struct req *rq)
@@ -111,7 +96,6 @@ static void serve_daemon_status(struct req *rq)
 	struct daemon *d = rq->d;
 	json_object *r = json_object_new_object();
 	json_object *k = json_object_new_object();
-	json_object *cts = json_object_new_array();
 
 	tplfs_json_str(r, "version", TPLFS_VERSION);
 	json_object_object_add(r, "pid", json_object_new_int(getpid()));
@@ -131,7 +115,7 @@ static void serve_daemon_status(struct req *rq)
 	tplfs_json_u64(k, "events", kchan_events(d));
 	tplfs_json_u64(k, "next_seq", kchan_next_seq(d));
 	json_object_object_add(r, "kernel", k);
-	status_containers(d, r, cts);
+	status_containers(d, r);
 	req_reply(rq, tplfs_reply_ok(r));
 }
 
