@@ -63,6 +63,7 @@ static const struct ent base_ents[] = {
 	{ "/priv", 'f', "priv v1\n", 0644 },
 	{ "/same", 'f', "same v1\n", 0644 },
 	{ "/typechg", 'f', "a file\n", 0644 },
+	{ "/tz", 'f', "zone\n", 0644 },
 	{ "/upd", 'f', "upd v1\n", 0644 },
 	{ "/var", 'd', NULL, 0755 },
 	{ "/var/lib", 'd', NULL, 0755 },
@@ -89,6 +90,7 @@ static const struct ent theirs_ents[] = {
 	{ "/same", 'f', "same v2\n", 0644 },
 	{ "/typechg", 'd', NULL, 0755 },
 	{ "/typechg/c", 'f', "child\n", 0644 },
+	{ "/tz", 'f', "zone\n", 0644 },	/* the same bytes, a new mtime */
 	{ "/upd", 'f', "upd v2\n", 0640 },
 	{ "/var", 'd', NULL, 0755 },
 	{ "/var/lib", 'd', NULL, 0755 },
@@ -316,6 +318,16 @@ static int run(const struct tplfs_mlist *b, const struct tplfs_mlist *t,
 	return ret;
 }
 
+/* theirs's mtime of /tz (manifest(): 1000 + its index) */
+static time_t tz_mtime(void)
+{
+	for (size_t i = 0; i < N(theirs_ents); i++)
+		if (!strcmp(theirs_ents[i].path, "/tz"))
+			return 1000 + (time_t)i;
+	fail();
+	return 0;
+}
+
 /* What the container did to its base. */
 static void change_the_container(void)
 {
@@ -331,6 +343,16 @@ static void change_the_container(void)
 	assert_int_equal(unlink(path), 0);
 	put("/priv", "priv v1\n");	/* rewritten with the same bytes */
 	put("/same", "same v2\n");	/* ran the same update itself */
+	/* and so rewrote /tz with the same bytes and theirs's mtime (dpkg
+	 * unpacking a package whose file did not change) */
+	put("/tz", "zone\n");
+	path_of(path, "/tz");
+	{
+		struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT },
+					  { .tv_sec = tz_mtime() } };
+
+		assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+	}
 	put("/var/lib/dpkg/status", STATUS_OURS);
 	put("/own", "made by the container\n");
 }
@@ -385,6 +407,11 @@ static void rebases_every_kind_of_path(void **state)
 	assert_true(is_stub("/priv"));
 	assert_string_equal(content("/priv"), "priv v2\n");
 	assert_true(is_stub("/same"));
+	/* a private copy of theirs's content and metadata, where theirs
+	 * changed the metadata only: a stub again, its mtime kept */
+	assert_true(is_stub("/tz"));
+	assert_string_equal(content("/tz"), "zone\n");
+	assert_int_equal(stat_of("/tz").st_mtime, tz_mtime());
 	/* new in theirs */
 	assert_string_equal(content("/new"), "new\n");
 	assert_int_equal(stat_of("/new").st_mode & 07777, 0600);

@@ -716,6 +716,26 @@ merged:
 
 /* --- the walk --------------------------------------------------------------- */
 
+/*
+ * A private file that holds theirs's content, kept only because its
+ * metadata is its own (dpkg rewrote a file the update did not change, or
+ * the container ran the update itself): it becomes a stub of theirs's
+ * object, in place, its metadata kept, as ct relink would make it. Not a
+ * hard link or an always-private path (those stay private copies).
+ */
+static bool private_copy_of_theirs(struct rb *r, const char *path,
+				   const struct ours *o,
+				   const struct tplfs_mentry *te)
+{
+	const struct tplfs_merge_side *os = &o->side;
+
+	return te && te->type == 'f' && os->kind == TPLFS_MERGE_FILE &&
+	       !(o->st.flags & TPLFS_OSTATE_STUB) && os->digest_known &&
+	       o->sb.st_nlink == 1 && os->size == te->size &&
+	       !memcmp(os->digest, te->digest, sizeof(te->digest)) &&
+	       !tplfs_mlist_is_private(r->a->theirs, path);
+}
+
 static int one_path(struct rb *r, const char *path,
 		    const struct tplfs_mentry *be, const struct tplfs_mentry *te)
 {
@@ -744,6 +764,12 @@ static int one_path(struct rb *r, const char *path,
 		if (ret <= 0)
 			goto out;
 		ret = 0;	/* not mergeable: a conflict */
+	}
+	if (d.action == TPLFS_MERGE_KEEP && !d.conflict &&
+	    private_copy_of_theirs(r, path, &o, te)) {
+		d.action = TPLFS_MERGE_TAKE;
+		d.meta_take = false;
+		d.why = "a private copy of the template's content: a stub again";
 	}
 	if (d.action == TPLFS_MERGE_KEEP && (o.st.flags & TPLFS_OSTATE_STUB) &&
 	    o.side.digest_known &&
