@@ -28,8 +28,9 @@ packages=(
 	sparse cppcheck
 	# fuzzing the daemon's parser (libFuzzer); checking the systemd units
 	clang libclang-rt-14-dev systemd
-	# template trees for the tests and the demo
-	debootstrap
+	# template trees for the tests and the demo; the update test's local
+	# repository (dpkg-scanpackages)
+	debootstrap dpkg-dev
 	# ct create makes each container's ssh host keys (ssh-keygen)
 	openssh-client
 	# the benchmarks' charts (bench/report.py), and a contender (in the guest)
