@@ -5,6 +5,7 @@
  * that hold data and adds runs of hole blocks without hashing them.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,4 +243,14 @@ int tplfs_digest_fd_sparse(int fd, uint64_t *size,
 			   uint8_t digest[TPLFS_DIGEST_SIZE])
 {
 	return digest_fd(fd, true, size, digest);
+}
+
+int tplfs_open_to_hash(int dirfd, const char *name)
+{
+	int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+	int fd = openat(dirfd, name, flags | O_NOATIME);
+
+	if (fd < 0 && errno == EPERM)	/* not its owner, no CAP_FOWNER */
+		fd = openat(dirfd, name, flags);
+	return fd < 0 ? -errno : fd;
 }

@@ -20,6 +20,16 @@
  */
 int tplfs_digest_fd(int fd, uint64_t *size, uint8_t digest[TPLFS_DIGEST_SIZE]);
 
+/*
+ * Open @name in @dirfd to hash it and swap it for a stub: read-only,
+ * never through a symlink, not blocking on a FIFO, and without moving
+ * its atime (O_NOATIME, where the caller may: its owner or CAP_FOWNER).
+ * A read that moves the atime logs the inode, and on xfs that moves
+ * i_version, which the swap's expectation includes: the file would be
+ * taken as changed since it was hashed. -errno on failure.
+ */
+int tplfs_open_to_hash(int dirfd, const char *name);
+
 /* The same, always by the sparse path, holes or not: for the unit tests. */
 int tplfs_digest_fd_sparse(int fd, uint64_t *size,
 			   uint8_t digest[TPLFS_DIGEST_SIZE]);

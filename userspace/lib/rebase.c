@@ -166,9 +166,9 @@ static int ours_file(struct rb *r, int dfd, const char *name, struct ours *o,
 	int ret;
 
 	s->kind = TPLFS_MERGE_FILE;
-	o->fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	o->fd = tplfs_open_to_hash(dfd, name);
 	if (o->fd < 0)
-		return -errno;
+		return o->fd;
 	/* the state before the hash: what the swap will expect */
 	ret = r->a->ops->state(r->a->ops->arg, o->fd, &o->st);
 	if (ret)

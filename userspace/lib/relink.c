@@ -278,9 +278,9 @@ static int relink_file(struct tplfs_areawalk *w, void *arg, int dirfd,
 		r->rep->files++;
 		return 0;
 	}
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	fd = tplfs_open_to_hash(dirfd, name);
 	if (fd < 0)
-		return tplfs_areawalk_fail(w, -errno, "open");
+		return tplfs_areawalk_fail(w, fd, "open");
 	/* a stub (its data, if any, left by a crash, is not its content) */
 	if (fgetxattr(fd, TPLFS_ORIGIN_XATTR, NULL, 0) >= 0 || errno == ERANGE) {
 		close(fd);
