@@ -100,7 +100,9 @@ $(BUILD)/bin/%: tests/tools/%.c $(LIB)
 kmod:
 	scripts/build-kmod.sh $(KERNEL)
 
-kmod-all:
+# after kmod: `make -j all kmod-all` ran two builds of the default kernel's
+# module in one directory at once (a Bus error in modpost, a deleted .ko)
+kmod-all: kmod
 	@set -e; for k in $(KERNELS); do scripts/build-kmod.sh $$k; done
 
 unit: $(UNIT_BINS)
