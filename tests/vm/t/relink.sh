@@ -48,4 +48,55 @@ expect_match "the quota gave the blocks back ($before -> $after)" '^yes$' \
 exec 9<&-
 expect_match "closed, a second pass takes it" '^r1: 1 files relinked' "$($T ct relink r1 | tail -1)"
 expect_match "and a third finds nothing" '^r1: 0 files relinked' "$($T ct relink r1 | tail -1)"
+
+# Writers racing relinks: each round, a writer rewrites every file of a
+# set either with the template's bytes or with bytes of its own (each
+# write its own open), while ct relink runs again and again. No write is
+# lost and no stub hides one: each file ends with what was written last,
+# and a stub only where that was the template's bytes.
+files=$(cd "$M" && find etc usr -type f -links 1 -size +0 -regex '[a-z0-9/._-]*' | head -20)
+mkdir -p "$PWD/orig"
+for f in $files; do cp "$M/$f" "$PWD/orig/${f//\//_}"; done
+(
+	for round in 1 2 3 4 5 6; do
+		n=0
+		for f in $files; do
+			n=$((n + 1))
+			if [ $(((n + round) % 2)) = 0 ]; then
+				cat "$PWD/orig/${f//\//_}" >"$M/$f"
+				echo "$f template" >>"$PWD/wrote"
+			else
+				echo "own $round $f" >"$M/$f"
+				echo "$f own $round" >>"$PWD/wrote"
+			fi
+		done
+	done
+) &
+wpid=$!
+passes=0
+while kill -0 "$wpid" 2>/dev/null; do
+	$T ct relink r1 >/dev/null 2>>"$PWD/relink.err" && passes=$((passes + 1))
+done
+wait "$wpid"
+$T ct relink r1 >/dev/null 2>>"$PWD/relink.err" && passes=$((passes + 1))
+echo "  $passes relink passes raced the writer over $(wc -w <<<"$files") files"
+bad=0
+stubs=0
+for f in $files; do
+	last=$(grep "^$f " "$PWD/wrote" | tail -1)
+	case "$last" in
+	*" template")
+		cmp -s "$M/$f" "$PWD/orig/${f//\//_}" || { bad=$((bad + 1)); echo "  $f: not the template's bytes"; }
+		[ "$(t_is_stub "$P/$f")" = stub ] && stubs=$((stubs + 1)) ;;
+	*)
+		want="own ${last##* own } $f"
+		[ "$(cat "$M/$f")" = "$want" ] && [ "$(t_is_stub "$P/$f")" = private ] ||
+			{ bad=$((bad + 1)); echo "  $f: '$(cat "$M/$f")' ($(t_is_stub "$P/$f")), last written '$want'"; } ;;
+	esac
+done
+expect_eq "every file holds its last write, a stub only where that was the template's" 0 "$bad"
+expect_eq "no relink failed" "" "$(cat "$PWD/relink.err" 2>/dev/null)"
+expect_match "the last pass made the template's ones stubs ($stubs)" '^yes$' \
+	"$([ "$stubs" -gt 0 ] && echo yes)"
+expect_eq "no WARN or BUG" "" "$(dmesg | grep -E 'WARNING:|BUG:' | head -3)"
 $T ct umount r1 >/dev/null || fail "ct umount"
