@@ -75,8 +75,16 @@ taskset -c 0 cat "$T_MNT/d/big" >/dev/null
 bigobj=$T_STORE/$("$TPLFS_BIN/tplfs-mkstub" --origin "$T_STORE" "$src/big" | sed -n 2p)
 resident() { fincore --bytes --noheadings --output RES "$1" | tr -d ' '; }
 expect_eq "a read fills the object's page cache" $((100 << 20)) "$(resident "$bigobj")"
-taskset -c 0 python3 -c 'import os,sys
-fd=os.open(sys.argv[1],os.O_RDONLY); os.posix_fadvise(fd,0,0,os.POSIX_FADV_DONTNEED)' "$T_MNT/d/big"
-expect_eq "fadvise(DONTNEED) through the stub empties it" 0 "$(resident "$bigobj")"
+# A folio still in a batch (or locked by the readahead's end) is skipped;
+# on a busy machine one call left 20 MiB. Each call drains and drops
+# more: called until the object's cache is empty (a stub that did not
+# pass fadvise on would leave it full until the wait gives up).
+dontneed() {
+	taskset -c 0 python3 -c 'import os,sys
+fd=os.open(sys.argv[1],os.O_RDONLY); os.posix_fadvise(fd,0,0,os.POSIX_FADV_DONTNEED)' "$T_MNT/d/big" &&
+		[ "$(resident "$bigobj")" = 0 ]
+}
+t_until "fadvise(DONTNEED) through the stub empties it" dontneed &&
+	ok "fadvise(DONTNEED) through the stub empties it"
 
 expect_eq "the object is untouched" "$(sha256sum <"$src/big")" "$(sha256sum <"$bigobj")"
