@@ -427,6 +427,14 @@ static int swap_in_place(struct rb *r, const char *path, struct ours *o,
 	return ret ? rb_fail(r, ret, path, "swapping its origin") : 0;
 }
 
+/* Whether ours, a regular file hashed or a stub, holds @te's content. */
+static bool holds_theirs(const struct tplfs_merge_side *os,
+			 const struct tplfs_mentry *te)
+{
+	return os->digest_known && os->size == te->size &&
+	       !memcmp(os->digest, te->digest, sizeof(te->digest));
+}
+
 static int take(struct rb *r, const char *path, struct ours *o,
 		const struct tplfs_mentry *te_raw,
 		const struct tplfs_merge_decision *d)
@@ -475,8 +483,7 @@ static int take(struct rb *r, const char *path, struct ours *o,
 	if (os->kind == TPLFS_MERGE_FILE &&
 	    (te_raw->type == 'h' || o->sb.st_nlink > 1 ||
 	     tplfs_mlist_is_private(r->a->theirs, path))) {
-		bool is_theirs = os->digest_known && os->size == te->size &&
-				 !memcmp(os->digest, te->digest, sizeof(te->digest));
+		bool is_theirs = holds_theirs(os, te);
 
 		/* the same content, and a stub unless it is to be private */
 		if (is_theirs && !d->meta_take &&
@@ -730,9 +737,8 @@ static bool private_copy_of_theirs(struct rb *r, const char *path,
 	const struct tplfs_merge_side *os = &o->side;
 
 	return te && te->type == 'f' && os->kind == TPLFS_MERGE_FILE &&
-	       !(o->st.flags & TPLFS_OSTATE_STUB) && os->digest_known &&
-	       o->sb.st_nlink == 1 && os->size == te->size &&
-	       !memcmp(os->digest, te->digest, sizeof(te->digest)) &&
+	       !(o->st.flags & TPLFS_OSTATE_STUB) && o->sb.st_nlink == 1 &&
+	       holds_theirs(os, te) &&
 	       !tplfs_mlist_is_private(r->a->theirs, path);
 }
 
