@@ -851,7 +851,7 @@ def test_rebase_killed_is_finished_at_the_next_start(tmp):
     assert d.journal() == ["ct-a1.json"]
     d.env.pop("TPLFSD_TEST_PAUSE")
     d.start()
-    assert "recovery: ct.rebase a1 from os@1 to os@2: finished" in \
+    assert "recovery: ct a1 rebased from os@1 to os@2: finished" in \
         d.logtext(), d.logtext()
     assert d.journal() == []
     priv = os.path.join(d.root, "private", "a1")

@@ -153,7 +153,7 @@ static void bad_manifests_are_refused_with_the_line(void **state)
 {
 	static const char *const bad[][2] = {
 		{ "", "not a tplfs manifest" },
-		{ "tplfs-manifest 2\ntemplate t@1\n", "version 2 is not supported" },
+		{ "tplfs-manifest 3\ntemplate t@1\n", "version 3 is not supported" },
 		{ "tplfs-manifest 1\ntemplate t\n", "line 2: expected \"template" },
 		{ HEAD ROOT, "no end line" },
 		{ HEAD ROOT "end 1", "line 4: line without its line feed" },

@@ -9,6 +9,7 @@
 #include "atomic.h"
 #include "ct.h"
 #include "kvfile.h"
+#include "store.h"
 #include "units.h"
 
 bool tplfs_ct_id_valid(const char *id)
@@ -58,6 +59,35 @@ static int ct_conf_setting(void *arg, const char *key, const char *value,
 					 TPLFS_CT_USES_MAX);
 				return -1;
 			}
+		}
+		return 0;
+	}
+	if (!strcmp(key, "apps")) {
+		char copy[TPLFS_CT_APPS_MAX * 256], *save, *t;
+
+		if (strlen(value) >= sizeof(copy)) {
+			snprintf(err, errlen, "apps: too long");
+			return -1;
+		}
+		strcpy(copy, value);
+		for (t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+			struct tplfs_template_id id;
+			char why[256];
+
+			if (tplfs_template_id_parse(t, &id, why, sizeof(why))) {
+				snprintf(err, errlen, "apps: %s", why);
+				return -1;
+			}
+			if (tplfs_ct_apps_find(&conf->apps, id.name) >= 0) {
+				snprintf(err, errlen, "apps: %s twice", id.name);
+				return -1;
+			}
+			if (conf->apps.n == TPLFS_CT_APPS_MAX) {
+				snprintf(err, errlen, "apps: more than %d",
+					 TPLFS_CT_APPS_MAX);
+				return -1;
+			}
+			strcpy(conf->apps.v[conf->apps.n++], t);
 		}
 		return 0;
 	}
@@ -118,10 +148,23 @@ int tplfs_ct_conf_read(const char *path, struct tplfs_ct_conf *conf,
 	return tplfs_kv_read(path, ct_conf_setting, conf, err, errlen);
 }
 
+int tplfs_ct_apps_find(const struct tplfs_ct_apps *apps, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < apps->n; i++)
+		if (!strncmp(apps->v[i], name, len) && apps->v[i][len] == '@')
+			return (int)i;
+	return -1;
+}
+
 int tplfs_ct_conf_use(struct tplfs_ct_conf *conf, const char *tpl)
 {
 	if (!strcmp(conf->template, tpl))
 		return 0;
+	for (size_t i = 0; i < conf->apps.n; i++)
+		if (!strcmp(conf->apps.v[i], tpl))
+			return 0;
 	for (size_t i = 0; i < conf->nuses; i++)
 		if (!strcmp(conf->uses[i], tpl))
 			return 0;
@@ -134,9 +177,18 @@ int tplfs_ct_conf_use(struct tplfs_ct_conf *conf, const char *tpl)
 int tplfs_ct_conf_write(int dirfd, const struct tplfs_ct_conf *conf)
 {
 	const struct tplfs_ct_limits *l = &conf->limits;
-	char text[1024 + TPLFS_CT_USES_MAX * 256], uses[TPLFS_CT_USES_MAX * 256 + 16] = "";
+	char text[1024 + (TPLFS_CT_USES_MAX + TPLFS_CT_APPS_MAX) * 256];
+	char uses[TPLFS_CT_USES_MAX * 256 + 16] = "";
+	char apps[TPLFS_CT_APPS_MAX * 256 + 16] = "";
 	size_t used = 0;
 	int n;
+
+	for (size_t i = 0; i < conf->apps.n; i++)
+		used += (size_t)snprintf(apps + used, sizeof(apps) - used, "%s%s",
+					 i ? " " : "apps = ", conf->apps.v[i]);
+	if (conf->apps.n)
+		snprintf(apps + used, sizeof(apps) - used, "\n");
+	used = 0;
 
 	for (size_t i = 0; i < conf->nuses; i++)
 		used += (size_t)snprintf(uses + used, sizeof(uses) - used, "%s%s",
@@ -144,10 +196,10 @@ int tplfs_ct_conf_write(int dirfd, const struct tplfs_ct_conf *conf)
 	if (conf->nuses)
 		snprintf(uses + used, sizeof(uses) - used, "\n");
 	n = snprintf(text, sizeof(text),
-		     "# tplfs container (doc/tplfsd.md)\ntemplate = %s\n%sbackend = %s\n%s%s"
+		     "# tplfs container (doc/tplfsd.md)\ntemplate = %s\n%s%sbackend = %s\n%s%s"
 		     "# quota: bytes and inodes SOFT:HARD (0: none), grace in seconds\n"
 		     "quota_bytes = %llu:%llu\nquota_inodes = %llu:%llu\nquota_grace = %llu\n",
-		     conf->template, uses, conf->backend,
+		     conf->template, apps, uses, conf->backend,
 		     conf->full ? "clone = full\n" : "",
 		     conf->is_volatile ? "volatile = yes\n" : "",
 		     (unsigned long long)l->bytes_soft,

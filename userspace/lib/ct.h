@@ -43,8 +43,17 @@ struct tplfs_ct_limits {
  * @limits:      quota (quota_bytes, quota_inodes, quota_grace)
  * @uses:        other templates whose objects its stubs may name (a relink
  *               against them), @nuses of them: in use as @template is
+ * @apps:        its application templates (layers of @template), in the
+ *               order they were added (apps = A@1 B@2): its tree is
+ *               @template with them applied (doc/apps.md)
  */
 #define TPLFS_CT_USES_MAX	16
+#define TPLFS_CT_APPS_MAX	16
+struct tplfs_ct_apps {
+	char v[TPLFS_CT_APPS_MAX][256];
+	size_t n;
+};
+
 struct tplfs_ct_conf {
 	char template[256];
 	char backend[16];
@@ -53,11 +62,15 @@ struct tplfs_ct_conf {
 	struct tplfs_ct_limits limits;
 	char uses[TPLFS_CT_USES_MAX][256];
 	size_t nuses;
+	struct tplfs_ct_apps apps;
 };
 
+/* The index of the app whose name (before '@') is @name in @apps, or -1. */
+int tplfs_ct_apps_find(const struct tplfs_ct_apps *apps, const char *name);
+
 /*
- * Add template @tpl to @conf's uses unless it is its template or there
- * already: 1 if added, 0 if not needed, -ENOSPC when the list is full.
+ * Add template @tpl to @conf's uses unless it is its template, one of its
+ * apps, or there already: 1 if added, 0 if not needed, -ENOSPC when the list is full.
  */
 int tplfs_ct_conf_use(struct tplfs_ct_conf *conf, const char *tpl);
 

@@ -115,9 +115,16 @@ static int path_cmp(const char *a, const char *b)
 	return strcmp(a, b);	/* strcmp compares as unsigned char */
 }
 
-static bool type_valid(char t)
+static bool type_valid(char t, bool layer)
 {
-	return t && strchr("dflcbph", t);
+	return t && (strchr("dflcbph", t) || (layer && t == '-'));
+}
+
+/* A template id as the header holds it: NAME@VERSION, no space or LF. */
+static bool header_id_valid(const char *id)
+{
+	return strchr(id, '@') && !strchr(id, ' ') && !strchr(id, '\n') &&
+	       strlen(id) < 256;
 }
 
 /* --- writer --------------------------------------------------------------- */
@@ -127,6 +134,7 @@ struct tplfs_mwriter {
 	char *prev;
 	uint64_t count;
 	int err;
+	bool layer;	/* version 2: a layer of another version */
 };
 
 static void put_escaped(struct tplfs_mwriter *w, const void *s, size_t len)
@@ -141,12 +149,14 @@ static void put_escaped(struct tplfs_mwriter *w, const void *s, size_t len)
 	free(e);
 }
 
-int tplfs_mwriter_open(FILE *f, const char *id, const char *const *private,
-		       size_t nprivate, struct tplfs_mwriter **wp)
+static int writer_open(FILE *f, const char *id, const char *layer_of,
+		       const char *const *private, size_t nprivate,
+		       struct tplfs_mwriter **wp)
 {
 	struct tplfs_mwriter *w;
 
-	if (strchr(id, ' ') || strchr(id, '\n') || !strchr(id, '@'))
+	if (!header_id_valid(id) ||
+	    (layer_of && (!header_id_valid(layer_of) || !strcmp(id, layer_of))))
 		return -EINVAL;
 	for (size_t i = 0; i < nprivate; i++)
 		if (!tplfs_manifest_path_valid(private[i]) ||
@@ -156,7 +166,11 @@ int tplfs_mwriter_open(FILE *f, const char *id, const char *const *private,
 	if (!w)
 		return -ENOMEM;
 	w->f = f;
-	fprintf(f, MAGIC " %d\ntemplate %s\n", TPLFS_MANIFEST_VERSION, id);
+	w->layer = layer_of;
+	fprintf(f, MAGIC " %d\ntemplate %s\n", layer_of ?
+		TPLFS_MANIFEST_LAYER_VERSION : TPLFS_MANIFEST_VERSION, id);
+	if (layer_of)
+		fprintf(f, "layer-of %s\n", layer_of);
 	for (size_t i = 0; i < nprivate; i++) {
 		fputs("private ", f);
 		put_escaped(w, private[i], strlen(private[i]));
@@ -166,13 +180,29 @@ int tplfs_mwriter_open(FILE *f, const char *id, const char *const *private,
 	return w->err;
 }
 
-static bool entry_valid(const struct tplfs_mentry *e, const char *prev)
+int tplfs_mwriter_open(FILE *f, const char *id, const char *const *private,
+		       size_t nprivate, struct tplfs_mwriter **wp)
 {
-	if (!tplfs_manifest_path_valid(e->path) || !type_valid(e->type))
+	return writer_open(f, id, NULL, private, nprivate, wp);
+}
+
+int tplfs_mwriter_open_layer(FILE *f, const char *id, const char *layer_of,
+			     const char *const *private, size_t nprivate,
+			     struct tplfs_mwriter **wp)
+{
+	return writer_open(f, id, layer_of, private, nprivate, wp);
+}
+
+static bool entry_valid(const struct tplfs_mentry *e, const char *prev,
+			bool layer)
+{
+	if (!tplfs_manifest_path_valid(e->path) || !type_valid(e->type, layer))
 		return false;
 	if (prev ? path_cmp(prev, e->path) >= 0 :
-	    strcmp(e->path, "/") || e->type != 'd')
+	    !layer && (strcmp(e->path, "/") || e->type != 'd'))
 		return false;
+	if (e->type == '-')
+		return strcmp(e->path, "/") != 0;
 	if (e->type == 'h')
 		return e->target && tplfs_manifest_path_valid(e->target) &&
 		       path_cmp(e->target, e->path) < 0;
@@ -193,10 +223,12 @@ int tplfs_mwriter_add(struct tplfs_mwriter *w, const struct tplfs_mentry *e)
 
 	if (w->err)
 		return w->err;
-	if (!entry_valid(e, w->prev))
+	if (!entry_valid(e, w->prev, w->layer))
 		return -EINVAL;
 	put_escaped(w, e->path, strlen(e->path));
 	fprintf(f, " %c", e->type);
+	if (e->type == '-')
+		goto done;
 	if (e->type == 'h') {
 		fputc(' ', f);
 		put_escaped(w, e->target, strlen(e->target));
@@ -320,6 +352,7 @@ struct tplfs_mreader {
 	char *line;
 	size_t cap;
 	char template[256];
+	char layer_of[256];	/* version 2; empty in version 1 */
 	char **private;
 	size_t nprivate;
 	bool ended;
@@ -437,35 +470,52 @@ int tplfs_mreader_open(FILE *f, struct tplfs_mreader **rp, char *err,
 {
 	struct tplfs_mreader *r = calloc(1, sizeof(*r));
 	char *line, want[32];
-	bool eof;
+	bool eof, layer;
 	int ret;
 
 	if (!r)
 		return -ENOMEM;
 	r->f = f;
-	snprintf(want, sizeof(want), MAGIC " %d", TPLFS_MANIFEST_VERSION);
 	line = next_line(r, &eof);
 	if (!line || strncmp(line, MAGIC " ", strlen(MAGIC) + 1)) {
 		ret = fail(r, err, errlen, "not a tplfs manifest");
 		goto out;
 	}
-	if (strcmp(line, want)) {
-		ret = fail(r, err, errlen, "format version %s is not supported (only %d)",
-			   line + strlen(MAGIC) + 1, TPLFS_MANIFEST_VERSION);
+	snprintf(want, sizeof(want), MAGIC " %d", TPLFS_MANIFEST_LAYER_VERSION);
+	layer = !strcmp(line, want);
+	snprintf(want, sizeof(want), MAGIC " %d", TPLFS_MANIFEST_VERSION);
+	if (!layer && strcmp(line, want)) {
+		ret = fail(r, err, errlen, "format version %s is not supported (only %d and %d)",
+			   line + strlen(MAGIC) + 1, TPLFS_MANIFEST_VERSION,
+			   TPLFS_MANIFEST_LAYER_VERSION);
 		goto out;
 	}
 	line = next_line(r, &eof);
-	if (!line || strncmp(line, "template ", 9) || !strchr(line + 9, '@') ||
-	    strchr(line + 9, ' ') || strlen(line + 9) >= sizeof(r->template)) {
+	if (!line || strncmp(line, "template ", 9) || !header_id_valid(line + 9)) {
 		ret = fail(r, err, errlen, "expected \"template NAME@VERSION\"");
 		goto out;
 	}
 	strcpy(r->template, line + 9);
+	if (layer) {
+		line = next_line(r, &eof);
+		if (!line || strncmp(line, "layer-of ", 9) ||
+		    !header_id_valid(line + 9) || !strcmp(line + 9, r->template)) {
+			ret = fail(r, err, errlen,
+				   "expected \"layer-of NAME@VERSION\" (another version)");
+			goto out;
+		}
+		strcpy(r->layer_of, line + 9);
+	}
 	*rp = r;
 	return 0;
 out:
 	tplfs_mreader_close(r);
 	return ret;
+}
+
+const char *tplfs_mreader_layer_of(const struct tplfs_mreader *r)
+{
+	return r->layer_of[0] ? r->layer_of : NULL;
 }
 
 const char *tplfs_mreader_template(const struct tplfs_mreader *r)
@@ -613,20 +663,29 @@ static int parse_entry(struct tplfs_mreader *r, char *err, size_t errlen)
 	char **tok = r->tok;
 	size_t fixed;
 
-	if (r->ntok < 2 || strlen(tok[1]) != 1 || !type_valid(tok[1][0]))
+	bool layer = r->layer_of[0];
+
+	if (r->ntok < 2 || strlen(tok[1]) != 1 || !type_valid(tok[1][0], layer))
 		return fail(r, err, errlen, "expected \"PATH TYPE ...\"");
 	e->type = tok[1][0];
 	e->path = unescape_str(tok[0]);
 	if (!e->path || !tplfs_manifest_path_valid(e->path))
 		return fail(r, err, errlen, "bad path");
 	if (r->prev ? path_cmp(r->prev, e->path) >= 0 :
-	    strcmp(e->path, "/") || e->type != 'd')
+	    !layer && (strcmp(e->path, "/") || e->type != 'd'))
 		return fail(r, err, errlen, r->prev ?
 			    "entries out of order or repeated" :
 			    "the first entry must be the directory /");
-	if (r->prev && !parent_is_dir(&r->dirs, e->path))
+	/* a layer's parents are its base's: checked when it is applied */
+	if (!layer && r->prev && !parent_is_dir(&r->dirs, e->path))
 		return fail(r, err, errlen,
 			    "its parent is not a directory entry seen before");
+	if (e->type == '-') {
+		if (r->ntok != 2 || !strcmp(e->path, "/"))
+			return fail(r, err, errlen,
+				    "a deletion is \"PATH -\", not of /");
+		return 0;
+	}
 	if (e->type == 'h') {
 		if (r->ntok != 3)
 			return fail(r, err, errlen, "a hard link is \"PATH h TARGETPATH\"");

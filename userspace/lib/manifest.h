@@ -15,6 +15,8 @@
 #include <linux/tplfs.h>
 
 #define TPLFS_MANIFEST_VERSION	1
+/* a layer: entries over another version's, and deletions (type '-') */
+#define TPLFS_MANIFEST_LAYER_VERSION	2
 
 struct tplfs_xattr {
 	char *name;
@@ -25,7 +27,8 @@ struct tplfs_xattr {
 /**
  * struct tplfs_mentry - one file of a template
  * @path:      absolute path in the tree (raw bytes, no NUL inside)
- * @type:      'd', 'f', 'l', 'c', 'b', 'p' or 'h'
+ * @type:      'd', 'f', 'l', 'c', 'b', 'p' or 'h'; in a layer also '-', a
+ *             deletion (the path alone)
  * @mode:      permission, set-id and sticky bits (07777)
  * @uid, @gid: owner
  * @mtime_sec, @mtime_nsec: modification time
@@ -62,6 +65,14 @@ struct tplfs_mreader;
  */
 int tplfs_mwriter_open(FILE *f, const char *id, const char *const *private,
 		       size_t nprivate, struct tplfs_mwriter **w);
+/*
+ * The same for a layer of version @layer_of (format version 2): entries
+ * need not start at "/" nor have their parents, and an entry of type '-'
+ * (its path alone) deletes that path and all beneath it.
+ */
+int tplfs_mwriter_open_layer(FILE *f, const char *id, const char *layer_of,
+			     const char *const *private, size_t nprivate,
+			     struct tplfs_mwriter **w);
 /* Add the next entry; -EINVAL if it is invalid or out of order. */
 int tplfs_mwriter_add(struct tplfs_mwriter *w, const struct tplfs_mentry *e);
 /* Write the end line and free @w (not @f). 0 or a negative errno. */
@@ -74,6 +85,8 @@ int tplfs_mwriter_close(struct tplfs_mwriter *w);
 int tplfs_mreader_open(FILE *f, struct tplfs_mreader **r, char *err,
 		       size_t errlen);
 const char *tplfs_mreader_template(const struct tplfs_mreader *r);
+/* The version a layer (format version 2) lies over; NULL for version 1. */
+const char *tplfs_mreader_layer_of(const struct tplfs_mreader *r);
 size_t tplfs_mreader_nprivate(const struct tplfs_mreader *r);
 const char *tplfs_mreader_private(const struct tplfs_mreader *r, size_t i);
 /*

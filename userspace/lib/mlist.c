@@ -16,6 +16,10 @@ int tplfs_mlist_load(struct tplfs_mlist *l, FILE *f, char *err, size_t errlen)
 	ret = tplfs_mreader_open(f, &r, err, errlen);
 	if (ret)
 		return ret;
+	snprintf(l->id, sizeof(l->id), "%s", tplfs_mreader_template(r));
+	if (tplfs_mreader_layer_of(r))
+		snprintf(l->layer_of, sizeof(l->layer_of), "%s",
+			 tplfs_mreader_layer_of(r));
 	while ((ret = tplfs_mreader_next(r, &e, err, errlen)) == 1) {
 		if (tplfs_grow(&l->v, &l->cap, l->n, sizeof(*l->v), 1024) ||
 		    tplfs_mentry_copy(&l->v[l->n], &e)) {

@@ -19,6 +19,9 @@ struct tplfs_mlist {
 	size_t n, cap;
 	char **private;		/* the always-private paths, sorted */
 	size_t nprivate;
+	char id[256];		/* NAME@VERSION, from its header */
+	char layer_of[256];	/* a layer (doc/manifest.md version 2): the
+				 * version it lies over; else empty */
 };
 
 /*

@@ -275,6 +275,14 @@ static int populate(struct pop *p, FILE *manifest,
 	ret = tplfs_mreader_open(manifest, &p->r, p->err, p->errlen);
 	if (ret)
 		return ret;
+	if (tplfs_mreader_layer_of(p->r)) {
+		snprintf(p->err, p->errlen,
+			 "%s is an application template (a layer of %s), not a tree",
+			 tplfs_mreader_template(p->r),
+			 tplfs_mreader_layer_of(p->r));
+		tplfs_mreader_close(p->r);
+		return -EINVAL;
+	}
 	while ((ret = tplfs_mreader_next(p->r, &e, p->err, p->errlen)) == 1) {
 		ret = make_entry(p, &e, st);
 		if (ret) {

@@ -19,6 +19,7 @@ static const char *const err_names[TPLFS_E_COUNT] = {
 	[TPLFS_E_STOPPING]	= "stopping",
 	[TPLFS_E_SYSTEM]	= "system",
 	[TPLFS_E_MAINTENANCE]	= "maintenance",
+	[TPLFS_E_CONFLICT]	= "conflict",
 };
 
 const char *tplfs_err_name(enum tplfs_err err)

@@ -34,6 +34,7 @@ enum tplfs_err {
 	TPLFS_E_STOPPING,	/* the daemon is stopping */
 	TPLFS_E_SYSTEM,		/* a system call failed (errno in the reply) */
 	TPLFS_E_MAINTENANCE,	/* the template is in maintenance */
+	TPLFS_E_CONFLICT,	/* it would change what the container changed */
 	TPLFS_E_COUNT
 };
 

@@ -428,6 +428,13 @@ int tplfs_tarball_export(int store_fd, FILE *manifest, int out_fd,
 	ret = tplfs_mreader_open(manifest, &r, err, errlen);
 	if (ret)
 		goto done;
+	if (tplfs_mreader_layer_of(r)) {
+		snprintf(err, errlen,
+			 "%s is an application template (a layer of %s): only whole trees are exported",
+			 tplfs_mreader_template(r), tplfs_mreader_layer_of(r));
+		ret = -EINVAL;
+		goto done;
+	}
 	if (archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
 	    archive_write_set_format_pax(a) != ARCHIVE_OK ||
 	    archive_write_open_fd(a, out_fd) != ARCHIVE_OK) {

@@ -34,9 +34,12 @@ static void usage(FILE *f)
 "\n"
 "Templates:\n"
 "  template import NAME@VERSION --from DIR|TARBALL [--private PATH]...\n"
+"            [--layer-of NAME@VERSION]\n"
 "                         import a tree or a tarball (.tar, .gz, .xz, .zst);\n"
 "                         --private: the paths containers get a copy of\n"
-"                         (default /etc/hostname /etc/hosts /etc/machine-id)\n"
+"                         (default /etc/hostname /etc/hosts /etc/machine-id);\n"
+"                         --layer-of: an application template, stored as\n"
+"                         what the tree changes from that version\n"
 "  template list          versions, sizes, containers using them\n"
 "  template show NAME@VERSION\n"
 "                         one version: files, bytes, objects, its\n"
@@ -50,6 +53,7 @@ static void usage(FILE *f)
 "  template maintain NAME --abort\n"
 "                         leave maintenance; the container is kept\n"
 "  template publish NAME@VERSION --from-ct ID [--rebase none|all|ID,...]\n"
+"            [--layer-of NAME@VERSION]\n"
 "                         a new version from an unmounted container made\n"
 "                         from a template (the maintenance container): its\n"
 "                         stubs are taken as their objects, unread; only the\n"
@@ -58,7 +62,9 @@ static void usage(FILE *f)
 "                         always-private files stay the template's; ends the\n"
 "                         maintenance; --rebase: then rebase all the\n"
 "                         containers of the version it was made from, or\n"
-"                         those named (default none)\n"
+"                         those named (default none); --layer-of: an\n"
+"                         application template of what the container\n"
+"                         changed from that version (its template)\n"
 "  template export NAME@VERSION FILE\n"
 "                         write the template cache, a .tar.zst\n"
 "  template rm NAME@VERSION\n"
@@ -109,6 +115,16 @@ static void usage(FILE *f)
 "  ct rebase --all --from NAME@VERSION --to NAME@VERSION [--dry-run]\n"
 "                         the same for every container of --from, one after\n"
 "                         the other (exit 1 if any failed)\n"
+"  ct app add ID NAME@VERSION [--dry-run] [--keep-mine]\n"
+"                         add an application template (a layer of its\n"
+"                         template), mounted or not; refused, naming them,\n"
+"                         if it changes paths the container changed, unless\n"
+"                         --keep-mine (the container's are kept, listed);\n"
+"                         dpkg's status is merged by package\n"
+"  ct app rm ID NAME [--dry-run]\n"
+"                         remove it: what is still as it brought it goes\n"
+"                         back to the template's; the rest is kept, listed\n"
+"  ct app list ID         its template and application templates\n"
 "  ct unlink ID           a linked clone made a full one: every stub a\n"
 "                         private copy, mounted or not (a running\n"
 "                         program's file is left, counted busy)\n"
@@ -148,40 +164,46 @@ struct opts {
 	bool abort;		/* template maintain --abort */
 	const char *clone;	/* ct create --clone */
 	bool all;		/* ct rebase --all */
+	const char *layer_of;	/* template import, publish --layer-of */
+	bool keep_mine;		/* ct app add --keep-mine */
 };
 
-enum arg_kind { NONE, ID, TEMPLATE, TEMPLATE_FILE };
+enum arg_kind { NONE, ID, TEMPLATE, TEMPLATE_FILE, ID_APP };
 
 struct cmd {
-	const char *noun, *verb;	/* tplctl NOUN VERB */
+	const char *noun, *verb;	/* tplctl NOUN VERB [SUB] */
 	const char *proto_verb;		/* the protocol's verb */
 	enum arg_kind args;
 	void (*print)(json_object *result);
+	const char *sub;		/* ct app add|rm|list */
 };
 
 static const struct cmd cmds[] = {
-	{ "daemon", "status", "daemon.status", NONE, print_daemon_status },
-	{ "template", "import", "template.import", TEMPLATE, print_template_import },
-	{ "template", "list", "template.list", NONE, print_template_list },
-	{ "template", "show", "template.show", TEMPLATE, print_template_show },
-	{ "template", "export", "template.export", TEMPLATE_FILE, print_done },
-	{ "template", "publish", "template.publish", TEMPLATE, print_template_publish },
-	{ "template", "maintain", "template.maintain", TEMPLATE, print_template_maintain },
-	{ "template", "rm", "template.rm", TEMPLATE, print_done },
-	{ "store", "gc", "store.gc", NONE, print_store_gc },
-	{ "store", "verify", "store.verify", NONE, print_store_verify },
-	{ "ct", "create", "ct.create", ID, print_ct_create },
-	{ "ct", "mount", "ct.mount", ID, print_ct_done },
-	{ "ct", "umount", "ct.umount", ID, print_ct_done },
-	{ "ct", "destroy", "ct.destroy", ID, print_done },
-	{ "ct", "list", "ct.list", NONE, print_ct_list },
-	{ "ct", "status", "ct.status", ID, print_ct_status },
-	{ "ct", "stats", "ct.stats", ID, print_ct_stats },
-	{ "ct", "quota", "ct.quota", ID, print_ct_quota },
-	{ "ct", "set", "ct.set", ID, print_ct_set },
-	{ "ct", "relink", "ct.relink", ID, print_ct_relink },
-	{ "ct", "rebase", "ct.rebase", ID, print_ct_rebase },
-	{ "ct", "unlink", "ct.unlink", ID, print_ct_unlink },
+	{ "daemon", "status", "daemon.status", NONE, print_daemon_status, NULL },
+	{ "template", "import", "template.import", TEMPLATE, print_template_import, NULL },
+	{ "template", "list", "template.list", NONE, print_template_list, NULL },
+	{ "template", "show", "template.show", TEMPLATE, print_template_show, NULL },
+	{ "template", "export", "template.export", TEMPLATE_FILE, print_done, NULL },
+	{ "template", "publish", "template.publish", TEMPLATE, print_template_publish, NULL },
+	{ "template", "maintain", "template.maintain", TEMPLATE, print_template_maintain, NULL },
+	{ "template", "rm", "template.rm", TEMPLATE, print_done, NULL },
+	{ "store", "gc", "store.gc", NONE, print_store_gc, NULL },
+	{ "store", "verify", "store.verify", NONE, print_store_verify, NULL },
+	{ "ct", "create", "ct.create", ID, print_ct_create, NULL },
+	{ "ct", "mount", "ct.mount", ID, print_ct_done, NULL },
+	{ "ct", "umount", "ct.umount", ID, print_ct_done, NULL },
+	{ "ct", "destroy", "ct.destroy", ID, print_done, NULL },
+	{ "ct", "list", "ct.list", NONE, print_ct_list, NULL },
+	{ "ct", "status", "ct.status", ID, print_ct_status, NULL },
+	{ "ct", "stats", "ct.stats", ID, print_ct_stats, NULL },
+	{ "ct", "quota", "ct.quota", ID, print_ct_quota, NULL },
+	{ "ct", "set", "ct.set", ID, print_ct_set, NULL },
+	{ "ct", "relink", "ct.relink", ID, print_ct_relink, NULL },
+	{ "ct", "rebase", "ct.rebase", ID, print_ct_rebase, NULL },
+	{ "ct", "unlink", "ct.unlink", ID, print_ct_unlink, NULL },
+	{ "ct", "app", "ct.app.add", ID_APP, print_ct_rebase, "add" },
+	{ "ct", "app", "ct.app.rm", ID_APP, print_ct_rebase, "rm" },
+	{ "ct", "app", "ct.app.list", ID, print_ct_app_list, "list" },
 };
 
 static void show_progress(void *arg, json_object *msg)
@@ -303,16 +325,31 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 			       const struct opts *o)
 {
 	bool rebase = !strcmp(cmd->proto_verb, "ct.rebase");
+	bool app = !strcmp(cmd->proto_verb, "ct.app.add") ||
+		   !strcmp(cmd->proto_verb, "ct.app.rm");
 	int want = cmd->args == NONE || (rebase && o->all) ? 0 :
-		   cmd->args == TEMPLATE_FILE ? 2 : 1;
+		   cmd->args == TEMPLATE_FILE || cmd->args == ID_APP ? 2 : 1;
 	json_object *args;
 
 	if (npos != want) {
-		fprintf(stderr, "tplctl: %s %s takes %s\n", cmd->noun, cmd->verb,
+		fprintf(stderr, "tplctl: %s %s%s%s takes %s\n", cmd->noun, cmd->verb,
+			cmd->sub ? " " : "", cmd->sub ? cmd->sub : "",
 			cmd->args == NONE ? "no argument" :
 			cmd->args == ID ? "one container ID" :
 			cmd->args == TEMPLATE ? "one NAME@VERSION" :
+			cmd->args == ID_APP ? (!strcmp(cmd->sub, "add") ?
+			"a container ID and NAME@VERSION" :
+			"a container ID and an application template's NAME") :
 			"NAME@VERSION and FILE");
+		return NULL;
+	}
+	if ((o->layer_of && strcmp(cmd->proto_verb, "template.import") &&
+	     strcmp(cmd->proto_verb, "template.publish")) ||
+	    (o->keep_mine && strcmp(cmd->proto_verb, "ct.app.add"))) {
+		fprintf(stderr, "tplctl: %s is for %s\n",
+			o->layer_of ? "--layer-of" : "--keep-mine",
+			o->layer_of ? "template import and template publish" :
+			"ct app add");
 		return NULL;
 	}
 	if ((o->force && strcmp(cmd->proto_verb, "ct.umount") &&
@@ -339,8 +376,8 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 		return NULL;
 	}
 	if (o->dry_run && strcmp(cmd->proto_verb, "store.gc") &&
-	    strcmp(cmd->proto_verb, "ct.relink") && !rebase) {
-		fprintf(stderr, "tplctl: --dry-run is for store gc, ct relink and ct rebase\n");
+	    strcmp(cmd->proto_verb, "ct.relink") && !rebase && !app) {
+		fprintf(stderr, "tplctl: --dry-run is for store gc, ct relink, ct rebase, ct app add and ct app rm\n");
 		return NULL;
 	}
 	if (!strcmp(cmd->proto_verb, "template.publish") && !o->from_ct) {
@@ -392,8 +429,15 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 		return NULL;
 	}
 	args = json_object_new_object();
-	if (cmd->args == ID && want)
+	if ((cmd->args == ID || cmd->args == ID_APP) && want)
 		json_object_object_add(args, "id", json_object_new_string(pos[0]));
+	if (cmd->args == ID_APP)
+		json_object_object_add(args, "app", json_object_new_string(pos[1]));
+	if (o->layer_of)
+		json_object_object_add(args, "layer_of",
+				       json_object_new_string(o->layer_of));
+	if (o->keep_mine)
+		json_object_object_add(args, "keep_mine", json_object_new_boolean(1));
 	if (o->to)
 		json_object_object_add(args, "to", json_object_new_string(o->to));
 	if (o->from_ct)
@@ -500,6 +544,8 @@ int main(int argc, char **argv)
 		{ "abort", no_argument, NULL, 'X' },
 		{ "clone", required_argument, NULL, 'L' },
 		{ "all", no_argument, NULL, 'A' },
+		{ "layer-of", required_argument, NULL, 'Y' },
+		{ "keep-mine", no_argument, NULL, 'K' },
 		{ "quota", required_argument, NULL, 'q' },
 		{ "set", required_argument, NULL, 'S' },
 		{ "inodes", required_argument, NULL, 'i' },
@@ -534,6 +580,8 @@ int main(int argc, char **argv)
 		case 'X': o.abort = true; break;
 		case 'L': o.clone = optarg; break;
 		case 'A': o.all = true; break;
+		case 'Y': o.layer_of = optarg; break;
+		case 'K': o.keep_mine = true; break;
 		case 'v': o.is_volatile = true; break;
 		case 'N': o.no_volatile = true; break;
 		case 'o':
@@ -563,7 +611,9 @@ int main(int argc, char **argv)
 	nargs = argc - optind;
 	for (size_t i = 0; nargs >= 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(cmds[i].noun, argv[optind]) &&
-		    !strcmp(cmds[i].verb, argv[optind + 1]))
+		    !strcmp(cmds[i].verb, argv[optind + 1]) &&
+		    (!cmds[i].sub || (nargs >= 3 &&
+				      !strcmp(cmds[i].sub, argv[optind + 2]))))
 			cmd = &cmds[i];
 	if (!cmd) {
 		if (nargs)
@@ -573,7 +623,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
-	args = build_args(cmd, argv + optind + 2, nargs - 2, &o);
+	nargs -= cmd->sub ? 3 : 2;
+	args = build_args(cmd, argv + optind + (cmd->sub ? 3 : 2), nargs, &o);
 	json_object_put(o.private);
 	json_object_put(o.against);
 	if (!args)

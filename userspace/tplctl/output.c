@@ -574,6 +574,7 @@ void print_ct_rebase(json_object *r)
 {
 	json_object *items = NULL;
 	bool dry_run = boolean(r, "dry_run");
+	bool app = str(r, "app")[0];
 
 	json_object_object_get_ex(r, "items", &items);
 	for (size_t i = 0; items && i < json_object_array_length(items); i++) {
@@ -584,12 +585,29 @@ void print_ct_rebase(json_object *r)
 	}
 	if (!boolean(r, "items_all_listed") && str(r, "report")[0])
 		printf("...      (the rest are in the report)\n");
-	printf("%s: %s %s to %s: %" PRIu64 " updated, %" PRIu64 " created, %"
+	if (app)
+		printf("%s: %s %s: ", str(r, "ct"), dry_run ? "would change for" :
+		       "changed for", str(r, "app"));
+	else
+		printf("%s: %s %s to %s: ", str(r, "ct"),
+		       dry_run ? "would be rebased from" : "rebased from",
+		       str(r, "from"), str(r, "to"));
+	printf("%" PRIu64 " updated, %" PRIu64 " created, %"
 	       PRIu64 " removed, %" PRIu64 " kept, %" PRIu64 " conflicts, %"
 	       PRIu64 " merged, %" PRIu64 " busy%s%s\n",
-	       str(r, "ct"), dry_run ? "would be rebased from" : "rebased from",
-	       str(r, "from"), str(r, "to"), u64(r, "updated"),
+	       u64(r, "updated"),
 	       u64(r, "created"), u64(r, "removed"), u64(r, "kept"),
 	       u64(r, "conflicts"), u64(r, "merged"), u64(r, "busy"),
 	       str(r, "report")[0] ? "; report: " : "", str(r, "report"));
+}
+
+void print_ct_app_list(json_object *r)
+{
+	json_object *apps = NULL;
+
+	json_object_object_get_ex(r, "apps", &apps);
+	printf("%s: %s\n", str(r, "ct"), str(r, "template"));
+	for (size_t i = 0; apps && i < json_object_array_length(apps); i++)
+		printf("  %s\n", json_object_get_string(
+		       json_object_array_get_idx(apps, i)));
 }

@@ -31,5 +31,7 @@ void print_store_verify(json_object *result);
 void print_store_gc(json_object *result);
 void print_ct_relink(json_object *result);
 void print_ct_rebase(json_object *result);
+/* ct app list: the template, then its application templates in order */
+void print_ct_app_list(json_object *result);
 
 #endif /* TPLCTL_OUTPUT_H */

@@ -11,6 +11,10 @@
  * (private/<id>/rebase.report); ct.conf's template becomes "to" (the
  * commit); the record goes. Recovery at the next start runs the rebase
  * again from the record: a kill -9 anywhere is finished by it.
+ *
+ * ct.app.add and ct.app.rm (ctapp.c) are the same run between two trees
+ * of one template with other application templates applied: the record
+ * has their apps too, and the commit writes them (doc/apps.md).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +25,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "layer.h"
 #include "ctjob.h"
 #include "log.h"
 #include "manifest.h"
@@ -38,6 +43,10 @@ struct rebase_run {
 	const char *id;
 	const struct tplfs_ct_paths *p;
 	const char *from, *to;
+	/* their application templates (never NULL): the trees are from
+	 * and to with these applied */
+	const struct tplfs_ct_apps *from_apps, *to_apps;
+	const char *what;		/* "rebased from A to B", ... */
 	bool mounted, dry_run;
 	_Atomic uint64_t *done;		/* progress, or NULL */
 	struct tplfs_rebase_report rep;
@@ -60,7 +69,7 @@ static void on_item(void *arg, const struct tplfs_rebase_item *it)
 
 	fprintf(rr->report, "%s %s: %s\n", it->outcome, path ? path : "?",
 		it->why);
-	if (!rr->paused && !strcmp(it->outcome, "updated")) {
+	if (!rr->paused && !rr->dry_run && !strcmp(it->outcome, "updated")) {
 		rr->paused = true;
 		jobs_test_point("ct.rebase:updated-one");
 	}
@@ -108,6 +117,55 @@ static int load(struct rebase_run *rr, const char *tpl, struct tplfs_mlist *l)
 	return ret;
 }
 
+/*
+ * The tree of template @os with @apps applied in order (each a layer of
+ * @os, changing paths no other one changes): layer.c.
+ */
+static int load_tree(struct rebase_run *rr, const char *os,
+		     const struct tplfs_ct_apps *apps, struct tplfs_mlist *out)
+{
+	struct tplfs_mlist base = { 0 };
+	int ret = load(rr, os, &base);
+
+	if (!ret && base.layer_of[0]) {
+		snprintf(rr->err, sizeof(rr->err),
+			 "%s is an application template, not a container's template",
+			 os);
+		ret = -EINVAL;
+	}
+	*out = base;
+	if (ret || !apps->n)
+		return ret;
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; !ret && i < apps->n; i++) {
+		struct tplfs_mlist layer = { 0 }, next = { 0 };
+
+		ret = load(rr, apps->v[i], &layer);
+		if (!ret && strcmp(layer.layer_of, os)) {
+			snprintf(rr->err, sizeof(rr->err),
+				 "%s is not an application template of %s",
+				 apps->v[i], os);
+			ret = -EINVAL;
+		}
+		if (!ret) {
+			char err[sizeof(rr->err)];
+
+			ret = tplfs_layer_apply(&next, i ? out : &base, &layer,
+						i ? &base : NULL, os, err,
+						sizeof(err));
+			if (ret)
+				snprintf(rr->err, sizeof(rr->err), "%s", err);
+		}
+		tplfs_mlist_free(&layer);
+		tplfs_mlist_free(out);
+		*out = next;
+	}
+	tplfs_mlist_free(&base);
+	if (ret)
+		tplfs_mlist_free(out);
+	return ret;
+}
+
 /* An empty stage directory beside fs/ (on its filesystem): its fd. */
 static int stage_open(struct rebase_run *rr)
 {
@@ -141,7 +199,15 @@ static void stage_remove(struct rebase_run *rr)
 		tplfs_tree_remove(path);
 }
 
-/* The commit: ct.conf names "to" as its template. */
+static bool apps_have(const struct tplfs_ct_apps *apps, const char *tpl)
+{
+	for (size_t i = 0; i < apps->n; i++)
+		if (!strcmp(apps->v[i], tpl))
+			return true;
+	return false;
+}
+
+/* The commit: ct.conf names "to" as its template, and to's apps. */
 static int commit(struct rebase_run *rr)
 {
 	struct tplfs_ct_conf conf;
@@ -155,19 +221,27 @@ static int commit(struct rebase_run *rr)
 		return ret;
 	}
 	snprintf(conf.template, sizeof(conf.template), "%s", rr->to);
+	conf.apps = *rr->to_apps;
 	/* a stub a running program kept makes it a linked clone */
 	conf.full = rr->full && !rr->unl.busy;
-	for (size_t i = 0; i < conf.nuses; i++)
-		if (strcmp(conf.uses[i], rr->to) &&
-		    (rr->rep.old_stubs || strcmp(conf.uses[i], rr->from)))
-			memmove(conf.uses[n++], conf.uses[i], sizeof(conf.uses[0]));
-	conf.nuses = n;
-	/* stubs kept of the old version's objects: it stays in use */
-	if (rr->rep.old_stubs && tplfs_ct_conf_use(&conf, rr->from) < 0) {
-		snprintf(rr->err, sizeof(rr->err), "ct.conf names %d templates already",
-			 TPLFS_CT_USES_MAX);
-		return -ENOSPC;
+	for (size_t i = 0; i < conf.nuses; i++) {
+		const char *u = conf.uses[i];
+		bool in_to = !strcmp(u, rr->to) || apps_have(rr->to_apps, u);
+		bool in_from = !strcmp(u, rr->from) || apps_have(rr->from_apps, u);
+
+		if (!in_to && (rr->rep.old_stubs || !in_from))
+			memmove(conf.uses[n++], u, sizeof(conf.uses[0]));
 	}
+	conf.nuses = n;
+	/* stubs kept of the old tree's objects: it stays in use */
+	for (size_t i = 0; rr->rep.old_stubs && i <= rr->from_apps->n; i++)
+		if (tplfs_ct_conf_use(&conf, i ? rr->from_apps->v[i - 1] :
+				      rr->from) < 0) {
+			snprintf(rr->err, sizeof(rr->err),
+				 "ct.conf names %d templates already",
+				 TPLFS_CT_USES_MAX);
+			return -ENOSPC;
+		}
 	ret = tplfs_ct_conf_save(rr->p->private_dir, &conf);
 	if (ret)
 		snprintf(rr->err, sizeof(rr->err), "%s: %s", rr->p->conf,
@@ -181,8 +255,8 @@ static int write_report(struct rebase_run *rr)
 	int fd, ret, n;
 
 	n = snprintf(head, sizeof(head),
-		     "# ct %s rebased from %s to %s: %llu updated, %llu created, %llu removed, %llu kept, %llu conflicts, %llu merged, %llu busy\n",
-		     rr->id, rr->from, rr->to,
+		     "# ct %s %s: %llu updated, %llu created, %llu removed, %llu kept, %llu conflicts, %llu merged, %llu busy\n",
+		     rr->id, rr->what,
 		     (unsigned long long)rr->rep.updated,
 		     (unsigned long long)rr->rep.created,
 		     (unsigned long long)rr->rep.removed,
@@ -272,9 +346,9 @@ static int rebase_apply(struct rebase_run *rr)
 	}
 	ret = read_full(rr);
 	if (!ret)
-		ret = load(rr, rr->from, &base);
+		ret = load_tree(rr, rr->from, rr->from_apps, &base);
 	if (!ret)
-		ret = load(rr, rr->to, &theirs);
+		ret = load_tree(rr, rr->to, rr->to_apps, &theirs);
 	if (ret)
 		goto out;
 	a.fs_fd = open(rr->p->fs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -325,24 +399,52 @@ static void rebase_run_free(struct rebase_run *rr)
 
 struct rebasejob {
 	struct ctjob cj;
-	bool dry_run;
+	struct ctrebase_spec spec;	/* its strings point into the job */
 	bool rescan;	/* mounted and changed: its quota usage measured again */
+	char verb[16];
+	char app[256];			/* held, if set */
 	char from[sizeof(((struct tplfs_ct_conf *)0)->template)];	/* held */
+	struct tplfs_ct_apps from_apps, to_apps;
+	char what[1024];
 };
 
-/* "to" in ct.conf's uses before any stub names its objects. */
-static int record_use(struct ctjob *cj, struct tplfs_ct_conf *conf,
-		      const char *to)
+static bool apps_equal(const struct tplfs_ct_apps *a,
+		       const struct tplfs_ct_apps *b)
 {
-	int ret = tplfs_ct_conf_use(conf, to);
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]))
+			return false;
+	return true;
+}
 
+static json_object *apps_json(const struct tplfs_ct_apps *apps)
+{
+	json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < apps->n; i++)
+		json_object_array_add(arr, json_object_new_string(apps->v[i]));
+	return arr;
+}
+
+/* to and its apps in ct.conf's uses before any stub names their objects. */
+static int record_use(struct ctjob *cj, struct tplfs_ct_conf *conf,
+		      const char *to, const struct tplfs_ct_apps *to_apps)
+{
+	int added = 0, ret = 0;
+
+	for (size_t i = 0; ret >= 0 && i <= to_apps->n; i++) {
+		ret = tplfs_ct_conf_use(conf, i ? to_apps->v[i - 1] : to);
+		added += ret > 0;
+	}
 	if (ret < 0) {
 		opjob_fail(&cj->op, TPLFS_E_BAD_ARGS, ENOSPC,
 			   "%s: ct.conf names %d templates already", cj->id,
 			   TPLFS_CT_USES_MAX);
 		return ret;
 	}
-	if (!ret)
+	if (!added)
 		return 0;
 	ret = tplfs_ct_conf_save(cj->paths.private_dir, conf);
 	if (ret)
@@ -350,12 +452,18 @@ static int record_use(struct ctjob *cj, struct tplfs_ct_conf *conf,
 	return ret;
 }
 
-static json_object *result_of(struct ctjob *cj, const struct rebase_run *rr)
+static json_object *result_of(struct ctjob *cj, const struct rebase_run *rr,
+			      const struct rebasejob *rj)
 {
 	json_object *r = ctjob_result(cj);
 
 	tplfs_json_str(r, "from", rr->from);
 	tplfs_json_str(r, "to", rr->to);
+	if (rj->app[0]) {
+		tplfs_json_str(r, "app", rj->app);
+		json_object_object_add(r, "apps", apps_json(rr->dry_run ?
+				       rr->from_apps : rr->to_apps));
+	}
 	tplfs_json_bool(r, "dry_run", rr->dry_run);
 	tplfs_json_bool(r, "mounted", rr->mounted);
 	tplfs_json_u64(r, "paths", rr->rep.paths);
@@ -383,41 +491,100 @@ static json_object *result_of(struct ctjob *cj, const struct rebase_run *rr)
 	return r;
 }
 
+/*
+ * ct.app.add without keep_mine: a dry run first, and the paths both the
+ * container and the application template change refuse it, named, with
+ * nothing touched. True if it failed the job.
+ */
+static bool refuse_conflicts(struct rebasejob *rj, const struct rebase_run *rr0)
+{
+	struct ctjob *cj = &rj->cj;
+	struct rebase_run rr = *rr0;
+	char names[1024] = "";
+	size_t used = 0, n;
+	json_object *items;
+
+	rr.dry_run = true;
+	rr.done = NULL;
+	memset(&rr.rep, 0, sizeof(rr.rep));
+	rr.report = NULL;
+	rr.report_text = NULL;
+	rr.report_len = 0;
+	if (rebase_apply(&rr)) {
+		opjob_fail(&cj->op, TPLFS_E_SYSTEM, EIO, "%s: %s", cj->id, rr.err);
+		rebase_run_free(&rr);
+		return true;
+	}
+	if (!rr.rep.conflicts) {
+		rebase_run_free(&rr);
+		return false;
+	}
+	items = rr.listed.arr;
+	n = json_object_array_length(items);
+	for (size_t i = 0; i < n && used < sizeof(names) - 1; i++) {
+		json_object *it = json_object_array_get_idx(items, i), *v;
+
+		if (!json_object_object_get_ex(it, "outcome", &v) ||
+		    strcmp(json_object_get_string(v), "conflict") ||
+		    !json_object_object_get_ex(it, "path", &v))
+			continue;
+		used += (size_t)snprintf(names + used, sizeof(names) - used,
+					 "%s%s", used ? ", " : "",
+					 json_object_get_string(v));
+	}
+	if (used >= sizeof(names) - 1)
+		strcpy(names + sizeof(names) - 5, "...");
+	opjob_fail(&cj->op, TPLFS_E_CONFLICT, EEXIST,
+		   "%s: %s changes %llu path(s) the container changed: %s; nothing done (--keep-mine keeps the container's)",
+		   cj->id, rj->app, (unsigned long long)rr.rep.conflicts, names);
+	rebase_run_free(&rr);
+	return true;
+}
+
 static void rebase_job_run(struct job *job)
 {
 	struct rebasejob *rj = (struct rebasejob *)job;
 	struct ctjob *cj = &rj->cj;
 	struct rebase_run rr = {
 		.d = cj->op.d, .id = cj->id, .p = &cj->paths, .from = rj->from,
-		.to = cj->tpl_id, .mounted = cj->ct && cj->ct->mounted,
-		.dry_run = rj->dry_run, .done = &cj->op.done,
+		.to = cj->tpl_id, .from_apps = &rj->from_apps,
+		.to_apps = &rj->to_apps, .what = rj->what,
+		.mounted = cj->ct && cj->ct->mounted,
+		.dry_run = rj->spec.dry_run, .done = &cj->op.done,
 	};
 	struct tplfs_ct_conf conf;
 
 	if (ctjob_read_conf(cj, &conf))
 		return;
-	if (strcmp(conf.template, rj->from)) {
+	if (strcmp(conf.template, rj->from) || !apps_equal(&conf.apps, &rj->from_apps)) {
 		opjob_fail(&cj->op, TPLFS_E_BUSY, EAGAIN,
 			   "%s: its template changed meanwhile (now %s)", cj->id,
 			   conf.template);
 		return;
 	}
-	if (!strcmp(rr.from, rr.to)) {	/* there already: nothing to do */
+	if (!strcmp(rr.from, rr.to) && apps_equal(rr.from_apps, rr.to_apps)) {
+		/* there already: nothing to do */
 		reply_list_init(&rr.listed);
-		cj->op.result = result_of(cj, &rr);
+		cj->op.result = result_of(cj, &rr, rj);
 		rebase_run_free(&rr);
 		return;
 	}
-	cj->op.what = rj->dry_run ? "paths decided" : "paths rebased";
-	if (!rj->dry_run) {
+	cj->op.what = rj->spec.dry_run ? "paths decided" : "paths rebased";
+	if (!rj->spec.dry_run && !strcmp(rj->verb, "ct.app.add") &&
+	    !rj->spec.keep_mine && refuse_conflicts(rj, &rr))
+		return;
+	if (!rj->spec.dry_run) {
 		json_object *rec;
 
-		if (record_use(cj, &conf, rr.to))
+		if (record_use(cj, &conf, rr.to, rr.to_apps))
 			return;
 		rec = json_object_new_object();
 		tplfs_json_str(rec, "from", rr.from);
 		tplfs_json_str(rec, "to", rr.to);
-		if (ctjob_journal_begin(cj, "ct.rebase", rec))
+		json_object_object_add(rec, "from_apps", apps_json(rr.from_apps));
+		json_object_object_add(rec, "to_apps", apps_json(rr.to_apps));
+		tplfs_json_str(rec, "what", rr.what);
+		if (ctjob_journal_begin(cj, rj->verb, rec))
 			return;
 		jobs_test_point("ct.rebase:journaled");
 	}
@@ -427,15 +594,15 @@ static void rebase_job_run(struct job *job)
 		rebase_run_free(&rr);
 		return;
 	}
-	if (!rj->dry_run) {
+	if (!rj->spec.dry_run) {
 		ctjob_journal_end(cj->op.d, cj->id);
 		if (!rr.mounted)
 			ctquota_created(cj->paths.private_dir, cj->paths.fs);
 		/* the module did not see the inodes made and removed */
 		rj->rescan = rr.mounted;
 	}
-	log_info("ct %s: %srebased from %s to %s: %llu updated, %llu created, %llu removed, %llu kept, %llu conflicts, %llu merged, %llu busy",
-		 cj->id, rj->dry_run ? "dry run: " : "", rr.from, rr.to,
+	log_info("ct %s: %s%s: %llu updated, %llu created, %llu removed, %llu kept, %llu conflicts, %llu merged, %llu busy",
+		 cj->id, rj->spec.dry_run ? "dry run: " : "", rr.what,
 		 (unsigned long long)rr.rep.updated,
 		 (unsigned long long)rr.rep.created,
 		 (unsigned long long)rr.rep.removed,
@@ -443,7 +610,7 @@ static void rebase_job_run(struct job *job)
 		 (unsigned long long)rr.rep.conflicts,
 		 (unsigned long long)rr.rep.merged,
 		 (unsigned long long)rr.rep.busy);
-	cj->op.result = result_of(cj, &rr);
+	cj->op.result = result_of(cj, &rr, rj);
 	rebase_run_free(&rr);
 }
 
@@ -456,12 +623,15 @@ static void rebase_job_finish(struct opjob *oj)
 
 	snprintf(id, sizeof(id), "%s", rj->cj.id);
 	tpl_release(rj->from, false);
+	if (rj->app[0])
+		tpl_release(rj->app, false);
 	ctjob_finish(oj);
 	if (rescan)
 		ctquota_rescan(d, id);
 }
 
-void ctrebase_serve(struct req *rq, const char *id, const char *to, bool dry_run)
+void ctrebase_submit(struct req *rq, const char *id,
+		     const struct ctrebase_spec *spec)
 {
 	const struct ctentry *e = ctjob_entry(rq, id);
 	struct tplfs_template_id t;
@@ -470,7 +640,7 @@ void ctrebase_serve(struct req *rq, const char *id, const char *to, bool dry_run
 
 	if (!e)
 		return;
-	if (tplfs_template_id_parse(to, &t, err, sizeof(err))) {
+	if (tplfs_template_id_parse(spec->to, &t, err, sizeof(err))) {
 		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL, "%s", err));
 		return;
 	}
@@ -481,7 +651,7 @@ void ctrebase_serve(struct req *rq, const char *id, const char *to, bool dry_run
 	}
 	if (tplfs_template_state(rq->d->store_fd, &t) != TPLFS_TEMPLATE_SEALED) {
 		req_reply(rq, tplfs_reply_error(TPLFS_E_NOT_FOUND, ENOENT,
-			  "no template %s (sealed)", to));
+			  "no template %s (sealed)", spec->to));
 		return;
 	}
 	if (!tpl_acquire(e->conf.template, false)) {
@@ -490,34 +660,77 @@ void ctrebase_serve(struct req *rq, const char *id, const char *to, bool dry_run
 			  e->conf.template));
 		return;
 	}
-	if (!tpl_acquire(to, false)) {
+	if (!tpl_acquire(spec->to, false)) {
 		tpl_release(e->conf.template, false);
 		req_reply(rq, tplfs_reply_error(TPLFS_E_BUSY, EBUSY,
-			  "template %s is being imported or removed", to));
+			  "template %s is being imported or removed", spec->to));
+		return;
+	}
+	if (spec->app && !tpl_acquire(spec->app, false)) {
+		tpl_release(e->conf.template, false);
+		tpl_release(spec->to, false);
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BUSY, EBUSY,
+			  "template %s is being imported or removed", spec->app));
 		return;
 	}
 	rj = (struct rebasejob *)ctjob_new(rq, id, sizeof(*rj), rebase_job_run, true);
 	if (!rj) {
 		tpl_release(e->conf.template, false);
-		tpl_release(to, false);
+		tpl_release(spec->to, false);
+		if (spec->app)
+			tpl_release(spec->app, false);
 		return;
 	}
 	rj->cj.op.finish = rebase_job_finish;
-	rj->dry_run = dry_run;
+	rj->spec = *spec;
+	snprintf(rj->verb, sizeof(rj->verb), "%s", spec->verb);
+	snprintf(rj->app, sizeof(rj->app), "%s", spec->app ? spec->app : "");
 	snprintf(rj->from, sizeof(rj->from), "%s", e->conf.template);
-	snprintf(rj->cj.tpl_id, sizeof(rj->cj.tpl_id), "%s", to);
-	rj->cj.op.what = "ct.rebase";
+	rj->from_apps = e->conf.apps;
+	rj->to_apps = *spec->to_apps;
+	snprintf(rj->cj.tpl_id, sizeof(rj->cj.tpl_id), "%s", spec->to);
+	if (!spec->app)
+		snprintf(rj->what, sizeof(rj->what), "rebased from %s to %s",
+			 rj->from, spec->to);
+	else
+		snprintf(rj->what, sizeof(rj->what), "app %s %s", rj->app,
+			 !strcmp(spec->verb, "ct.app.rm") ? "removed" : "added");
+	rj->cj.op.what = rj->verb;
 	opjob_submit(&rj->cj.op);
+}
+
+void ctrebase_serve(struct req *rq, const char *id, const char *to, bool dry_run)
+{
+	const struct ctentry *e = ctjob_entry(rq, id);
+	struct ctrebase_spec spec = {
+		.verb = "ct.rebase", .to = to, .dry_run = dry_run,
+	};
+
+	if (!e)
+		return;
+	if (e->conf.apps.n) {
+		/* their versions for the new template are not chosen yet */
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EOPNOTSUPP,
+			  "%s has application templates (%s%s): a rebase does not carry them yet; remove them first (ct app rm) and add their versions for %s after",
+			  id, e->conf.apps.v[0], e->conf.apps.n > 1 ? ", ..." : "",
+			  to));
+		return;
+	}
+	spec.to_apps = &e->conf.apps;
+	ctrebase_submit(rq, id, &spec);
 }
 
 /* --- recovery ------------------------------------------------------------------ */
 
 int ctrebase_recover(struct daemon *d, const char *id,
 		     const struct tplfs_ct_paths *p, const char *from,
-		     const char *to, bool mounted)
+		     const char *to, const struct tplfs_ct_apps *from_apps,
+		     const struct tplfs_ct_apps *to_apps, const char *what,
+		     bool mounted)
 {
 	struct rebase_run rr = {
 		.d = d, .id = id, .p = p, .from = from, .to = to,
+		.from_apps = from_apps, .to_apps = to_apps, .what = what,
 		.mounted = mounted,
 	};
 	struct tplfs_ct_conf conf;
@@ -525,27 +738,27 @@ int ctrebase_recover(struct daemon *d, const char *id,
 	int ret;
 
 	if (tplfs_ct_conf_read(p->conf, &conf, err, sizeof(err))) {
-		log_err("recovery: ct.rebase %s: %s: %s; kept for the next start",
-			id, p->conf, err);
+		log_err("recovery: %s %s: %s: %s; kept for the next start",
+			what, id, p->conf, err);
 		return 1;
 	}
-	if (!strcmp(conf.template, to)) {
-		log_info("recovery: ct.rebase %s to %s: finished", id, to);
+	if (!strcmp(conf.template, to) && apps_equal(&conf.apps, to_apps)) {
+		log_info("recovery: ct %s %s: finished", id, what);
 		return 0;
 	}
-	if (strcmp(conf.template, from))
+	if (strcmp(conf.template, from) || !apps_equal(&conf.apps, from_apps))
 		return -1;
 	ret = rebase_apply(&rr);
 	rebase_run_free(&rr);
 	if (ret) {
-		log_err("recovery: ct.rebase %s: %s; kept for the next start",
-			id, rr.err);
+		log_err("recovery: ct %s %s: %s; kept for the next start",
+			id, what, rr.err);
 		return 1;
 	}
 	if (!mounted)
 		ctquota_created(p->private_dir, p->fs);
-	log_info("recovery: ct.rebase %s from %s to %s: finished (%llu updated, %llu conflicts)",
-		 id, from, to, (unsigned long long)rr.rep.updated,
+	log_info("recovery: ct %s %s: finished (%llu updated, %llu conflicts)",
+		 id, what, (unsigned long long)rr.rep.updated,
 		 (unsigned long long)rr.rep.conflicts);
 	return 0;
 }

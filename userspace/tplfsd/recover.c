@@ -143,15 +143,54 @@ static int ct_destroy(struct daemon *d, const char *id,
 	return 0;
 }
 
+/* A record's list of application templates (absent: none); -1 if bad. */
+static int rec_apps(json_object *rec, const char *key,
+		    struct tplfs_ct_apps *apps)
+{
+	json_object *arr;
+	size_t n;
+
+	memset(apps, 0, sizeof(*apps));
+	if (!json_object_object_get_ex(rec, key, &arr))
+		return 0;
+	if (!json_object_is_type(arr, json_type_array))
+		return -1;
+	n = json_object_array_length(arr);
+	if (n > TPLFS_CT_APPS_MAX)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		json_object *v = json_object_array_get_idx(arr, i);
+		struct tplfs_template_id t;
+		char err[256];
+
+		if (!json_object_is_type(v, json_type_string) ||
+		    tplfs_template_id_parse(json_object_get_string(v), &t, err,
+					    sizeof(err)))
+			return -1;
+		snprintf(apps->v[apps->n++], sizeof(apps->v[0]), "%s",
+			 json_object_get_string(v));
+	}
+	return 0;
+}
+
+/* ct.rebase, ct.app.add and ct.app.rm: the run again, from the record. */
 static int ct_rebase(struct daemon *d, const char *id,
 		     const struct tplfs_ct_paths *p, json_object *rec)
 {
 	const char *from = rec_string(rec, "from"), *to = rec_string(rec, "to");
-	char target[PATH_MAX];
+	const char *what = rec_string(rec, "what");
+	struct tplfs_ct_apps from_apps, to_apps;
+	char target[PATH_MAX], said[600];
 
-	if (!from || !to)
+	if (!from || !to || rec_apps(rec, "from_apps", &from_apps) ||
+	    rec_apps(rec, "to_apps", &to_apps))
 		return -1;
-	return ctrebase_recover(d, id, p, from, to, mounted_at(id, target));
+	if (!what) {
+		snprintf(said, sizeof(said), "rebased from %s to %s", from, to);
+		what = said;
+	}
+	return ctrebase_recover(d, id, p, from, to, &from_apps, &to_apps, what,
+				mounted_at(id, target));
 }
 
 static const struct {
@@ -164,6 +203,8 @@ static const struct {
 	{ "ct.umount", ct_umount },
 	{ "ct.destroy", ct_destroy },
 	{ "ct.rebase", ct_rebase },
+	{ "ct.app.add", ct_rebase },
+	{ "ct.app.rm", ct_rebase },
 };
 
 static int settle(struct daemon *d, json_object *rec)

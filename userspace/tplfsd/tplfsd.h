@@ -167,13 +167,32 @@ void ctops_refuse_busy(struct req *rq, const char *id);
 void ctops_status(struct req *rq, const char *id, bool scan);
 /* ctrebase.c: ct.rebase, and its recovery (recover.c's convention) */
 void ctrebase_serve(struct req *rq, const char *id, const char *to, bool dry_run);
+/* A move of a container's tree: to template @to with @to_apps applied. */
+struct ctrebase_spec {
+	const char *verb;	/* "ct.rebase", "ct.app.add", "ct.app.rm" */
+	const char *to;
+	const struct tplfs_ct_apps *to_apps;
+	const char *app;	/* ct.app.*: the one added or removed */
+	bool dry_run;
+	bool keep_mine;		/* ct.app.add: else conflicts refuse it */
+};
+void ctrebase_submit(struct req *rq, const char *id,
+		     const struct ctrebase_spec *spec);
+
+/* ctapp.c: ct.app.add, ct.app.rm, ct.app.list (doc/apps.md) */
+void ctapp_add(struct req *rq, const char *id, const char *app, bool dry_run,
+	       bool keep_mine);
+void ctapp_rm(struct req *rq, const char *id, const char *name, bool dry_run);
+void ctapp_list(struct req *rq, const char *id);
 
 /* ctunlink.c */
 /* ct.unlink: a linked clone made a full one (its stubs private copies). */
 void ctunlink_serve(struct req *rq, const char *id);
 int ctrebase_recover(struct daemon *d, const char *id,
 		     const struct tplfs_ct_paths *p, const char *from,
-		     const char *to, bool mounted);
+		     const char *to, const struct tplfs_ct_apps *from_apps,
+		     const struct tplfs_ct_apps *to_apps, const char *what,
+		     bool mounted);
 
 /* ctrelink.c: ct.relink */
 void ctrelink_serve(struct req *rq, const char *id, json_object *against,
@@ -242,9 +261,11 @@ void maintain_serve(struct req *rq, const char *tpl, const char *ct_id,
 /* tplops.c */
 /* @private: a JSON array of always-private paths, or NULL (the defaults) */
 /* A new version from a container's private area, its stubs unread. */
-void tplops_publish(struct req *rq, const char *tpl, const char *ct_id);
+/* @layer_of: an application template of that version (doc/apps.md), or NULL */
+void tplops_publish(struct req *rq, const char *tpl, const char *ct_id,
+		    const char *layer_of);
 void tplops_import(struct req *rq, const char *tpl, const char *from,
-		   json_object *private);
+		   json_object *private, const char *layer_of);
 void tplops_export(struct req *rq, const char *tpl, const char *file);
 void tplops_list(struct req *rq);
 void tplops_show(struct req *rq, const char *tpl);

@@ -32,6 +32,7 @@
 #include "journal.h"
 #include "log.h"
 #include "maintenance.h"
+#include "layer.h"
 #include "manifest.h"
 #include "mlist.h"
 #include "object.h"
@@ -60,6 +61,8 @@ struct tpljob {
 	bool stubs;		/* publish: the tree is a private area */
 	char base[256];		/* publish: the area was made from it */
 	char from_ct[TPLFS_CT_ID_MAX + 1];	/* publish: of this container */
+	char layer_of[256];	/* import, publish: an application template
+				 * of this version (held), else empty */
 	bool changes;		/* import, rm, gc: the store's view changes */
 	json_object *cts;	/* show: the containers made from it */
 	uint64_t store_gen, view_gen;	/* list: of what it lists */
@@ -170,6 +173,8 @@ static json_object *template_uses(const struct daemon *d)
 			/* what a relink against another template made it name */
 			for (size_t i = 0; i < conf.nuses; i++)
 				uses_add(uses, conf.uses[i], de->d_name);
+			for (size_t i = 0; i < conf.apps.n; i++)
+				uses_add(uses, conf.apps.v[i], de->d_name);
 		}
 	}
 	if (dir)
@@ -303,6 +308,52 @@ static void publish_done(struct tpljob *tj, json_object *r)
 	tplfs_json_bool(r, "maintenance_ended", ended);
 }
 
+/*
+ * An application template: @full (the whole tree, as imported) made the
+ * layer of what it changes from tj->layer_of, written to @m.
+ */
+static int write_layer(struct tpljob *tj, const char *full, size_t len,
+		       FILE *m, char *err, size_t errlen)
+{
+	struct tplfs_mlist base = { 0 }, tree = { 0 };
+	struct tplfs_template_id t;
+	FILE *f;
+	int ret;
+
+	if (tplfs_template_id_parse(tj->layer_of, &t, err, errlen))
+		return -EINVAL;
+	f = tplfs_template_manifest_open(tj->op.d->store_fd, &t);
+	if (!f) {
+		ret = -errno;
+		snprintf(err, errlen, "no template %s (sealed)", tj->layer_of);
+		return ret == -ENOENT ? -ENOENT : ret;
+	}
+	ret = tplfs_mlist_load(&base, f, err, errlen);
+	fclose(f);
+	if (ret)
+		return ret == -EINVAL ? -EIO : ret;	/* the store's */
+	if (base.layer_of[0]) {
+		snprintf(err, errlen,
+			 "%s is an application template itself: a layer is of a container's template",
+			 tj->layer_of);
+		ret = -EINVAL;
+		goto out;
+	}
+	f = fmemopen((void *)full, len, "r");
+	ret = f ? tplfs_mlist_load(&tree, f, err, errlen) : -ENOMEM;
+	if (f)
+		fclose(f);
+	if (!ret)
+		ret = tplfs_layer_diff(&base, tj->layer_of, &tree, tj->id, m,
+				       err, errlen);
+	if (ret == -ENODATA)
+		ret = -EINVAL;	/* nothing to layer: the request's */
+out:
+	tplfs_mlist_free(&base);
+	tplfs_mlist_free(&tree);
+	return ret;
+}
+
 static void import_run(struct job *job)
 {
 	struct tpljob *tj = (struct tpljob *)job;
@@ -315,7 +366,9 @@ static void import_run(struct job *job)
 	bool begun = false;
 	int lock, ret;
 	uint64_t n;
-	FILE *m;
+	FILE *m, *full;
+	char *full_text = NULL;
+	size_t full_len = 0;
 
 	if (stat(tj->path, &sb) < 0) {
 		opjob_failno(&tj->op, TPLFS_E_NOT_FOUND, errno, tj->path);
@@ -378,15 +431,29 @@ static void import_run(struct job *job)
 		opjob_failno(&tj->op, TPLFS_E_SYSTEM, errno, "manifest");
 		goto out;
 	}
+	/* an application template: the whole tree first, in memory */
+	full = tj->layer_of[0] ? open_memstream(&full_text, &full_len) : m;
+	if (!full) {
+		fclose(m);
+		opjob_failno(&tj->op, TPLFS_E_SYSTEM, ENOMEM, "manifest");
+		goto out;
+	}
 	if (tj->stubs)
-		ret = import_private_area(tj, m, &st, err, sizeof(err));
+		ret = import_private_area(tj, full, &st, err, sizeof(err));
 	else
 		ret = tplfs_import_dir(d->store_fd, src, tj->id,
 				       (const char *const *)tj->private,
 				       tj->nprivate,
 				       src == tmp ? TPLFS_IMPORT_ADOPT : 0,
-				       m, &st, import_progress, tj,
+				       full, &st, import_progress, tj,
 				       err, sizeof(err));
+	if (full != m) {
+		if (fclose(full) && !ret)
+			ret = -EIO;
+		if (!ret)
+			ret = write_layer(tj, full_text, full_len, m, err,
+					  sizeof(err));
+	}
 	if (ret) {
 		fclose(m);
 		/* what the tree is (not the host) is the request's fault */
@@ -407,8 +474,11 @@ static void import_run(struct job *job)
 	tplfs_json_u64(r, "stored_bytes", st.stored_bytes);
 	if (tj->stubs)
 		publish_done(tj, r);
+	if (tj->layer_of[0])
+		tplfs_json_str(r, "layer_of", tj->layer_of);
 	tj->op.result = r;
 out:
+	free(full_text);
 	/* Nothing half-imported stays: an unsealed version goes. */
 	if (opjob_failed(&tj->op) && begun)
 		tplfs_template_remove(d->store_fd, &tj->t);
@@ -868,11 +938,44 @@ out:
 
 /* --- template.rm ------------------------------------------------------------ */
 
+/* The application templates of a version: how many, and the first. */
+struct layers_of {
+	int store_fd;
+	const char *of;
+	size_t n;
+	char first[2 * TPLFS_TEMPLATE_PART_MAX + 2];
+};
+
+static int find_layer(void *arg, const struct tplfs_template_id *t,
+		      enum tplfs_template_state state)
+{
+	struct layers_of *l = arg;
+	struct tplfs_mreader *r;
+	char err[256];
+	FILE *m;
+
+	if (state != TPLFS_TEMPLATE_SEALED)
+		return 0;
+	m = tplfs_template_manifest_open(l->store_fd, t);
+	if (!m)
+		return 0;
+	if (!tplfs_mreader_open(m, &r, err, sizeof(err))) {
+		if (tplfs_mreader_layer_of(r) &&
+		    !strcmp(tplfs_mreader_layer_of(r), l->of) && !l->n++)
+			snprintf(l->first, sizeof(l->first), "%s@%s", t->name,
+				 t->version);
+		tplfs_mreader_close(r);
+	}
+	fclose(m);
+	return 0;
+}
+
 static void rm_run(struct job *job)
 {
 	struct tpljob *tj = (struct tpljob *)job;
 	struct daemon *d = tj->op.d;
 	json_object *uses = template_uses(d), *cts;
+	struct layers_of layers = { .store_fd = d->store_fd, .of = tj->id };
 	int ret;
 
 	if (refuse_unknown_uses(&tj->op, uses, "template rm"))
@@ -888,6 +991,13 @@ static void rm_run(struct job *job)
 		   TPLFS_TEMPLATE_ABSENT) {
 		opjob_fail(&tj->op, TPLFS_E_NOT_FOUND, ENOENT, "no template %s",
 			   tj->id);
+	} else if (tplfs_templates_each(d->store_fd, find_layer, &layers) ||
+		   layers.n) {
+		/* they could not be applied to anything without it */
+		opjob_fail(&tj->op, TPLFS_E_BUSY, EBUSY,
+			   "%s has %zu application template(s), %s%s: remove them first",
+			   tj->id, layers.n, layers.first,
+			   layers.n > 1 ? ", ..." : "");
 	} else if ((ret = tplfs_template_remove(d->store_fd, &tj->t))) {
 		opjob_failno(&tj->op, TPLFS_E_SYSTEM, -ret, tj->id);
 	} else {
@@ -1051,6 +1161,8 @@ static void tpljob_finish(struct opjob *oj)
 
 	if (tj->id[0])
 		tpl_release(tj->id, tj->exclusive);
+	if (tj->layer_of[0])
+		tpl_release(tj->layer_of, false);
 	for (size_t i = 0; i < tj->nprivate; i++)
 		free(tj->private[i]);
 	if (tj->changes)
@@ -1151,8 +1263,49 @@ static bool absolute(struct req *rq, const char *what, const char *path)
 	return false;
 }
 
+/*
+ * An application template's base @layer_of: sealed, held until the
+ * import ends (so that it cannot go meanwhile). Replies and returns false
+ * if it cannot be.
+ */
+static bool hold_layer_of(struct req *rq, struct tpljob *tj,
+			  const char *layer_of)
+{
+	struct tplfs_template_id t;
+	char err[256];
+
+	if (tplfs_template_id_parse(layer_of, &t, err, sizeof(err))) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
+			  "layer_of: %s", err));
+		return false;
+	}
+	if (!strcmp(layer_of, tj->id)) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
+			  "%s cannot be a layer of itself", layer_of));
+		return false;
+	}
+	if (!tpl_acquire(layer_of, false)) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BUSY, EBUSY,
+			  "template %s is being imported or removed", layer_of));
+		return false;
+	}
+	snprintf(tj->layer_of, sizeof(tj->layer_of), "%s", layer_of);
+	if (tplfs_template_state(rq->d->store_fd, &t) != TPLFS_TEMPLATE_SEALED) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_NOT_FOUND, ENOENT,
+			  "no template %s (sealed)", layer_of));
+		return false;
+	}
+	return true;
+}
+
+static void tpljob_drop(struct tpljob *tj)
+{
+	tpljob_finish(&tj->op);
+	free(tj);
+}
+
 void tplops_import(struct req *rq, const char *tpl, const char *from,
-		   json_object *private)
+		   json_object *private, const char *layer_of)
 {
 	struct tpljob *tj;
 
@@ -1161,9 +1314,9 @@ void tplops_import(struct req *rq, const char *tpl, const char *from,
 	tj = tpljob_new(rq, tpl, import_run, true);
 	if (!tj)
 		return;
-	if (set_private(rq, tj, private)) {
-		tpljob_finish(&tj->op);
-		free(tj);
+	if (set_private(rq, tj, private) ||
+	    (layer_of && !hold_layer_of(rq, tj, layer_of))) {
+		tpljob_drop(tj);
 		return;
 	}
 	strcpy(tj->path, from);
@@ -1171,7 +1324,8 @@ void tplops_import(struct req *rq, const char *tpl, const char *from,
 	opjob_submit(&tj->op);
 }
 
-void tplops_publish(struct req *rq, const char *tpl, const char *ct_id)
+void tplops_publish(struct req *rq, const char *tpl, const char *ct_id,
+		    const char *layer_of)
 {
 	const struct ctentry *e = catalog_find(rq->d, ct_id);
 	const struct ctstate *ct = ct_find(rq->d, ct_id);
@@ -1189,9 +1343,22 @@ void tplops_publish(struct req *rq, const char *tpl, const char *ct_id)
 			  "%s is mounted or busy: publish it unmounted", ct_id));
 		return;
 	}
+	if (e->conf.apps.n || (layer_of && strcmp(layer_of, e->conf.template))) {
+		/* its tree is not its template's manifest alone */
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
+			  e->conf.apps.n ?
+			  "%s has application templates: publish a container of its template alone" :
+			  "%s is of %s: an application template is published from a container of the template it is a layer of",
+			  ct_id, e->conf.template));
+		return;
+	}
 	tj = tpljob_new(rq, tpl, import_run, true);
 	if (!tj)
 		return;
+	if (layer_of && !hold_layer_of(rq, tj, layer_of)) {
+		tpljob_drop(tj);
+		return;
+	}
 	snprintf(tj->base, sizeof(tj->base), "%s", e->conf.template);
 	snprintf(tj->from_ct, sizeof(tj->from_ct), "%s", ct_id);
 	snprintf(tj->path, sizeof(tj->path), "%s", p.fs);

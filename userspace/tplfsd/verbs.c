@@ -37,11 +37,15 @@ static const char *const quota_args[] = { "id", "quota", "inodes", "grace",
 					   NULL };
 static const char *const tpl_args[] = { "template", NULL };
 static const char *const import_args[] = { "template", "from", "private",
-					    NULL };
+					    "layer_of", NULL };
 static const char *const export_args[] = { "template", "file", NULL };
 static const char *const relink_args[] = { "id", "against", "dry_run", NULL };
 static const char *const rebase_args[] = { "id", "to", "dry_run", NULL };
-static const char *const publish_args[] = { "template", "from_ct", NULL };
+static const char *const app_add_args[] = { "id", "app", "dry_run", "keep_mine",
+					    NULL };
+static const char *const app_rm_args[] = { "id", "app", "dry_run", NULL };
+static const char *const publish_args[] = { "template", "from_ct", "layer_of",
+					    NULL };
 static const char *const maintain_args[] = { "template", "ct", "abort", NULL };
 
 static double seconds_since(const struct timespec *t)
@@ -214,6 +218,19 @@ static const char *need_string(struct req *rq, const char *name)
 	return v;
 }
 
+/* An optional string argument (NULL if absent); false and a reply if it
+ * is not a string. */
+static bool opt_string(struct req *rq, const char *name, const char **val)
+{
+	*val = NULL;
+	if (tplfs_args_string(rq->msg.args, name, val) < 0) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
+			  "\"%s\" is a string", name));
+		return false;
+	}
+	return true;
+}
+
 /* An optional boolean argument; false and a reply if it is not one. */
 static bool opt_bool(struct req *rq, const char *name, bool *val)
 {
@@ -292,6 +309,35 @@ static void serve_ct_rebase(struct req *rq)
 		ctrebase_serve(rq, id, to, dry_run);
 }
 
+static void serve_ct_app_add(struct req *rq)
+{
+	const char *id, *app;
+	bool dry_run, keep_mine;
+
+	if (opt_bool(rq, "dry_run", &dry_run) &&
+	    opt_bool(rq, "keep_mine", &keep_mine) && get_id(rq, &id) &&
+	    (app = need_string(rq, "app")))
+		ctapp_add(rq, id, app, dry_run, keep_mine);
+}
+
+static void serve_ct_app_rm(struct req *rq)
+{
+	const char *id, *app;
+	bool dry_run;
+
+	if (opt_bool(rq, "dry_run", &dry_run) && get_id(rq, &id) &&
+	    (app = need_string(rq, "app")))
+		ctapp_rm(rq, id, app, dry_run);
+}
+
+static void serve_ct_app_list(struct req *rq)
+{
+	const char *id;
+
+	if (get_id(rq, &id))
+		ctapp_list(rq, id);
+}
+
 static void serve_ct_destroy(struct req *rq)
 {
 	const char *id;
@@ -342,8 +388,7 @@ static void serve_ct_set(struct req *rq)
 
 static void serve_template_import(struct req *rq)
 {
-	const char *tpl, *from;
-
+	const char *tpl, *from, *layer_of;
 	json_object *private = NULL;
 
 	if (json_object_object_get_ex(rq->msg.args, "private", &private) &&
@@ -352,16 +397,18 @@ static void serve_template_import(struct req *rq)
 			  "\"private\" is an array of paths"));
 		return;
 	}
-	if ((tpl = need_string(rq, "template")) && (from = need_string(rq, "from")))
-		tplops_import(rq, tpl, from, private);
+	if ((tpl = need_string(rq, "template")) && (from = need_string(rq, "from")) &&
+	    opt_string(rq, "layer_of", &layer_of))
+		tplops_import(rq, tpl, from, private, layer_of);
 }
 
 static void serve_template_publish(struct req *rq)
 {
-	const char *tpl, *ct;
+	const char *tpl, *ct, *layer_of;
 
-	if ((tpl = need_string(rq, "template")) && (ct = need_string(rq, "from_ct")))
-		tplops_publish(rq, tpl, ct);
+	if ((tpl = need_string(rq, "template")) && (ct = need_string(rq, "from_ct")) &&
+	    opt_string(rq, "layer_of", &layer_of))
+		tplops_publish(rq, tpl, ct, layer_of);
 }
 
 static void serve_template_maintain(struct req *rq)
@@ -438,6 +485,9 @@ static const struct verb verbs[] = {
 	{ "ct.set", true, set_args, serve_ct_set },
 	{ "ct.relink", true, relink_args, serve_ct_relink },
 	{ "ct.rebase", true, rebase_args, serve_ct_rebase },
+	{ "ct.app.add", true, app_add_args, serve_ct_app_add },
+	{ "ct.app.rm", true, app_rm_args, serve_ct_app_rm },
+	{ "ct.app.list", false, id_args, serve_ct_app_list },
 	{ "ct.unlink", true, id_args, serve_ct_unlink },
 	{ "template.list", false, no_args, serve_template_list },
 	{ "template.import", true, import_args, serve_template_import },

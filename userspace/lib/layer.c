@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Application templates as layers: see layer.h and doc/apps.md. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grow.h"
+#include "layer.h"
+
+static bool xattrs_same(const struct tplfs_mentry *a,
+			const struct tplfs_mentry *b)
+{
+	if (a->nxattrs != b->nxattrs)
+		return false;
+	for (size_t i = 0; i < a->nxattrs; i++)
+		if (strcmp(a->xattrs[i].name, b->xattrs[i].name) ||
+		    a->xattrs[i].len != b->xattrs[i].len ||
+		    memcmp(a->xattrs[i].value, b->xattrs[i].value,
+			   a->xattrs[i].len))
+			return false;
+	return true;
+}
+
+bool tplfs_mentry_same(const struct tplfs_mentry *a,
+		       const struct tplfs_mentry *b)
+{
+	if (a->type != b->type)
+		return false;
+	if (a->type == 'h' || a->type == 'l')
+		if (strcmp(a->target, b->target))
+			return false;
+	if (a->type == 'h' || a->type == '-')
+		return true;
+	if (a->mode != b->mode || a->uid != b->uid || a->gid != b->gid)
+		return false;
+	if (a->type != 'd' && (a->mtime_sec != b->mtime_sec ||
+			       a->mtime_nsec != b->mtime_nsec))
+		return false;
+	if (a->type == 'f' && (a->size != b->size ||
+			       memcmp(a->digest, b->digest, sizeof(a->digest))))
+		return false;
+	if ((a->type == 'c' || a->type == 'b') &&
+	    (a->major != b->major || a->minor != b->minor))
+		return false;
+	return xattrs_same(a, b);
+}
+
+/*
+ * Is a proper ancestor of @path a path for which @stop says true? The
+ * ancestors are tried from the nearest up; "/" is never one.
+ */
+static bool ancestor_is(const char *path,
+			bool (*stop)(const void *arg, const char *anc),
+			const void *arg)
+{
+	char *p = strdup(path), *slash;
+	bool found = false;
+
+	if (!p)
+		return true;	/* the caller treats true as "leave it" */
+	while (!found && (slash = strrchr(p, '/')) && slash != p) {
+		*slash = '\0';
+		found = stop(arg, p);
+	}
+	free(p);
+	return found;
+}
+
+/* --- diff --------------------------------------------------------------------- */
+
+/* An ancestor @anc that the full tree does not hold as a directory: the
+ * deletion of (or the entry at) @anc covers what is beneath it. */
+static bool not_a_dir_in(const void *arg, const char *anc)
+{
+	const struct tplfs_mentry *e = tplfs_mlist_find(arg, anc);
+
+	return !e || e->type != 'd';
+}
+
+static int layer_private(const struct tplfs_mlist *base,
+			 const struct tplfs_mlist *full, const char ***out,
+			 size_t *n)
+{
+	*n = 0;
+	*out = calloc(full->nprivate ? full->nprivate : 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (size_t i = 0; i < full->nprivate; i++)
+		if (!tplfs_mlist_is_private(base, full->private[i]))
+			(*out)[(*n)++] = full->private[i];
+	return 0;
+}
+
+int tplfs_layer_diff(const struct tplfs_mlist *base, const char *base_id,
+		     const struct tplfs_mlist *full, const char *id, FILE *out,
+		     char *err, size_t errlen)
+{
+	struct tplfs_mentry del = { .type = '-' };
+	struct tplfs_mwriter *w = NULL;
+	const char **priv = NULL;
+	size_t i = 0, j = 0, npriv, emitted = 0;
+	bool *take = calloc(full->n ? full->n : 1, sizeof(*take));
+	int ret;
+
+	ret = take ? layer_private(base, full, &priv, &npriv) : -ENOMEM;
+	if (ret)
+		goto out;
+	for (size_t k = 0; k < full->n; k++) {
+		const struct tplfs_mentry *be = tplfs_mlist_find(base, full->v[k].path);
+
+		take[k] = !be || !tplfs_mentry_same(be, &full->v[k]);
+	}
+	/* a hard link in the layer names a first link in the layer */
+	for (size_t k = 0; k < full->n; k++)
+		if (take[k] && full->v[k].type == 'h') {
+			const struct tplfs_mentry *first =
+				tplfs_mlist_find(full, full->v[k].target);
+
+			if (first)
+				take[first - full->v] = true;
+		}
+	ret = tplfs_mwriter_open_layer(out, id, base_id, priv, npriv, &w);
+	if (ret) {
+		snprintf(err, errlen, "layer %s of %s: %s", id, base_id,
+			 strerror(-ret));
+		goto out;
+	}
+	while (!ret && (i < base->n || j < full->n)) {
+		int c = i == base->n ? 1 : j == full->n ? -1 :
+			strcmp(base->v[i].path, full->v[j].path);
+
+		if (c < 0) {
+			/* gone: said once, at its topmost path */
+			del.path = base->v[i].path;
+			if (!ancestor_is(del.path, not_a_dir_in, full)) {
+				ret = tplfs_mwriter_add(w, &del);
+				emitted++;
+			}
+			i++;
+			continue;
+		}
+		if (take[j]) {
+			ret = tplfs_mwriter_add(w, &full->v[j]);
+			emitted++;
+		}
+		i += c == 0;
+		j++;
+	}
+	if (ret)
+		snprintf(err, errlen, "layer %s: writing %s: %s", id,
+			 i < base->n ? base->v[i].path : "the end", strerror(-ret));
+	else if (!emitted) {
+		snprintf(err, errlen, "the tree is %s's: an empty layer", base_id);
+		ret = -ENODATA;
+	}
+out:
+	if (w) {
+		int cret = tplfs_mwriter_close(w);
+
+		if (!ret && cret) {
+			ret = cret;
+			snprintf(err, errlen, "layer %s: %s", id, strerror(-cret));
+		}
+	}
+	free(priv);
+	free(take);
+	return ret;
+}
+
+/* --- apply -------------------------------------------------------------------- */
+
+/* Sorted paths whose subtrees the layer replaces or deletes. */
+struct cutset {
+	const char **v;
+	size_t n, cap;
+};
+
+static bool in_cut(const void *arg, const char *anc)
+{
+	const struct cutset *cut = arg;
+	size_t lo = 0, hi = cut->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(cut->v[mid], anc);
+
+		if (!c)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The tree's always-private paths and the layer's, sorted, once each. */
+static int union_private(const struct tplfs_mlist *a, const struct tplfs_mlist *b,
+			 const char ***out, size_t *n)
+{
+	*n = 0;
+	*out = calloc(a->nprivate + b->nprivate + 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->nprivate; i++)
+		(*out)[(*n)++] = a->private[i];
+	for (size_t i = 0; i < b->nprivate; i++)
+		if (!tplfs_mlist_is_private(a, b->private[i]))
+			(*out)[(*n)++] = b->private[i];
+	qsort(*out, *n, sizeof(**out), cmp_str);
+	return 0;
+}
+
+/*
+ * Stacked on a tree that is not its base, a layer may only change what
+ * the tree holds as the base does: else two layers change one path.
+ */
+static int check_stacked(const struct tplfs_mlist *tree,
+			 const struct tplfs_mlist *base, const char *path,
+			 const char *layer_id, char *err, size_t errlen)
+{
+	const struct tplfs_mentry *te = tplfs_mlist_find(tree, path);
+	const struct tplfs_mentry *be = tplfs_mlist_find(base, path);
+
+	if ((!te && !be) || (te && be && tplfs_mentry_same(te, be)))
+		return 0;
+	snprintf(err, errlen,
+		 "%s: changed beneath %s already (by another application template)",
+		 path, layer_id);
+	return -EEXIST;
+}
+
+/* The path of line @lineno of manifest @text (for an error), or "?". */
+static void path_of_line(const char *text, size_t len, unsigned long lineno,
+			 char *out, size_t size)
+{
+	const char *p = text, *end = text + len, *sp;
+	char *raw;
+	size_t n;
+
+	for (unsigned long l = 1; l < lineno && p < end; l++) {
+		p = memchr(p, '\n', (size_t)(end - p));
+		p = p ? p + 1 : end;
+	}
+	sp = p < end ? memchr(p, ' ', (size_t)(end - p)) : NULL;
+	raw = sp ? strndup(p, (size_t)(sp - p)) : NULL;
+	if (raw) {
+		char *path = tplfs_manifest_unescape(raw, &n);
+
+		snprintf(out, size, "%s", path ? path : raw);
+		free(path);
+		free(raw);
+		return;
+	}
+	snprintf(out, size, "?");
+}
+
+int tplfs_layer_apply(struct tplfs_mlist *out, const struct tplfs_mlist *tree,
+		      const struct tplfs_mlist *layer,
+		      const struct tplfs_mlist *base, const char *id,
+		      char *err, size_t errlen)
+{
+	const char *layer_id = layer->id;
+	struct tplfs_mwriter *w = NULL;
+	struct cutset cut = { 0 };
+	const char **priv = NULL;
+	char *text = NULL;
+	size_t len = 0, npriv, i = 0, j = 0;
+	FILE *f = NULL;
+	int ret;
+
+	if (!layer->layer_of[0]) {
+		snprintf(err, errlen, "%s is not an application template", id);
+		return -EINVAL;
+	}
+	for (size_t k = 0; k < layer->n; k++) {
+		const struct tplfs_mentry *e = &layer->v[k];
+
+		if (e->type != 'd' &&
+		    tplfs_grow(&cut.v, &cut.cap, cut.n, sizeof(*cut.v), 64)) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		if (e->type != 'd')
+			cut.v[cut.n++] = e->path;
+		ret = base ? check_stacked(tree, base, e->path, layer_id, err,
+					   errlen) : 0;
+		if (ret)
+			goto out;
+	}
+	ret = union_private(tree, layer, &priv, &npriv);
+	f = ret ? NULL : open_memstream(&text, &len);
+	if (!f) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = tplfs_mwriter_open(f, id, priv, npriv, &w);
+	while (!ret && (i < tree->n || j < layer->n)) {
+		int c = i == tree->n ? 1 : j == layer->n ? -1 :
+			strcmp(tree->v[i].path, layer->v[j].path);
+
+		if (c < 0) {
+			const struct tplfs_mentry *e = &tree->v[i++];
+
+			if (!ancestor_is(e->path, in_cut, &cut))
+				ret = tplfs_mwriter_add(w, e);
+			else if (base)
+				ret = check_stacked(tree, base, e->path,
+						    layer_id, err, errlen);
+			continue;
+		}
+		if (layer->v[j].type != '-')
+			ret = tplfs_mwriter_add(w, &layer->v[j]);
+		i += c == 0;
+		j++;
+	}
+	if (ret == -EINVAL)	/* the writer's: out of order cannot be */
+		snprintf(err, errlen, "%s: an entry the manifest format refuses", id);
+	if (w) {
+		int cret = tplfs_mwriter_close(w);
+
+		ret = ret ? ret : cret;
+	}
+	if (fclose(f) && !ret)
+		ret = -EIO;
+	f = NULL;
+	if (ret)
+		goto out;
+	f = fmemopen(text, len, "r");
+	if (!f) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = tplfs_mlist_load(out, f, err, errlen);
+	if (ret == -EINVAL) {
+		char path[PATH_MAX], why[512];
+		unsigned long lineno = 0;
+
+		sscanf(err, "manifest line %lu", &lineno);
+		path_of_line(text, len, lineno, path, sizeof(path));
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "%s does not fit its tree at %s (%s)",
+			 layer_id, path, why);
+	}
+out:
+	if (f)
+		fclose(f);
+	free(text);
+	free(priv);
+	free(cut.v);
+	return ret;
+}

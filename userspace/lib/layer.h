@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Application templates as layers (issue 19, doc/manifest.md version 2,
+ * doc/apps.md): a layer is what a tree holds that its base version does
+ * not (new and changed entries) and what it lacks (deletions). A
+ * container's tree is its OS template with its layers applied in order,
+ * computed from the sealed manifests whenever it is needed.
+ */
+#ifndef TPLFS_LAYER_H
+#define TPLFS_LAYER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "mlist.h"
+
+/*
+ * True if @a and @b describe the same file: type, metadata, content and
+ * xattrs. A directory's mtime is not compared (its entries move it).
+ */
+bool tplfs_mentry_same(const struct tplfs_mentry *a,
+		       const struct tplfs_mentry *b);
+
+/*
+ * Write to @out the layer manifest @id (format version 2, layer-of
+ * @base_id) of what @full changes from @base: every entry of @full that
+ * @base lacks or holds otherwise, every hard link's first link with it,
+ * and a deletion for each topmost path of @base that @full lacks. @full's
+ * always-private paths that @base does not have are the layer's.
+ * 0, -ENODATA if @full equals @base (an empty layer), or a negative errno
+ * with @err said.
+ */
+int tplfs_layer_diff(const struct tplfs_mlist *base, const char *base_id,
+		     const struct tplfs_mlist *full, const char *id, FILE *out,
+		     char *err, size_t errlen);
+
+/*
+ * @tree with @layer applied, into @out (empty on entry), named @id: an
+ * entry of the layer replaces the tree's at its path (and, unless it is a
+ * directory, everything beneath it); a deletion removes the path and all
+ * beneath it. The result is checked as a manifest is read: a layer that
+ * does not fit the tree (an entry whose directory is not there, a hard
+ * link to a file that is gone) is refused, -EINVAL with @err naming the
+ * path. @tree is normally the layer's base; on another tree (a stack) a
+ * path the layer changes must be as the layer's base had it there (@base,
+ * or NULL not to check): else -EEXIST, @err naming it.
+ */
+int tplfs_layer_apply(struct tplfs_mlist *out, const struct tplfs_mlist *tree,
+		      const struct tplfs_mlist *layer,
+		      const struct tplfs_mlist *base, const char *id,
+		      char *err, size_t errlen);
+
+#endif /* TPLFS_LAYER_H */
