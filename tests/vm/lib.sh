@@ -80,10 +80,13 @@ t_wait_ready() {
 # wait until it serves; T_DPID is its pid. The test ends if it does not
 # start. t_stop_tplfsd stops it (and says whether it stopped cleanly).
 t_tplfsd() {
+	# its own "ready on": LOG may hold an earlier daemon's
+	local from=$(($(wc -l 2>/dev/null <"$4" || echo 0) + 1))
+
 	"$TPLFS_BIN/tplfsd" --foreground --config /dev/null --root "$1" \
 		--store "$2" --socket "$3" >>"$4" 2>&1 &
 	T_DPID=$!
-	t_wait_ready "$4" "$T_DPID" || exit 1
+	t_wait_ready "$4" "$T_DPID" "$from" || exit 1
 }
 t_stop_tplfsd() { kill "$T_DPID" 2>/dev/null && wait "$T_DPID"; }
 

@@ -1,0 +1,116 @@
+#!/bin/bash
+# Application templates on mounted containers (issue 19): app@1, a layer
+# of os@1 (a program, a config file, a package in dpkg's status, a file
+# removed), added to running containers: the program runs in each (over
+# a cached negative dentry), the file it removes goes while a descriptor
+# held open still reads it, one page-cache copy serves them all; the
+# container that made its own config is refused, then kept with
+# --keep-mine; ct app rm takes it all back; kill -9 of the daemon in the
+# middle of an add is finished by the next start, the tree then the
+# added one.
+. "$TPLFS_TOP/tests/vm/lib.sh"
+
+t_daemon_places
+
+t_tplfsd "$R" "$PWD/store" "$SOCK" "$LOG"
+pids=""
+stop_pids() { [ -z "$pids" ] || { kill $pids 2>/dev/null; wait $pids 2>/dev/null; pids=""; }; }
+trap 'rc=$?; exec 9<&-; stop_pids; t_stop_tplfsd; (exit $rc); t_finish' EXIT
+src=$PWD/src
+mkdir -p "$src/var/lib/dpkg"
+tar --xattrs --xattrs-include='*' --numeric-owner -xpf "$TPL" -C "$src"
+printf 'Package: busybox\nStatus: install ok installed\nVersion: 1\n\n' >"$src/var/lib/dpkg/status"
+printf 'goes with the app\n' >"$src/etc/old-only"
+$T template import os@1 --from "$src" >/dev/null || { fail "template import os@1"; exit 1; }
+app=$PWD/app
+cp -a "$src" "$app"
+mkdir -p "$app/usr/bin"
+printf '#!/bin/sh\necho hello from app\n' >"$app/usr/bin/app-hello"
+chmod 0755 "$app/usr/bin/app-hello"
+head -c 1M /dev/urandom >"$app/usr/bin/app-data"
+printf 'listen 80\n' >"$app/etc/app.conf"
+printf 'Package: app\nStatus: install ok installed\nVersion: 1\n\n' >>"$app/var/lib/dpkg/status"
+rm "$app/etc/old-only"
+expect_match "an application template is imported as a layer" '^app@1: ' \
+	"$($T template import app@1 --from "$app" --layer-of os@1)"
+
+for c in a1 a2 a3; do
+	$T ct create $c --template os@1 >/dev/null && $T ct mount $c >/dev/null ||
+		{ fail "ct create and mount $c"; exit 1; }
+done
+M=$R/root/a1
+P=$R/private/a1/fs
+# a running program, a negative dentry for the new one, the file that
+# goes held open
+chroot "$M" /bin/busybox sleep 100000 &
+pids="$pids $!"
+expect_eq "app-hello is not there yet" no "$([ -e "$M/usr/bin/app-hello" ] && echo yes || echo no)"
+exec 9<"$M/etc/old-only"
+printf 'listen 8080\n' >"$R/root/a2/etc/app.conf"
+
+out=$($T ct app add a1 app@1)
+expect_match "ct app add of a mounted container" \
+	'^a1: changed for app@1: [0-9]+ updated, [0-9]+ created, 1 removed, 0 kept, 0 conflicts, 0 merged, 0 busy' \
+	"$(tail -1 <<<"$out")"
+expect_eq "the program runs in it" "hello from app" "$(chroot "$M" /usr/bin/app-hello 2>&1)"
+expect_eq "as a stub" stub "$(t_is_stub "$P/usr/bin/app-hello")"
+expect_match "dpkg's status has the app's package" '^Package: app$' "$(cat "$M/var/lib/dpkg/status")"
+expect_eq "the file it removes is gone" no "$([ -e "$M/etc/old-only" ] && echo yes || echo no)"
+expect_eq "a descriptor held open still reads it" "goes with the app" "$(cat <&9)"
+exec 9<&-
+expect_eq "ct app list" "a1: os@1
+  app@1" "$($T ct app list a1)"
+
+out=$($T ct app add a2 app@1 2>&1)
+expect_match "the container's own app.conf refuses the add" \
+	'changes 1 path\(s\) the container changed: /etc/app.conf' "$out"
+expect_eq "and nothing is added" no "$([ -e "$R/root/a2/usr/bin/app-hello" ] && echo yes || echo no)"
+expect_match "--keep-mine keeps it" '1 conflicts' "$($T ct app add a2 app@1 --keep-mine | tail -1)"
+expect_eq "its app.conf" "listen 8080" "$(cat "$R/root/a2/etc/app.conf")"
+expect_eq "the program runs there too" "hello from app" "$(chroot "$R/root/a2" /usr/bin/app-hello 2>&1)"
+
+# one page-cache copy for both: read in a1 (cold), then in a2
+sync
+echo 3 >/proc/sys/vm/drop_caches
+before=$(awk '/^Cached:/ {print $2}' /proc/meminfo)
+cat "$M/usr/bin/app-data" >/dev/null
+one=$(awk '/^Cached:/ {print $2}' /proc/meminfo)
+cat "$R/root/a2/usr/bin/app-data" >/dev/null
+two=$(awk '/^Cached:/ {print $2}' /proc/meminfo)
+echo "  page cache: +$((one - before)) KiB for a1, +$((two - one)) KiB for a2"
+expect_eq "the second container's read adds no copy (< 512 KiB of 1 MiB)" yes \
+	"$([ $((two - one)) -lt 512 ] && [ $((one - before)) -ge 900 ] && echo yes || echo no)"
+
+out=$($T ct app rm a1 app)
+expect_match "ct app rm" '^a1: changed for app@1: .* 0 conflicts' "$(tail -1 <<<"$out")"
+expect_eq "the program is gone" no "$([ -e "$M/usr/bin/app-hello" ] && echo yes || echo no)"
+expect_eq "the removed file is back" "goes with the app" "$(cat "$M/etc/old-only" 2>&1)"
+expect_eq "dpkg's status is the template's" "$(cat "$src/var/lib/dpkg/status")" \
+	"$(cat "$M/var/lib/dpkg/status")"
+expect_eq "a stub of it again" stub "$(t_is_stub "$P/var/lib/dpkg/status")"
+expect_match "ct.conf names no app" '^$' "$(grep '^apps' "$R/private/a1/ct.conf")"
+
+# kill -9 in the middle of an add to a mounted container
+kill "$T_DPID"
+wait "$T_DPID"
+line=$(($(wc -l <"$LOG") + 1))
+TPLFSD_TEST_PAUSE=ct.rebase:updated-one "$TPLFS_BIN/tplfsd" --foreground \
+	--config /dev/null --root "$R" --store "$PWD/store" --socket "$SOCK" >>"$LOG" 2>&1 &
+T_DPID=$!
+t_wait_ready "$LOG" "$T_DPID" "$line" || exit 1
+$T ct app add a3 app@1 >/dev/null 2>&1 &
+adder=$!
+t_until "the add pauses after its first path" grep -q 'test pause at ct.rebase:updated-one' "$LOG"
+kill -9 "$T_DPID"
+wait "$T_DPID" 2>/dev/null
+wait "$adder" 2>/dev/null
+line=$(($(wc -l <"$LOG") + 1))
+t_tplfsd "$R" "$PWD/store" "$SOCK" "$LOG"
+expect_match "the next start finishes it" 'recovery: ct a3 app app@1 added: finished' \
+	"$(tail -n +"$line" "$LOG")"
+expect_eq "the program runs in it" "hello from app" "$(chroot "$R/root/a3" /usr/bin/app-hello 2>&1)"
+expect_eq "the removed file is gone" no "$([ -e "$R/root/a3/etc/old-only" ] && echo yes || echo no)"
+expect_match "ct.conf names the app" '^apps = app@1$' "$(cat "$R/private/a3/ct.conf")"
+stop_pids
+expect_eq "no WARN or BUG" "" "$(dmesg | grep -E 'WARNING:|BUG:' | head -3)"
+for c in a1 a2 a3; do $T ct umount $c >/dev/null || fail "ct umount $c"; done
