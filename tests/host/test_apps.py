@@ -329,5 +329,43 @@ def test_app_templates_stack(tmp):
     assert d.stop() == 0
 
 
+def test_ct_create_with_apps(tmp):
+    """ct create --app: the container is made from its template's tree
+    with the app templates applied, and is the same as one made without
+    and then added to; ct.conf names them; a bad list is refused and
+    makes nothing."""
+    d, src, app = started(tmp)
+    rc, out, e = tplctl(d, "ct", "create", "c1", "--template", "os@1",
+                        "--app", "app@1")
+    assert rc == 0, e
+    assert out.startswith("c1: created from os@1 with app@1, a linked clone"), out
+    ok(call(d.sock, "ct.create", {"id": "ref", "template": "os@1"}))
+    ok(call(d.sock, "ct.app.add", {"id": "ref", "app": "app@1"}))
+    conf = open(os.path.join(d.root, "private", "c1", "ct.conf")).read()
+    assert "apps = app@1\n" in conf, conf
+    assert ok(call(d.sock, "ct.app.list", {"id": "c1"}))["apps"] == ["app@1"]
+
+    def strip(snap):
+        return {p: v[:3] + v[4:] for p, v in snap.items()
+                if not p.startswith(("etc/hostname", "etc/hosts",
+                                     "etc/machine-id"))}
+    fs = os.path.join(d.root, "private", "c1", "fs")
+    ref = os.path.join(d.root, "private", "ref", "fs")
+    assert strip(snapshot(fs)) == strip(snapshot(ref))
+    assert origin_of(fs + "/usr/bin/app") == origin_of(ref + "/usr/bin/app")
+    for bad, code in ((["app@1", "app@1"], "bad_args"), ("app@1", "bad_args"),
+                      (["os@1"], "bad_args"), (["gone@1"], "not_found")):
+        r = call(d.sock, "ct.create", {"id": "x", "template": "os@1",
+                                       "apps": bad})
+        err(r, code)
+        assert not os.path.exists(os.path.join(d.root, "private", "x"))
+    m = err(call(d.sock, "template.rm", {"template": "app@1"}), "busy")
+    assert "used by 2 container(s)" in m, m
+    ok(call(d.sock, "ct.app.rm", {"id": "c1", "app": "app@1"}))
+    assert "apps" not in open(os.path.join(d.root, "private", "c1",
+                                           "ct.conf")).read()
+    assert d.stop() == 0
+
+
 if __name__ == "__main__":
     sys.exit(tplproto.run_tests(globals(), "apps"))

@@ -7,6 +7,7 @@
 
 #include "grow.h"
 #include "layer.h"
+#include "store.h"
 
 static bool xattrs_same(const struct tplfs_mentry *a,
 			const struct tplfs_mentry *b)
@@ -354,5 +355,88 @@ out:
 	free(text);
 	free(priv);
 	free(cut.v);
+	return ret;
+}
+
+/* --- a container's tree ------------------------------------------------------- */
+
+static int load_sealed(int store_fd, const char *id, struct tplfs_mlist *l,
+		       char *err, size_t errlen)
+{
+	struct tplfs_template_id t;
+	char why[512];
+	FILE *m;
+	int ret;
+
+	ret = tplfs_template_id_parse(id, &t, err, errlen);
+	if (ret)
+		return ret;
+	m = tplfs_template_state(store_fd, &t) == TPLFS_TEMPLATE_SEALED ?
+	    tplfs_template_manifest_open(store_fd, &t) : NULL;
+	if (!m) {
+		snprintf(err, errlen, "no template %s (sealed)", id);
+		return -ENOENT;
+	}
+	ret = tplfs_mlist_load(l, m, why, sizeof(why));
+	fclose(m);
+	if (ret)
+		snprintf(err, errlen, "%s: %s", id, why);
+	return ret == -EINVAL ? -EIO : ret;	/* the store's, not the caller's */
+}
+
+int tplfs_layer_tree(int store_fd, const char *os, const char (*apps)[256],
+		     size_t napps, struct tplfs_mlist *out, char *err,
+		     size_t errlen)
+{
+	struct tplfs_mlist base = { 0 };
+	int ret = load_sealed(store_fd, os, &base, err, errlen);
+
+	if (!ret && base.layer_of[0]) {
+		snprintf(err, errlen,
+			 "%s is an application template, not a container's template",
+			 os);
+		ret = -EINVAL;
+	}
+	if (ret || !napps) {
+		*out = base;
+		return ret;
+	}
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; !ret && i < napps; i++) {
+		struct tplfs_mlist layer = { 0 }, next = { 0 };
+
+		ret = load_sealed(store_fd, apps[i], &layer, err, errlen);
+		if (!ret && strcmp(layer.layer_of, os)) {
+			snprintf(err, errlen,
+				 "%s is not an application template of %s",
+				 apps[i], os);
+			ret = -EINVAL;
+		}
+		if (!ret)
+			ret = tplfs_layer_apply(&next, i ? out : &base, &layer,
+						i ? &base : NULL, os, err, errlen);
+		tplfs_mlist_free(&layer);
+		tplfs_mlist_free(out);
+		*out = next;
+	}
+	tplfs_mlist_free(&base);
+	if (ret)
+		tplfs_mlist_free(out);
+	return ret == -EEXIST ? -EINVAL : ret;
+}
+
+int tplfs_mlist_write(const struct tplfs_mlist *l, const char *id, FILE *f)
+{
+	struct tplfs_mwriter *w;
+	int ret;
+
+	ret = tplfs_mwriter_open(f, id, (const char *const *)l->private,
+				 l->nprivate, &w);
+	for (size_t i = 0; !ret && i < l->n; i++)
+		ret = tplfs_mwriter_add(w, &l->v[i]);
+	if (!ret)
+		return tplfs_mwriter_close(w);
+	if (w)
+		tplfs_mwriter_close(w);
 	return ret;
 }

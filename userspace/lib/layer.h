@@ -50,4 +50,18 @@ int tplfs_layer_apply(struct tplfs_mlist *out, const struct tplfs_mlist *tree,
 		      const struct tplfs_mlist *base, const char *id,
 		      char *err, size_t errlen);
 
+/*
+ * The tree of template @os with the application templates @apps (@napps,
+ * each a layer of @os) applied in order, from the sealed manifests of
+ * the store @store_fd, into @out (empty on entry). 0, -ENOENT (a version
+ * not sealed), -EINVAL (@os is a layer, an app is not one of @os, two
+ * change one path) or another negative errno, with @err said.
+ */
+int tplfs_layer_tree(int store_fd, const char *os, const char (*apps)[256],
+		     size_t napps, struct tplfs_mlist *out, char *err,
+		     size_t errlen);
+
+/* Write @l as a version 1 manifest named @id to @f. 0 or -errno. */
+int tplfs_mlist_write(const struct tplfs_mlist *l, const char *id, FILE *f);
+
 #endif /* TPLFS_LAYER_H */

@@ -78,11 +78,12 @@ static void usage(FILE *f)
 "Containers:\n"
 "  ct create ID --template NAME[@VERSION] [--volatile] [--quota SOFT[:HARD]]\n"
 "            [--inodes SOFT[:HARD]] [--grace DURATION]\n"
-"            [--clone linked|full]\n"
+"            [--clone linked|full] [--app NAME@VERSION]...\n"
 "                         NAME alone: its highest version (refused while\n"
 "                         NAME is in maintenance); --clone full: private\n"
 "                         copies of every file (reflinked where the\n"
-"                         filesystem can), none read from the store\n"
+"                         filesystem can), none read from the store;\n"
+"                         --app: with these application templates, in order\n"
 "  ct mount ID            mount it on <root>/root/ID\n"
 "  ct umount ID [--force] unmount it (--force: detach even if busy)\n"
 "  ct destroy ID [--force]\n"
@@ -157,6 +158,7 @@ struct opts {
 	bool usage;		/* ct list: a column needs the usage */
 	json_object *private;	/* --private PATH... */
 	json_object *against;	/* --against NAME@VERSION... */
+	json_object *apps;	/* ct create --app NAME@VERSION... */
 	const char *to;		/* ct rebase --to */
 	const char *from_ct;	/* template publish --from-ct */
 	const char *rebase;	/* template publish --rebase */
@@ -361,7 +363,8 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 	    ((o->from_ct || o->rebase) &&
 	     strcmp(cmd->proto_verb, "template.publish")) ||
 	    ((o->ct || o->abort) && strcmp(cmd->proto_verb, "template.maintain")) ||
-	    ((o->template || o->clone) && strcmp(cmd->proto_verb, "ct.create")) ||
+	    ((o->template || o->clone || o->apps) &&
+	     strcmp(cmd->proto_verb, "ct.create")) ||
 	    (o->is_volatile && strcmp(cmd->proto_verb, "ct.create") &&
 	     strcmp(cmd->proto_verb, "ct.set")) ||
 	    (o->no_volatile && strcmp(cmd->proto_verb, "ct.set")) ||
@@ -453,6 +456,8 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 		json_object_object_add(args, "private", json_object_get(o->private));
 	if (o->against)
 		json_object_object_add(args, "against", json_object_get(o->against));
+	if (o->apps)
+		json_object_object_add(args, "apps", json_object_get(o->apps));
 	if (o->template)
 		json_object_object_add(args, "template",
 				       json_object_new_string(o->template));
@@ -546,6 +551,7 @@ int main(int argc, char **argv)
 		{ "all", no_argument, NULL, 'A' },
 		{ "layer-of", required_argument, NULL, 'Y' },
 		{ "keep-mine", no_argument, NULL, 'K' },
+		{ "app", required_argument, NULL, 'U' },
 		{ "quota", required_argument, NULL, 'q' },
 		{ "set", required_argument, NULL, 'S' },
 		{ "inodes", required_argument, NULL, 'i' },
@@ -598,6 +604,11 @@ int main(int argc, char **argv)
 				o.private = json_object_new_array();
 			json_object_array_add(o.private, json_object_new_string(optarg));
 			break;
+		case 'U':
+			if (!o.apps)
+				o.apps = json_object_new_array();
+			json_object_array_add(o.apps, json_object_new_string(optarg));
+			break;
 		case 'a':
 			if (!o.against)
 				o.against = json_object_new_array();
@@ -627,6 +638,7 @@ int main(int argc, char **argv)
 	args = build_args(cmd, argv + optind + (cmd->sub ? 3 : 2), nargs, &o);
 	json_object_put(o.private);
 	json_object_put(o.against);
+	json_object_put(o.apps);
 	if (!args)
 		return EX_USAGE;
 

@@ -140,9 +140,18 @@ void print_done(json_object *r)
 
 void print_ct_create(json_object *r)
 {
-	printf("%s: created from %s, a %s clone (%" PRIu64 " entries: %" PRIu64
-	       " stubs, %" PRIu64 " private copies)\n", str(r, "ct"),
-	       str(r, "template"), str(r, "clone"), u64(r, "entries"),
+	json_object *apps = NULL;
+	size_t n;
+
+	json_object_object_get_ex(r, "apps", &apps);
+	n = apps ? json_object_array_length(apps) : 0;
+	printf("%s: created from %s", str(r, "ct"), str(r, "template"));
+	for (size_t i = 0; i < n; i++)
+		printf("%s%s", i ? ", " : " with ", json_object_get_string(
+		       json_object_array_get_idx(apps, i)));
+	printf(", a %s clone (%" PRIu64 " entries: %" PRIu64
+	       " stubs, %" PRIu64 " private copies)\n",
+	       str(r, "clone"), u64(r, "entries"),
 	       u64(r, "stubs"), u64(r, "copies"));
 }
 

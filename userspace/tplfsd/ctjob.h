@@ -26,6 +26,7 @@ struct ctjob {
 	struct tplfs_ct_limits limits;	/* ct.create */
 	bool maintain;	/* ct.create: the template's maintenance container */
 	bool full;	/* ct.create: a full clone (copies, no stubs) */
+	struct tplfs_ct_apps apps;	/* ct.create: its app templates (held) */
 	bool rescan;	/* ct.mount: the quota usage needs a rescan */
 	/* exclusive operations: the container's catalogue entry after them */
 	void (*run)(struct job *job);

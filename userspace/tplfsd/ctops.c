@@ -40,6 +40,7 @@
 #include "kquota.h"
 #include "log.h"
 #include "opjob.h"
+#include "layer.h"
 #include "populate.h"
 #include "store.h"
 #include "tree.h"
@@ -118,6 +119,48 @@ static bool destroy_left(struct ctjob *cj)
 	return true;
 }
 
+/*
+ * The manifest a container is made from: its template's, or with app
+ * templates its tree computed (layer.c), in memory (*@text, freed by the
+ * caller). NULL after the job failed.
+ */
+static FILE *create_manifest(struct ctjob *cj, char **text)
+{
+	struct daemon *d = cj->op.d;
+	struct tplfs_mlist tree = { 0 };
+	char err[PATH_MAX + 256];
+	size_t len = 0;
+	FILE *m;
+	int ret;
+
+	if (!cj->apps.n) {
+		m = tplfs_template_manifest_open(d->store_fd, &cj->tpl);
+		if (!m)
+			opjob_fail(&cj->op, TPLFS_E_NOT_FOUND, ENOENT,
+				   "no template %s@%s (sealed)", cj->tpl.name,
+				   cj->tpl.version);
+		return m;
+	}
+	ret = tplfs_layer_tree(d->store_fd, cj->tpl_id, cj->apps.v, cj->apps.n,
+			       &tree, err, sizeof(err));
+	if (ret) {
+		opjob_fail(&cj->op, ret == -ENOENT ? TPLFS_E_NOT_FOUND :
+			   ret == -EINVAL ? TPLFS_E_BAD_ARGS : TPLFS_E_SYSTEM,
+			   -ret, "%s", err);
+		return NULL;
+	}
+	m = open_memstream(text, &len);
+	ret = m ? tplfs_mlist_write(&tree, cj->tpl_id, m) : -ENOMEM;
+	tplfs_mlist_free(&tree);
+	if (m && fclose(m) && !ret)
+		ret = -EIO;
+	m = ret ? NULL : fmemopen(*text, len, "r");
+	if (!m)
+		opjob_failno(&cj->op, TPLFS_E_SYSTEM, ret ? -ret : errno,
+			     "the tree with its app templates");
+	return m;
+}
+
 static void create_run(struct job *job)
 {
 	struct ctjob *cj = (struct ctjob *)job;
@@ -130,6 +173,7 @@ static void create_run(struct job *job)
 	char tmp[PATH_MAX], fs[PATH_MAX + 4], privdir[PATH_MAX], err[PATH_MAX];
 	json_object *rec, *r;
 	int fd = -1, pfd = -1, ret;
+	char *text = NULL;
 	FILE *m;
 
 	tplfs_path(privdir, sizeof(privdir), "%s/private", d->cfg.root);
@@ -144,11 +188,9 @@ static void create_run(struct job *job)
 	}
 	if (destroy_left(cj))
 		return;
-	m = tplfs_template_manifest_open(d->store_fd, &cj->tpl);
+	m = create_manifest(cj, &text);
 	if (!m) {
-		opjob_fail(&cj->op, TPLFS_E_NOT_FOUND, ENOENT,
-			   "no template %s@%s (sealed)", cj->tpl.name,
-			   cj->tpl.version);
+		free(text);
 		return;
 	}
 	/* maintenance: the record first, so that it is never taken twice */
@@ -159,6 +201,7 @@ static void create_run(struct job *job)
 			opjob_fail(&cj->op, ret == -EEXIST ? TPLFS_E_MAINTENANCE :
 				   TPLFS_E_SYSTEM, -ret, "%s", err);
 			fclose(m);
+			free(text);
 			return;
 		}
 	}
@@ -167,6 +210,7 @@ static void create_run(struct job *job)
 	tplfs_json_str(rec, "tmp", tmp);
 	if (ctjob_journal_begin(cj, "ct.create", rec)) {
 		fclose(m);
+		free(text);
 		return;
 	}
 	tplfs_tree_remove(tmp);	/* a leftover of a crash the journal lost */
@@ -203,6 +247,7 @@ static void create_run(struct job *job)
 		 cj->tpl.version);
 	strcpy(conf.backend, "dir");
 	conf.full = cj->full;
+	conf.apps = cj->apps;
 	pfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd < 0 || (ret = tplfs_ct_conf_write(pfd, &conf)) < 0) {
 		opjob_failno(&cj->op, TPLFS_E_SYSTEM, pfd < 0 ? errno : -ret,
@@ -233,6 +278,13 @@ static void create_run(struct job *job)
 	tplfs_json_u64(r, "stubs", ps.stubs);
 	tplfs_json_u64(r, "copies", ps.copies);
 	tplfs_json_str(r, "clone", cj->full ? "full" : "linked");
+	{
+		json_object *apps = json_object_new_array();
+
+		for (size_t i = 0; i < cj->apps.n; i++)
+			json_object_array_add(apps, json_object_new_string(cj->apps.v[i]));
+		json_object_object_add(r, "apps", apps);
+	}
 	tplfs_json_str(r, "machine_id", ident.machine_id);
 	tplfs_json_str(r, "ssh_host_keys", ident.ssh_keys);
 	tplfs_json_str(r, "ssh_host_keys_removed", ident.ssh_keys_gone);
@@ -249,6 +301,7 @@ out:
 	if (pfd >= 0)
 		close(pfd);
 	fclose(m);
+	free(text);
 	ctjob_journal_end(d, cj->id);
 }
 
@@ -456,6 +509,8 @@ void ctjob_finish(struct opjob *oj)
 		catalog_take(oj->d, &cj->probe);
 	if (cj->tpl_id[0])
 		tpl_release(cj->tpl_id, false);
+	for (size_t i = 0; i < cj->apps.n; i++)
+		tpl_release(cj->apps.v[i], false);
 	ct_rescan(oj->d);
 	if (cj->rescan)
 		ctquota_rescan(oj->d, cj->id);
@@ -534,14 +589,26 @@ struct ctjob *ctjob_new(struct req *rq, const char *id, size_t size,
 	return cj;
 }
 
+/* Release the first @n of @apps and @tpl (held by create()). */
+static void create_release(const char *tpl, const struct tplfs_ct_apps *apps,
+			   size_t n)
+{
+	tpl_release(tpl, false);
+	for (size_t i = 0; i < n; i++)
+		tpl_release(apps->v[i], false);
+}
+
 static void create(struct req *rq, const char *id, const char *tpl,
 		   bool is_volatile, const struct tplfs_ct_limits *limits,
-		   bool full, bool maintain)
+		   bool full, bool maintain, const struct tplfs_ct_apps *apps)
 {
+	static const struct tplfs_ct_apps none;
 	struct tplfs_template_id t;
 	struct ctjob *cj;
 	char err[256];
 
+	if (!apps)
+		apps = &none;
 	if (tplfs_template_id_parse(tpl, &t, err, sizeof(err))) {
 		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL, "%s", err));
 		return;
@@ -551,11 +618,20 @@ static void create(struct req *rq, const char *id, const char *tpl,
 			  "template %s is being imported or removed", tpl));
 		return;
 	}
+	for (size_t i = 0; i < apps->n; i++)
+		if (!tpl_acquire(apps->v[i], false)) {
+			create_release(tpl, apps, i);
+			req_reply(rq, tplfs_reply_error(TPLFS_E_BUSY, EBUSY,
+				  "template %s is being imported or removed",
+				  apps->v[i]));
+			return;
+		}
 	cj = ctjob_new(rq, id, sizeof(*cj), create_run, true);
 	if (!cj) {
-		tpl_release(tpl, false);
+		create_release(tpl, apps, apps->n);
 		return;
 	}
+	cj->apps = *apps;
 	snprintf(cj->tpl_id, sizeof(cj->tpl_id), "%s", tpl);
 	cj->tpl = t;
 	cj->is_volatile = is_volatile;
@@ -568,7 +644,7 @@ static void create(struct req *rq, const char *id, const char *tpl,
 
 void ctops_create(struct req *rq, const char *id, const char *tpl,
 		  bool is_volatile, const struct tplfs_ct_limits *limits,
-		  bool full)
+		  bool full, const struct tplfs_ct_apps *apps)
 {
 	char latest[2 * TPLFS_TEMPLATE_PART_MAX + 2];
 
@@ -578,7 +654,7 @@ void ctops_create(struct req *rq, const char *id, const char *tpl,
 			return;
 		tpl = latest;
 	}
-	create(rq, id, tpl, is_volatile, limits, full, false);
+	create(rq, id, tpl, is_volatile, limits, full, false, apps);
 }
 
 void ctops_create_maintenance(struct req *rq, const char *id,
@@ -588,7 +664,7 @@ void ctops_create_maintenance(struct req *rq, const char *id,
 	char tpl[2 * TPLFS_TEMPLATE_PART_MAX + 2];
 
 	snprintf(tpl, sizeof(tpl), "%s@%s", t->name, t->version);
-	create(rq, id, tpl, false, &limits, false, true);
+	create(rq, id, tpl, false, &limits, false, true, NULL);
 }
 
 void ctops_mount(struct req *rq, const char *id)

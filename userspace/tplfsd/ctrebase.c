@@ -93,77 +93,12 @@ static void on_progress(void *arg)
 		atomic_fetch_add(rr->done, 1);
 }
 
-static int load(struct rebase_run *rr, const char *tpl, struct tplfs_mlist *l)
-{
-	struct tplfs_template_id t;
-	char err[512];
-	FILE *m;
-	int ret;
-
-	ret = tplfs_template_id_parse(tpl, &t, err, sizeof(err));
-	if (ret) {
-		snprintf(rr->err, sizeof(rr->err), "%s", err);
-		return ret;
-	}
-	m = tplfs_template_manifest_open(rr->d->store_fd, &t);
-	if (!m) {
-		snprintf(rr->err, sizeof(rr->err), "no template %s (sealed)", tpl);
-		return -ENOENT;
-	}
-	ret = tplfs_mlist_load(l, m, err, sizeof(err));
-	fclose(m);
-	if (ret)
-		snprintf(rr->err, sizeof(rr->err), "%s: %s", tpl, err);
-	return ret;
-}
-
-/*
- * The tree of template @os with @apps applied in order (each a layer of
- * @os, changing paths no other one changes): layer.c.
- */
+/* The tree of template @os with @apps applied in order (layer.c). */
 static int load_tree(struct rebase_run *rr, const char *os,
 		     const struct tplfs_ct_apps *apps, struct tplfs_mlist *out)
 {
-	struct tplfs_mlist base = { 0 };
-	int ret = load(rr, os, &base);
-
-	if (!ret && base.layer_of[0]) {
-		snprintf(rr->err, sizeof(rr->err),
-			 "%s is an application template, not a container's template",
-			 os);
-		ret = -EINVAL;
-	}
-	*out = base;
-	if (ret || !apps->n)
-		return ret;
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; !ret && i < apps->n; i++) {
-		struct tplfs_mlist layer = { 0 }, next = { 0 };
-
-		ret = load(rr, apps->v[i], &layer);
-		if (!ret && strcmp(layer.layer_of, os)) {
-			snprintf(rr->err, sizeof(rr->err),
-				 "%s is not an application template of %s",
-				 apps->v[i], os);
-			ret = -EINVAL;
-		}
-		if (!ret) {
-			char err[sizeof(rr->err)];
-
-			ret = tplfs_layer_apply(&next, i ? out : &base, &layer,
-						i ? &base : NULL, os, err,
-						sizeof(err));
-			if (ret)
-				snprintf(rr->err, sizeof(rr->err), "%s", err);
-		}
-		tplfs_mlist_free(&layer);
-		tplfs_mlist_free(out);
-		*out = next;
-	}
-	tplfs_mlist_free(&base);
-	if (ret)
-		tplfs_mlist_free(out);
-	return ret;
+	return tplfs_layer_tree(rr->d->store_fd, os, apps->v, apps->n, out,
+				rr->err, sizeof(rr->err));
 }
 
 /* An empty stage directory beside fs/ (on its filesystem): its fd. */

@@ -152,9 +152,10 @@ char *catalog_list_text(struct daemon *d, const char *after, bool usage,
 			size_t *len);
 
 /* ctops.c */
+/* @apps: application templates to create it with (doc/apps.md), or NULL */
 void ctops_create(struct req *rq, const char *id, const char *tpl,
 		  bool is_volatile, const struct tplfs_ct_limits *limits,
-		  bool full);
+		  bool full, const struct tplfs_ct_apps *apps);
 /* ct.create of template.maintain: the record of @t's name written first. */
 void ctops_create_maintenance(struct req *rq, const char *id,
 			      const struct tplfs_template_id *t);

@@ -28,7 +28,7 @@ static const char *const umount_args[] = { "id", "force", NULL };
 static const char *const gc_args[] = { "dry_run", NULL };
 static const char *const list_args[] = { "after", "usage", NULL };
 static const char *const status_args[] = { "id", "scan", NULL };
-static const char *const create_args[] = { "id", "template", "volatile",
+static const char *const create_args[] = { "id", "template", "volatile", "apps",
 					    "quota", "inodes", "grace", "clone",
 					    NULL };
 static const char *const set_args[] = { "id", "volatile", "quota", "inodes",
@@ -271,16 +271,55 @@ static void serve_ct_unlink(struct req *rq)
 		ctunlink_serve(rq, id);
 }
 
+/* "apps": application templates, NAME@VERSION, each name once, in the
+ * order they are applied; false after a reply. */
+static bool apps_arg(struct req *rq, struct tplfs_ct_apps *apps)
+{
+	json_object *arr;
+	size_t n;
+
+	apps->n = 0;
+	if (!json_object_object_get_ex(rq->msg.args, "apps", &arr))
+		return true;
+	n = json_object_is_type(arr, json_type_array) ?
+	    json_object_array_length(arr) : 0;
+	if (!json_object_is_type(arr, json_type_array) || n > TPLFS_CT_APPS_MAX) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
+			  "\"apps\" is an array of at most %d NAME@VERSION",
+			  TPLFS_CT_APPS_MAX));
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_object *v = json_object_array_get_idx(arr, i);
+		const char *s = json_object_get_string(v);
+		struct tplfs_template_id t;
+		char err[256];
+
+		if (!json_object_is_type(v, json_type_string) ||
+		    tplfs_template_id_parse(s, &t, err, sizeof(err)) ||
+		    tplfs_ct_apps_find(apps, t.name) >= 0) {
+			req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
+				  "apps: %s is not NAME@VERSION, or its name is there twice",
+				  json_object_to_json_string(v)));
+			return false;
+		}
+		snprintf(apps->v[apps->n++], sizeof(apps->v[0]), "%s", s);
+	}
+	return true;
+}
+
 static void serve_ct_create(struct req *rq)
 {
+	struct tplfs_ct_apps apps;
 	struct tplfs_ct_limits limits = { .grace = TPLFS_GRACE_DEFAULT };
 	const char *id, *tpl;
 	bool vol, b, i, g, full;
 
 	if (get_id(rq, &id) && (tpl = need_string(rq, "template")) &&
 	    opt_bool(rq, "volatile", &vol) && clone_arg(rq, &full) &&
+	    apps_arg(rq, &apps) &&
 	    ctquota_parse_args(rq, &limits, &b, &i, &g))
-		ctops_create(rq, id, tpl, vol, &limits, full);
+		ctops_create(rq, id, tpl, vol, &limits, full, &apps);
 }
 
 static void serve_ct_relink(struct req *rq)
