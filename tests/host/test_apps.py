@@ -235,9 +235,9 @@ def test_app_add_list_and_rm(tmp):
     assert d.stop() == 0
 
 
-def test_app_add_of_another_template_and_rebase_are_refused(tmp):
-    """An app template of another version is refused naming both; a
-    container with an app template is not rebased (not carried yet)."""
+def test_app_add_of_another_template_is_refused(tmp):
+    """An app template of another version is refused naming both; so is a
+    template that is no app, or none."""
     d, src, app = started(tmp)
     src2 = os.path.join(tmp, "src2")
     os_tree(src2)
@@ -251,10 +251,64 @@ def test_app_add_of_another_template_and_rebase_are_refused(tmp):
     err(call(d.sock, "ct.app.add", {"id": "c", "app": "gone@1"}), "not_found")
     err(call(d.sock, "ct.app.add", {"id": "nosuch", "app": "app@1"}),
         "not_found")
-    ok(call(d.sock, "ct.create", {"id": "c1", "template": "os@1"}))
-    ok(call(d.sock, "ct.app.add", {"id": "c1", "app": "app@1"}))
-    m = err(call(d.sock, "ct.rebase", {"id": "c1", "to": "os@2"}), "bad_args")
-    assert "does not carry them yet" in m, m
+    assert d.stop() == 0
+
+
+def test_rebase_carries_the_apps(tmp):
+    """ct rebase of a container with an app template: the app goes along,
+    the same version where it still applies to the new template, else the
+    newest version of its name built on it; where none applies the rebase
+    is refused, saying what to import, and nothing changes."""
+    d, src, app = started(tmp)
+    ok(call(d.sock, "ct.create", {"id": "c1", "template": "os@1",
+                                  "apps": ["app@1"]}))
+    priv = os.path.join(d.root, "private", "c1")
+    fs = priv + "/fs"
+    w(fs + "/etc/mine", b"mine\n")
+    # os@2 changes nothing app@1 changes: app@1 still applies
+    src2 = os.path.join(tmp, "src2")
+    subprocess.run(["cp", "-a", src, src2], check=True)    # times kept
+    w(src2 + "/etc/os-release", b"NAME=test\nVERSION=2\n")
+    ok(call(d.sock, "template.import", {"template": "os@2", "from": src2}))
+    r = ok(call(d.sock, "ct.rebase", {"id": "c1", "to": "os@2"}))
+    assert (r["from"], r["to"], r["conflicts"]) == ("os@1", "os@2", 0), r
+    conf = open(priv + "/ct.conf").read()
+    assert "template = os@2\n" in conf and "apps = app@1\n" in conf, conf
+    assert shown(d, fs + "/etc/os-release") == b"NAME=test\nVERSION=2\n"
+    assert shown(d, fs + "/usr/bin/app") == b"#!/bin/sh\necho app\n"
+    assert not os.path.lexists(fs + "/usr/bin/same-b")
+    assert shown(d, fs + "/etc/mine") == b"mine\n"
+    # app@1, carried, still lies over os@1: os@1 stays
+    m = err(call(d.sock, "template.rm", {"template": "os@1"}), "busy")
+    assert "has 1 application template(s), app@1" in m, m
+    # os@3 updates a package: dpkg's status changes, app@1 no longer applies
+    src3 = os.path.join(tmp, "src3")
+    subprocess.run(["cp", "-a", src, src3], check=True)
+    status3 = BASE_STATUS.replace(b"1:1.2.13", b"1:1.2.14")
+    w(src3 + "/var/lib/dpkg/status", status3)
+    ok(call(d.sock, "template.import", {"template": "os@3", "from": src3}))
+    before = snapshot(fs)
+    m = err(call(d.sock, "ct.rebase", {"id": "c1", "to": "os@3"}), "bad_args")
+    assert "its application templates do not apply to os@3" in m and \
+        "/var/lib/dpkg/status" in m and "--layer-of os@3" in m, m
+    assert snapshot(fs) == before and d.journal() == []
+    assert "template = os@2\n" in open(priv + "/ct.conf").read()
+    # the app built on os@3: app@3, taken by the rebase
+    app3 = os.path.join(tmp, "app3")
+    app_tree(src3, app3)
+    w(app3 + "/var/lib/dpkg/status", APP_STANZA + status3)
+    ok(call(d.sock, "template.import", {"template": "app@3", "from": app3,
+                                        "layer_of": "os@3"}))
+    r = ok(call(d.sock, "ct.rebase", {"id": "c1", "to": "os@3"}))
+    assert r["conflicts"] == 0, r
+    conf = open(priv + "/ct.conf").read()
+    assert "template = os@3\n" in conf and "apps = app@3\n" in conf, conf
+    assert shown(d, fs + "/var/lib/dpkg/status") == APP_STANZA + status3
+    assert shown(d, fs + "/usr/bin/app") == b"#!/bin/sh\necho app\n"
+    assert shown(d, fs + "/etc/mine") == b"mine\n"
+    # app@1, os@2 and so os@1 are no longer used
+    for t in ("app@1", "os@2", "os@1"):
+        ok(call(d.sock, "template.rm", {"template": t}))
     assert d.stop() == 0
 
 

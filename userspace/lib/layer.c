@@ -232,7 +232,7 @@ static int check_stacked(const struct tplfs_mlist *tree,
 	if ((!te && !be) || (te && be && tplfs_mentry_same(te, be)))
 		return 0;
 	snprintf(err, errlen,
-		 "%s: changed beneath %s already (by another application template)",
+		 "%s: changed beneath %s already (by another application template, or by the version it is applied to)",
 		 path, layer_id);
 	return -EEXIST;
 }
@@ -388,7 +388,7 @@ int tplfs_layer_tree(int store_fd, const char *os, const char (*apps)[256],
 		     size_t napps, struct tplfs_mlist *out, char *err,
 		     size_t errlen)
 {
-	struct tplfs_mlist base = { 0 };
+	struct tplfs_mlist base = { 0 }, other = { 0 };
 	int ret = load_sealed(store_fd, os, &base, err, errlen);
 
 	if (!ret && base.layer_of[0]) {
@@ -404,25 +404,101 @@ int tplfs_layer_tree(int store_fd, const char *os, const char (*apps)[256],
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; !ret && i < napps; i++) {
 		struct tplfs_mlist layer = { 0 }, next = { 0 };
+		const struct tplfs_mlist *lbase = &base;
 
 		ret = load_sealed(store_fd, apps[i], &layer, err, errlen);
-		if (!ret && strcmp(layer.layer_of, os)) {
-			snprintf(err, errlen,
-				 "%s is not an application template of %s",
-				 apps[i], os);
+		if (!ret && !layer.layer_of[0]) {
+			snprintf(err, errlen, "%s is not an application template",
+				 apps[i]);
 			ret = -EINVAL;
+		}
+		/* a layer of another version (carried by a rebase): it
+		 * applies where that version and this tree agree */
+		if (!ret && strcmp(layer.layer_of, os)) {
+			if (strcmp(other.id, layer.layer_of)) {
+				tplfs_mlist_free(&other);
+				ret = load_sealed(store_fd, layer.layer_of, &other,
+						  err, errlen);
+			}
+			lbase = &other;
 		}
 		if (!ret)
 			ret = tplfs_layer_apply(&next, i ? out : &base, &layer,
-						i ? &base : NULL, os, err, errlen);
+						i || lbase != &base ? lbase : NULL,
+						os, err, errlen);
 		tplfs_mlist_free(&layer);
 		tplfs_mlist_free(out);
 		*out = next;
 	}
 	tplfs_mlist_free(&base);
+	tplfs_mlist_free(&other);
 	if (ret)
 		tplfs_mlist_free(out);
 	return ret == -EEXIST ? -EINVAL : ret;
+}
+
+int tplfs_template_layer_of(int store_fd, const char *id, char *of,
+			    size_t size)
+{
+	struct tplfs_template_id t;
+	struct tplfs_mreader *r;
+	char err[256];
+	FILE *m;
+	int ret;
+
+	of[0] = '\0';
+	if (tplfs_template_id_parse(id, &t, err, sizeof(err)))
+		return -EINVAL;
+	m = tplfs_template_state(store_fd, &t) == TPLFS_TEMPLATE_SEALED ?
+	    tplfs_template_manifest_open(store_fd, &t) : NULL;
+	if (!m)
+		return -ENOENT;
+	ret = tplfs_mreader_open(m, &r, err, sizeof(err));
+	if (!ret) {
+		snprintf(of, size, "%s", tplfs_mreader_layer_of(r) ?
+			 tplfs_mreader_layer_of(r) : "");
+		tplfs_mreader_close(r);
+	}
+	fclose(m);
+	return ret == -EINVAL ? -EIO : ret;
+}
+
+struct newest_layer {
+	int store_fd;
+	const char *name, *of;
+	char best[256];
+};
+
+static int newer_layer(void *arg, const struct tplfs_template_id *t,
+		       enum tplfs_template_state state)
+{
+	struct newest_layer *n = arg;
+	char id[256], of[256];
+
+	if (state != TPLFS_TEMPLATE_SEALED || strcmp(t->name, n->name))
+		return 0;
+	snprintf(id, sizeof(id), "%s@%s", t->name, t->version);
+	if (tplfs_template_layer_of(n->store_fd, id, of, sizeof(of)) ||
+	    strcmp(of, n->of))
+		return 0;
+	if (!n->best[0] ||
+	    strverscmp(t->version, strchr(n->best, '@') + 1) > 0)
+		snprintf(n->best, sizeof(n->best), "%s", id);
+	return 0;
+}
+
+int tplfs_layer_newest(int store_fd, const char *name, const char *of,
+		       char *out, size_t size)
+{
+	struct newest_layer n = { .store_fd = store_fd, .name = name, .of = of };
+	int ret = tplfs_templates_each(store_fd, newer_layer, &n);
+
+	if (ret)
+		return ret;
+	if (!n.best[0])
+		return -ENOENT;
+	snprintf(out, size, "%s", n.best);
+	return 0;
 }
 
 int tplfs_mlist_write(const struct tplfs_mlist *l, const char *id, FILE *f)

@@ -51,15 +51,27 @@ int tplfs_layer_apply(struct tplfs_mlist *out, const struct tplfs_mlist *tree,
 		      char *err, size_t errlen);
 
 /*
- * The tree of template @os with the application templates @apps (@napps,
- * each a layer of @os) applied in order, from the sealed manifests of
- * the store @store_fd, into @out (empty on entry). 0, -ENOENT (a version
- * not sealed), -EINVAL (@os is a layer, an app is not one of @os, two
+ * The tree of template @os with the application templates @apps (@napps)
+ * applied in order, from the sealed manifests of the store @store_fd,
+ * into @out (empty on entry). An app is a layer of @os, or of another
+ * version where it still applies (every path it changes is there as in
+ * its own base: a rebase carried it). 0, -ENOENT (a version not sealed),
+ * -EINVAL (@os is a layer, an app is not one, it does not apply, two
  * change one path) or another negative errno, with @err said.
  */
 int tplfs_layer_tree(int store_fd, const char *os, const char (*apps)[256],
 		     size_t napps, struct tplfs_mlist *out, char *err,
 		     size_t errlen);
+
+/* The version template @id is a layer of into @of ("" if it is not a
+ * layer). 0, -ENOENT if it is not sealed, or -errno. */
+int tplfs_template_layer_of(int store_fd, const char *id, char *of,
+			    size_t size);
+
+/* The highest sealed version (strverscmp) of app template @name that is a
+ * layer of @of, as NAME@VERSION into @out; -ENOENT if there is none. */
+int tplfs_layer_newest(int store_fd, const char *name, const char *of,
+		       char *out, size_t size);
 
 /* Write @l as a version 1 manifest named @id to @f. 0 or -errno. */
 int tplfs_mlist_write(const struct tplfs_mlist *l, const char *id, FILE *f);

@@ -476,6 +476,33 @@ static bool refuse_conflicts(struct rebasejob *rj, const struct rebase_run *rr0)
 	return true;
 }
 
+/*
+ * Both trees can be made from the store (the apps apply): checked before
+ * the journal has the record, which recovery would retry for ever. False
+ * after the job failed.
+ */
+static bool trees_load(struct rebasejob *rj, struct rebase_run *rr)
+{
+	struct tplfs_mlist l = { 0 };
+	int ret = load_tree(rr, rr->from, rr->from_apps, &l);
+
+	tplfs_mlist_free(&l);
+	if (!ret) {
+		ret = load_tree(rr, rr->to, rr->to_apps, &l);
+		tplfs_mlist_free(&l);
+	}
+	if (ret && rr->to_apps->n && !strcmp(rj->verb, "ct.rebase"))
+		opjob_fail(&rj->cj.op, ret == -EINVAL ? TPLFS_E_BAD_ARGS :
+			   ret == -ENOENT ? TPLFS_E_NOT_FOUND : TPLFS_E_SYSTEM,
+			   -ret, "%s: its application templates do not apply to %s (%s): import a version of each as a layer of %s (template import NAME@VERSION --layer-of %s)",
+			   rj->cj.id, rr->to, rr->err, rr->to, rr->to);
+	else if (ret)
+		opjob_fail(&rj->cj.op, ret == -EINVAL ? TPLFS_E_BAD_ARGS :
+			   ret == -ENOENT ? TPLFS_E_NOT_FOUND : TPLFS_E_SYSTEM,
+			   -ret, "%s: %s", rj->cj.id, rr->err);
+	return !ret;
+}
+
 static void rebase_job_run(struct job *job)
 {
 	struct rebasejob *rj = (struct rebasejob *)job;
@@ -505,6 +532,8 @@ static void rebase_job_run(struct job *job)
 		return;
 	}
 	cj->op.what = rj->spec.dry_run ? "paths decided" : "paths rebased";
+	if (!trees_load(rj, &rr))
+		return;
 	if (!rj->spec.dry_run && !strcmp(rj->verb, "ct.app.add") &&
 	    !rj->spec.keep_mine && refuse_conflicts(rj, &rr))
 		return;
@@ -634,24 +663,37 @@ void ctrebase_submit(struct req *rq, const char *id,
 	opjob_submit(&rj->cj.op);
 }
 
+/*
+ * The apps of a container rebased to @to: for each, the highest version
+ * of its name that is a layer of @to, else the same one (it may still
+ * apply: the run checks before it changes anything).
+ */
+static void carry_apps(struct daemon *d, const struct tplfs_ct_apps *from,
+		       const char *to, struct tplfs_ct_apps *out)
+{
+	*out = *from;
+	for (size_t i = 0; i < from->n; i++) {
+		char name[256];
+
+		snprintf(name, sizeof(name), "%s", from->v[i]);
+		*strchr(name, '@') = '\0';
+		tplfs_layer_newest(d->store_fd, name, to, out->v[i],
+				   sizeof(out->v[i]));
+	}
+}
+
 void ctrebase_serve(struct req *rq, const char *id, const char *to, bool dry_run)
 {
 	const struct ctentry *e = ctjob_entry(rq, id);
 	struct ctrebase_spec spec = {
 		.verb = "ct.rebase", .to = to, .dry_run = dry_run,
 	};
+	struct tplfs_ct_apps apps;
 
 	if (!e)
 		return;
-	if (e->conf.apps.n) {
-		/* their versions for the new template are not chosen yet */
-		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EOPNOTSUPP,
-			  "%s has application templates (%s%s): a rebase does not carry them yet; remove them first (ct app rm) and add their versions for %s after",
-			  id, e->conf.apps.v[0], e->conf.apps.n > 1 ? ", ..." : "",
-			  to));
-		return;
-	}
-	spec.to_apps = &e->conf.apps;
+	carry_apps(rq->d, &e->conf.apps, to, &apps);
+	spec.to_apps = &apps;
 	ctrebase_submit(rq, id, &spec);
 }
 
