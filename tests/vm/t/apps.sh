@@ -7,7 +7,7 @@
 # container that made its own config is refused, then kept with
 # --keep-mine; ct app rm takes it all back; kill -9 of the daemon in the
 # middle of an add is finished by the next start, the tree then the
-# added one.
+# added one; a rebase of a running container carries its app.
 . "$TPLFS_TOP/tests/vm/lib.sh"
 
 t_daemon_places
@@ -89,6 +89,20 @@ expect_eq "dpkg's status is the template's" "$(cat "$src/var/lib/dpkg/status")" 
 	"$(cat "$M/var/lib/dpkg/status")"
 expect_eq "a stub of it again" stub "$(t_is_stub "$P/var/lib/dpkg/status")"
 expect_match "ct.conf names no app" '^$' "$(grep '^apps' "$R/private/a1/ct.conf")"
+
+# a rebase of a running container carries its app (app@1 still applies
+# to os@2, which changes only profile)
+src2=$PWD/src2
+cp -a "$src" "$src2"
+printf 'export V=2\n' >"$src2/etc/profile"
+$T template import os@2 --from "$src2" >/dev/null || fail "template import os@2"
+expect_match "ct rebase of a container with an app" '^a2: rebased from os@1 to os@2: .* 0 merged, 0 busy' \
+	"$($T ct rebase a2 --to os@2 | tail -1)"
+expect_eq "the new profile" "export V=2" "$(cat "$R/root/a2/etc/profile")"
+expect_eq "the app still runs" "hello from app" "$(chroot "$R/root/a2" /usr/bin/app-hello 2>&1)"
+expect_eq "its own app.conf still" "listen 8080" "$(cat "$R/root/a2/etc/app.conf")"
+expect_match "ct.conf: os@2 with app@1" '^template = os@2
+apps = app@1$' "$(grep -E '^(template|apps) ' "$R/private/a2/ct.conf")"
 
 # kill -9 in the middle of an add to a mounted container
 kill "$T_DPID"
