@@ -256,54 +256,59 @@ def test_app_add_of_another_template_is_refused(tmp):
 
 def test_rebase_carries_the_apps(tmp):
     """ct rebase of a container with an app template: the app goes along,
-    the same version where it still applies to the new template, else the
-    newest version of its name built on it; where none applies the rebase
-    is refused, saying what to import, and nothing changes."""
+    the same version where it still applies to the new template (dpkg's
+    status merged by package), else the newest version of its name built
+    on it; where none applies the rebase is refused, saying what to
+    import, and nothing changes."""
     d, src, app = started(tmp)
     ok(call(d.sock, "ct.create", {"id": "c1", "template": "os@1",
                                   "apps": ["app@1"]}))
     priv = os.path.join(d.root, "private", "c1")
     fs = priv + "/fs"
     w(fs + "/etc/mine", b"mine\n")
-    # os@2 changes nothing app@1 changes: app@1 still applies
+    # os@2 updates zlib: app@1 still applies, its package merged in
     src2 = os.path.join(tmp, "src2")
     subprocess.run(["cp", "-a", src, src2], check=True)    # times kept
     w(src2 + "/etc/os-release", b"NAME=test\nVERSION=2\n")
+    status2 = BASE_STATUS.replace(b"1:1.2.13", b"1:1.2.14")
+    w(src2 + "/var/lib/dpkg/status", status2)
     ok(call(d.sock, "template.import", {"template": "os@2", "from": src2}))
     r = ok(call(d.sock, "ct.rebase", {"id": "c1", "to": "os@2"}))
     assert (r["from"], r["to"], r["conflicts"]) == ("os@1", "os@2", 0), r
     conf = open(priv + "/ct.conf").read()
     assert "template = os@2\n" in conf and "apps = app@1\n" in conf, conf
     assert shown(d, fs + "/etc/os-release") == b"NAME=test\nVERSION=2\n"
+    assert stanzas(fs + "/var/lib/dpkg/status") == sorted(
+        x.strip() for x in (status2 + APP_STANZA).split(b"\n\n") if x.strip())
     assert shown(d, fs + "/usr/bin/app") == b"#!/bin/sh\necho app\n"
     assert not os.path.lexists(fs + "/usr/bin/same-b")
     assert shown(d, fs + "/etc/mine") == b"mine\n"
     # app@1, carried, still lies over os@1: os@1 stays
     m = err(call(d.sock, "template.rm", {"template": "os@1"}), "busy")
     assert "has 1 application template(s), app@1" in m, m
-    # os@3 updates a package: dpkg's status changes, app@1 no longer applies
+    # os@3 changes same-b, which app@1 removes: app@1 does not apply
     src3 = os.path.join(tmp, "src3")
-    subprocess.run(["cp", "-a", src, src3], check=True)
-    status3 = BASE_STATUS.replace(b"1:1.2.13", b"1:1.2.14")
-    w(src3 + "/var/lib/dpkg/status", status3)
+    subprocess.run(["cp", "-a", src2, src3], check=True)
+    w(src3 + "/usr/bin/same-b", b"same-b v3\n")
     ok(call(d.sock, "template.import", {"template": "os@3", "from": src3}))
     before = snapshot(fs)
     m = err(call(d.sock, "ct.rebase", {"id": "c1", "to": "os@3"}), "bad_args")
     assert "its application templates do not apply to os@3" in m and \
-        "/var/lib/dpkg/status" in m and "--layer-of os@3" in m, m
+        "/usr/bin/same-b" in m and "--layer-of os@3" in m, m
     assert snapshot(fs) == before and d.journal() == []
     assert "template = os@2\n" in open(priv + "/ct.conf").read()
     # the app built on os@3: app@3, taken by the rebase
     app3 = os.path.join(tmp, "app3")
     app_tree(src3, app3)
-    w(app3 + "/var/lib/dpkg/status", APP_STANZA + status3)
+    w(app3 + "/var/lib/dpkg/status", APP_STANZA + status2)
     ok(call(d.sock, "template.import", {"template": "app@3", "from": app3,
                                         "layer_of": "os@3"}))
     r = ok(call(d.sock, "ct.rebase", {"id": "c1", "to": "os@3"}))
     assert r["conflicts"] == 0, r
     conf = open(priv + "/ct.conf").read()
     assert "template = os@3\n" in conf and "apps = app@3\n" in conf, conf
-    assert shown(d, fs + "/var/lib/dpkg/status") == APP_STANZA + status3
+    assert shown(d, fs + "/var/lib/dpkg/status") == APP_STANZA + status2
+    assert origin_of(fs + "/var/lib/dpkg/status") is not None
     assert shown(d, fs + "/usr/bin/app") == b"#!/bin/sh\necho app\n"
     assert shown(d, fs + "/etc/mine") == b"mine\n"
     # app@1, os@2 and so os@1 are no longer used
@@ -380,6 +385,61 @@ def test_app_templates_stack(tmp):
     assert shown(d, fs + "/usr/bin/tool2") == b"tool 2\n"
     assert shown(d, fs + "/usr/bin/same-b") == b"same bytes\n"
     shutil.rmtree(clash)
+    assert d.stop() == 0
+
+
+TOOL_STANZA = (b"Package: tool\nStatus: install ok installed\n"
+               b"Architecture: amd64\nVersion: 2.0\n\n")
+
+
+def test_two_debian_app_templates_stack(tmp):
+    """Two app templates that both add a package stack: dpkg's status of
+    the tree is their merge by package, a private file in each container
+    (no manifest holds it; store gc leaves it whole); removing the first
+    leaves the second's status, a stub again; ct create with both gives
+    the same; a package of the container's own stays through all."""
+    d, src, app = started(tmp)
+    tool = os.path.join(tmp, "tool")
+    subprocess.run(["cp", "-a", src, tool], check=True)
+    w(tool + "/usr/bin/tool2", b"tool 2\n", 0o755)
+    w(tool + "/var/lib/dpkg/status", BASE_STATUS + TOOL_STANZA)
+    ok(call(d.sock, "template.import", {"template": "tool@1", "from": tool,
+                                        "layer_of": "os@1"}))
+    both = sorted(x.strip() for x in (BASE_STATUS + APP_STANZA + TOOL_STANZA)
+                  .split(b"\n\n") if x.strip())
+    ok(call(d.sock, "ct.create", {"id": "c", "template": "os@1"}))
+    ok(call(d.sock, "ct.create", {"id": "own", "template": "os@1"}))
+    fs = os.path.join(d.root, "private", "c", "fs")
+    own = os.path.join(d.root, "private", "own", "fs")
+    privatize(own + "/var/lib/dpkg/status", BASE_STATUS + MINE_STANZA)
+    for ct in ("c", "own"):
+        ok(call(d.sock, "ct.app.add", {"id": ct, "app": "app@1"}))
+        r = ok(call(d.sock, "ct.app.add", {"id": ct, "app": "tool@1"}))
+        assert r["conflicts"] == 0, r
+    assert stanzas(fs + "/var/lib/dpkg/status") == both
+    assert origin_of(fs + "/var/lib/dpkg/status") is None
+    assert stanzas(own + "/var/lib/dpkg/status") == sorted(
+        both + [MINE_STANZA.strip()])
+    assert shown(d, fs + "/usr/bin/tool2") == b"tool 2\n"
+    ok(call(d.sock, "store.gc"))
+    assert stanzas(fs + "/var/lib/dpkg/status") == both
+    # created with both: the same tree
+    rc, out, e = tplctl(d, "ct", "create", "c2", "--template", "os@1",
+                        "--app", "app@1", "--app", "tool@1")
+    assert rc == 0, e
+    fs2 = os.path.join(d.root, "private", "c2", "fs")
+    assert stanzas(fs2 + "/var/lib/dpkg/status") == both
+    assert origin_of(fs2 + "/var/lib/dpkg/status") is None
+    # the first removed: the second's status, a stub of its object
+    ok(call(d.sock, "ct.app.rm", {"id": "c", "app": "app"}))
+    assert shown(d, fs + "/var/lib/dpkg/status") == BASE_STATUS + TOOL_STANZA
+    assert origin_of(fs + "/var/lib/dpkg/status") is not None
+    assert not os.path.lexists(fs + "/usr/bin/app")
+    r = ok(call(d.sock, "ct.app.rm", {"id": "own", "app": "app"}))
+    assert r["conflicts"] == 0, r
+    assert stanzas(own + "/var/lib/dpkg/status") == sorted(
+        x.strip() for x in (BASE_STATUS + TOOL_STANZA + MINE_STANZA)
+        .split(b"\n\n") if x.strip())
     assert d.stop() == 0
 
 

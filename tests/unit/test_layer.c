@@ -212,7 +212,7 @@ static void a_layer_applied_to_its_base_is_the_tree(void **state)
 	assert_int_equal(tplfs_mlist_load(&layer, f, err, sizeof(err)), 0);
 	fclose(f);
 	assert_string_equal(layer.layer_of, "os@1");
-	ret = tplfs_layer_apply(&out, &base, &layer, NULL, "os@1", err, sizeof(err));
+	ret = tplfs_layer_apply(&out, &base, &layer, NULL, NULL, "os@1", err, sizeof(err));
 	if (ret)
 		fail_msg("%s", err);
 	/* the same tree, but for /usr/bin's mtime, which stays base's */
@@ -255,18 +255,18 @@ static void a_layer_that_does_not_fit_is_refused_naming_the_path(void **state)
 	load(&base, base_text);
 	/* its directory is not in the tree */
 	load(&layer, LHEAD FILE_("/nodir/x", D2) "end 1\n");
-	assert_int_equal(tplfs_layer_apply(&out, &base, &layer, NULL, "t@1+a@1",
+	assert_int_equal(tplfs_layer_apply(&out, &base, &layer, NULL, NULL, "t@1+a@1",
 					   err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "a@1 does not fit its tree at /nodir/x"));
 	tplfs_mlist_free(&layer);
 	/* a hard link whose first link it deletes */
 	load(&layer, LHEAD "/usr/bin/a -\nend 1\n");
-	assert_int_equal(tplfs_layer_apply(&out, &base, &layer, NULL, "t@1+a@1",
+	assert_int_equal(tplfs_layer_apply(&out, &base, &layer, NULL, NULL, "t@1+a@1",
 					   err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "at /usr/bin/a2"));
 	tplfs_mlist_free(&layer);
 	/* not a layer */
-	assert_int_equal(tplfs_layer_apply(&out, &base, &base, NULL, "t@1+a@1",
+	assert_int_equal(tplfs_layer_apply(&out, &base, &base, NULL, NULL, "t@1+a@1",
 					   err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "not an application template"));
 	tplfs_mlist_free(&base);
@@ -286,22 +286,22 @@ static void layers_stack_where_they_change_different_paths(void **state)
 	/* c changes what a deleted, beneath */
 	load(&c, "tplfs-manifest 2\ntemplate c@1\nlayer-of os@1\n"
 	     FILE_("/opt/old/a", D3) "end 1\n");
-	if (tplfs_layer_apply(&ab, &base, &a, &base, "os@1+a@1", err, sizeof(err)))
+	if (tplfs_layer_apply(&ab, &base, &a, &base, NULL, "os@1+a@1", err, sizeof(err)))
 		fail_msg("%s", err);
 	tplfs_mlist_free(&ab);
-	assert_int_equal(tplfs_layer_apply(&ab, &base, &a, NULL, "os@1+a@1", err,
+	assert_int_equal(tplfs_layer_apply(&ab, &base, &a, NULL, NULL, "os@1+a@1", err,
 					   sizeof(err)), 0);
-	assert_int_equal(tplfs_layer_apply(&abc, &ab, &b, &base, "os@1+a@1", err,
+	assert_int_equal(tplfs_layer_apply(&abc, &ab, &b, &base, NULL, "os@1+a@1", err,
 					   sizeof(err)), 0);
 	assert_non_null(tplfs_mlist_find(&abc, "/etc/a"));
 	assert_non_null(tplfs_mlist_find(&abc, "/etc/b"));
 	assert_null(tplfs_mlist_find(&abc, "/opt/old"));
 	tplfs_mlist_free(&abc);
-	assert_int_equal(tplfs_layer_apply(&abc, &ab, &c, &base, "os@1+a@1", err,
+	assert_int_equal(tplfs_layer_apply(&abc, &ab, &c, &base, NULL, "os@1+a@1", err,
 					   sizeof(err)), -EEXIST);
 	assert_non_null(strstr(err, "/opt/old/a: changed beneath c@1"));
 	/* a layer applied twice changes what it changed already */
-	assert_int_equal(tplfs_layer_apply(&abc, &ab, &a, &base, "os@1+a@1", err,
+	assert_int_equal(tplfs_layer_apply(&abc, &ab, &a, &base, NULL, "os@1+a@1", err,
 					   sizeof(err)), -EEXIST);
 	tplfs_mlist_free(&ab);
 	tplfs_mlist_free(&a);

@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "grow.h"
+#include "dpkgstatus.h"
 #include "layer.h"
+#include "object.h"
 #include "store.h"
 
 static bool xattrs_same(const struct tplfs_mentry *a,
@@ -264,8 +266,8 @@ static void path_of_line(const char *text, size_t len, unsigned long lineno,
 
 int tplfs_layer_apply(struct tplfs_mlist *out, const struct tplfs_mlist *tree,
 		      const struct tplfs_mlist *layer,
-		      const struct tplfs_mlist *base, const char *id,
-		      char *err, size_t errlen)
+		      const struct tplfs_mlist *base, const char *merged,
+		      const char *id, char *err, size_t errlen)
 {
 	const char *layer_id = layer->id;
 	struct tplfs_mwriter *w = NULL;
@@ -290,8 +292,9 @@ int tplfs_layer_apply(struct tplfs_mlist *out, const struct tplfs_mlist *tree,
 		}
 		if (e->type != 'd')
 			cut.v[cut.n++] = e->path;
-		ret = base ? check_stacked(tree, base, e->path, layer_id, err,
-					   errlen) : 0;
+		ret = base && !(merged && !strcmp(e->path, merged)) ?
+		      check_stacked(tree, base, e->path, layer_id, err,
+				    errlen) : 0;
 		if (ret)
 			goto out;
 	}
@@ -384,6 +387,98 @@ static int load_sealed(int store_fd, const char *id, struct tplfs_mlist *l,
 	return ret == -EINVAL ? -EIO : ret;	/* the store's, not the caller's */
 }
 
+#define DPKG_STATUS	"/var/lib/dpkg/status"
+#define DPKG_STATUS_MAX	(256u << 20)
+
+/*
+ * A layer stacked on a tree whose dpkg status is not its base's (another
+ * app's packages are in it): its status entry becomes the merge by
+ * package of the three (the tree's, its base's, its own), put in the
+ * store as an object. No sealed manifest names that object, so the path
+ * is made always-private in the tree (@private set): each container holds
+ * its own copy, which store gc cannot take. 1 if merged, 0 if there was
+ * nothing to merge, -EEXIST if a package changed in both, or -errno.
+ */
+static int merge_status(int store_fd, const struct tplfs_mlist *tree,
+			const struct tplfs_mlist *lbase,
+			struct tplfs_mlist *layer, char *err, size_t errlen)
+{
+	const struct tplfs_mentry *te = tplfs_mlist_find(tree, DPKG_STATUS);
+	const struct tplfs_mentry *be = tplfs_mlist_find(lbase, DPKG_STATUS);
+	struct tplfs_mentry *le =
+		(struct tplfs_mentry *)tplfs_mlist_find(layer, DPKG_STATUS);
+	char *b = NULL, *t = NULL, *l = NULL, *out = NULL;
+	struct tplfs_origin_info info = { .size = 0 };
+	size_t outlen;
+	int ret;
+
+	if (!te || !be || !le || te->type != 'f' || be->type != 'f' ||
+	    le->type != 'f' || tplfs_mentry_same(te, be))
+		return 0;
+	ret = tplfs_object_read(store_fd, be->digest, be->size, DPKG_STATUS_MAX, &b);
+	if (!ret)
+		ret = tplfs_object_read(store_fd, te->digest, te->size,
+					DPKG_STATUS_MAX, &t);
+	if (!ret)
+		ret = tplfs_object_read(store_fd, le->digest, le->size,
+					DPKG_STATUS_MAX, &l);
+	if (!ret) {
+		char why[300];
+
+		ret = tplfs_dpkg_status_merge(b, be->size, t, te->size, l,
+					      le->size, &out, &outlen, why,
+					      sizeof(why));
+		if (ret == -EAGAIN || ret == -EINVAL) {
+			snprintf(err, errlen,
+				 "%s: %s and the tree beneath it both change it: %s",
+				 DPKG_STATUS, layer->id, why);
+			ret = -EEXIST;
+		}
+	} else {
+		snprintf(err, errlen, "%s: the objects to merge: %s",
+			 DPKG_STATUS, strerror(-ret));
+	}
+	if (!ret) {
+		ret = tplfs_object_put_data(store_fd, out, outlen, &info);
+		if (ret < 0)
+			snprintf(err, errlen, "%s: storing the merge: %s",
+				 DPKG_STATUS, strerror(-ret));
+	}
+	free(b);
+	free(t);
+	free(l);
+	free(out);
+	if (ret < 0)
+		return ret;
+	le->size = info.size;
+	memcpy(le->digest, info.digest, sizeof(le->digest));
+	return 1;
+}
+
+/* Make @path one of @l's always-private paths (sorted). */
+static int add_private(struct tplfs_mlist *l, const char *path)
+{
+	char **v;
+	size_t i = 0;
+
+	if (tplfs_mlist_is_private(l, path))
+		return 0;
+	v = realloc(l->private, (l->nprivate + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	l->private = v;
+	while (i < l->nprivate && strcmp(v[i], path) < 0)
+		i++;
+	memmove(v + i + 1, v + i, (l->nprivate - i) * sizeof(*v));
+	v[i] = strdup(path);
+	if (!v[i]) {
+		memmove(v + i, v + i + 1, (l->nprivate - i) * sizeof(*v));
+		return -ENOMEM;
+	}
+	l->nprivate++;
+	return 0;
+}
+
 int tplfs_layer_tree(int store_fd, const char *os, const char (*apps)[256],
 		     size_t napps, struct tplfs_mlist *out, char *err,
 		     size_t errlen)
@@ -405,6 +500,7 @@ int tplfs_layer_tree(int store_fd, const char *os, const char (*apps)[256],
 	for (size_t i = 0; !ret && i < napps; i++) {
 		struct tplfs_mlist layer = { 0 }, next = { 0 };
 		const struct tplfs_mlist *lbase = &base;
+		int merged;
 
 		ret = load_sealed(store_fd, apps[i], &layer, err, errlen);
 		if (!ret && !layer.layer_of[0]) {
@@ -422,10 +518,17 @@ int tplfs_layer_tree(int store_fd, const char *os, const char (*apps)[256],
 			}
 			lbase = &other;
 		}
-		if (!ret)
+		merged = 0;
+		if (!ret && (i || lbase != &base))
+			merged = ret = merge_status(store_fd, i ? out : &base,
+						    lbase, &layer, err, errlen);
+		if (ret >= 0)
 			ret = tplfs_layer_apply(&next, i ? out : &base, &layer,
 						i || lbase != &base ? lbase : NULL,
+						merged ? DPKG_STATUS : NULL,
 						os, err, errlen);
+		if (!ret && merged)
+			ret = add_private(&next, DPKG_STATUS);
 		tplfs_mlist_free(&layer);
 		tplfs_mlist_free(out);
 		*out = next;

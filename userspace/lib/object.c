@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -95,6 +96,69 @@ static int copy_fd(int in, int out, uint64_t size)
 		data = hole;
 	}
 	return ftruncate(out, end) < 0 ? -errno : 0;
+}
+
+int tplfs_object_put_data(int store_fd, const void *data, size_t len,
+			  struct tplfs_origin_info *info)
+{
+	int fd = memfd_create("tplfs-object", MFD_CLOEXEC);
+	size_t done = 0;
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (!ret && done < len) {
+		ssize_t n = write(fd, (const char *)data + done, len - done);
+
+		if (n < 0 && errno != EINTR)
+			ret = -errno;
+		else if (n > 0)
+			done += (size_t)n;
+	}
+	if (!ret)
+		ret = tplfs_object_put(store_fd, fd, info);
+	close(fd);
+	return ret;
+}
+
+int tplfs_fd_read_all(int fd, uint64_t len, uint64_t max, char **out)
+{
+	size_t got = 0;
+	char *buf;
+
+	if (len > max)
+		return -EFBIG;
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return -ENOMEM;
+	while (got < len) {
+		ssize_t n = pread(fd, buf + got, len - got, (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			return n < 0 ? -errno : -EIO;
+		}
+		got += (size_t)n;
+	}
+	*out = buf;
+	return 0;
+}
+
+int tplfs_object_read(int store_fd, const uint8_t *digest, uint64_t size,
+		      uint64_t max, char **out)
+{
+	char obj[TPLFS_OBJECT_PATH_SIZE];
+	int fd, ret;
+
+	tplfs_object_path(digest, obj);
+	fd = openat(store_fd, obj, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = tplfs_fd_read_all(fd, size, max, out);
+	close(fd);
+	return ret;
 }
 
 int tplfs_object_copy_out(int store_fd, const struct tplfs_origin_info *info,

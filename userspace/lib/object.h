@@ -21,6 +21,22 @@
 int tplfs_object_put(int store_fd, int src_fd, struct tplfs_origin_info *info);
 
 /*
+ * Put @len bytes at @data into the store as tplfs_object_put does (from
+ * a memfd): for content made rather than imported (dpkg's status merged
+ * by package, layer.c). 1, 0 or a negative errno, as tplfs_object_put.
+ */
+int tplfs_object_put_data(int store_fd, const void *data, size_t len,
+			  struct tplfs_origin_info *info);
+
+/* The @len bytes of the file open at @fd from its start, malloc'd into
+ * *@out; -EFBIG over @max, -EIO if it is shorter. */
+int tplfs_fd_read_all(int fd, uint64_t len, uint64_t max, char **out);
+
+/* The object of @digest (@size bytes, at most @max) read into *@out. */
+int tplfs_object_read(int store_fd, const uint8_t *digest, uint64_t size,
+		      uint64_t max, char **out);
+
+/*
  * Copy the object @info names out of the store into @out_fd (an empty
  * file, written from offset 0): its @info->size bytes, holes kept holes.
  * For always-private files, which each container holds its own copy of.

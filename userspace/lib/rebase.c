@@ -14,6 +14,7 @@
 #include "beneath.h"
 #include "digest.h"
 #include "dpkgstatus.h"
+#include "object.h"
 #include "grow.h"
 #include "origin.h"
 #include "rebase.h"
@@ -617,44 +618,15 @@ static int set_dir_times(struct rb *r)
 #define DPKG_STATUS	"/var/lib/dpkg/status"
 #define DPKG_STATUS_MAX	(256u << 20)
 
-/* The @len bytes of @fd from its start, malloc'd. */
 static int read_all(int fd, uint64_t len, char **out)
 {
-	size_t got = 0;
-	char *buf;
-
-	if (len > DPKG_STATUS_MAX)
-		return -EFBIG;
-	buf = malloc(len ? len : 1);
-	if (!buf)
-		return -ENOMEM;
-	while (got < len) {
-		ssize_t n = pread(fd, buf + got, len - got, (off_t)got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			free(buf);
-			return n < 0 ? -errno : -EIO;
-		}
-		got += (size_t)n;
-	}
-	*out = buf;
-	return 0;
+	return tplfs_fd_read_all(fd, len, DPKG_STATUS_MAX, out);
 }
 
 static int read_object(int store_fd, const struct tplfs_mentry *e, char **out)
 {
-	char obj[TPLFS_OBJECT_PATH_SIZE];
-	int fd, ret;
-
-	tplfs_object_path(e->digest, obj);
-	fd = openat(store_fd, obj, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = read_all(fd, e->size, out);
-	close(fd);
-	return ret;
+	return tplfs_object_read(store_fd, e->digest, e->size, DPKG_STATUS_MAX,
+				 out);
 }
 
 /*
