@@ -403,6 +403,8 @@ def test_two_debian_app_templates_stack(tmp):
     subprocess.run(["cp", "-a", src, tool], check=True)
     w(tool + "/usr/bin/tool2", b"tool 2\n", 0o755)
     w(tool + "/var/lib/dpkg/status", BASE_STATUS + TOOL_STANZA)
+    # a library both apps install, the same bytes: no clash
+    subprocess.run(["cp", "-a", app + "/usr/share", tool + "/usr/"], check=True)
     ok(call(d.sock, "template.import", {"template": "tool@1", "from": tool,
                                         "layer_of": "os@1"}))
     both = sorted(x.strip() for x in (BASE_STATUS + APP_STANZA + TOOL_STANZA)
@@ -435,6 +437,7 @@ def test_two_debian_app_templates_stack(tmp):
     assert shown(d, fs + "/var/lib/dpkg/status") == BASE_STATUS + TOOL_STANZA
     assert origin_of(fs + "/var/lib/dpkg/status") is not None
     assert not os.path.lexists(fs + "/usr/bin/app")
+    assert shown(d, fs + "/usr/share/app/data") == b"app data\n"   # tool's too
     r = ok(call(d.sock, "ct.app.rm", {"id": "own", "app": "app"}))
     assert r["conflicts"] == 0, r
     assert stanzas(own + "/var/lib/dpkg/status") == sorted(

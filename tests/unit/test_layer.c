@@ -300,14 +300,59 @@ static void layers_stack_where_they_change_different_paths(void **state)
 	assert_int_equal(tplfs_layer_apply(&abc, &ab, &c, &base, NULL, "os@1+a@1", err,
 					   sizeof(err)), -EEXIST);
 	assert_non_null(strstr(err, "/opt/old/a: changed beneath c@1"));
-	/* a layer applied twice changes what it changed already */
+	/* a layer applied twice makes the same changes: no clash */
 	assert_int_equal(tplfs_layer_apply(&abc, &ab, &a, &base, NULL, "os@1+a@1", err,
-					   sizeof(err)), -EEXIST);
+					   sizeof(err)), 0);
+	tplfs_mlist_free(&abc);
 	tplfs_mlist_free(&ab);
 	tplfs_mlist_free(&a);
 	tplfs_mlist_free(&b);
 	tplfs_mlist_free(&c);
 	tplfs_mlist_free(&base);
+}
+
+/* A package manager's logs, caches and backups stay out of a layer. */
+static void volatile_paths_stay_out_of_a_layer(void **state)
+{
+	static const char vbase[] =
+		HEAD("os@1") DIR("/") DIR("/etc") FILE_("/etc/ld.so.cache", D1)
+		DIR("/var") DIR("/var/lib") DIR("/var/lib/apt")
+		FILE_("/var/lib/apt/extended_states", D1)
+		DIR("/var/lib/dpkg") FILE_("/var/lib/dpkg/status", D1)
+		FILE_("/var/lib/dpkg/status-old", D1)
+		DIR("/var/log") FILE_("/var/log/dpkg.log", D1) "end 12\n";
+	static const char vfull[] =
+		HEAD("os@1") DIR("/") DIR("/etc") FILE_("/etc/ld.so.cache", D2)
+		DIR("/var") DIR("/var/lib") DIR("/var/lib/apt")
+		FILE_("/var/lib/apt/extended_states", D2)
+		DIR("/var/lib/dpkg") FILE_("/var/lib/dpkg/status", D2)
+		FILE_("/var/lib/dpkg/status-old", D2)
+		DIR("/var/log") FILE_("/var/log/dpkg.log", D2)
+		DIR("/var/log/nginx") FILE_("/var/log/nginx/error.log", D3)
+		"end 14\n";
+	struct tplfs_mlist base, full;
+	const char *body;
+	char *ltext;
+	int ret;
+
+	(void)state;
+	load(&base, vbase);
+	load(&full, vfull);
+	ltext = diff(&base, &full, &ret);
+	assert_int_equal(ret, 0);
+	body = strstr(ltext, "layer-of os@1\n");
+	assert_non_null(body);
+	assert_string_equal(body + 14,
+			    "/var/lib/dpkg/status f 0644 0 0 1.000000000 1 " D2 "\n"
+			    "/var/log/nginx d 0755 0 0 1.000000000\nend 2\n");
+	assert_true(tplfs_layer_volatile("/var/cache/apt/pkgcache.bin", 'f'));
+	assert_true(tplfs_layer_volatile("/var/cache/debconf/config.dat-old", 'f'));
+	assert_false(tplfs_layer_volatile("/var/cache/debconf/config.dat", 'f'));
+	assert_false(tplfs_layer_volatile("/var/log", 'd'));
+	assert_false(tplfs_layer_volatile("/etc/ld.so.cache.d", 'f'));
+	free(ltext);
+	tplfs_mlist_free(&base);
+	tplfs_mlist_free(&full);
 }
 
 int main(void)
@@ -319,6 +364,7 @@ int main(void)
 		cmocka_unit_test(an_unchanged_tree_is_an_empty_layer),
 		cmocka_unit_test(a_layer_that_does_not_fit_is_refused_naming_the_path),
 		cmocka_unit_test(layers_stack_where_they_change_different_paths),
+		cmocka_unit_test(volatile_paths_stay_out_of_a_layer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -72,6 +72,41 @@ static bool ancestor_is(const char *path,
 
 /* --- diff --------------------------------------------------------------------- */
 
+/*
+ * What a package manager keeps about its own runs rather than what the
+ * packages are: its logs, caches and backups. Two app templates installed
+ * apart both change them, which would keep them from stacking, and none
+ * of it is the software; a layer leaves them as its base has them.
+ */
+static const char *const volatile_trees[] = {
+	"/etc/ld.so.cache",		/* ldconfig's: the libraries are found
+					 * in the default directories without */
+	"/var/cache/apt",
+	"/var/cache/ldconfig",
+	"/var/lib/apt/extended_states",	/* apt's auto-installed marks */
+	"/var/lib/apt/lists",
+};
+
+bool tplfs_layer_volatile(const char *path, char type)
+{
+	size_t n = strlen(path);
+
+	for (size_t i = 0; i < sizeof(volatile_trees) / sizeof(volatile_trees[0]); i++) {
+		size_t len = strlen(volatile_trees[i]);
+
+		if (!strncmp(path, volatile_trees[i], len) &&
+		    (path[len] == '\0' || path[len] == '/'))
+			return true;
+	}
+	/* logs, not the directories packages make for theirs */
+	if (!strncmp(path, "/var/log/", 9) && type != 'd')
+		return true;
+	/* dpkg's and debconf's backups of their databases */
+	return (!strncmp(path, "/var/lib/dpkg/", 14) ||
+		!strncmp(path, "/var/cache/debconf/", 19)) &&
+	       n > 4 && !strcmp(path + n - 4, "-old");
+}
+
 /* An ancestor @anc that the full tree does not hold as a directory: the
  * deletion of (or the entry at) @anc covers what is beneath it. */
 static bool not_a_dir_in(const void *arg, const char *anc)
@@ -112,7 +147,8 @@ int tplfs_layer_diff(const struct tplfs_mlist *base, const char *base_id,
 	for (size_t k = 0; k < full->n; k++) {
 		const struct tplfs_mentry *be = tplfs_mlist_find(base, full->v[k].path);
 
-		take[k] = !be || !tplfs_mentry_same(be, &full->v[k]);
+		take[k] = (!be || !tplfs_mentry_same(be, &full->v[k])) &&
+			  !tplfs_layer_volatile(full->v[k].path, full->v[k].type);
 	}
 	/* a hard link in the layer names a first link in the layer */
 	for (size_t k = 0; k < full->n; k++)
@@ -136,7 +172,8 @@ int tplfs_layer_diff(const struct tplfs_mlist *base, const char *base_id,
 		if (c < 0) {
 			/* gone: said once, at its topmost path */
 			del.path = base->v[i].path;
-			if (!ancestor_is(del.path, not_a_dir_in, full)) {
+			if (!ancestor_is(del.path, not_a_dir_in, full) &&
+			    !tplfs_layer_volatile(del.path, base->v[i].type)) {
 				ret = tplfs_mwriter_add(w, &del);
 				emitted++;
 			}
@@ -226,12 +263,16 @@ static int union_private(const struct tplfs_mlist *a, const struct tplfs_mlist *
  */
 static int check_stacked(const struct tplfs_mlist *tree,
 			 const struct tplfs_mlist *base, const char *path,
-			 const char *layer_id, char *err, size_t errlen)
+			 const struct tplfs_mentry *le, const char *layer_id,
+			 char *err, size_t errlen)
 {
 	const struct tplfs_mentry *te = tplfs_mlist_find(tree, path);
 	const struct tplfs_mentry *be = tplfs_mlist_find(base, path);
 
 	if ((!te && !be) || (te && be && tplfs_mentry_same(te, be)))
+		return 0;
+	/* the same change twice (a library two apps both install) */
+	if (le && (le->type == '-' ? !te : te && tplfs_mentry_same(te, le)))
 		return 0;
 	snprintf(err, errlen,
 		 "%s: changed beneath %s already (by another application template, or by the version it is applied to)",
@@ -293,7 +334,7 @@ int tplfs_layer_apply(struct tplfs_mlist *out, const struct tplfs_mlist *tree,
 		if (e->type != 'd')
 			cut.v[cut.n++] = e->path;
 		ret = base && !(merged && !strcmp(e->path, merged)) ?
-		      check_stacked(tree, base, e->path, layer_id, err,
+		      check_stacked(tree, base, e->path, e, layer_id, err,
 				    errlen) : 0;
 		if (ret)
 			goto out;
@@ -315,7 +356,7 @@ int tplfs_layer_apply(struct tplfs_mlist *out, const struct tplfs_mlist *tree,
 			if (!ancestor_is(e->path, in_cut, &cut))
 				ret = tplfs_mwriter_add(w, e);
 			else if (base)
-				ret = check_stacked(tree, base, e->path,
+				ret = check_stacked(tree, base, e->path, NULL,
 						    layer_id, err, errlen);
 			continue;
 		}

@@ -22,10 +22,18 @@ bool tplfs_mentry_same(const struct tplfs_mentry *a,
 		       const struct tplfs_mentry *b);
 
 /*
+ * True for what a package manager keeps about its runs (logs, caches,
+ * backups of its databases, ldconfig's cache, apt's auto-installed
+ * marks), which a layer leaves as its base has it (doc/apps.md).
+ */
+bool tplfs_layer_volatile(const char *path, char type);
+
+/*
  * Write to @out the layer manifest @id (format version 2, layer-of
  * @base_id) of what @full changes from @base: every entry of @full that
  * @base lacks or holds otherwise, every hard link's first link with it,
- * and a deletion for each topmost path of @base that @full lacks. @full's
+ * and a deletion for each topmost path of @base that @full lacks; not
+ * what tplfs_layer_volatile() names. @full's
  * always-private paths that @base does not have are the layer's.
  * 0, -ENODATA if @full equals @base (an empty layer), or a negative errno
  * with @err said.
