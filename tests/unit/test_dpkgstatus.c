@@ -92,6 +92,43 @@ static void not_a_status_file(void **state)
 	free(out);
 }
 
+/* debconf's config.dat, by Name: two apps' questions both kept. */
+static void debconf_questions_merge_by_name(void **state)
+{
+	const struct tplfs_stanza_file *sf =
+		tplfs_stanza_file("/var/cache/debconf/config.dat");
+	static const char q1[] = "Name: a/q\nTemplate: a/q\nOwners: a\n\n";
+	static const char q2[] = "Name: b/q\nTemplate: b/q\nOwners: b\n\n";
+	static const char q2x[] = "Name: b/q\nTemplate: b/q\nOwners: b, c\n\n";
+	static const char both[] = "Name: b/q\nTemplate: b/q\nOwners: b\n\n"
+				   "Name: a/q\nTemplate: a/q\nOwners: a\n\n";
+	char *out = NULL, why[256];
+	size_t len;
+
+	(void)state;
+	assert_non_null(sf);
+	assert_null(tplfs_stanza_file("/var/cache/debconf/passwords.dat"));
+	assert_int_equal(tplfs_stanza_merge(sf, "", 0, q1, strlen(q1), q2,
+					    strlen(q2), &out, &len, why,
+					    sizeof(why)), 0);
+	assert_int_equal(len, strlen(q1) + strlen(q2));
+	assert_memory_equal(out, "Name: a/q\nTemplate: a/q\nOwners: a\n\n"
+			    "Name: b/q\nTemplate: b/q\nOwners: b\n\n", len);
+	free(out);
+	/* ours changed b/q, theirs added a/q: both */
+	assert_int_equal(tplfs_stanza_merge(sf, q2, strlen(q2), q2x, strlen(q2x),
+					    both, strlen(both), &out, &len, why,
+					    sizeof(why)), 0);
+	assert_non_null(memmem(out, len, "Owners: b, c", 12));
+	assert_non_null(memmem(out, len, "Name: a/q", 9));
+	free(out);
+	/* one question changed both ways: named */
+	assert_int_equal(tplfs_stanza_merge(sf, "", 0, q2, strlen(q2), q2x,
+					    strlen(q2x), &out, &len, why,
+					    sizeof(why)), -EAGAIN);
+	assert_non_null(strstr(why, "Name b/q: changed in both"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -99,6 +136,7 @@ int main(void)
 		cmocka_unit_test(a_package_changed_in_both),
 		cmocka_unit_test(architectures_are_apart),
 		cmocka_unit_test(not_a_status_file),
+		cmocka_unit_test(debconf_questions_merge_by_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

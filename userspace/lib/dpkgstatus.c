@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* dpkg's status file merged by package: see dpkgstatus.h. */
+/* Stanza files (dpkg's status, debconf's) merged by stanza: see dpkgstatus.h. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -60,8 +60,8 @@ static int cmp_stanza(const void *a, const void *b)
 		      ((const struct stanza *)b)->key);
 }
 
-static int parse(const char *buf, size_t len, struct file *f, char *why,
-		 size_t whylen)
+static int parse(const struct tplfs_stanza_file *sf, const char *buf,
+		 size_t len, struct file *f, char *why, size_t whylen)
 {
 	const char *p = buf, *end = buf + len;
 
@@ -80,10 +80,13 @@ static int parse(const char *buf, size_t len, struct file *f, char *why,
 			if (*q == '\n' && (q + 1 == end || q[1] == '\n'))
 				break;
 		p = q < end ? q + 1 : end;
-		field(start, (size_t)(p - start), "Package", pkg, sizeof(pkg));
-		field(start, (size_t)(p - start), "Architecture", arch, sizeof(arch));
+		field(start, (size_t)(p - start), sf->key, pkg, sizeof(pkg));
+		arch[0] = '\0';
+		if (sf->key2)
+			field(start, (size_t)(p - start), sf->key2, arch,
+			      sizeof(arch));
 		if (!pkg[0]) {
-			snprintf(why, whylen, "a stanza without Package:");
+			snprintf(why, whylen, "a stanza without %s:", sf->key);
 			return -EINVAL;
 		}
 		if (tplfs_grow(&f->v, &f->cap, f->n, sizeof(*f->v), 256))
@@ -96,7 +99,7 @@ static int parse(const char *buf, size_t len, struct file *f, char *why,
 	qsort(f->v, f->n, sizeof(*f->v), cmp_stanza);
 	for (size_t i = 1; i < f->n; i++)
 		if (!strcmp(f->v[i - 1].key, f->v[i].key)) {
-			snprintf(why, whylen, "package %s twice", f->v[i].key);
+			snprintf(why, whylen, "%s %s twice", sf->key, f->v[i].key);
 			return -EINVAL;
 		}
 	return 0;
@@ -149,8 +152,8 @@ static const char *next_key(const struct file *f[3], const size_t pos[3])
 	return min;
 }
 
-static int merge(const struct file *f[3], struct outbuf *o, char *why,
-		 size_t whylen)
+static int merge(const struct tplfs_stanza_file *sf, const struct file *f[3],
+		 struct outbuf *o, char *why, size_t whylen)
 {
 	size_t pos[3] = { 0 };
 	const char *key;
@@ -172,7 +175,7 @@ static int merge(const struct file *f[3], struct outbuf *o, char *why,
 		else if (same(s[1], s[0]))
 			pick = s[2];
 		else {
-			snprintf(why, whylen, "package %s changed in both", k);
+			snprintf(why, whylen, "%s %s changed in both", sf->key, k);
 			return -EAGAIN;
 		}
 		if (pick && (ret = put(o, pick)))
@@ -181,25 +184,57 @@ static int merge(const struct file *f[3], struct outbuf *o, char *why,
 	return 0;
 }
 
+static const struct tplfs_stanza_file stanza_files[] = {
+	{ "/var/lib/dpkg/status", "Package", "Architecture" },
+	/* debconf's questions and answers (its File driver) */
+	{ "/var/cache/debconf/config.dat", "Name", NULL },
+	{ "/var/cache/debconf/templates.dat", "Name", NULL },
+};
+
+const struct tplfs_stanza_file *tplfs_stanza_file(const char *path)
+{
+	for (size_t i = 0; i < sizeof(stanza_files) / sizeof(stanza_files[0]); i++)
+		if (!strcmp(path, stanza_files[i].path))
+			return &stanza_files[i];
+	return NULL;
+}
+
+size_t tplfs_stanza_files(const struct tplfs_stanza_file **files)
+{
+	*files = stanza_files;
+	return sizeof(stanza_files) / sizeof(stanza_files[0]);
+}
+
 int tplfs_dpkg_status_merge(const char *base, size_t base_len,
 			    const char *ours, size_t ours_len,
 			    const char *theirs, size_t theirs_len,
 			    char **out, size_t *outlen, char *why, size_t whylen)
+{
+	return tplfs_stanza_merge(&stanza_files[0], base, base_len, ours,
+				  ours_len, theirs, theirs_len, out, outlen,
+				  why, whylen);
+}
+
+int tplfs_stanza_merge(const struct tplfs_stanza_file *sf,
+		       const char *base, size_t base_len,
+		       const char *ours, size_t ours_len,
+		       const char *theirs, size_t theirs_len,
+		       char **out, size_t *outlen, char *why, size_t whylen)
 {
 	struct file fb = { 0 }, fo = { 0 }, ft = { 0 };
 	struct outbuf o = { 0 };
 	int ret;
 
 	why[0] = '\0';
-	ret = parse(base, base_len, &fb, why, whylen);
+	ret = parse(sf, base, base_len, &fb, why, whylen);
 	if (!ret)
-		ret = parse(ours, ours_len, &fo, why, whylen);
+		ret = parse(sf, ours, ours_len, &fo, why, whylen);
 	if (!ret)
-		ret = parse(theirs, theirs_len, &ft, why, whylen);
+		ret = parse(sf, theirs, theirs_len, &ft, why, whylen);
 	if (!ret) {
 		const struct file *f[3] = { &fb, &fo, &ft };
 
-		ret = merge(f, &o, why, whylen);
+		ret = merge(sf, f, &o, why, whylen);
 	}
 	free(fb.v);
 	free(fo.v);

@@ -305,9 +305,18 @@ static void path_of_line(const char *text, size_t len, unsigned long lineno,
 	snprintf(out, size, "?");
 }
 
+/* Is @path in the NULL-terminated list @list (NULL: empty)? */
+static bool listed(const char *const *list, const char *path)
+{
+	for (; list && *list; list++)
+		if (!strcmp(*list, path))
+			return true;
+	return false;
+}
+
 int tplfs_layer_apply(struct tplfs_mlist *out, const struct tplfs_mlist *tree,
 		      const struct tplfs_mlist *layer,
-		      const struct tplfs_mlist *base, const char *merged,
+		      const struct tplfs_mlist *base, const char *const *merged,
 		      const char *id, char *err, size_t errlen)
 {
 	const char *layer_id = layer->id;
@@ -333,7 +342,7 @@ int tplfs_layer_apply(struct tplfs_mlist *out, const struct tplfs_mlist *tree,
 		}
 		if (e->type != 'd')
 			cut.v[cut.n++] = e->path;
-		ret = base && !(merged && !strcmp(e->path, merged)) ?
+		ret = base && !listed(merged, e->path) ?
 		      check_stacked(tree, base, e->path, e, layer_id, err,
 				    errlen) : 0;
 		if (ret)
@@ -428,26 +437,28 @@ static int load_sealed(int store_fd, const char *id, struct tplfs_mlist *l,
 	return ret == -EINVAL ? -EIO : ret;	/* the store's, not the caller's */
 }
 
-#define DPKG_STATUS	"/var/lib/dpkg/status"
-#define DPKG_STATUS_MAX	(256u << 20)
+#define STANZA_FILE_MAX	(256u << 20)
 
 /*
- * A layer stacked on a tree whose dpkg status is not its base's (another
- * app's packages are in it): its status entry becomes the merge by
- * package of the three (the tree's, its base's, its own), put in the
- * store as an object. No sealed manifest names that object, so the path
- * is made always-private in the tree (@private set): each container holds
- * its own copy, which store gc cannot take. 1 if merged, 0 if there was
- * nothing to merge, -EEXIST if a package changed in both, or -errno.
+ * A layer stacked on a tree whose stanza file @sf (dpkg's status,
+ * debconf's databases) is not its base's (another app's packages are in
+ * it): the layer's entry becomes the merge by stanza of the three (the
+ * tree's, its base's, its own), put in the store as an object. No sealed
+ * manifest names that object, so the caller makes the path always-private
+ * in the tree: each container holds its own copy, which store gc cannot
+ * take. 1 if merged, 0 if there was nothing to merge, -EEXIST if a stanza
+ * changed in both, or -errno.
  */
-static int merge_status(int store_fd, const struct tplfs_mlist *tree,
-			const struct tplfs_mlist *lbase,
-			struct tplfs_mlist *layer, char *err, size_t errlen)
+static int merge_stanza_file(int store_fd, const struct tplfs_mlist *tree,
+			     const struct tplfs_mlist *lbase,
+			     struct tplfs_mlist *layer,
+			     const struct tplfs_stanza_file *sf, char *err,
+			     size_t errlen)
 {
-	const struct tplfs_mentry *te = tplfs_mlist_find(tree, DPKG_STATUS);
-	const struct tplfs_mentry *be = tplfs_mlist_find(lbase, DPKG_STATUS);
+	const struct tplfs_mentry *te = tplfs_mlist_find(tree, sf->path);
+	const struct tplfs_mentry *be = tplfs_mlist_find(lbase, sf->path);
 	struct tplfs_mentry *le =
-		(struct tplfs_mentry *)tplfs_mlist_find(layer, DPKG_STATUS);
+		(struct tplfs_mentry *)tplfs_mlist_find(layer, sf->path);
 	char *b = NULL, *t = NULL, *l = NULL, *out = NULL;
 	struct tplfs_origin_info info = { .size = 0 };
 	size_t outlen;
@@ -456,34 +467,34 @@ static int merge_status(int store_fd, const struct tplfs_mlist *tree,
 	if (!te || !be || !le || te->type != 'f' || be->type != 'f' ||
 	    le->type != 'f' || tplfs_mentry_same(te, be))
 		return 0;
-	ret = tplfs_object_read(store_fd, be->digest, be->size, DPKG_STATUS_MAX, &b);
+	ret = tplfs_object_read(store_fd, be->digest, be->size, STANZA_FILE_MAX, &b);
 	if (!ret)
 		ret = tplfs_object_read(store_fd, te->digest, te->size,
-					DPKG_STATUS_MAX, &t);
+					STANZA_FILE_MAX, &t);
 	if (!ret)
 		ret = tplfs_object_read(store_fd, le->digest, le->size,
-					DPKG_STATUS_MAX, &l);
+					STANZA_FILE_MAX, &l);
 	if (!ret) {
 		char why[300];
 
-		ret = tplfs_dpkg_status_merge(b, be->size, t, te->size, l,
-					      le->size, &out, &outlen, why,
-					      sizeof(why));
+		ret = tplfs_stanza_merge(sf, b, be->size, t, te->size, l,
+					 le->size, &out, &outlen, why,
+					 sizeof(why));
 		if (ret == -EAGAIN || ret == -EINVAL) {
 			snprintf(err, errlen,
 				 "%s: %s and the tree beneath it both change it: %s",
-				 DPKG_STATUS, layer->id, why);
+				 sf->path, layer->id, why);
 			ret = -EEXIST;
 		}
 	} else {
 		snprintf(err, errlen, "%s: the objects to merge: %s",
-			 DPKG_STATUS, strerror(-ret));
+			 sf->path, strerror(-ret));
 	}
 	if (!ret) {
 		ret = tplfs_object_put_data(store_fd, out, outlen, &info);
 		if (ret < 0)
 			snprintf(err, errlen, "%s: storing the merge: %s",
-				 DPKG_STATUS, strerror(-ret));
+				 sf->path, strerror(-ret));
 	}
 	free(b);
 	free(t);
@@ -525,6 +536,8 @@ int tplfs_layer_tree(int store_fd, const char *os, const char (*apps)[256],
 		     size_t errlen)
 {
 	struct tplfs_mlist base = { 0 }, other = { 0 };
+	const struct tplfs_stanza_file *sf;
+	size_t nsf = tplfs_stanza_files(&sf);
 	int ret = load_sealed(store_fd, os, &base, err, errlen);
 
 	if (!ret && base.layer_of[0]) {
@@ -541,7 +554,8 @@ int tplfs_layer_tree(int store_fd, const char *os, const char (*apps)[256],
 	for (size_t i = 0; !ret && i < napps; i++) {
 		struct tplfs_mlist layer = { 0 }, next = { 0 };
 		const struct tplfs_mlist *lbase = &base;
-		int merged;
+		const char *merged[8];
+		size_t nmerged;
 
 		ret = load_sealed(store_fd, apps[i], &layer, err, errlen);
 		if (!ret && !layer.layer_of[0]) {
@@ -559,17 +573,21 @@ int tplfs_layer_tree(int store_fd, const char *os, const char (*apps)[256],
 			}
 			lbase = &other;
 		}
-		merged = 0;
-		if (!ret && (i || lbase != &base))
-			merged = ret = merge_status(store_fd, i ? out : &base,
-						    lbase, &layer, err, errlen);
-		if (ret >= 0)
+		nmerged = 0;
+		for (size_t k = 0; !ret && (i || lbase != &base) && k < nsf; k++) {
+			ret = merge_stanza_file(store_fd, i ? out : &base, lbase,
+						&layer, &sf[k], err, errlen);
+			if (ret > 0)
+				merged[nmerged++] = sf[k].path;
+			ret = ret > 0 ? 0 : ret;
+		}
+		merged[nmerged] = NULL;
+		if (!ret)
 			ret = tplfs_layer_apply(&next, i ? out : &base, &layer,
 						i || lbase != &base ? lbase : NULL,
-						merged ? DPKG_STATUS : NULL,
-						os, err, errlen);
-		if (!ret && merged)
-			ret = add_private(&next, DPKG_STATUS);
+						merged, os, err, errlen);
+		for (size_t k = 0; !ret && k < nmerged; k++)
+			ret = add_private(&next, merged[k]);
 		tplfs_mlist_free(&layer);
 		tplfs_mlist_free(out);
 		*out = next;

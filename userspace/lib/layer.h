@@ -51,13 +51,13 @@ int tplfs_layer_diff(const struct tplfs_mlist *base, const char *base_id,
  * link to a file that is gone) is refused, -EINVAL with @err naming the
  * path. @tree is normally the layer's base; on another tree (a stack) a
  * path the layer changes must be as the layer's base had it there (@base,
- * or NULL not to check; @merged, a path whose layer entry was merged with
- * the tree's already, or NULL, is not checked): else -EEXIST, @err naming
- * it.
+ * or NULL not to check; @merged, NULL-terminated paths whose layer entries
+ * were merged with the tree's already, or NULL, are not checked): else
+ * -EEXIST, @err naming it.
  */
 int tplfs_layer_apply(struct tplfs_mlist *out, const struct tplfs_mlist *tree,
 		      const struct tplfs_mlist *layer,
-		      const struct tplfs_mlist *base, const char *merged,
+		      const struct tplfs_mlist *base, const char *const *merged,
 		      const char *id, char *err, size_t errlen);
 
 /*
@@ -65,9 +65,10 @@ int tplfs_layer_apply(struct tplfs_mlist *out, const struct tplfs_mlist *tree,
  * applied in order, from the sealed manifests of the store @store_fd,
  * into @out (empty on entry). An app is a layer of @os, or of another
  * version where it still applies (every path it changes is there as in
- * its own base: a rebase carried it). Where the tree's dpkg status is not
- * the layer's base's (another app's packages are in it), the layer's is
- * merged with it by package, the merge put in the store and the path made
+ * its own base: a rebase carried it). Where the tree's dpkg status (or
+ * debconf's databases: dpkgstatus.h's stanza files) is not the layer's
+ * base's (another app's packages are in it), the layer's is merged with
+ * it by stanza, the merge put in the store and the path made
  * always-private. 0, -ENOENT (a version not sealed),
  * -EINVAL (@os is a layer, an app is not one, it does not apply, two
  * change one path) or another negative errno, with @err said.

@@ -615,27 +615,27 @@ static int set_dir_times(struct rb *r)
 
 /* --- dpkg's database, merged by package when both changed it --------------- */
 
-#define DPKG_STATUS	"/var/lib/dpkg/status"
-#define DPKG_STATUS_MAX	(256u << 20)
+#define STANZA_FILE_MAX	(256u << 20)
 
 static int read_all(int fd, uint64_t len, char **out)
 {
-	return tplfs_fd_read_all(fd, len, DPKG_STATUS_MAX, out);
+	return tplfs_fd_read_all(fd, len, STANZA_FILE_MAX, out);
 }
 
 static int read_object(int store_fd, const struct tplfs_mentry *e, char **out)
 {
-	return tplfs_object_read(store_fd, e->digest, e->size, DPKG_STATUS_MAX,
+	return tplfs_object_read(store_fd, e->digest, e->size, STANZA_FILE_MAX,
 				 out);
 }
 
 /*
- * Both changed dpkg's status: merged by package into a new private file
- * with the container's metadata, renamed over it (as dpkg itself writes
- * it). 0 if merged, 1 if a package changed in both (a conflict, left),
- * or a negative errno.
+ * Both changed a stanza file (dpkg's status, debconf's databases:
+ * dpkgstatus.h): merged by stanza into a new private file with the
+ * container's metadata, renamed over it (as dpkg itself writes it). 0 if
+ * merged, 1 if a stanza changed in both (a conflict, left), or a negative
+ * errno.
  */
-static int merge_dpkg(struct rb *r, const char *path,
+static int merge_stanzas(struct rb *r, const char *path,
 		      const struct tplfs_mentry *be,
 		      const struct tplfs_mentry *te, struct ours *o)
 {
@@ -654,7 +654,7 @@ static int merge_dpkg(struct rb *r, const char *path,
 	if (!ret)
 		ret = read_all(o->fd, (uint64_t)o->sb.st_size, &ou);
 	if (!ret)
-		ret = tplfs_dpkg_status_merge(b, be->size, ou,
+		ret = tplfs_stanza_merge(tplfs_stanza_file(path), b, be->size, ou,
 					      (size_t)o->sb.st_size, t, te->size,
 					      &out, &outlen, why, sizeof(why));
 	free(b);
@@ -735,10 +735,10 @@ static int one_path(struct rb *r, const char *path,
 		d.action = TPLFS_MERGE_KEEP;
 		d.why = "another filesystem is mounted there";
 	}
-	if (d.action == TPLFS_MERGE_KEEP && d.conflict && !strcmp(path, DPKG_STATUS) &&
+	if (d.action == TPLFS_MERGE_KEEP && d.conflict && tplfs_stanza_file(path) &&
 	    bs.kind == TPLFS_MERGE_FILE && o.side.kind == TPLFS_MERGE_FILE &&
 	    ts.kind == TPLFS_MERGE_FILE && !(o.st.flags & TPLFS_OSTATE_STUB)) {
-		ret = merge_dpkg(r, path, be, te, &o);
+		ret = merge_stanzas(r, path, be, te, &o);
 		if (ret <= 0)
 			goto out;
 		ret = 0;	/* not mergeable: a conflict */
