@@ -107,7 +107,8 @@ static void debconf_questions_merge_by_name(void **state)
 
 	(void)state;
 	assert_non_null(sf);
-	assert_null(tplfs_stanza_file("/var/cache/debconf/passwords.dat"));
+	assert_non_null(tplfs_stanza_file("/var/cache/debconf/passwords.dat"));
+	assert_null(tplfs_stanza_file("/var/cache/debconf/config.dat-old"));
 	assert_int_equal(tplfs_stanza_merge(sf, "", 0, q1, strlen(q1), q2,
 					    strlen(q2), &out, &len, why,
 					    sizeof(why)), 0);

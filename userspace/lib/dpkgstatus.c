@@ -189,6 +189,7 @@ static const struct tplfs_stanza_file stanza_files[] = {
 	/* debconf's questions and answers (its File driver) */
 	{ "/var/cache/debconf/config.dat", "Name", NULL },
 	{ "/var/cache/debconf/templates.dat", "Name", NULL },
+	{ "/var/cache/debconf/passwords.dat", "Name", NULL },
 };
 
 const struct tplfs_stanza_file *tplfs_stanza_file(const char *path)
