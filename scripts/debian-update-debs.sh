@@ -10,6 +10,10 @@
 #   build/cache/debian-12-update/own/*.deb
 #       a package a container installs for itself (less, with whatever of
 #       its dependencies the template lacks)
+#   build/cache/debian-12-update/app-curl/*.deb, app-nginx/*.deb
+#       what installing curl, and nginx-light, into the template takes,
+#       each on its own: the packages of two application templates
+#       (tests/vm/full/debian_apps.sh, issue 19)
 #
 # Each directory has its Packages index (dpkg-scanpackages), so that apt
 # in a container installs from it (tests/vm/tools/apt-local.sh): apt,
@@ -43,7 +47,7 @@ work=$cache/apt-update
 new=$out.new
 rm -rf "$work" "$new"
 mkdir -p "$work"/{lists/partial,archives/partial,state,etc/preferences.d,etc/apt.conf.d,etc/trusted.gpg.d} \
-	"$new"/{upgrade,own}
+	"$new"/{upgrade,own,app-curl,app-nginx}
 tar --zstd -xf "$tpl" -C "$work/state" ./var/lib/dpkg/status
 cat >"$work/etc/sources.list" <<'EOF'
 deb http://deb.debian.org/debian bookworm main
@@ -84,8 +88,17 @@ apt-get "${apt_opts[@]}" install "$own_pkg" >"$work/own.log" 2>&1 || {
 	exit 1
 }
 mv "$work"/archives/*.deb "$new/own/"
+for app in curl nginx; do
+	pkg=$app
+	[ "$app" = nginx ] && pkg=nginx-light
+	apt-get "${apt_opts[@]}" install "$pkg" >"$work/$app.log" 2>&1 || {
+		echo "debian-update-debs: apt-get install $pkg --download-only failed, see $work/$app.log" >&2
+		exit 1
+	}
+	mv "$work"/archives/*.deb "$new/app-$app/"
+done
 # each directory a repository apt can read (tests/vm/tools/apt-local.sh)
-for d in upgrade own; do
+for d in upgrade own app-curl app-nginx; do
 	(cd "$new/$d" && dpkg-scanpackages -m . >Packages 2>/dev/null) || {
 		echo "debian-update-debs: dpkg-scanpackages failed in $new/$d" >&2
 		exit 1

@@ -12,6 +12,9 @@
 #   by scripts/debian-update-debs.sh) made in a maintenance container,
 #   published and rebased onto 20 running containers (issue 17). Needs
 #   Debian's archive: without it, it fails and says why.
+# - tests/vm/full/debian_apps.sh on 6.12 and 6.1: application templates of
+#   real packages (nginx-light, curl) made in containers, published as
+#   layers, added to and removed from 20 running containers (issue 19).
 #
 # Ends with "check-full: N passed, N failed".
 set -u
@@ -49,6 +52,13 @@ if [ "$dpkg" = 1 ] && upd=$(scripts/debian-update-debs.sh); then
 		tests/vm/run --no-build --kernel "$1" --fs "$2" --disk-size 6G \
 			--timeout 3600 --script-timeout 3500 --env TPLFS_TEMPLATE="$tpl" \
 			--env TPLFS_UPDATE="$upd" tests/vm/full/debian_update.sh 2>&1 | tee "$log"
+		count "$log"
+	done
+	for k in 6.12 6.1; do
+		echo "check-full: Debian app templates on $k"
+		tests/vm/run --no-build --kernel "$k" --disk-size 6G \
+			--timeout 3600 --script-timeout 3500 --env TPLFS_TEMPLATE="$tpl" \
+			--env TPLFS_UPDATE="$upd" tests/vm/full/debian_apps.sh 2>&1 | tee "$log"
 		count "$log"
 	done
 else

@@ -16,8 +16,9 @@
 /*
  * A file of stanzas a package manager keeps, merged stanza by stanza:
  * dpkg's status (named by Package and Architecture) and debconf's
- * config.dat and templates.dat (by Name). Every app template and every
- * update change them, so as whole files they would always clash.
+ * config.dat, templates.dat and passwords.dat (by Name). Every app
+ * template and every update change them, so as whole files they would
+ * always clash.
  */
 struct tplfs_stanza_file {
 	const char *path;

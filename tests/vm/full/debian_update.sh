@@ -17,6 +17,7 @@
 #                   and own/
 #   TPLFS_NCT       containers (default 20)
 . "$TPLFS_TOP/tests/vm/lib.sh"
+. "$TPLFS_TOP/tests/vm/full/debian-lib.sh"
 
 TPL=${TPLFS_TEMPLATE:-$TPLFS_TOP/build/cache/debian-12-minbase.tar.zst}
 UPD=${TPLFS_UPDATE:-$TPLFS_TOP/build/cache/debian-12-update}
@@ -44,40 +45,12 @@ stop_pids() { [ -z "$pids" ] || { kill $pids 2>/dev/null; wait $pids 2>/dev/null
 t_tplfsd "$R" "$PWD/store" "$SOCK" "$LOG"
 trap 'rc=$?; stop_pids; t_stop_tplfsd; (exit $rc); t_finish' EXIT
 
-in_ct() { # in_ct CT COMMAND...: run COMMAND chrooted in the container
-	local ct=$1
-	shift
-	chroot "$R/root/$ct" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-		DEBIAN_FRONTEND=noninteractive LC_ALL=C "$@"
-}
-apt_local() { # apt_local CT DIR ARGS...: apt-get ARGS from DIR's packages
-	local m=$R/root/$1 rc
-	mkdir -p "$m/tmp/repo"
-	cp "$2"/*.deb "$2/Packages" "$TPLFS_TOP/tests/vm/tools/apt-local.sh" "$m/tmp/repo/"
-	shift 2
-	in_ct "${m##*/}" sh /tmp/repo/apt-local.sh "$@" >>"$PWD/apt.log" 2>&1
-	rc=$?
-	rm -rf "$m/tmp/repo"
-	[ $rc = 0 ] || tail -20 "$PWD/apt.log" | sed 's/^/  apt: /'
-	return $rc
-}
 version_of() { in_ct "$1" dpkg-query -W -f '${Version}' "$2" 2>/dev/null; }
 ver_in_deb() { dpkg-deb -f "$(ls "$UPD"/upgrade/"$1"_*.deb)" Version; }
-# the object a stub in a private area names (its origin's digest)
-object_of() {
-	local hex
-	hex=$(getfattr --absolute-names -e hex -n trusted.tplfs.origin "$1" 2>/dev/null |
-		sed -n 's/^trusted.tplfs.origin=0x//p')
-	[ ${#hex} = 96 ] || return 1
-	echo "$PWD/store/objects/${hex:32:2}/${hex:34:62}"
-}
-phase() { echo "  -- $* (at ${SECONDS} s)"; }
 fs_kib() { du -sk "$R/private/$1/fs" | cut -f1; }
-resident() { fincore --bytes --noheadings --output RES "$1" | tr -d ' '; }
 read_updated() { # read_updated CT: read the updated files in the container
 	sed "s|^|$R/root/$1|" <<<"$files" | xargs -d '\n' cat >/dev/null
 }
-cached_kib() { awk '/^Cached:/ {print $2}' /proc/meminfo; }
 
 expect_match "template import os@1 (Debian 12)" "^os@1: [0-9]+ entries" \
 	"$($T template import os@1 --from "$TPL" 2>&1)"
