@@ -300,6 +300,13 @@ static void layers_stack_where_they_change_different_paths(void **state)
 	assert_int_equal(tplfs_layer_apply(&abc, &ab, &c, &base, NULL, "os@1+a@1", err,
 					   sizeof(err)), -EEXIST);
 	assert_non_null(strstr(err, "/opt/old/a: changed beneath c@1"));
+	/* the same file from another app, written at another time: no clash */
+	tplfs_mlist_free(&c);
+	load(&c, "tplfs-manifest 2\ntemplate c@1\nlayer-of os@1\n"
+	     "/etc/a f 0644 0 0 7.000000000 1 " D2 "\nend 1\n");
+	assert_int_equal(tplfs_layer_apply(&abc, &ab, &c, &base, NULL, "os@1+a@1", err,
+					   sizeof(err)), 0);
+	tplfs_mlist_free(&abc);
 	/* a layer applied twice makes the same changes: no clash */
 	assert_int_equal(tplfs_layer_apply(&abc, &ab, &a, &base, NULL, "os@1+a@1", err,
 					   sizeof(err)), 0);

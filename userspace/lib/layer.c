@@ -257,6 +257,17 @@ static int union_private(const struct tplfs_mlist *a, const struct tplfs_mlist *
 	return 0;
 }
 
+/* The same file but perhaps for its mtime. */
+static bool same_but_mtime(const struct tplfs_mentry *a,
+			   const struct tplfs_mentry *b)
+{
+	struct tplfs_mentry t = *a;
+
+	t.mtime_sec = b->mtime_sec;
+	t.mtime_nsec = b->mtime_nsec;
+	return tplfs_mentry_same(&t, b);
+}
+
 /*
  * Stacked on a tree that is not its base, a layer may only change what
  * the tree holds as the base does: else two layers change one path.
@@ -271,8 +282,9 @@ static int check_stacked(const struct tplfs_mlist *tree,
 
 	if ((!te && !be) || (te && be && tplfs_mentry_same(te, be)))
 		return 0;
-	/* the same change twice (a library two apps both install) */
-	if (le && (le->type == '-' ? !te : te && tplfs_mentry_same(te, le)))
+	/* the same change twice (a library two apps both install; dpkg's
+	 * files about it were written at two times) */
+	if (le && (le->type == '-' ? !te : te && same_but_mtime(te, le)))
 		return 0;
 	snprintf(err, errlen,
 		 "%s: changed beneath %s already (by another application template, or by the version it is applied to)",
