@@ -1,6 +1,19 @@
 # Helpers of the Debian tests of make check-full (sourced after lib.sh):
 # R is tplfsd's root, PWD the scratch directory.
 
+# What they work with: TPL (the Debian tarball, TPLFS_TEMPLATE), UPD (the
+# packages of scripts/debian-update-debs.sh, TPLFS_UPDATE), N (containers,
+# TPLFS_NCT, default 20), R, SOCK, LOG and T (tplctl on SOCK). The test
+# ends if the tarball is missing.
+TPL=${TPLFS_TEMPLATE:-$TPLFS_TOP/build/cache/debian-12-minbase.tar.zst}
+UPD=${TPLFS_UPDATE:-$TPLFS_TOP/build/cache/debian-12-update}
+N=${TPLFS_NCT:-20}
+R=$PWD/tplfs
+SOCK=$PWD/tplfsd.sock
+LOG=$PWD/tplfsd.log
+T="$TPLFS_BIN/tplctl --socket $SOCK"
+[ -s "$TPL" ] || { fail "no Debian tarball $TPL (scripts/template-tarball.sh debian)"; exit 1; }
+
 in_ct() { # in_ct CT COMMAND...: run COMMAND chrooted in the container
 	local ct=$1
 	shift

@@ -21,14 +21,6 @@
 . "$TPLFS_TOP/tests/vm/lib.sh"
 . "$TPLFS_TOP/tests/vm/full/debian-lib.sh"
 
-TPL=${TPLFS_TEMPLATE:-$TPLFS_TOP/build/cache/debian-12-minbase.tar.zst}
-UPD=${TPLFS_UPDATE:-$TPLFS_TOP/build/cache/debian-12-update}
-N=${TPLFS_NCT:-20}
-R=$PWD/tplfs
-SOCK=$PWD/tplfsd.sock
-LOG=$PWD/tplfsd.log
-T="$TPLFS_BIN/tplctl --socket $SOCK"
-[ -s "$TPL" ] || { fail "no Debian tarball $TPL (scripts/template-tarball.sh debian)"; exit 1; }
 for d in app-curl app-nginx own; do
 	compgen -G "$UPD/$d/*.deb" >/dev/null ||
 		{ fail "no packages in $UPD/$d (scripts/debian-update-debs.sh)"; exit 1; }

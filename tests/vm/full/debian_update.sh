@@ -19,14 +19,6 @@
 . "$TPLFS_TOP/tests/vm/lib.sh"
 . "$TPLFS_TOP/tests/vm/full/debian-lib.sh"
 
-TPL=${TPLFS_TEMPLATE:-$TPLFS_TOP/build/cache/debian-12-minbase.tar.zst}
-UPD=${TPLFS_UPDATE:-$TPLFS_TOP/build/cache/debian-12-update}
-N=${TPLFS_NCT:-20}
-R=$PWD/tplfs
-SOCK=$PWD/tplfsd.sock
-LOG=$PWD/tplfsd.log
-T="$TPLFS_BIN/tplctl --socket $SOCK"
-[ -s "$TPL" ] || { fail "no Debian tarball $TPL (scripts/template-tarball.sh debian)"; exit 1; }
 compgen -G "$UPD/upgrade/*.deb" >/dev/null && compgen -G "$UPD/own/*.deb" >/dev/null ||
 	{ fail "no update packages in $UPD (scripts/debian-update-debs.sh)"; exit 1; }
 [ "$N" -ge 12 ] || { fail "TPLFS_NCT=$N: the roles need 12 containers"; exit 1; }
