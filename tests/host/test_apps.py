@@ -8,6 +8,7 @@ private area back to what it was after rm; kill -9 in the middle of an add
 finished at the next start; layers stacked. Ends with
 "apps: N passed, N failed"."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -114,6 +115,12 @@ def test_an_app_template_stores_only_what_differs(tmp):
         assert p not in m, (p, m)
     # app, app.conf, data, status, app.list
     assert objects(d) == n + 5, (n, objects(d))
+    rc, out, e = tplctl(d, "template", "list")
+    assert rc == 0 and re.search(r"^app@1 +sealed .* os@1$", out, re.M) and \
+        re.search(r"^os@1 +sealed .* -$", out, re.M), out
+    rc, out, e = tplctl(d, "template", "show", "app@1")
+    assert "layer of    os@1 (an application template)" in out, out
+    assert ok(call(d.sock, "template.show", {"template": "os@1"}))["layer_of"] == ""
     # a tree that is its base's is no layer
     m = err(call(d.sock, "template.import", {"template": "same@1", "from": src,
                                              "layer_of": "os@1"}), "bad_args")

@@ -441,6 +441,9 @@ void print_template_show(json_object *r)
 	       str(r, "template"), u64(r, "files"), u64(r, "entries"),
 	       human(u64(r, "bytes"), a, sizeof(a)), u64(r, "objects"),
 	       human(u64(r, "object_bytes"), b, sizeof(b)));
+	if (str(r, "layer_of")[0])
+		printf("layer of    %s (an application template)\n",
+		       str(r, "layer_of"));
 	print_strings(r, "private", "private");
 	print_strings(r, "containers", "containers");
 	if (json_object_object_get_ex(r, "maintenance", &m) && m)
@@ -473,17 +476,18 @@ void print_template_list(json_object *r)
 
 	json_object_object_get_ex(r, "templates", &ts);
 	n = json_object_array_length(ts);
-	printf("%-24s %-9s %8s %10s %12s %s\n", "TEMPLATE", "STATE", "FILES",
-	       "SIZE", "UNIQUE", "CONTAINERS");
+	printf("%-24s %-9s %8s %10s %12s %10s %s\n", "TEMPLATE", "STATE", "FILES",
+	       "SIZE", "UNIQUE", "CONTAINERS", "LAYER-OF");
 	for (size_t i = 0; i < n; i++) {
 		json_object *t = json_object_array_get_idx(ts, i), *c = NULL;
 
 		json_object_object_get_ex(t, "containers", &c);
-		printf("%-24s %-9s %8" PRIu64 " %10s %12s %zu\n",
+		printf("%-24s %-9s %8" PRIu64 " %10s %12s %10zu %s\n",
 		       str(t, "template"), str(t, "state"), u64(t, "files"),
 		       human(u64(t, "bytes"), a, sizeof(a)),
 		       human(u64(t, "unique_bytes"), b, sizeof(b)),
-		       json_object_array_length(c));
+		       json_object_array_length(c),
+		       str(t, "layer_of")[0] ? str(t, "layer_of") : "-");
 	}
 }
 

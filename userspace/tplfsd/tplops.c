@@ -587,6 +587,7 @@ static int cmp_obj(const void *a, const void *b)
 struct tplinfo {
 	struct tplfs_template_id t;
 	enum tplfs_template_state state;
+	char layer_of[256];	/* an app template: of this version */
 	uint64_t entries, files, bytes;
 	struct objref *objs;
 	size_t nobjs;
@@ -615,6 +616,9 @@ static int read_template(struct listing *l, struct tplinfo *ti)
 		fclose(m);
 		return ret;
 	}
+	if (tplfs_mreader_layer_of(r))
+		snprintf(ti->layer_of, sizeof(ti->layer_of), "%s",
+			 tplfs_mreader_layer_of(r));
 	while ((ret = tplfs_mreader_next(r, &e, err, sizeof(err))) == 1) {
 		ti->entries++;
 		if (e.type != 'f')
@@ -714,6 +718,7 @@ static void list_run(struct job *job)
 		tplfs_json_u64(o, "objects", ti->nobjs);
 		tplfs_json_u64(o, "object_bytes", obytes);
 		tplfs_json_u64(o, "unique_bytes", unique);
+		tplfs_json_str(o, "layer_of", ti->layer_of);
 		if (json_object_object_get_ex(uses, id, &cts))
 			json_object_object_add(o, "containers", json_object_get(cts));
 		else
@@ -774,6 +779,7 @@ static void show_run(struct job *job)
 	r = template_result(tj->id, ti.entries, ti.files, ti.bytes);
 	tplfs_json_u64(r, "objects", ti.nobjs);
 	tplfs_json_u64(r, "object_bytes", obytes);
+	tplfs_json_str(r, "layer_of", ti.layer_of);
 	json_object_object_add(r, "private", priv);
 	json_object_object_add(r, "containers", json_object_get(tj->cts));
 	json_object_object_add(r, "maintenance", maintain_describe(l.d, tj->id));
