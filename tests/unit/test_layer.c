@@ -44,16 +44,11 @@ static void load(struct tplfs_mlist *l, const char *text)
 /* @l written as a version 1 manifest named @id: malloc'd text. */
 static char *text_of(const struct tplfs_mlist *l, const char *id)
 {
-	struct tplfs_mwriter *w;
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
 
-	assert_int_equal(tplfs_mwriter_open(f, id, (const char *const *)l->private,
-					    l->nprivate, &w), 0);
-	for (size_t i = 0; i < l->n; i++)
-		assert_int_equal(tplfs_mwriter_add(w, &l->v[i]), 0);
-	assert_int_equal(tplfs_mwriter_close(w), 0);
+	assert_int_equal(tplfs_mlist_write(l, id, f), 0);
 	fclose(f);
 	return out;
 }

@@ -216,28 +216,16 @@ struct cutset {
 	size_t n, cap;
 };
 
-static bool in_cut(const void *arg, const char *anc)
-{
-	const struct cutset *cut = arg;
-	size_t lo = 0, hi = cut->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(cut->v[mid], anc);
-
-		if (!c)
-			return true;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool in_cut(const void *arg, const char *anc)
+{
+	const struct cutset *cut = arg;
+
+	return cut->n && bsearch(&anc, cut->v, cut->n, sizeof(*cut->v), cmp_str);
 }
 
 /* The tree's always-private paths and the layer's, sorted, once each. */

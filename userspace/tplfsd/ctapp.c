@@ -11,39 +11,31 @@
 #include <string.h>
 
 #include "ctjob.h"
-#include "manifest.h"
+#include "layer.h"
 #include "store.h"
 
-/* The version @app (NAME@VERSION) is a layer of, from its manifest's
- * header, into @of; else a reply and false. */
+/* The version @app (NAME@VERSION) is a layer of, into @of; else a reply
+ * and false. */
 static bool layer_of(struct req *rq, const char *app, char *of, size_t size)
 {
 	struct tplfs_template_id t;
-	struct tplfs_mreader *r;
 	char err[512];
-	FILE *m;
+	int ret;
 
 	if (tplfs_template_id_parse(app, &t, err, sizeof(err))) {
 		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL, "%s", err));
 		return false;
 	}
-	m = tplfs_template_state(rq->d->store_fd, &t) == TPLFS_TEMPLATE_SEALED ?
-	    tplfs_template_manifest_open(rq->d->store_fd, &t) : NULL;
-	if (!m) {
-		req_reply(rq, tplfs_reply_error(TPLFS_E_NOT_FOUND, ENOENT,
-			  "no template %s (sealed)", app));
+	ret = tplfs_template_layer_of(rq->d->store_fd, app, of, size);
+	if (ret) {
+		req_reply(rq, ret == -ENOENT ?
+			  tplfs_reply_error(TPLFS_E_NOT_FOUND, ENOENT,
+					    "no template %s (sealed)", app) :
+			  tplfs_reply_error(TPLFS_E_SYSTEM, -ret,
+					    "the manifest of %s: %s", app,
+					    strerror(-ret)));
 		return false;
 	}
-	if (tplfs_mreader_open(m, &r, err, sizeof(err))) {
-		fclose(m);
-		req_reply(rq, tplfs_reply_error(TPLFS_E_SYSTEM, EIO,
-			  "the manifest of %s: %s", app, err));
-		return false;
-	}
-	snprintf(of, size, "%s", tplfs_mreader_layer_of(r) ?
-		 tplfs_mreader_layer_of(r) : "");
-	tplfs_mreader_close(r);
-	fclose(m);
 	if (!of[0]) {
 		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
 			  "%s is not an application template (it has no layer-of)",

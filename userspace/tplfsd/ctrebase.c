@@ -47,6 +47,9 @@ struct rebase_run {
 	 * and to with these applied */
 	const struct tplfs_ct_apps *from_apps, *to_apps;
 	const char *what;		/* "rebased from A to B", ... */
+	/* the two trees if the caller loaded them (the job, once for its
+	 * checks and its run); NULL: rebase_apply loads them */
+	const struct tplfs_mlist *base, *theirs;
 	bool mounted, dry_run;
 	_Atomic uint64_t *done;		/* progress, or NULL */
 	struct tplfs_rebase_report rep;
@@ -269,7 +272,9 @@ static int rebase_apply(struct rebase_run *rr)
 	struct tplfs_rebase_args a = {
 		.item = on_item, .progress = on_progress, .arg = rr,
 		.dry_run = rr->dry_run, .store_fd = rr->d->store_fd,
-		.base = &base, .theirs = &theirs, .fs_fd = -1, .stage_fd = -1,
+		.base = rr->base ? rr->base : &base,
+		.theirs = rr->theirs ? rr->theirs : &theirs,
+		.fs_fd = -1, .stage_fd = -1,
 	};
 	int ret;
 
@@ -280,9 +285,9 @@ static int rebase_apply(struct rebase_run *rr)
 		return -ENOMEM;
 	}
 	ret = read_full(rr);
-	if (!ret)
+	if (!ret && !rr->base)
 		ret = load_tree(rr, rr->from, rr->from_apps, &base);
-	if (!ret)
+	if (!ret && !rr->theirs)
 		ret = load_tree(rr, rr->to, rr->to_apps, &theirs);
 	if (ret)
 		goto out;
@@ -481,26 +486,80 @@ static bool refuse_conflicts(struct rebasejob *rj, const struct rebase_run *rr0)
  * the journal has the record, which recovery would retry for ever. False
  * after the job failed.
  */
-static bool trees_load(struct rebasejob *rj, struct rebase_run *rr)
+static bool trees_load(struct rebasejob *rj, struct rebase_run *rr,
+		       struct tplfs_mlist *base, struct tplfs_mlist *theirs)
 {
-	struct tplfs_mlist l = { 0 };
-	int ret = load_tree(rr, rr->from, rr->from_apps, &l);
+	int ret = load_tree(rr, rr->from, rr->from_apps, base);
 
-	tplfs_mlist_free(&l);
-	if (!ret) {
-		ret = load_tree(rr, rr->to, rr->to_apps, &l);
-		tplfs_mlist_free(&l);
+	if (!ret)
+		ret = load_tree(rr, rr->to, rr->to_apps, theirs);
+	if (ret) {
+		enum tplfs_err code = ret == -EINVAL ? TPLFS_E_BAD_ARGS :
+				      ret == -ENOENT ? TPLFS_E_NOT_FOUND :
+				      TPLFS_E_SYSTEM;
+
+		if (rr->to_apps->n && !strcmp(rj->verb, "ct.rebase"))
+			opjob_fail(&rj->cj.op, code, -ret,
+				   "%s: its application templates do not apply to %s (%s): import a version of each as a layer of %s (template import NAME@VERSION --layer-of %s)",
+				   rj->cj.id, rr->to, rr->err, rr->to, rr->to);
+		else
+			opjob_fail(&rj->cj.op, code, -ret, "%s: %s", rj->cj.id,
+				   rr->err);
+		return false;
 	}
-	if (ret && rr->to_apps->n && !strcmp(rj->verb, "ct.rebase"))
-		opjob_fail(&rj->cj.op, ret == -EINVAL ? TPLFS_E_BAD_ARGS :
-			   ret == -ENOENT ? TPLFS_E_NOT_FOUND : TPLFS_E_SYSTEM,
-			   -ret, "%s: its application templates do not apply to %s (%s): import a version of each as a layer of %s (template import NAME@VERSION --layer-of %s)",
-			   rj->cj.id, rr->to, rr->err, rr->to, rr->to);
-	else if (ret)
-		opjob_fail(&rj->cj.op, ret == -EINVAL ? TPLFS_E_BAD_ARGS :
-			   ret == -ENOENT ? TPLFS_E_NOT_FOUND : TPLFS_E_SYSTEM,
-			   -ret, "%s: %s", rj->cj.id, rr->err);
-	return !ret;
+	rr->base = base;
+	rr->theirs = theirs;
+	return true;
+}
+
+/* The job's run once both trees are loaded (rr->base, rr->theirs). */
+static void rebase_job_loaded(struct rebasejob *rj, struct rebase_run *rr,
+			      struct tplfs_ct_conf *conf)
+{
+	struct ctjob *cj = &rj->cj;
+
+	if (!rj->spec.dry_run && !strcmp(rj->verb, "ct.app.add") &&
+	    !rj->spec.keep_mine && refuse_conflicts(rj, rr))
+		return;
+	if (!rj->spec.dry_run) {
+		json_object *rec;
+
+		if (record_use(cj, conf, rr->to, rr->to_apps))
+			return;
+		rec = json_object_new_object();
+		tplfs_json_str(rec, "from", rr->from);
+		tplfs_json_str(rec, "to", rr->to);
+		json_object_object_add(rec, "from_apps", apps_json(rr->from_apps));
+		json_object_object_add(rec, "to_apps", apps_json(rr->to_apps));
+		tplfs_json_str(rec, "what", rr->what);
+		if (ctjob_journal_begin(cj, rj->verb, rec))
+			return;
+		jobs_test_point("ct.rebase:journaled");
+	}
+	if (rebase_apply(rr)) {
+		/* the record stays: the next start finishes it */
+		opjob_fail(&cj->op, TPLFS_E_SYSTEM, EIO, "%s: %s", cj->id, rr->err);
+		rebase_run_free(rr);
+		return;
+	}
+	if (!rj->spec.dry_run) {
+		ctjob_journal_end(cj->op.d, cj->id);
+		if (!rr->mounted)
+			ctquota_created(cj->paths.private_dir, cj->paths.fs);
+		/* the module did not see the inodes made and removed */
+		rj->rescan = rr->mounted;
+	}
+	log_info("ct %s: %s%s: %llu updated, %llu created, %llu removed, %llu kept, %llu conflicts, %llu merged, %llu busy",
+		 cj->id, rj->spec.dry_run ? "dry run: " : "", rr->what,
+		 (unsigned long long)rr->rep.updated,
+		 (unsigned long long)rr->rep.created,
+		 (unsigned long long)rr->rep.removed,
+		 (unsigned long long)rr->rep.kept,
+		 (unsigned long long)rr->rep.conflicts,
+		 (unsigned long long)rr->rep.merged,
+		 (unsigned long long)rr->rep.busy);
+	cj->op.result = result_of(cj, rr, rj);
+	rebase_run_free(rr);
 }
 
 static void rebase_job_run(struct job *job)
@@ -514,6 +573,7 @@ static void rebase_job_run(struct job *job)
 		.mounted = cj->ct && cj->ct->mounted,
 		.dry_run = rj->spec.dry_run, .done = &cj->op.done,
 	};
+	struct tplfs_mlist base = { 0 }, theirs = { 0 };
 	struct tplfs_ct_conf conf;
 
 	if (ctjob_read_conf(cj, &conf))
@@ -532,50 +592,10 @@ static void rebase_job_run(struct job *job)
 		return;
 	}
 	cj->op.what = rj->spec.dry_run ? "paths decided" : "paths rebased";
-	if (!trees_load(rj, &rr))
-		return;
-	if (!rj->spec.dry_run && !strcmp(rj->verb, "ct.app.add") &&
-	    !rj->spec.keep_mine && refuse_conflicts(rj, &rr))
-		return;
-	if (!rj->spec.dry_run) {
-		json_object *rec;
-
-		if (record_use(cj, &conf, rr.to, rr.to_apps))
-			return;
-		rec = json_object_new_object();
-		tplfs_json_str(rec, "from", rr.from);
-		tplfs_json_str(rec, "to", rr.to);
-		json_object_object_add(rec, "from_apps", apps_json(rr.from_apps));
-		json_object_object_add(rec, "to_apps", apps_json(rr.to_apps));
-		tplfs_json_str(rec, "what", rr.what);
-		if (ctjob_journal_begin(cj, rj->verb, rec))
-			return;
-		jobs_test_point("ct.rebase:journaled");
-	}
-	if (rebase_apply(&rr)) {
-		/* the record stays: the next start finishes it */
-		opjob_fail(&cj->op, TPLFS_E_SYSTEM, EIO, "%s: %s", cj->id, rr.err);
-		rebase_run_free(&rr);
-		return;
-	}
-	if (!rj->spec.dry_run) {
-		ctjob_journal_end(cj->op.d, cj->id);
-		if (!rr.mounted)
-			ctquota_created(cj->paths.private_dir, cj->paths.fs);
-		/* the module did not see the inodes made and removed */
-		rj->rescan = rr.mounted;
-	}
-	log_info("ct %s: %s%s: %llu updated, %llu created, %llu removed, %llu kept, %llu conflicts, %llu merged, %llu busy",
-		 cj->id, rj->spec.dry_run ? "dry run: " : "", rr.what,
-		 (unsigned long long)rr.rep.updated,
-		 (unsigned long long)rr.rep.created,
-		 (unsigned long long)rr.rep.removed,
-		 (unsigned long long)rr.rep.kept,
-		 (unsigned long long)rr.rep.conflicts,
-		 (unsigned long long)rr.rep.merged,
-		 (unsigned long long)rr.rep.busy);
-	cj->op.result = result_of(cj, &rr, rj);
-	rebase_run_free(&rr);
+	if (trees_load(rj, &rr, &base, &theirs))
+		rebase_job_loaded(rj, &rr, &conf);
+	tplfs_mlist_free(&base);
+	tplfs_mlist_free(&theirs);
 }
 
 static void rebase_job_finish(struct opjob *oj)

@@ -956,23 +956,14 @@ static int find_layer(void *arg, const struct tplfs_template_id *t,
 		      enum tplfs_template_state state)
 {
 	struct layers_of *l = arg;
-	struct tplfs_mreader *r;
-	char err[256];
-	FILE *m;
+	char id[sizeof(l->first)], of[256];
 
 	if (state != TPLFS_TEMPLATE_SEALED)
 		return 0;
-	m = tplfs_template_manifest_open(l->store_fd, t);
-	if (!m)
-		return 0;
-	if (!tplfs_mreader_open(m, &r, err, sizeof(err))) {
-		if (tplfs_mreader_layer_of(r) &&
-		    !strcmp(tplfs_mreader_layer_of(r), l->of) && !l->n++)
-			snprintf(l->first, sizeof(l->first), "%s@%s", t->name,
-				 t->version);
-		tplfs_mreader_close(r);
-	}
-	fclose(m);
+	snprintf(id, sizeof(id), "%s@%s", t->name, t->version);
+	if (!tplfs_template_layer_of(l->store_fd, id, of, sizeof(of)) &&
+	    !strcmp(of, l->of) && !l->n++)
+		snprintf(l->first, sizeof(l->first), "%s", id);
 	return 0;
 }
 
