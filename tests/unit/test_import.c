@@ -412,7 +412,7 @@ static void populate_gives_back_the_tree_as_stubs(void **state)
 	assert_int_equal(mkdir(priv, 0700), 0);
 	root = open(priv, O_RDONLY | O_DIRECTORY);
 	m = fmemopen(text, strlen(text), "r");
-	if (tplfs_populate(f->store_fd, m, root, &ps, NULL, err, sizeof(err)))
+	if (tplfs_populate(f->store_fd, m, root, NULL, &ps, NULL, err, sizeof(err)))
 		fail_msg("populate: %s", err);
 	fclose(m);
 	assert_int_equal(ps.entries, st.entries);
@@ -475,7 +475,7 @@ static void populate_refuses_to_overwrite(void **state)
 	*strrchr(priv, '/') = '\0';
 	root = open(priv, O_RDONLY | O_DIRECTORY);
 	m = fmemopen((void *)text, strlen(text), "r");
-	assert_int_equal(tplfs_populate(f->store_fd, m, root, &ps, NULL, err,
+	assert_int_equal(tplfs_populate(f->store_fd, m, root, NULL, &ps, NULL, err,
 					sizeof(err)), -EEXIST);
 	assert_non_null(strstr(err, "/a: cannot make it: File exists"));
 	fclose(m);
@@ -710,7 +710,7 @@ static int populated(struct fixture *f, const char *text, const char *name,
 	root = open(priv, O_RDONLY | O_DIRECTORY);
 	assert_true(root >= 0);
 	if ((full ? tplfs_populate_full : tplfs_populate)(f->store_fd, m, root,
-							   ps, NULL, err,
+							   NULL, ps, NULL, err,
 							   sizeof(err)))
 		fail_msg("populate: %s", err);
 	fclose(m);

@@ -194,7 +194,7 @@ static int setup(void **state)
 	load(base_text, base_len, &base);
 	load(theirs_text, theirs_len, &theirs);
 	f = fmemopen(base_text, base_len, "r");
-	assert_int_equal(tplfs_populate(store_fd, f, fs_fd, &st, NULL, err,
+	assert_int_equal(tplfs_populate(store_fd, f, fs_fd, NULL, &st, NULL, err,
 					sizeof(err)), 0);
 	fclose(f);
 	return 0;

@@ -91,6 +91,8 @@ static int ct_conf_setting(void *arg, const char *key, const char *value,
 		}
 		return 0;
 	}
+	if (!strcmp(key, "userns"))
+		return tplfs_idshift_parse(value, &conf->userns, err, errlen) ? -1 : 0;
 	if (!strcmp(key, "backend")) {
 		if (strcmp(value, "dir")) {
 			snprintf(err, errlen,
@@ -180,6 +182,7 @@ int tplfs_ct_conf_write(int dirfd, const struct tplfs_ct_conf *conf)
 	char text[1024 + (TPLFS_CT_USES_MAX + TPLFS_CT_APPS_MAX) * 256];
 	char uses[TPLFS_CT_USES_MAX * 256 + 16] = "";
 	char apps[TPLFS_CT_APPS_MAX * 256 + 16] = "";
+	char userns[64] = "";
 	size_t used = 0;
 	int n;
 
@@ -189,6 +192,9 @@ int tplfs_ct_conf_write(int dirfd, const struct tplfs_ct_conf *conf)
 	if (conf->apps.n)
 		snprintf(apps + used, sizeof(apps) - used, "\n");
 	used = 0;
+	if (!tplfs_idshift_none(&conf->userns))
+		snprintf(userns, sizeof(userns), "userns = %u:%u\n",
+			 conf->userns.base, conf->userns.count);
 
 	for (size_t i = 0; i < conf->nuses; i++)
 		used += (size_t)snprintf(uses + used, sizeof(uses) - used, "%s%s",
@@ -196,10 +202,10 @@ int tplfs_ct_conf_write(int dirfd, const struct tplfs_ct_conf *conf)
 	if (conf->nuses)
 		snprintf(uses + used, sizeof(uses) - used, "\n");
 	n = snprintf(text, sizeof(text),
-		     "# tplfs container (doc/tplfsd.md)\ntemplate = %s\n%s%sbackend = %s\n%s%s"
+		     "# tplfs container (doc/tplfsd.md)\ntemplate = %s\n%s%s%sbackend = %s\n%s%s"
 		     "# quota: bytes and inodes SOFT:HARD (0: none), grace in seconds\n"
 		     "quota_bytes = %llu:%llu\nquota_inodes = %llu:%llu\nquota_grace = %llu\n",
-		     conf->template, apps, uses, conf->backend,
+		     conf->template, apps, uses, userns, conf->backend,
 		     conf->full ? "clone = full\n" : "",
 		     conf->is_volatile ? "volatile = yes\n" : "",
 		     (unsigned long long)l->bytes_soft,

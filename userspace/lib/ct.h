@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "idshift.h"
 
 /* [a-z0-9][a-z0-9_-]{0,62} */
 #define TPLFS_CT_ID_MAX	63
@@ -46,6 +47,8 @@ struct tplfs_ct_limits {
  * @apps:        its application templates (layers of @template), in the
  *               order they were added (apps = A@1 B@2): its tree is
  *               @template with them applied (doc/apps.md)
+ * @userns:      its ids shifted for a user namespace (userns = BASE:COUNT,
+ *               doc/userns.md); count 0: the host's own ids
  */
 #define TPLFS_CT_USES_MAX	16
 #define TPLFS_CT_APPS_MAX	16
@@ -63,6 +66,7 @@ struct tplfs_ct_conf {
 	char uses[TPLFS_CT_USES_MAX][256];
 	size_t nuses;
 	struct tplfs_ct_apps apps;
+	struct tplfs_idshift userns;
 };
 
 /* The index of the app whose name (before '@') is @name in @apps, or -1. */

@@ -73,8 +73,13 @@ static int replace_file(int root_fd, const char *path, const void *buf,
 		ret = -errno;
 		if (ret != -ENOENT || must_exist)
 			goto out;
+		/* a new file is its directory's owner's: root's, or in a
+		 * container of shifted ids (doc/userns.md) the shifted root */
+		if (fstat(dfd, &st) < 0) {
+			ret = -errno;
+			goto out;
+		}
 		st.st_mode = S_IFREG | mode_if_new;
-		st.st_uid = st.st_gid = 0;
 		ret = 0;
 	} else if (!S_ISREG(st.st_mode)) {
 		ret = -ENOENT;

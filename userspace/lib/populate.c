@@ -40,6 +40,7 @@ struct pop {
 	char *err;
 	size_t errlen;
 	bool full;		/* a full clone: copies, no stubs */
+	const struct tplfs_idshift *shift;
 };
 
 static int pop_fail(struct pop *p, int ret, const char *path, const char *what)
@@ -284,6 +285,9 @@ static int populate(struct pop *p, FILE *manifest,
 		return -EINVAL;
 	}
 	while ((ret = tplfs_mreader_next(p->r, &e, p->err, p->errlen)) == 1) {
+		ret = tplfs_idshift_entry(p->shift, &e, p->err, p->errlen);
+		if (ret)
+			break;
 		ret = make_entry(p, &e, st);
 		if (ret) {
 			pop_fail(p, ret, e.path, "cannot make it");
@@ -311,24 +315,26 @@ static int populate(struct pop *p, FILE *manifest,
 }
 
 int tplfs_populate(int store_fd, FILE *manifest, int root_fd,
+		   const struct tplfs_idshift *shift,
 		   struct tplfs_populate_stats *st, _Atomic uint64_t *done,
 		   char *err, size_t errlen)
 {
 	struct pop p = {
 		.store_fd = store_fd, .root_fd = root_fd, .parent_fd = -1,
-		.err = err, .errlen = errlen,
+		.err = err, .errlen = errlen, .shift = shift,
 	};
 
 	return populate(&p, manifest, st, done);
 }
 
 int tplfs_populate_full(int store_fd, FILE *manifest, int root_fd,
+			const struct tplfs_idshift *shift,
 			struct tplfs_populate_stats *st,
 			_Atomic uint64_t *done, char *err, size_t errlen)
 {
 	struct pop p = {
 		.store_fd = store_fd, .root_fd = root_fd, .parent_fd = -1,
-		.err = err, .errlen = errlen, .full = true,
+		.err = err, .errlen = errlen, .full = true, .shift = shift,
 	};
 
 	return populate(&p, manifest, st, done);

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "idshift.h"
+
 struct tplfs_populate_stats {
 	uint64_t entries;	/* manifest entries made */
 	uint64_t stubs;		/* regular files made as stubs */
@@ -27,9 +29,11 @@ struct tplfs_populate_stats {
  * resolved beneath @root_fd without following symlinks. If @done is not
  * NULL, the count of entries made is stored there as they are made (for
  * another thread to read: progress). Returns 0 or a negative errno, with
- * the entry and the reason in @err.
+ * the entry and the reason in @err. If @shift is not NULL, every entry's
+ * ids are shifted by it (tplfs_idshift_entry) as they are made.
  */
 int tplfs_populate(int store_fd, FILE *manifest, int root_fd,
+		   const struct tplfs_idshift *shift,
 		   struct tplfs_populate_stats *st, _Atomic uint64_t *done,
 		   char *err, size_t errlen);
 
@@ -39,6 +43,7 @@ int tplfs_populate(int store_fd, FILE *manifest, int root_fd,
  * none a stub; counted as copies.
  */
 int tplfs_populate_full(int store_fd, FILE *manifest, int root_fd,
+			const struct tplfs_idshift *shift,
 			struct tplfs_populate_stats *st,
 			_Atomic uint64_t *done, char *err, size_t errlen);
 

@@ -79,11 +79,14 @@ static void usage(FILE *f)
 "  ct create ID --template NAME[@VERSION] [--volatile] [--quota SOFT[:HARD]]\n"
 "            [--inodes SOFT[:HARD]] [--grace DURATION]\n"
 "            [--clone linked|full] [--app NAME@VERSION]...\n"
+"            [--userns BASE:COUNT]\n"
 "                         NAME alone: its highest version (refused while\n"
 "                         NAME is in maintenance); --clone full: private\n"
 "                         copies of every file (reflinked where the\n"
 "                         filesystem can), none read from the store;\n"
-"                         --app: with these application templates, in order\n"
+"                         --app: with these application templates, in order;\n"
+"                         --userns: its ids shifted for a user namespace,\n"
+"                         the template's N written as BASE+N (doc/userns.md)\n"
 "  ct mount ID            mount it on <root>/root/ID\n"
 "  ct umount ID [--force] unmount it (--force: detach even if busy)\n"
 "  ct destroy ID [--force]\n"
@@ -165,6 +168,7 @@ struct opts {
 	const char *ct;		/* template maintain --ct */
 	bool abort;		/* template maintain --abort */
 	const char *clone;	/* ct create --clone */
+	const char *userns;	/* ct create --userns */
 	bool all;		/* ct rebase --all */
 	const char *layer_of;	/* template import, publish --layer-of */
 	bool keep_mine;		/* ct app add --keep-mine */
@@ -363,7 +367,7 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 	    ((o->from_ct || o->rebase) &&
 	     strcmp(cmd->proto_verb, "template.publish")) ||
 	    ((o->ct || o->abort) && strcmp(cmd->proto_verb, "template.maintain")) ||
-	    ((o->template || o->clone || o->apps) &&
+	    ((o->template || o->clone || o->apps || o->userns) &&
 	     strcmp(cmd->proto_verb, "ct.create")) ||
 	    (o->is_volatile && strcmp(cmd->proto_verb, "ct.create") &&
 	     strcmp(cmd->proto_verb, "ct.set")) ||
@@ -465,6 +469,8 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 		json_object_object_add(args, "ct", json_object_new_string(o->ct));
 	if (o->clone)
 		json_object_object_add(args, "clone", json_object_new_string(o->clone));
+	if (o->userns)
+		json_object_object_add(args, "userns", json_object_new_string(o->userns));
 	if (o->abort)
 		json_object_object_add(args, "abort", json_object_new_boolean(1));
 	if (o->force)
@@ -552,6 +558,7 @@ int main(int argc, char **argv)
 		{ "layer-of", required_argument, NULL, 'Y' },
 		{ "keep-mine", no_argument, NULL, 'K' },
 		{ "app", required_argument, NULL, 'U' },
+		{ "userns", required_argument, NULL, 'W' },
 		{ "quota", required_argument, NULL, 'q' },
 		{ "set", required_argument, NULL, 'S' },
 		{ "inodes", required_argument, NULL, 'i' },
@@ -588,6 +595,7 @@ int main(int argc, char **argv)
 		case 'A': o.all = true; break;
 		case 'Y': o.layer_of = optarg; break;
 		case 'K': o.keep_mine = true; break;
+		case 'W': o.userns = optarg; break;
 		case 'v': o.is_volatile = true; break;
 		case 'N': o.no_volatile = true; break;
 		case 'o':

@@ -172,6 +172,16 @@ static json_object *limits_describe(const struct tplfs_ct_limits *l)
 	return o;
 }
 
+void catalog_add_userns(json_object *o, const struct tplfs_idshift *s)
+{
+	char text[32];
+
+	if (tplfs_idshift_none(s))
+		return;
+	snprintf(text, sizeof(text), "%u:%u", s->base, s->count);
+	tplfs_json_str(o, "userns", text);
+}
+
 json_object *catalog_describe(struct daemon *d, const struct ctentry *e)
 {
 	const struct ctstate *ct = ct_find(d, e->id);
@@ -184,6 +194,7 @@ json_object *catalog_describe(struct daemon *d, const struct ctentry *e)
 		tplfs_json_str(c, "template", e->conf.template);
 		tplfs_json_bool(c, "volatile", e->conf.is_volatile);
 		tplfs_json_str(c, "clone", e->conf.full ? "full" : "linked");
+		catalog_add_userns(c, &e->conf.userns);
 		json_object_object_add(c, "limits",
 				       limits_describe(&e->conf.limits));
 	} else {

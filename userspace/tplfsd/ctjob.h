@@ -22,11 +22,8 @@ struct ctjob {
 	bool force;
 	struct tplfs_template_id tpl;	/* ct.create */
 	char tpl_id[2 * TPLFS_TEMPLATE_PART_MAX + 2];	/* held, shared */
-	bool is_volatile;
-	struct tplfs_ct_limits limits;	/* ct.create */
+	struct ct_create_args create;	/* ct.create (its apps held) */
 	bool maintain;	/* ct.create: the template's maintenance container */
-	bool full;	/* ct.create: a full clone (copies, no stubs) */
-	struct tplfs_ct_apps apps;	/* ct.create: its app templates (held) */
 	bool rescan;	/* ct.mount: the quota usage needs a rescan */
 	/* exclusive operations: the container's catalogue entry after them */
 	void (*run)(struct job *job);

@@ -133,7 +133,7 @@ static FILE *create_manifest(struct ctjob *cj, char **text)
 	FILE *m;
 	int ret;
 
-	if (!cj->apps.n) {
+	if (!cj->create.apps.n) {
 		m = tplfs_template_manifest_open(d->store_fd, &cj->tpl);
 		if (!m)
 			opjob_fail(&cj->op, TPLFS_E_NOT_FOUND, ENOENT,
@@ -141,7 +141,7 @@ static FILE *create_manifest(struct ctjob *cj, char **text)
 				   cj->tpl.version);
 		return m;
 	}
-	ret = tplfs_layer_tree(d->store_fd, cj->tpl_id, cj->apps.v, cj->apps.n,
+	ret = tplfs_layer_tree(d->store_fd, cj->tpl_id, cj->create.apps.v, cj->create.apps.n,
 			       &tree, err, sizeof(err));
 	if (ret) {
 		opjob_fail(&cj->op, ret == -ENOENT ? TPLFS_E_NOT_FOUND :
@@ -168,8 +168,9 @@ static void create_run(struct job *job)
 	struct tplfs_populate_stats ps;
 	struct tplfs_identity ident;
 	char comment[TPLFS_CT_ID_MAX + 8];
-	struct tplfs_ct_conf conf = { .is_volatile = cj->is_volatile,
-				      .limits = cj->limits };
+	struct tplfs_ct_conf conf = { .is_volatile = cj->create.is_volatile,
+				      .limits = cj->create.limits,
+				      .userns = cj->create.userns };
 	char tmp[PATH_MAX], fs[PATH_MAX + 4], privdir[PATH_MAX], err[PATH_MAX];
 	json_object *rec, *r;
 	int fd = -1, pfd = -1, ret;
@@ -221,13 +222,13 @@ static void create_run(struct job *job)
 		goto out;
 	}
 	atomic_store(&cj->op.what, "entries made");
-	ret = (cj->full ? tplfs_populate_full : tplfs_populate)(d->store_fd, m,
-								 fd, &ps,
-								 &cj->op.done,
-								 err,
-			     sizeof(err));
+	ret = (cj->create.full ? tplfs_populate_full : tplfs_populate)
+		(d->store_fd, m, fd, &cj->create.userns, &ps, &cj->op.done,
+		 err, sizeof(err));
 	if (ret) {
-		opjob_fail(&cj->op, TPLFS_E_SYSTEM, -ret, "%s", err);
+		/* ERANGE: an id of the template outside the userns range */
+		opjob_fail(&cj->op, ret == -ERANGE ? TPLFS_E_BAD_ARGS :
+			   TPLFS_E_SYSTEM, -ret, "%s", err);
 		goto out;
 	}
 	/* its own machine-id and ssh host keys, never the template's */
@@ -246,8 +247,8 @@ static void create_run(struct job *job)
 	snprintf(conf.template, sizeof(conf.template), "%s@%s", cj->tpl.name,
 		 cj->tpl.version);
 	strcpy(conf.backend, "dir");
-	conf.full = cj->full;
-	conf.apps = cj->apps;
+	conf.full = cj->create.full;
+	conf.apps = cj->create.apps;
 	pfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd < 0 || (ret = tplfs_ct_conf_write(pfd, &conf)) < 0) {
 		opjob_failno(&cj->op, TPLFS_E_SYSTEM, pfd < 0 ? errno : -ret,
@@ -277,14 +278,15 @@ static void create_run(struct job *job)
 	tplfs_json_u64(r, "entries", ps.entries);
 	tplfs_json_u64(r, "stubs", ps.stubs);
 	tplfs_json_u64(r, "copies", ps.copies);
-	tplfs_json_str(r, "clone", cj->full ? "full" : "linked");
+	tplfs_json_str(r, "clone", cj->create.full ? "full" : "linked");
 	{
 		json_object *apps = json_object_new_array();
 
-		for (size_t i = 0; i < cj->apps.n; i++)
-			json_object_array_add(apps, json_object_new_string(cj->apps.v[i]));
+		for (size_t i = 0; i < cj->create.apps.n; i++)
+			json_object_array_add(apps, json_object_new_string(cj->create.apps.v[i]));
 		json_object_object_add(r, "apps", apps);
 	}
+	catalog_add_userns(r, &conf.userns);
 	tplfs_json_str(r, "machine_id", ident.machine_id);
 	tplfs_json_str(r, "ssh_host_keys", ident.ssh_keys);
 	tplfs_json_str(r, "ssh_host_keys_removed", ident.ssh_keys_gone);
@@ -509,8 +511,8 @@ void ctjob_finish(struct opjob *oj)
 		catalog_take(oj->d, &cj->probe);
 	if (cj->tpl_id[0])
 		tpl_release(cj->tpl_id, false);
-	for (size_t i = 0; i < cj->apps.n; i++)
-		tpl_release(cj->apps.v[i], false);
+	for (size_t i = 0; i < cj->create.apps.n; i++)
+		tpl_release(cj->create.apps.v[i], false);
 	ct_rescan(oj->d);
 	if (cj->rescan)
 		ctquota_rescan(oj->d, cj->id);
@@ -599,16 +601,13 @@ static void create_release(const char *tpl, const struct tplfs_ct_apps *apps,
 }
 
 static void create(struct req *rq, const char *id, const char *tpl,
-		   bool is_volatile, const struct tplfs_ct_limits *limits,
-		   bool full, bool maintain, const struct tplfs_ct_apps *apps)
+		   const struct ct_create_args *args, bool maintain)
 {
-	static const struct tplfs_ct_apps none;
+	const struct tplfs_ct_apps *apps = &args->apps;
 	struct tplfs_template_id t;
 	struct ctjob *cj;
 	char err[256];
 
-	if (!apps)
-		apps = &none;
 	if (tplfs_template_id_parse(tpl, &t, err, sizeof(err))) {
 		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL, "%s", err));
 		return;
@@ -631,20 +630,16 @@ static void create(struct req *rq, const char *id, const char *tpl,
 		create_release(tpl, apps, apps->n);
 		return;
 	}
-	cj->apps = *apps;
+	cj->create = *args;
 	snprintf(cj->tpl_id, sizeof(cj->tpl_id), "%s", tpl);
 	cj->tpl = t;
-	cj->is_volatile = is_volatile;
-	cj->limits = *limits;
 	cj->maintain = maintain;
-	cj->full = full;
 	cj->op.what = "ct.create";
 	opjob_submit(&cj->op);
 }
 
 void ctops_create(struct req *rq, const char *id, const char *tpl,
-		  bool is_volatile, const struct tplfs_ct_limits *limits,
-		  bool full, const struct tplfs_ct_apps *apps)
+		  const struct ct_create_args *args)
 {
 	char latest[2 * TPLFS_TEMPLATE_PART_MAX + 2];
 
@@ -654,17 +649,17 @@ void ctops_create(struct req *rq, const char *id, const char *tpl,
 			return;
 		tpl = latest;
 	}
-	create(rq, id, tpl, is_volatile, limits, full, false, apps);
+	create(rq, id, tpl, args, false);
 }
 
 void ctops_create_maintenance(struct req *rq, const char *id,
 			      const struct tplfs_template_id *t)
 {
-	struct tplfs_ct_limits limits = { .grace = TPLFS_GRACE_DEFAULT };
+	struct ct_create_args args = { .limits.grace = TPLFS_GRACE_DEFAULT };
 	char tpl[2 * TPLFS_TEMPLATE_PART_MAX + 2];
 
 	snprintf(tpl, sizeof(tpl), "%s@%s", t->name, t->version);
-	create(rq, id, tpl, false, &limits, false, true, NULL);
+	create(rq, id, tpl, &args, true);
 }
 
 void ctops_mount(struct req *rq, const char *id)

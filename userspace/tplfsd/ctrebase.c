@@ -60,6 +60,8 @@ struct rebase_run {
 					 * (the report file has them all) */
 	bool paused;
 	bool full;			/* a full clone: its stubs copied after */
+	struct tplfs_idshift userns;	/* its ids shifted (doc/userns.md) */
+	bool conf_read;			/* full and userns read */
 	struct tplfs_unlink_report unl;
 	char err[PATH_MAX + 512];
 };
@@ -96,12 +98,44 @@ static void on_progress(void *arg)
 		atomic_fetch_add(rr->done, 1);
 }
 
-/* The tree of template @os with @apps applied in order (layer.c). */
+/* What the run needs of the container's ct.conf: rr->full, rr->userns.
+ * 0 or -errno with rr->err said. */
+static int read_conf(struct rebase_run *rr)
+{
+	struct tplfs_ct_conf conf;
+	char err[256];
+	int ret;
+
+	if (rr->conf_read)
+		return 0;
+	ret = tplfs_ct_conf_read(rr->p->conf, &conf, err, sizeof(err));
+	if (ret) {
+		snprintf(rr->err, sizeof(rr->err), "%s: %s", rr->p->conf, err);
+		return ret;
+	}
+	rr->full = conf.full;
+	rr->userns = conf.userns;
+	rr->conf_read = true;
+	return 0;
+}
+
+/*
+ * The tree of template @os with @apps applied in order (layer.c), its ids
+ * shifted as the container's are (doc/userns.md): what its private area
+ * holds and is given is compared and written in the container's ids.
+ */
 static int load_tree(struct rebase_run *rr, const char *os,
 		     const struct tplfs_ct_apps *apps, struct tplfs_mlist *out)
 {
-	return tplfs_layer_tree(rr->d->store_fd, os, apps->v, apps->n, out,
-				rr->err, sizeof(rr->err));
+	int ret = read_conf(rr);
+
+	if (!ret)
+		ret = tplfs_layer_tree(rr->d->store_fd, os, apps->v, apps->n,
+				       out, rr->err, sizeof(rr->err));
+	if (!ret)
+		ret = tplfs_idshift_mlist(&rr->userns, out, rr->err,
+					  sizeof(rr->err));
+	return ret;
 }
 
 /* An empty stage directory beside fs/ (on its filesystem): its fd. */
@@ -250,19 +284,6 @@ static int unlink_stubs(struct rebase_run *rr, int fs_fd)
 	return ret;
 }
 
-/* Is the container of @rr a full clone? 0 or -errno with rr->err said. */
-static int read_full(struct rebase_run *rr)
-{
-	struct tplfs_ct_conf conf;
-	char err[256];
-	int ret = tplfs_ct_conf_read(rr->p->conf, &conf, err, sizeof(err));
-
-	if (ret)
-		snprintf(rr->err, sizeof(rr->err), "%s: %s", rr->p->conf, err);
-	rr->full = conf.full;
-	return ret;
-}
-
 /* Apply (or, dry, decide) the rebase of @rr and commit it. 0 or -errno
  * with rr->err said. */
 static int rebase_apply(struct rebase_run *rr)
@@ -284,7 +305,7 @@ static int rebase_apply(struct rebase_run *rr)
 		snprintf(rr->err, sizeof(rr->err), "out of memory");
 		return -ENOMEM;
 	}
-	ret = read_full(rr);
+	ret = read_conf(rr);
 	if (!ret && !rr->base)
 		ret = load_tree(rr, rr->from, rr->from_apps, &base);
 	if (!ret && !rr->theirs)
@@ -494,7 +515,9 @@ static bool trees_load(struct rebasejob *rj, struct rebase_run *rr,
 	if (!ret)
 		ret = load_tree(rr, rr->to, rr->to_apps, theirs);
 	if (ret) {
-		enum tplfs_err code = ret == -EINVAL ? TPLFS_E_BAD_ARGS :
+		/* ERANGE: an owner outside the container's userns range */
+		enum tplfs_err code = ret == -EINVAL || ret == -ERANGE ?
+				      TPLFS_E_BAD_ARGS :
 				      ret == -ENOENT ? TPLFS_E_NOT_FOUND :
 				      TPLFS_E_SYSTEM;
 

@@ -144,6 +144,8 @@ const struct ctentry *catalog_find(const struct daemon *d, const char *id);
 json_object *catalog_describe(struct daemon *d, const struct ctentry *e);
 /* What the quota counts: the kernel's figures while it is mounted, else
  * the quota.usage the last umount (or the creation) wrote. */
+/* "userns": "BASE:COUNT" in @o, if @s shifts */
+void catalog_add_userns(json_object *o, const struct tplfs_idshift *s);
 void catalog_add_usage(struct daemon *d, json_object *r,
 		       const struct ctentry *e);
 /* The whole reply to ct.list (after @after, if not NULL; each container's
@@ -152,10 +154,23 @@ char *catalog_list_text(struct daemon *d, const char *after, bool usage,
 			size_t *len);
 
 /* ctops.c */
-/* @apps: application templates to create it with (doc/apps.md), or NULL */
+/**
+ * struct ct_create_args - what ct.create makes, besides its id and template
+ * @is_volatile: mounted with the volatile option
+ * @full:        a full clone (copies, no stubs)
+ * @limits:      its quota
+ * @apps:        application templates to create it with (doc/apps.md)
+ * @userns:      its ids shifted for a user namespace (doc/userns.md)
+ */
+struct ct_create_args {
+	bool is_volatile;
+	bool full;
+	struct tplfs_ct_limits limits;
+	struct tplfs_ct_apps apps;
+	struct tplfs_idshift userns;
+};
 void ctops_create(struct req *rq, const char *id, const char *tpl,
-		  bool is_volatile, const struct tplfs_ct_limits *limits,
-		  bool full, const struct tplfs_ct_apps *apps);
+		  const struct ct_create_args *args);
 /* ct.create of template.maintain: the record of @t's name written first. */
 void ctops_create_maintenance(struct req *rq, const char *id,
 			      const struct tplfs_template_id *t);

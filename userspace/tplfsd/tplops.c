@@ -1349,6 +1349,13 @@ void tplops_publish(struct req *rq, const char *tpl, const char *ct_id,
 			  ct_id, e->conf.template));
 		return;
 	}
+	if (!tplfs_idshift_none(&e->conf.userns)) {
+		/* its owners are shifted: a template holds the host's ids */
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
+			  "%s has its ids shifted (userns %u:%u): publish from a container made without --userns",
+			  ct_id, e->conf.userns.base, e->conf.userns.count));
+		return;
+	}
 	tj = tpljob_new(rq, tpl, import_run, true);
 	if (!tj)
 		return;

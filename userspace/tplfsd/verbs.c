@@ -30,7 +30,7 @@ static const char *const list_args[] = { "after", "usage", NULL };
 static const char *const status_args[] = { "id", "scan", NULL };
 static const char *const create_args[] = { "id", "template", "volatile", "apps",
 					    "quota", "inodes", "grace", "clone",
-					    NULL };
+					    "userns", NULL };
 static const char *const set_args[] = { "id", "volatile", "quota", "inodes",
 					 "grace", NULL };
 static const char *const quota_args[] = { "id", "quota", "inodes", "grace",
@@ -308,18 +308,38 @@ static bool apps_arg(struct req *rq, struct tplfs_ct_apps *apps)
 	return true;
 }
 
+/* "userns": "BASE:COUNT" (doc/userns.md); false after a reply. */
+static bool userns_arg(struct req *rq, struct tplfs_idshift *s)
+{
+	const char *text = NULL;
+	char err[256];
+
+	s->base = s->count = 0;
+	if (tplfs_args_string(rq->msg.args, "userns", &text) < 0) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
+			  "\"userns\" is a string BASE:COUNT"));
+		return false;
+	}
+	if (text && tplfs_idshift_parse(text, s, err, sizeof(err))) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL, "%s",
+						err));
+		return false;
+	}
+	return true;
+}
+
 static void serve_ct_create(struct req *rq)
 {
-	struct tplfs_ct_apps apps;
-	struct tplfs_ct_limits limits = { .grace = TPLFS_GRACE_DEFAULT };
+	struct ct_create_args a = { .limits.grace = TPLFS_GRACE_DEFAULT };
 	const char *id, *tpl;
-	bool vol, b, i, g, full;
+	bool b, i, g;
 
 	if (get_id(rq, &id) && (tpl = need_string(rq, "template")) &&
-	    opt_bool(rq, "volatile", &vol) && clone_arg(rq, &full) &&
-	    apps_arg(rq, &apps) &&
-	    ctquota_parse_args(rq, &limits, &b, &i, &g))
-		ctops_create(rq, id, tpl, vol, &limits, full, &apps);
+	    opt_bool(rq, "volatile", &a.is_volatile) &&
+	    clone_arg(rq, &a.full) && apps_arg(rq, &a.apps) &&
+	    userns_arg(rq, &a.userns) &&
+	    ctquota_parse_args(rq, &a.limits, &b, &i, &g))
+		ctops_create(rq, id, tpl, &a);
 }
 
 static void serve_ct_relink(struct req *rq)
