@@ -39,6 +39,9 @@ packages=(
 	stress-ng
 	# make install builds the module through DKMS (tested against both kernels)
 	dkms
+	# container runtimes run on tplfs roots in the guests (issue 22):
+	# systemd-nspawn, and an OCI runtime from Debian
+	systemd-container crun
 )
 
 # Only make check-debug needs these: scripts/debug-kernel.sh builds a whole

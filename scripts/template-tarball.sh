@@ -8,6 +8,11 @@
 #                                          Debian's archive); if the archive
 #                                          cannot be reached, says so on stderr
 #                                          and prints the busybox tarball
+#   scripts/template-tarball.sh debian-systemd
+#                                          Debian 12 minbase with systemd as
+#                                          init and dbus (what systemd-nspawn
+#                                          -b boots); no fallback: fails if
+#                                          the archive cannot be reached
 #
 # The tarballs are pax with xattrs, ACLs, numeric owners and holes, as
 # `tplctl template import` reads them. Needs root (owners, device nodes).
@@ -54,6 +59,21 @@ busybox_tree() { # busybox_tree DIR
 	printf 'name with\nnewline' >"$r/etc/$(printf 'odd\nname \xff')"
 }
 
+# debootstrap_tree DIR [DEBOOTSTRAP-OPTION...]: Debian 12 minbase into DIR,
+# without the downloaded packages; removes DIR and fails if debootstrap does
+debootstrap_tree() {
+	local tree=$1
+	shift
+	rm -rf "$tree"
+	if ! command -v debootstrap >/dev/null ||
+		! debootstrap --variant=minbase "$@" bookworm "$tree" \
+			http://deb.debian.org/debian >"$cache/debootstrap.log" 2>&1; then
+		rm -rf "$tree"
+		return 1
+	fi
+	rm -f "$tree"/var/cache/apt/archives/*.deb
+}
+
 case "${1:-}" in
 busybox)
 	out=$cache/busybox-template.tar.zst
@@ -67,23 +87,30 @@ busybox)
 debian)
 	out=$cache/debian-12-minbase.tar.zst
 	if [ ! -s "$out" ]; then
-		tree=$cache/debian-12-minbase
-		rm -rf "$tree"
-		if ! command -v debootstrap >/dev/null ||
-			! debootstrap --variant=minbase bookworm "$tree" \
-				http://deb.debian.org/debian >"$cache/debootstrap.log" 2>&1; then
+		if ! debootstrap_tree "$cache/debian-12-minbase"; then
 			echo "template-tarball: debootstrap of Debian 12 failed (no network to Debian's archive?), see $cache/debootstrap.log; using the busybox template" >&2
-			rm -rf "$tree"
 			exec "$0" busybox
 		fi
-		rm -f "$tree"/var/cache/apt/archives/*.deb
-		pack "$tree" "$out"
-		rm -rf "$tree"
+		pack "$cache/debian-12-minbase" "$out"
+		rm -rf "$cache/debian-12-minbase"
+	fi
+	echo "$out"
+	;;
+debian-systemd)
+	out=$cache/debian-12-systemd.tar.zst
+	if [ ! -s "$out" ]; then
+		if ! debootstrap_tree "$cache/debian-12-systemd" \
+			--include=systemd-sysv,dbus; then
+			echo "template-tarball: debootstrap of Debian 12 with systemd failed (no network to Debian's archive?), see $cache/debootstrap.log" >&2
+			exit 1
+		fi
+		pack "$cache/debian-12-systemd" "$out"
+		rm -rf "$cache/debian-12-systemd"
 	fi
 	echo "$out"
 	;;
 *)
-	echo "usage: $0 busybox|debian" >&2
+	echo "usage: $0 busybox|debian|debian-systemd" >&2
 	exit 2
 	;;
 esac
