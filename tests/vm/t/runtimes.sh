@@ -1,0 +1,135 @@
+#!/bin/bash
+# Container runtimes on tplfs roots, and containers of shifted ids in user
+# namespaces (issue 22; doc/runtimes.md, doc/userns.md), on the busybox
+# template:
+# - crun runs /bin/sh -c in an OCI bundle whose root.path is a tplfs root:
+#   its write copies a stub up, the template is untouched, a write past the
+#   container's quota fails with EDQUOT; in a user namespace over a
+#   container of shifted ids (ct create --userns) it is root inside and
+#   what it makes belongs to the shifted root on the host;
+# - systemd-nspawn --pipe runs commands in one, with copy-on-write and
+#   quota; -U on a container of shifted ids picks that container's range;
+# - root of a user namespace (userns.py) in a container of shifted ids:
+#   writes its own files (copy-up keeps the shifted owner, a new file is
+#   the shifted root's), its users are held to their permissions, its
+#   quota holds; and it can never read another container's private files,
+#   write the files of a container of the host's ids, forge or remove an
+#   origin, see trusted.tplfs.*, or write to the store.
+. "$TPLFS_TOP/tests/vm/lib.sh"
+
+t_daemon_places
+USERNS="python3 $TPLFS_TOP/tests/vm/tools/userns.py"
+BUNDLE="python3 $TPLFS_TOP/tests/vm/tools/oci_bundle.py"
+B1=524288
+B2=589824
+N=65536
+M=$((1024 * 1024))
+
+t_tplfsd "$R" "$PWD/store" "$SOCK" "$LOG"
+trap 'rc=$?; t_stop_tplfsd; (exit $rc); t_finish' EXIT
+$T template import os@1 --from "$TPL" >/dev/null || { fail "template import"; exit 1; }
+for c in "plain --quota 8M" "u1 --userns $B1:$N --quota 8M" "u2 --userns $B2:$N"; do
+	set -- $c
+	$T ct create "$@" --template os@1 >/dev/null && $T ct mount "$1" >/dev/null ||
+		{ fail "ct create and mount $1"; exit 1; }
+done
+P=$R/private
+hello=$(cat "$R/root/plain/usr/bin/hello")
+
+# the cgroup2 hierarchy both runtimes want (the guest's init mounts none)
+[ -e /sys/fs/cgroup/cgroup.controllers ] ||
+	mount -t cgroup2 cgroup2 /sys/fs/cgroup || fail "mount cgroup2"
+
+# --- crun ---
+$BUNDLE "$PWD/b-plain" "$R/root/plain" -- /bin/sh -c \
+	'echo from-crun >>/usr/bin/hello && tail -1 /usr/bin/hello && hostname' >/dev/null
+out=$(crun run --bundle "$PWD/b-plain" oci-plain 2>&1)
+expect_eq "crun runs /bin/sh -c in a bundle on a tplfs root" "from-crun
+oci" "$out"
+expect_eq "...its write copied the stub up" private "$(t_is_stub "$P/plain/fs/usr/bin/hello")"
+expect_eq "...and another container still shows the template's" "$hello" \
+	"$(cat "$R/root/u2/usr/bin/hello")"
+$BUNDLE "$PWD/b-plain" "$R/root/plain" -- /bin/sh -c \
+	'dd if=/dev/zero of=/big bs=1M count=16 2>&1; echo "dd exit $?"' >/dev/null
+out=$(crun run --bundle "$PWD/b-plain" oci-quota 2>&1)
+expect_match "a write past the quota in crun fails with EDQUOT" \
+	"Disk quota exceeded" "$out"
+expect_match "...and dd says so by its status" "dd exit 1" "$out"
+rm -f "$R/root/plain/big"
+
+$BUNDLE "$PWD/b-u1" "$R/root/u1" $B1 $N -- /bin/sh -c \
+	'id -u; cat /proc/self/uid_map; echo new >/made-by-oci; echo more >>/usr/bin/hello' >/dev/null
+out=$(crun run --bundle "$PWD/b-u1" oci-u1 2>&1)
+expect_match "crun in a user namespace over a container of shifted ids: root inside" \
+	"^0
+ *0 +$B1 +$N" "$out"
+expect_eq "...what it made is the shifted root's on the host" "$B1:$B1" \
+	"$(stat -c %u:%g "$P/u1/fs/made-by-oci")"
+expect_eq "...what it copied up keeps the shifted owner" "$B1:$B1 private" \
+	"$(stat -c %u:%g "$P/u1/fs/usr/bin/hello") $(t_is_stub "$P/u1/fs/usr/bin/hello")"
+
+# --- systemd-nspawn ---
+# --keep-unit --register=no: no bus (the guest's init is not systemd)
+NSPAWN="systemd-nspawn --quiet --keep-unit --register=no --resolv-conf=off --timezone=off --link-journal=no --pipe"
+out=$($NSPAWN -D "$R/root/plain" /bin/sh -c \
+	'. /etc/os-release; echo "$NAME"; echo from-nspawn >>/etc/hosts; tail -1 /etc/hosts' 2>&1)
+expect_eq "systemd-nspawn --pipe runs commands in a tplfs root" "tplfs test template
+from-nspawn" "$out"
+out=$($NSPAWN -D "$R/root/plain" /bin/sh -c \
+	'dd if=/dev/zero of=/big bs=1M count=16 2>&1; echo "dd exit $?"' 2>&1)
+expect_match "a write past the quota in nspawn fails with EDQUOT" \
+	"Disk quota exceeded" "$out"
+rm -f "$R/root/plain/big"
+before=$(cd "$P/u1/fs" && find . -xdev -printf '%U:%G %m %p\n' | sort)
+out=$($NSPAWN -U -D "$R/root/u1" /bin/sh -c 'id -u; cat /proc/self/uid_map' 2>&1)
+expect_match "nspawn -U on a container of shifted ids picks its range" \
+	"^0
+ *0 +$B1 +$N" "$out"
+after=$(cd "$P/u1/fs" && find . -xdev -printf '%U:%G %m %p\n' | sort)
+expect_eq "...and chowns nothing of it" "" \
+	"$(comm -23 <(echo "$before") <(echo "$after"))"
+
+# --- root of a user namespace, in the container of shifted ids u1 ---
+in_u1() { $USERNS $B1 $N "$@"; }
+in_u2() { $USERNS $B2 $N "$@"; }
+expect_ok "root of u2's namespace keeps a secret in u2" \
+	in_u2 sh -c "umask 077 && echo secret >'$R/root/u2/root/secret'"
+expect_eq "...owned by u2's root on the host" "$B2 600" \
+	"$(stat -c '%u %a' "$P/u2/fs/root/secret")"
+err=$(in_u1 cat "$R/root/u2/root/secret" 2>&1)
+expect_match "u1's root cannot read u2's private file" "Permission denied" "$err"
+err=$(in_u1 cat "$P/u2/fs/root/secret" 2>&1)
+expect_match "...nor through u2's private area" "Permission denied" "$err"
+err=$(in_u1 sh -c "echo x >>'$R/root/plain/etc/hostname'" 2>&1)
+expect_match "u1's root cannot write a file of a container of the host's ids" \
+	"Permission denied" "$err"
+obj=$(find "$PWD/store/objects" -type f | head -1)
+err=$(in_u1 sh -c "echo x >>'$obj'" 2>&1)
+expect_match "...nor an object of the store" "Permission denied" "$err"
+err=$(in_u1 touch "$PWD/store/objects/forged" 2>&1)
+expect_match "...nor add one" "Permission denied" "$err"
+origin=$(getfattr --absolute-names -e hex -n trusted.tplfs.origin \
+	"$P/u1/fs/etc/os-release" 2>/dev/null | sed -n 's/^trusted.tplfs.origin=//p')
+[ -n "$origin" ] || fail "no origin to forge with"
+err=$(in_u1 setfattr -n trusted.tplfs.origin -v "$origin" "$R/root/u1/etc/passwd" 2>&1)
+expect_match "u1's root cannot forge an origin" "Operation not permitted" "$err"
+in_u1 setfattr -x trusted.tplfs.origin "$R/root/u1/etc/os-release" 2>/dev/null
+expect_eq "...nor remove one" stub "$(t_is_stub "$P/u1/fs/etc/os-release")"
+expect_eq "...nor see one" "" \
+	"$(in_u1 getfattr -d -m - "$R/root/u1/etc/os-release" 2>/dev/null | grep trusted)"
+expect_ok "u1's root appends to a template file of its own" \
+	in_u1 sh -c "echo mine >>'$R/root/u1/etc/os-release'"
+expect_eq "...copied up, the shifted root's still" "$B1:$B1 private" \
+	"$(stat -c %u:%g "$P/u1/fs/etc/os-release") $(t_is_stub "$P/u1/fs/etc/os-release")"
+expect_ok "its user 1000 writes its own file" in_u1 setpriv --reuid 1000 \
+	--regid 1000 --clear-groups sh -c "echo note >>'$R/root/u1/home/user/notes'"
+err=$(in_u1 setpriv --reuid 1000 --regid 1000 --clear-groups \
+	sh -c "echo x >>'$R/root/u1/etc/passwd'" 2>&1)
+expect_match "...and is refused root's" "Permission denied" "$err"
+err=$(in_u1 dd if=/dev/zero of="$R/root/u1/big" bs=1M count=16 2>&1)
+expect_match "u1's quota holds for its namespace's root" "Disk quota exceeded" "$err"
+rm -f "$R/root/u1/big"
+
+for c in plain u1 u2; do
+	$T ct umount "$c" >/dev/null || fail "ct umount $c"
+done
