@@ -11,6 +11,17 @@ run=$1
 . "$run/guest.env"
 
 mark() { echo "TPLFS-VM: $*"; }
+# --systemd: run by tplfs-vm-tests.service; the scratch disk is on
+# /scratch already (it holds the root's overlay: never unmounted), the
+# scripts work in /scratch/work, and the guest powers off cleanly through
+# systemd, so that units stop as they would on a host.
+if [ "${TPLFS_SYSTEMD:-0}" = 1 ]; then
+	# sync first: files written by the scripts into the overlay were
+	# found empty at the next boot of the disk (the drop-ins of
+	# tests/vm/systemd/units.sh), the final sync of systemd-shutdown
+	# notwithstanding
+	poweroff_now() { sync; systemctl --no-block poweroff; exit 0; }
+else
 # Wait for the power-off in the shell itself, with builtins only: once it
 # has begun, the 9p root may be gone; a program run from it then fails
 # (EIO), this shell (init) exits and the kernel panics "Attempted to kill
@@ -28,10 +39,13 @@ poweroff_now() {
 		for ((i = 0; i < 100000000; i++)); do :; done
 	fi
 }
+fi
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TERM=${TERM:-dumb} LANG=C.UTF-8
-export TPLFS_TOP TPLFS_KERNEL TPLFS_KVER TPLFS_SCRATCH=/tmp/scratch TPLFS_FS
+TPLFS_SCRATCH=/tmp/scratch
+[ "${TPLFS_SYSTEMD:-0}" = 1 ] && TPLFS_SCRATCH=/scratch/work
+export TPLFS_TOP TPLFS_KERNEL TPLFS_KVER TPLFS_SCRATCH TPLFS_FS TPLFS_SYSTEMD
 export TPLFS_KO TPLFS_SELFTEST_DIR TPLFS_BIN=$TPLFS_TOP/build/bin
 hostname tplfs-guest 2>/dev/null
 
@@ -47,12 +61,21 @@ for m in virtio_blk loop dm-thin-pool xfs ext4 overlay fuse; do
 		setup_failed=1
 	fi
 done
-if ! insmod "$TPLFS_KO"; then
+if [ "${TPLFS_SYSTEMD:-0}" = 1 ]; then
+	# what systemd-modules-load did, for the scripts to see
+	grep -q '^tplfs ' /proc/modules && export TPLFS_LOADED_AT_BOOT=1
+	if ! modprobe tplfs; then
+		mark "setup: cannot load tplfs from /lib/modules/$TPLFS_KVER"
+		setup_failed=1
+	fi
+elif ! insmod "$TPLFS_KO"; then
 	mark "setup: cannot load $TPLFS_KO"
 	setup_failed=1
 fi
 mkdir -p "$TPLFS_SCRATCH"
-if ! mount /dev/vda "$TPLFS_SCRATCH"; then
+if [ "${TPLFS_SYSTEMD:-0}" = 1 ]; then
+	mountpoint -q /scratch || { mark "setup: no scratch disk on /scratch"; setup_failed=1; }
+elif ! mount /dev/vda "$TPLFS_SCRATCH"; then
 	mark "setup: cannot mount the scratch disk ($TPLFS_FS)"
 	setup_failed=1
 fi
@@ -100,6 +123,11 @@ while IFS=$'\t' read -r orig script; do
 	fi
 done <"$run/scripts"
 
+if [ "${TPLFS_SYSTEMD:-0}" = 1 ]; then
+	# the units of the scripts may hold tplfs mounts until the shutdown
+	mark "RESULT passed=$passed failed=$failed"
+	poweroff_now
+fi
 umount "$TPLFS_SCRATCH" || { mark "FAIL cleanup: scratch busy"; failed=$((failed + 1)); }
 if rmmod tplfs; then
 	passed=$((passed + 1))
