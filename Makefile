@@ -158,6 +158,8 @@ install: userspace
 	$(SED_UNIT) systemd/tplfs-ct@.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/tplfs-ct@.service
 	install -m 0644 systemd/tplfsd.socket $(DESTDIR)$(SYSTEMDUNITDIR)/tplfsd.socket
 	install -m 0644 systemd/tplfs-modules.conf $(DESTDIR)$(MODULESLOADDIR)/tplfs.conf
+	install -D -m 0644 systemd/examples/systemd-nspawn-tplfs.conf \
+		$(DESTDIR)$(PREFIX)/share/doc/tplfs/examples/systemd-nspawn-tplfs.conf
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/lib $(BUILD)/bin $(BUILD)/bench $(BUILD)/tests $(BUILD)/kmod \

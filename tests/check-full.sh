@@ -15,6 +15,11 @@
 # - tests/vm/full/debian_apps.sh on 6.12 and 6.1: application templates of
 #   real packages (nginx-light, curl) made in containers, published as
 #   layers, added to and removed from 20 running containers (issue 19).
+# - tests/vm/systemd/units.sh on 6.1 (two boots with systemd as init; 6.12
+#   is in make check);
+# - tests/vm/full/debian_nspawn.sh on 6.12 and 6.1: systemd-nspawn boots 5
+#   containers of Debian 12 with systemd (template-tarball.sh
+#   debian-systemd) in turn, one with -U over shifted ids (issue 22).
 #
 # Ends with "check-full: N passed, N failed".
 set -u
@@ -63,6 +68,28 @@ if [ "$dpkg" = 1 ] && upd=$(scripts/debian-update-debs.sh); then
 	done
 else
 	echo "check-full: FAIL: no Debian update to test (no Debian template, or scripts/debian-update-debs.sh failed)"
+	failed=$((failed + 1))
+fi
+# the systemd units booted for real on 6.1 (6.12 is in make check)
+units_disk=$(mktemp -u "$top/build/vm/units.XXXXXX.img")
+for boot in 1 2; do
+	echo "check-full: the systemd units on 6.1, boot $boot"
+	tests/vm/run --no-build --systemd --kernel 6.1 --disk "$units_disk" \
+		--timeout 1800 tests/vm/systemd/units.sh 2>&1 | tee "$log"
+	count "$log"
+done
+rm -f "$units_disk"
+
+if sdtpl=$(scripts/template-tarball.sh debian-systemd); then
+	for k in 6.12 6.1; do
+		echo "check-full: systemd-nspawn boots Debian containers on $k"
+		tests/vm/run --no-build --kernel "$k" --disk-size 6G \
+			--timeout 3600 --script-timeout 3500 --env TPLFS_TEMPLATE="$sdtpl" \
+			tests/vm/full/debian_nspawn.sh 2>&1 | tee "$log"
+		count "$log"
+	done
+else
+	echo "check-full: FAIL: no Debian template with systemd (scripts/template-tarball.sh debian-systemd)"
 	failed=$((failed + 1))
 fi
 echo "check-full: $passed passed, $failed failed"

@@ -61,6 +61,19 @@ for k in 6.12 6.1; do
 	count "$log" "xfs VM tests on $k"
 done
 
+stage "the systemd units booted for real, 6.12 (two boots of one disk)"
+# tests/vm/run --systemd: the host's systemd as the guest's init; the
+# first boot installs and enables, the second checks the boot and the
+# shutdown before it (6.1 in make check-full: the units do not depend on
+# the kernel, and the 25 minutes are counted)
+units_disk=$(mktemp -u "$top/build/vm/units.XXXXXX.img")
+for boot in 1 2; do
+	tests/vm/run --no-build --systemd --kernel 6.12 --disk "$units_disk" \
+		--timeout 1800 tests/vm/systemd/units.sh 2>&1 | tee "$log"
+	count "$log" "systemd units, boot $boot"
+done
+rm -f "$units_disk"
+
 stage "crash safety of copy-up and quota, 6.12 and 6.1, ext4 and xfs"
 # The judged stages that crash during a copy-up, spread over the kernels
 # and filesystems so that make check stays within 20 minutes ("start", a

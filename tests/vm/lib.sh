@@ -163,6 +163,23 @@ t_umount_under() {
 	done < <(tac /proc/mounts)
 }
 
+# t_cgroup2: the cgroup2 hierarchy container runtimes want (the guest's
+# init, unless it is systemd, mounts none)
+t_cgroup2() {
+	[ -e /sys/fs/cgroup/cgroup.controllers ] ||
+		mount -t cgroup2 cgroup2 /sys/fs/cgroup || fail "mount cgroup2"
+}
+
+# t_cgrun NAME COMMAND...: exec COMMAND in the new cgroup NAME, as a unit
+# of systemd's would run (nspawn makes its payload cgroup under its own: a
+# second nspawn in the root cgroup found the first one's there, EBUSY).
+# It execs: only in a subshell ($(...) or &, whose $! is then COMMAND's).
+t_cgrun() {
+	local cg=/sys/fs/cgroup/$1
+	shift
+	mkdir -p "$cg" && echo "$BASHPID" >"$cg/cgroup.procs" && exec "$@"
+}
+
 # the newest tplfs line of the kernel log
 t_last_log() { dmesg | grep 'tplfs: ' | tail -1; }
 

@@ -36,14 +36,12 @@ done
 P=$R/private
 hello=$(cat "$R/root/plain/usr/bin/hello")
 
-# the cgroup2 hierarchy both runtimes want (the guest's init mounts none)
-[ -e /sys/fs/cgroup/cgroup.controllers ] ||
-	mount -t cgroup2 cgroup2 /sys/fs/cgroup || fail "mount cgroup2"
+t_cgroup2
 
 # --- crun ---
 $BUNDLE "$PWD/b-plain" "$R/root/plain" -- /bin/sh -c \
 	'echo from-crun >>/usr/bin/hello && tail -1 /usr/bin/hello && hostname' >/dev/null
-out=$(crun run --bundle "$PWD/b-plain" oci-plain 2>&1)
+out=$(t_cgrun "crun-$BASHPID" crun run --bundle "$PWD/b-plain" oci-plain 2>&1)
 expect_eq "crun runs /bin/sh -c in a bundle on a tplfs root" "from-crun
 oci" "$out"
 expect_eq "...its write copied the stub up" private "$(t_is_stub "$P/plain/fs/usr/bin/hello")"
@@ -51,7 +49,7 @@ expect_eq "...and another container still shows the template's" "$hello" \
 	"$(cat "$R/root/u2/usr/bin/hello")"
 $BUNDLE "$PWD/b-plain" "$R/root/plain" -- /bin/sh -c \
 	'dd if=/dev/zero of=/big bs=1M count=16 2>&1; echo "dd exit $?"' >/dev/null
-out=$(crun run --bundle "$PWD/b-plain" oci-quota 2>&1)
+out=$(t_cgrun "crun-$BASHPID" crun run --bundle "$PWD/b-plain" oci-quota 2>&1)
 expect_match "a write past the quota in crun fails with EDQUOT" \
 	"Disk quota exceeded" "$out"
 expect_match "...and dd says so by its status" "dd exit 1" "$out"
@@ -59,7 +57,7 @@ rm -f "$R/root/plain/big"
 
 $BUNDLE "$PWD/b-u1" "$R/root/u1" $B1 $N -- /bin/sh -c \
 	'id -u; cat /proc/self/uid_map; echo new >/made-by-oci; echo more >>/usr/bin/hello' >/dev/null
-out=$(crun run --bundle "$PWD/b-u1" oci-u1 2>&1)
+out=$(t_cgrun "crun-$BASHPID" crun run --bundle "$PWD/b-u1" oci-u1 2>&1)
 expect_match "crun in a user namespace over a container of shifted ids: root inside" \
 	"^0
  *0 +$B1 +$N" "$out"
@@ -70,18 +68,21 @@ expect_eq "...what it copied up keeps the shifted owner" "$B1:$B1 private" \
 
 # --- systemd-nspawn ---
 # --keep-unit --register=no: no bus (the guest's init is not systemd)
-NSPAWN="systemd-nspawn --quiet --keep-unit --register=no --resolv-conf=off --timezone=off --link-journal=no --pipe"
-out=$($NSPAWN -D "$R/root/plain" /bin/sh -c \
+nspawn() {
+	t_cgrun "nspawn-$BASHPID" systemd-nspawn --quiet --keep-unit --register=no \
+		--resolv-conf=off --timezone=off --link-journal=no --pipe "$@"
+}
+out=$(nspawn -D "$R/root/plain" /bin/sh -c \
 	'. /etc/os-release; echo "$NAME"; echo from-nspawn >>/etc/hosts; tail -1 /etc/hosts' 2>&1)
 expect_eq "systemd-nspawn --pipe runs commands in a tplfs root" "tplfs test template
 from-nspawn" "$out"
-out=$($NSPAWN -D "$R/root/plain" /bin/sh -c \
+out=$(nspawn -D "$R/root/plain" /bin/sh -c \
 	'dd if=/dev/zero of=/big bs=1M count=16 2>&1; echo "dd exit $?"' 2>&1)
 expect_match "a write past the quota in nspawn fails with EDQUOT" \
 	"Disk quota exceeded" "$out"
 rm -f "$R/root/plain/big"
 before=$(cd "$P/u1/fs" && find . -xdev -printf '%U:%G %m %p\n' | sort)
-out=$($NSPAWN -U -D "$R/root/u1" /bin/sh -c 'id -u; cat /proc/self/uid_map' 2>&1)
+out=$(nspawn -U -D "$R/root/u1" /bin/sh -c 'id -u; cat /proc/self/uid_map' 2>&1)
 expect_match "nspawn -U on a container of shifted ids picks its range" \
 	"^0
  *0 +$B1 +$N" "$out"
