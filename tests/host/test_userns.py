@@ -126,6 +126,34 @@ def test_rebase_keeps_the_shift(tmp):
     assert d.stop() == 0
 
 
+def test_app_add_and_rm_keep_the_shift(tmp):
+    """ct app add on a container of shifted ids: what the layer brings is
+    shifted, no conflict comes of the ownership creation gave; ct app rm
+    gives back the private area as it was, owners included; ct create
+    --app shifts the same."""
+    import test_apps
+    d, src, app = test_apps.started(tmp)
+    ok(call(d.sock, "ct.create", {"id": "u1", "template": "os@1",
+                                  "userns": USERNS}))
+    fs = os.path.join(d.root, "private", "u1", "fs")
+    before = test_apps.snapshot(fs)
+    r = ok(call(d.sock, "ct.app.add", {"id": "u1", "app": "app@1"}))
+    assert r["conflicts"] == 0 and r["kept"] == 0, r
+    for p in ("/usr/bin/app", "/etc/app.conf", "/usr/share/app",
+              "/var/lib/dpkg/status"):
+        st = os.lstat(fs + p)
+        assert (st.st_uid, st.st_gid) == (BASE, BASE), (p, st)
+    for p, st in walk(fs).items():
+        assert st.st_uid >= BASE and st.st_gid >= BASE, (p, st)
+    ok(call(d.sock, "ct.app.rm", {"id": "u1", "app": "app@1"}))
+    assert test_apps.snapshot(fs) == before
+    ok(call(d.sock, "ct.create", {"id": "u2", "template": "os@1",
+                                  "userns": USERNS, "apps": ["app@1"]}))
+    st = os.lstat(os.path.join(d.root, "private", "u2", "fs", "usr/bin/app"))
+    assert (st.st_uid, st.st_gid) == (BASE, BASE), st
+    assert d.stop() == 0
+
+
 def test_publish_from_a_shifted_container_is_refused(tmp):
     d, src = daemon_with_template(tmp)
     ok(call(d.sock, "ct.create", {"id": "u1", "template": "os@1",
