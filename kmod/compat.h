@@ -441,6 +441,51 @@ static inline int tplfs_vfs_set_acl(struct tplfs_idmap *idmap,
 #endif
 }
 
+/*
+ * An ACL set as an xattr through an idmapped mount. 6.1 passes the ACL
+ * names to the catch-all handler with the ids as the mount shows them;
+ * its own posix_acl_xattr_set() gets the filesystem's from
+ * vfs_set_acl_prepare(), and so does this. 6.2 and later map them in
+ * vfs_set_acl(), before ->set_acl: nothing to do. Returns a kmalloc'd
+ * value (its size in *@newsize) to store instead of @value, NULL to store
+ * @value as it is, or an ERR_PTR.
+ */
+static inline void *tplfs_acl_xattr_from_mount(struct tplfs_idmap *idmap,
+					       struct inode *inode,
+					       const char *name,
+					       const void *value, size_t size,
+					       size_t *newsize)
+{
+#ifdef TPLFS_HAVE_GET_INODE_ACL
+	return NULL;
+#else
+	struct posix_acl *acl;
+	void *buf;
+	int len;
+
+	if (idmap == &init_user_ns || !value ||
+	    (strcmp(name, XATTR_NAME_POSIX_ACL_ACCESS) &&
+	     strcmp(name, XATTR_NAME_POSIX_ACL_DEFAULT)))
+		return NULL;
+	acl = vfs_set_acl_prepare(idmap, i_user_ns(inode), value, size);
+	if (IS_ERR_OR_NULL(acl))
+		return ERR_CAST(acl);
+	len = posix_acl_xattr_size(acl->a_count);
+	buf = kmalloc(len, GFP_KERNEL);
+	if (buf)
+		len = posix_acl_to_xattr(&init_user_ns, acl, buf, len);
+	posix_acl_release(acl);
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	if (len < 0) {
+		kfree(buf);
+		return ERR_PTR(len);
+	}
+	*newsize = len;
+	return buf;
+#endif
+}
+
 #ifdef TPLFS_HAVE_GET_INODE_ACL
 #define TPLFS_ACL_INODE_OPERATIONS		\
 	.get_inode_acl	= tplfs_get_inode_acl,	\

@@ -23,13 +23,17 @@ static void tplfs_set_real(struct dentry *dentry, struct dentry *real)
 /*
  * Creation runs as the mounter, but with the caller's fsuid and fsgid, so
  * that new files belong to the caller (the setgid bit of a directory and the
- * caller's umask apply in the private filesystem as usual). Returns the
- * credentials to give back to revert_creds(), or an ERR_PTR.
+ * caller's umask apply in the private filesystem as usual). Through an
+ * idmapped mount (@idmap) they are the filesystem's ids the caller's map
+ * back to, as a plain filesystem would store. Returns the credentials to
+ * give back to revert_creds(), or an ERR_PTR.
  */
 static const struct cred *
-tplfs_override_creds_create(struct dentry *dentry, umode_t mode,
+tplfs_override_creds_create(struct tplfs_idmap *idmap, struct inode *dir,
+			    struct dentry *dentry, umode_t mode,
 			    const struct cred *caller)
 {
+	struct user_namespace *fs_userns = i_user_ns(dir);
 	const struct cred *old;
 	struct cred *cred;
 	int err;
@@ -37,8 +41,13 @@ tplfs_override_creds_create(struct dentry *dentry, umode_t mode,
 	cred = prepare_creds();
 	if (!cred)
 		return ERR_PTR(-ENOMEM);
-	cred->fsuid = caller->fsuid;
-	cred->fsgid = caller->fsgid;
+	cred->fsuid = from_vfsuid(idmap, fs_userns, VFSUIDT_INIT(caller->fsuid));
+	cred->fsgid = from_vfsgid(idmap, fs_userns, VFSGIDT_INIT(caller->fsgid));
+	/* may_create() checked that the caller's ids map; be sure */
+	if (!uid_valid(cred->fsuid) || !gid_valid(cred->fsgid)) {
+		put_cred(cred);
+		return ERR_PTR(-EOVERFLOW);
+	}
 	err = security_dentry_create_files_as(dentry, mode, &dentry->d_name,
 					      caller, cred);
 	if (err) {
@@ -96,7 +105,8 @@ static u64 tplfs_new_bytes(struct inode *rdir, const struct tplfs_new *new)
 	}
 }
 
-static int tplfs_create_object(struct inode *dir, struct dentry *dentry,
+static int tplfs_create_object(struct tplfs_idmap *idmap, struct inode *dir,
+			       struct dentry *dentry,
 			       const struct tplfs_new *new)
 {
 	struct super_block *sb = dir->i_sb;
@@ -112,7 +122,7 @@ static int tplfs_create_object(struct inode *dir, struct dentry *dentry,
 	caller = tplfs_change_begin(sb, bytes, 1);
 	if (IS_ERR(caller))
 		return PTR_ERR(caller);
-	old = tplfs_override_creds_create(dentry, new->mode, caller);
+	old = tplfs_override_creds_create(idmap, dir, dentry, new->mode, caller);
 	if (IS_ERR(old)) {
 		err = PTR_ERR(old);
 		goto out_end;
@@ -171,7 +181,7 @@ static int tplfs_create(struct tplfs_idmap *idmap, struct inode *dir,
 {
 	struct tplfs_new new = { .mode = (mode & 07777) | S_IFREG };
 
-	return tplfs_create_object(dir, dentry, &new);
+	return tplfs_create_object(idmap, dir, dentry, &new);
 }
 
 static int tplfs_mkdir(struct tplfs_idmap *idmap, struct inode *dir,
@@ -179,7 +189,7 @@ static int tplfs_mkdir(struct tplfs_idmap *idmap, struct inode *dir,
 {
 	struct tplfs_new new = { .mode = (mode & 07777) | S_IFDIR };
 
-	return tplfs_create_object(dir, dentry, &new);
+	return tplfs_create_object(idmap, dir, dentry, &new);
 }
 
 static int tplfs_mknod(struct tplfs_idmap *idmap, struct inode *dir,
@@ -187,7 +197,7 @@ static int tplfs_mknod(struct tplfs_idmap *idmap, struct inode *dir,
 {
 	struct tplfs_new new = { .mode = mode, .rdev = rdev };
 
-	return tplfs_create_object(dir, dentry, &new);
+	return tplfs_create_object(idmap, dir, dentry, &new);
 }
 
 static int tplfs_symlink(struct tplfs_idmap *idmap, struct inode *dir,
@@ -195,7 +205,7 @@ static int tplfs_symlink(struct tplfs_idmap *idmap, struct inode *dir,
 {
 	struct tplfs_new new = { .mode = S_IFLNK | 0777, .link = link };
 
-	return tplfs_create_object(dir, dentry, &new);
+	return tplfs_create_object(idmap, dir, dentry, &new);
 }
 
 /*
@@ -397,7 +407,8 @@ static int tplfs_tmpfile(struct tplfs_idmap *idmap, struct inode *dir,
 	caller = tplfs_change_begin(sb, 0, 1);
 	if (IS_ERR(caller))
 		return PTR_ERR(caller);
-	old = tplfs_override_creds_create(dentry, mode | S_IFREG, caller);
+	old = tplfs_override_creds_create(idmap, dir, dentry, mode | S_IFREG,
+					  caller);
 	if (IS_ERR(old)) {
 		err = PTR_ERR(old);
 		goto out_end;

@@ -122,6 +122,11 @@ int tplfs_getattr(struct tplfs_idmap *idmap, const struct path *path,
 
 	/* st_ino is the private inode's: stable, and unique in the mount. */
 	stat->dev = dentry->d_sb->s_dev;
+	/* the owner as this mount shows it (an idmapped mount maps it) */
+	stat->uid = vfsuid_into_kuid(make_vfsuid(idmap, i_user_ns(inode),
+						 stat->uid));
+	stat->gid = vfsgid_into_kgid(make_vfsgid(idmap, i_user_ns(inode),
+						 stat->gid));
 	if (tplfs_is_stub(inode)) {
 		u32 blksize = stat->blksize ?: PAGE_SIZE;
 
@@ -157,6 +162,17 @@ int tplfs_setattr(struct tplfs_idmap *idmap, struct dentry *dentry,
 			return err;
 	}
 
+	/*
+	 * A new owner is given as this mount shows ids; the private mount
+	 * is not idmapped: the filesystem's ids (notify_change() checked
+	 * that they map).
+	 */
+	if (attr->ia_valid & ATTR_UID)
+		attr->ia_vfsuid = VFSUIDT_INIT(from_vfsuid(idmap, i_user_ns(inode),
+							   attr->ia_vfsuid));
+	if (attr->ia_valid & ATTR_GID)
+		attr->ia_vfsgid = VFSGIDT_INIT(from_vfsgid(idmap, i_user_ns(inode),
+							   attr->ia_vfsgid));
 	/* The file of ATTR_FILE is ours, not the private one. */
 	attr->ia_valid &= ~ATTR_FILE;
 	/* Let the private filesystem compute the mode that kills suid. */

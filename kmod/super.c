@@ -312,6 +312,11 @@ static struct file_system_type tplfs_fs_type = {
 	.name			= TPLFS_FSTYPE,
 	.init_fs_context	= tplfs_init_fs_context,
 	.kill_sb		= tplfs_kill_sb,
+	/*
+	 * A mount of it may be idmapped: every id that crosses to the
+	 * private area is mapped (getattr, setattr, creation, 6.1's ACLs).
+	 */
+	.fs_flags		= FS_ALLOW_IDMAP,
 };
 MODULE_ALIAS_FS(TPLFS_FSTYPE);
 

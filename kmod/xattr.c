@@ -54,12 +54,22 @@ static int tplfs_other_xattr_set(const struct xattr_handler *handler,
 	struct vfsmount *mnt = tplfs_private_mnt(inode->i_sb);
 	struct dentry *real = tplfs_real_dentry(dentry);
 	const struct cred *old;
+	void *mapped;
 	int err;
 
+	/* an ACL through an idmapped mount: the filesystem's ids (6.1) */
+	mapped = tplfs_acl_xattr_from_mount(idmap, inode, name, value, size,
+					    &size);
+	if (IS_ERR(mapped))
+		return PTR_ERR(mapped);
+	if (mapped)
+		value = mapped;
 	/* An xattr may take (or free) a block of its own. */
 	old = tplfs_change_begin(inode->i_sb, 0, 0);
-	if (IS_ERR(old))
+	if (IS_ERR(old)) {
+		kfree(mapped);
 		return PTR_ERR(old);
+	}
 	if (value)
 		err = vfs_setxattr(tplfs_mnt_idmap(mnt), real, name, value,
 				   size, flags);
@@ -68,6 +78,7 @@ static int tplfs_other_xattr_set(const struct xattr_handler *handler,
 	tplfs_quota_sync(inode, real);
 	tplfs_change_end(inode->i_sb, 0, 0, old);
 	tplfs_copy_attr(inode);
+	kfree(mapped);
 	return err;
 }
 
