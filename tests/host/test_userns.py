@@ -123,6 +123,10 @@ def test_rebase_keeps_the_shift(tmp):
     assert cap[20:] == struct.pack("<I", BASE), cap
     r = ok(call(d.sock, "ct.rebase", {"id": "u1", "to": "os@2"}))
     assert r["updated"] + r["created"] + r["removed"] + r["conflicts"] == 0, r
+    # ct.conf keeps the range through the rebase and through ct set
+    ok(call(d.sock, "ct.set", {"id": "u1", "quota": "1G"}))
+    conf = open(os.path.join(d.root, "private", "u1", "ct.conf")).read()
+    assert "template = os@2\n" in conf and "userns = %s\n" % USERNS in conf, conf
     assert d.stop() == 0
 
 
