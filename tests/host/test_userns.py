@@ -50,6 +50,9 @@ def test_create_shifts_every_id(tmp):
     rc, out, e = tplctl(d, "ct", "create", "u1", "--template", "os@1",
                         "--userns", USERNS)
     assert rc == 0, e
+    assert "its ids shifted for user namespace %s" % USERNS in out, out
+    rc, out, e = tplctl(d, "ct", "status", "u1")
+    assert rc == 0 and "userns     %s" % USERNS in out, (out, e)
     priv = os.path.join(d.root, "private", "u1")
     fs = priv + "/fs"
     want, got = walk(src), walk(fs)

@@ -150,9 +150,12 @@ void print_ct_create(json_object *r)
 		printf("%s%s", i ? ", " : " with ", json_object_get_string(
 		       json_object_array_get_idx(apps, i)));
 	printf(", a %s clone (%" PRIu64 " entries: %" PRIu64
-	       " stubs, %" PRIu64 " private copies)\n",
+	       " stubs, %" PRIu64 " private copies)",
 	       str(r, "clone"), u64(r, "entries"),
 	       u64(r, "stubs"), u64(r, "copies"));
+	if (*str(r, "userns"))
+		printf(", its ids shifted for user namespace %s", str(r, "userns"));
+	printf("\n");
 }
 
 void print_ct_unlink(json_object *r)
@@ -368,6 +371,8 @@ void print_ct_status(json_object *r)
 	       str(r, "id"), str(r, "template"),
 	       boolean(r, "volatile") ? " (volatile)" : "", str(r, "clone"),
 	       str(r, "private"));
+	if (*str(r, "userns"))
+		printf("userns     %s (ids shifted: doc/userns.md)\n", str(r, "userns"));
 	printf("mounted    %s\n", boolean(r, "mounted") ? str(r, "root") : "no");
 	printf("disk       %s in %" PRIu64 " inodes (%s%s)\n",
 	       human(u64(r, "disk_bytes"), b, sizeof(b)), u64(r, "inodes"),
