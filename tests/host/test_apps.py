@@ -491,5 +491,49 @@ def test_ct_create_with_apps(tmp):
     assert d.stop() == 0
 
 
+def test_an_app_template_can_name_its_postinst(tmp):
+    """template import --run-postinst: the layer names the packages it
+    installs that have a postinst (dpkg's status against its base's, the
+    info files), template show and ct app add's reply say them, and tplctl
+    tells that an unmounted container did not run them; without a package
+    of its own, or without --layer-of, it is refused."""
+    d, src, app = started(tmp)
+    app2 = os.path.join(tmp, "app2")
+    app_tree(src, app2)
+    w(app2 + "/var/lib/dpkg/info/app.postinst",
+      b"#!/bin/sh\nset -e\nmkdir -p /var/lib/app\n", 0o755)
+    rc, out, e = tplctl(d, "template", "import", "app@2", "--from", app2,
+                        "--layer-of", "os@1", "--run-postinst")
+    assert rc == 0, e
+    assert b"postinst app\n" in manifest(d, "app@2"), manifest(d, "app@2")
+    assert ok(call(d.sock, "template.show", {"template": "app@2"}))["postinst"] == ["app"]
+    assert ok(call(d.sock, "template.show", {"template": "app@1"}))["postinst"] == []
+    # app@1 has a package but no postinst: nothing to run, refused
+    m = err(call(d.sock, "template.import", {
+        "template": "app@3", "from": app, "layer_of": "os@1",
+        "run_postinst": True}), "bad_args")
+    assert "no package with a postinst" in m, m
+    m = err(call(d.sock, "template.import", {
+        "template": "os@9", "from": src, "run_postinst": True}), "bad_args")
+    assert "layer_of" in m, m
+    rc, out, e = tplctl(d, "template", "import", "os@9", "--from", src,
+                        "--run-postinst")
+    assert rc == 2 and "--layer-of" in e, (rc, e)
+
+    ok(call(d.sock, "ct.create", {"id": "c1", "template": "os@1"}))
+    rc, out, e = tplctl(d, "ct", "app", "add", "c1", "app@2")
+    assert rc == 0, e
+    assert "c1: the postinst of app not run: it is not mounted" in out, out
+    assert "tplctl ct app postinst c1 app" in out, out
+    rc, out, e = tplctl(d, "ct", "app", "postinst", "c1", "app")
+    assert rc == 0 and "not run: it is not mounted" in out, (out, e)
+    rc, out, e = tplctl(d, "ct", "app", "postinst", "c1", "nope")
+    assert rc == 1 and "has no application template nope" in e, (rc, e)
+    ok(call(d.sock, "ct.create", {"id": "c2", "template": "os@1"}))
+    r = ok(call(d.sock, "ct.app.add", {"id": "c2", "app": "app@1"}))
+    assert r["postinst"] == [] and r["mounted"] is False, r
+    assert d.stop() == 0
+
+
 if __name__ == "__main__":
     sys.exit(tplproto.run_tests(globals(), "apps"))

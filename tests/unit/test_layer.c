@@ -60,7 +60,8 @@ static char *diff(const struct tplfs_mlist *base, const struct tplfs_mlist *full
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
 
-	*ret = tplfs_layer_diff(base, "os@1", full, "app@1", f, err, sizeof(err));
+	*ret = tplfs_layer_diff(base, "os@1", full, "app@1", NULL, 0, f, err,
+				sizeof(err));
 	fclose(f);
 	return out;
 }

@@ -9,6 +9,7 @@
 #include "dpkgstatus.h"
 #include "layer.h"
 #include "object.h"
+#include "postinst.h"
 #include "store.h"
 
 static bool xattrs_same(const struct tplfs_mentry *a,
@@ -131,7 +132,8 @@ static int layer_private(const struct tplfs_mlist *base,
 }
 
 int tplfs_layer_diff(const struct tplfs_mlist *base, const char *base_id,
-		     const struct tplfs_mlist *full, const char *id, FILE *out,
+		     const struct tplfs_mlist *full, const char *id,
+		     const char *const *postinst, size_t npostinst, FILE *out,
 		     char *err, size_t errlen)
 {
 	struct tplfs_mentry del = { .type = '-' };
@@ -160,6 +162,8 @@ int tplfs_layer_diff(const struct tplfs_mlist *base, const char *base_id,
 				take[first - full->v] = true;
 		}
 	ret = tplfs_mwriter_open_layer(out, id, base_id, priv, npriv, &w);
+	for (size_t k = 0; !ret && k < npostinst; k++)
+		ret = tplfs_mwriter_postinst(w, postinst[k]);
 	if (ret) {
 		snprintf(err, errlen, "layer %s of %s: %s", id, base_id,
 			 strerror(-ret));
@@ -599,30 +603,143 @@ int tplfs_layer_tree(int store_fd, const char *os, const char (*apps)[256],
 	return ret == -EEXIST ? -EINVAL : ret;
 }
 
+/*
+ * A reader of sealed template @id's manifest, and its file: 0, -EINVAL
+ * (not NAME@VERSION), -ENOENT (not sealed), -EIO (a store's manifest that
+ * does not read) or -errno.
+ */
+static int sealed_reader(int store_fd, const char *id, FILE **m,
+			 struct tplfs_mreader **r)
+{
+	struct tplfs_template_id t;
+	char err[256];
+	int ret;
+
+	if (tplfs_template_id_parse(id, &t, err, sizeof(err)))
+		return -EINVAL;
+	*m = tplfs_template_state(store_fd, &t) == TPLFS_TEMPLATE_SEALED ?
+	     tplfs_template_manifest_open(store_fd, &t) : NULL;
+	if (!*m)
+		return -ENOENT;
+	ret = tplfs_mreader_open(*m, r, err, sizeof(err));
+	if (ret)
+		fclose(*m);
+	return ret == -EINVAL ? -EIO : ret;
+}
+
 int tplfs_template_layer_of(int store_fd, const char *id, char *of,
 			    size_t size)
 {
-	struct tplfs_template_id t;
+	struct tplfs_mreader *r;
+	FILE *m;
+	int ret;
+
+	of[0] = '\0';
+	ret = sealed_reader(store_fd, id, &m, &r);
+	if (ret)
+		return ret;
+	snprintf(of, size, "%s", tplfs_mreader_layer_of(r) ?
+		 tplfs_mreader_layer_of(r) : "");
+	tplfs_mreader_close(r);
+	fclose(m);
+	return 0;
+}
+
+int tplfs_template_postinst(int store_fd, const char *id, char ***names,
+			    size_t *n)
+{
+	struct tplfs_mentry e;
 	struct tplfs_mreader *r;
 	char err[256];
 	FILE *m;
 	int ret;
 
-	of[0] = '\0';
-	if (tplfs_template_id_parse(id, &t, err, sizeof(err)))
-		return -EINVAL;
-	m = tplfs_template_state(store_fd, &t) == TPLFS_TEMPLATE_SEALED ?
-	    tplfs_template_manifest_open(store_fd, &t) : NULL;
-	if (!m)
-		return -ENOENT;
-	ret = tplfs_mreader_open(m, &r, err, sizeof(err));
-	if (!ret) {
-		snprintf(of, size, "%s", tplfs_mreader_layer_of(r) ?
-			 tplfs_mreader_layer_of(r) : "");
-		tplfs_mreader_close(r);
+	*names = NULL;
+	*n = 0;
+	ret = sealed_reader(store_fd, id, &m, &r);
+	if (ret)
+		return ret;
+	/* the header's lines are read with the first entry */
+	ret = tplfs_mreader_next(r, &e, err, sizeof(err));
+	if (ret > 0)
+		ret = 0;
+	if (!ret && tplfs_mreader_npostinst(r)) {
+		*names = calloc(tplfs_mreader_npostinst(r), sizeof(char *));
+		ret = *names ? 0 : -ENOMEM;
 	}
+	for (size_t i = 0; !ret && i < tplfs_mreader_npostinst(r); i++) {
+		(*names)[i] = strdup(tplfs_mreader_postinst(r, i));
+		if (!(*names)[i])
+			ret = -ENOMEM;
+		else
+			(*n)++;
+	}
+	tplfs_mreader_close(r);
 	fclose(m);
+	if (ret) {
+		tplfs_postinst_free(*names, *n);
+		*names = NULL;
+		*n = 0;
+	}
 	return ret == -EINVAL ? -EIO : ret;
+}
+
+/* The bytes of regular file @path of @l (a hard link followed), or
+ * an empty string if it has none; malloc'd. */
+static int tree_file(int store_fd, const struct tplfs_mlist *l,
+		     const char *path, char **out, size_t *len)
+{
+	const struct tplfs_mentry *e = tplfs_mlist_find(l, path);
+	int ret;
+
+	*len = 0;
+	if (e)
+		e = tplfs_mlist_resolve(l, e);
+	if (!e || e->type != 'f') {
+		*out = strdup("");
+		return *out ? 0 : -ENOMEM;
+	}
+	ret = tplfs_object_read(store_fd, e->digest, e->size, 64 << 20, out);
+	if (!ret)
+		*len = e->size;
+	return ret;
+}
+
+static bool tree_has_postinst(void *arg, const char *name)
+{
+	const struct tplfs_mlist *l = arg;
+	char path[PATH_MAX];
+	const struct tplfs_mentry *e;
+
+	snprintf(path, sizeof(path), "/var/lib/dpkg/info/%s.postinst", name);
+	e = tplfs_mlist_find(l, path);
+	if (e)
+		e = tplfs_mlist_resolve(l, e);
+	return e && e->type == 'f';
+}
+
+int tplfs_layer_postinst(int store_fd, const struct tplfs_mlist *base,
+			 const struct tplfs_mlist *full, char ***names,
+			 size_t *n, char *err, size_t errlen)
+{
+	static const char status[] = "/var/lib/dpkg/status";
+	char *b = NULL, *f = NULL;
+	size_t blen, flen;
+	int ret;
+
+	*names = NULL;
+	*n = 0;
+	ret = tree_file(store_fd, base, status, &b, &blen);
+	if (!ret)
+		ret = tree_file(store_fd, full, status, &f, &flen);
+	if (ret)
+		snprintf(err, errlen, "%s: %s", status, strerror(-ret));
+	else
+		ret = tplfs_postinst_order(b, blen, f, flen, tree_has_postinst,
+					   (void *)full, names, n, err, errlen);
+	free(b);
+	free(f);
+	return ret;
 }
 
 struct newest_layer {

@@ -34,12 +34,14 @@ bool tplfs_layer_volatile(const char *path, char type);
  * @base lacks or holds otherwise, every hard link's first link with it,
  * and a deletion for each topmost path of @base that @full lacks; not
  * what tplfs_layer_volatile() names. @full's
- * always-private paths that @base does not have are the layer's.
- * 0, -ENODATA if @full equals @base (an empty layer), or a negative errno
+ * always-private paths that @base does not have are the layer's;
+ * @postinst (@npostinst packages, tplfs_layer_postinst) its postinst
+ * header lines. 0, -ENODATA if @full equals @base (an empty layer), or a negative errno
  * with @err said.
  */
 int tplfs_layer_diff(const struct tplfs_mlist *base, const char *base_id,
-		     const struct tplfs_mlist *full, const char *id, FILE *out,
+		     const struct tplfs_mlist *full, const char *id,
+		     const char *const *postinst, size_t npostinst, FILE *out,
 		     char *err, size_t errlen);
 
 /*
@@ -76,6 +78,22 @@ int tplfs_layer_apply(struct tplfs_mlist *out, const struct tplfs_mlist *tree,
 int tplfs_layer_tree(int store_fd, const char *os, const char (*apps)[256],
 		     size_t napps, struct tplfs_mlist *out, char *err,
 		     size_t errlen);
+
+/*
+ * The packages of layer @full over @base whose postinst a container runs
+ * after ct app add of a template imported --run-postinst
+ * (tplfs_postinst_order on the two trees' dpkg status and @full's
+ * /var/lib/dpkg/info): malloc'd into *@names, *@n of them.
+ */
+int tplfs_layer_postinst(int store_fd, const struct tplfs_mlist *base,
+			 const struct tplfs_mlist *full, char ***names,
+			 size_t *n, char *err, size_t errlen);
+
+/* The postinst packages of sealed template @id (none for a template that
+ * is not a layer, or was imported without --run-postinst), malloc'd into
+ * *@names (tplfs_postinst_free). 0, -ENOENT if it is not sealed, -errno. */
+int tplfs_template_postinst(int store_fd, const char *id, char ***names,
+			    size_t *n);
 
 /* The version template @id is a layer of into @of ("" if it is not a
  * layer). 0, -ENOENT if it is not sealed, or -errno. */

@@ -217,6 +217,39 @@ static bool entry_valid(const struct tplfs_mentry *e, const char *prev,
 	return true;
 }
 
+bool tplfs_manifest_pkg_valid(const char *pkg)
+{
+	const char *colon = strchr(pkg, ':');
+	size_t len = colon ? (size_t)(colon - pkg) : strlen(pkg);
+
+	/* Debian's package names, and a Multi-Arch: same one's :ARCH */
+	if (len < 2 || len > 128 || !((*pkg >= 'a' && *pkg <= 'z') ||
+				      (*pkg >= '0' && *pkg <= '9')))
+		return false;
+	for (size_t i = 1; i < len; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789+.-", pkg[i]) ||
+		    !pkg[i])
+			return false;
+	if (!colon)
+		return true;
+	if (!colon[1] || strlen(colon + 1) > 32)
+		return false;
+	for (const char *a = colon + 1; *a; a++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789-", *a))
+			return false;
+	return true;
+}
+
+int tplfs_mwriter_postinst(struct tplfs_mwriter *w, const char *pkg)
+{
+	if (w->err)
+		return w->err;
+	if (!w->layer || w->count || !tplfs_manifest_pkg_valid(pkg))
+		return -EINVAL;
+	fprintf(w->f, "postinst %s\n", pkg);
+	return 0;
+}
+
 int tplfs_mwriter_add(struct tplfs_mwriter *w, const struct tplfs_mentry *e)
 {
 	FILE *f = w->f;
@@ -355,6 +388,8 @@ struct tplfs_mreader {
 	char layer_of[256];	/* version 2; empty in version 1 */
 	char **private;
 	size_t nprivate;
+	char **postinst;	/* a layer's packages to configure, in order */
+	size_t npostinst;
 	bool ended;
 	uint64_t count;
 	char *prev;
@@ -533,6 +568,16 @@ const char *tplfs_mreader_private(const struct tplfs_mreader *r, size_t i)
 	return i < r->nprivate ? r->private[i] : NULL;
 }
 
+size_t tplfs_mreader_npostinst(const struct tplfs_mreader *r)
+{
+	return r->npostinst;
+}
+
+const char *tplfs_mreader_postinst(const struct tplfs_mreader *r, size_t i)
+{
+	return i < r->npostinst ? r->postinst[i] : NULL;
+}
+
 static void clear_cur(struct tplfs_mreader *r)
 {
 	struct tplfs_mentry *e = &r->cur;
@@ -614,6 +659,29 @@ static int parse_header_private(struct tplfs_mreader *r, const char *field,
 	}
 	r->private = n;
 	r->private[r->nprivate++] = p;
+	return 0;
+}
+
+static int parse_header_postinst(struct tplfs_mreader *r, const char *pkg,
+				 char *err, size_t errlen)
+{
+	char **n;
+
+	if (!r->layer_of[0])
+		return fail(r, err, errlen, "postinst in a manifest that is not a layer");
+	if (!tplfs_manifest_pkg_valid(pkg))
+		return fail(r, err, errlen, "bad postinst package name");
+	for (size_t i = 0; i < r->npostinst; i++)
+		if (!strcmp(r->postinst[i], pkg))
+			return fail(r, err, errlen, "postinst %s twice", pkg);
+	n = realloc(r->postinst, (r->npostinst + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	r->postinst = n;
+	r->postinst[r->npostinst] = strdup(pkg);
+	if (!r->postinst[r->npostinst])
+		return -ENOMEM;
+	r->npostinst++;
 	return 0;
 }
 
@@ -767,10 +835,20 @@ int tplfs_mreader_next(struct tplfs_mreader *r, struct tplfs_mentry *out,
 			return fail(r, err, errlen, eof ?
 				    "no end line: the manifest is cut short" :
 				    "line without its line feed, or with a NUL byte");
+		if (!strncmp(line, "postinst ", 9)) {
+			if (r->count)
+				return fail(r, err, errlen, "postinst after the entries");
+			ret = parse_header_postinst(r, line + 9, err, errlen);
+			if (ret)
+				return ret;
+			continue;
+		}
 		if (strncmp(line, "private ", 8))
 			break;
-		if (r->count)
-			return fail(r, err, errlen, "private after the entries");
+		if (r->count || r->npostinst)
+			return fail(r, err, errlen, r->count ?
+				    "private after the entries" :
+				    "private after postinst");
 		ret = parse_header_private(r, line + 8, err, errlen);
 		if (ret)
 			return ret;
@@ -807,6 +885,9 @@ void tplfs_mreader_close(struct tplfs_mreader *r)
 	for (size_t i = 0; i < r->nprivate; i++)
 		free(r->private[i]);
 	free(r->private);
+	for (size_t i = 0; i < r->npostinst; i++)
+		free(r->postinst[i]);
+	free(r->postinst);
 	pathset_free(&r->files);
 	pathset_free(&r->dirs);
 	free(r->prev);

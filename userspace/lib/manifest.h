@@ -73,6 +73,15 @@ int tplfs_mwriter_open(FILE *f, const char *id, const char *const *private,
 int tplfs_mwriter_open_layer(FILE *f, const char *id, const char *layer_of,
 			     const char *const *private, size_t nprivate,
 			     struct tplfs_mwriter **w);
+/*
+ * A layer's package whose maintainer scripts a container runs after
+ * ct app add (doc/apps.md, "postinst"): "postinst PKG" in the header, in
+ * the order given; before the first entry. -EINVAL if @w is not a layer's,
+ * entries were added, or @pkg is not a package name (tplfs_manifest_pkg_valid).
+ */
+int tplfs_mwriter_postinst(struct tplfs_mwriter *w, const char *pkg);
+/* A Debian package name, [a-z0-9][a-z0-9+.-]+, with an optional :ARCH. */
+bool tplfs_manifest_pkg_valid(const char *pkg);
 /* Add the next entry; -EINVAL if it is invalid or out of order. */
 int tplfs_mwriter_add(struct tplfs_mwriter *w, const struct tplfs_mentry *e);
 /* Write the end line and free @w (not @f). 0 or a negative errno. */
@@ -89,6 +98,10 @@ const char *tplfs_mreader_template(const struct tplfs_mreader *r);
 const char *tplfs_mreader_layer_of(const struct tplfs_mreader *r);
 size_t tplfs_mreader_nprivate(const struct tplfs_mreader *r);
 const char *tplfs_mreader_private(const struct tplfs_mreader *r, size_t i);
+/* A layer's postinst packages, in order (read, as the private paths are,
+ * with the first entry) */
+size_t tplfs_mreader_npostinst(const struct tplfs_mreader *r);
+const char *tplfs_mreader_postinst(const struct tplfs_mreader *r, size_t i);
 /*
  * The next entry, valid until the next call: returns 1, 0 after the end
  * line (checked), or a negative errno with the line and reason in @err.

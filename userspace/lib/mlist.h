@@ -22,6 +22,8 @@ struct tplfs_mlist {
 	char id[256];		/* NAME@VERSION, from its header */
 	char layer_of[256];	/* a layer (doc/manifest.md version 2): the
 				 * version it lies over; else empty */
+	char **postinst;	/* a layer's: packages to configure, in order */
+	size_t npostinst;
 };
 
 /*

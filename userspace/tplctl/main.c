@@ -16,6 +16,7 @@
 #include "client.h"
 #include "ct.h"
 #include "output.h"
+#include "postinst.h"
 #include "rebase_all.h"
 #include "proto.h"
 #include "units.h"
@@ -34,12 +35,15 @@ static void usage(FILE *f)
 "\n"
 "Templates:\n"
 "  template import NAME@VERSION --from DIR|TARBALL [--private PATH]...\n"
-"            [--layer-of NAME@VERSION]\n"
+"            [--layer-of NAME@VERSION [--run-postinst]]\n"
 "                         import a tree or a tarball (.tar, .gz, .xz, .zst);\n"
 "                         --private: the paths containers get a copy of\n"
 "                         (default /etc/hostname /etc/hosts /etc/machine-id);\n"
 "                         --layer-of: an application template, stored as\n"
-"                         what the tree changes from that version\n"
+"                         what the tree changes from that version;\n"
+"                         --run-postinst (with --layer-of): containers run the\n"
+"                         postinst of the packages it installs after ct app\n"
+"                         add (doc/apps.md)\n"
 "  template list          versions, sizes, containers using them\n"
 "  template show NAME@VERSION\n"
 "                         one version: files, bytes, objects, its\n"
@@ -119,12 +123,18 @@ static void usage(FILE *f)
 "  ct rebase --all --from NAME@VERSION --to NAME@VERSION [--dry-run]\n"
 "                         the same for every container of --from, one after\n"
 "                         the other (exit 1 if any failed)\n"
-"  ct app add ID NAME@VERSION [--dry-run] [--keep-mine]\n"
+"  ct app add ID NAME@VERSION [--dry-run] [--keep-mine] [--no-postinst]\n"
 "                         add an application template (a layer of its\n"
 "                         template), mounted or not; refused, naming them,\n"
 "                         if it changes paths the container changed, unless\n"
 "                         --keep-mine (the container's are kept, listed);\n"
-"                         dpkg's status is merged by package\n"
+"                         dpkg's status is merged by package; then, if the\n"
+"                         template was imported --run-postinst and the\n"
+"                         container is mounted, its packages' postinst run\n"
+"                         in it (systemd-nspawn -U), unless --no-postinst\n"
+"  ct app postinst ID NAME\n"
+"                         run app NAME's postinst in the mounted container\n"
+"                         (again, or after an add to an unmounted one)\n"
 "  ct app rm ID NAME [--dry-run]\n"
 "                         remove it: what is still as it brought it goes\n"
 "                         back to the template's; the rest is kept, listed\n"
@@ -172,6 +182,8 @@ struct opts {
 	bool all;		/* ct rebase --all */
 	const char *layer_of;	/* template import, publish --layer-of */
 	bool keep_mine;		/* ct app add --keep-mine */
+	bool no_postinst;	/* ct app add --no-postinst */
+	bool run_postinst;	/* template import, publish --run-postinst */
 };
 
 enum arg_kind { NONE, ID, TEMPLATE, TEMPLATE_FILE, ID_APP };
@@ -210,6 +222,9 @@ static const struct cmd cmds[] = {
 	{ "ct", "app", "ct.app.add", ID_APP, print_ct_rebase, "add" },
 	{ "ct", "app", "ct.app.rm", ID_APP, print_ct_rebase, "rm" },
 	{ "ct", "app", "ct.app.list", ID, print_ct_app_list, "list" },
+	/* the client's own: ct.app.list, template.show and ct.status, then
+	 * systemd-nspawn (postinst.c) */
+	{ "ct", "app", "postinst", ID_APP, NULL, "postinst" },
 };
 
 static void show_progress(void *arg, json_object *msg)
@@ -358,6 +373,13 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 			"ct app add");
 		return NULL;
 	}
+	if ((o->run_postinst && !o->layer_of) ||
+	    (o->no_postinst && strcmp(cmd->proto_verb, "ct.app.add"))) {
+		fprintf(stderr, "tplctl: %s\n", o->run_postinst ?
+			"--run-postinst is for template import and publish with --layer-of" :
+			"--no-postinst is for ct app add");
+		return NULL;
+	}
 	if ((o->force && strcmp(cmd->proto_verb, "ct.umount") &&
 	     strcmp(cmd->proto_verb, "ct.destroy")) ||
 	    (o->from && strcmp(cmd->proto_verb, "template.import") &&
@@ -445,6 +467,8 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 				       json_object_new_string(o->layer_of));
 	if (o->keep_mine)
 		json_object_object_add(args, "keep_mine", json_object_new_boolean(1));
+	if (o->run_postinst)
+		json_object_object_add(args, "run_postinst", json_object_new_boolean(1));
 	if (o->to)
 		json_object_object_add(args, "to", json_object_new_string(o->to));
 	if (o->from_ct)
@@ -559,6 +583,8 @@ int main(int argc, char **argv)
 		{ "keep-mine", no_argument, NULL, 'K' },
 		{ "app", required_argument, NULL, 'U' },
 		{ "userns", required_argument, NULL, 'W' },
+		{ "run-postinst", no_argument, NULL, 'Q' },
+		{ "no-postinst", no_argument, NULL, 'Z' },
 		{ "quota", required_argument, NULL, 'q' },
 		{ "set", required_argument, NULL, 'S' },
 		{ "inodes", required_argument, NULL, 'i' },
@@ -596,6 +622,8 @@ int main(int argc, char **argv)
 		case 'Y': o.layer_of = optarg; break;
 		case 'K': o.keep_mine = true; break;
 		case 'W': o.userns = optarg; break;
+		case 'Q': o.run_postinst = true; break;
+		case 'Z': o.no_postinst = true; break;
 		case 'v': o.is_volatile = true; break;
 		case 'N': o.no_volatile = true; break;
 		case 'o':
@@ -671,6 +699,15 @@ int main(int argc, char **argv)
 		close(fd);
 		return ret;
 	}
+	if (!strcmp(cmd->proto_verb, "postinst")) {
+		json_object_object_get_ex(args, "id", &v);
+		json_object_object_get_ex(args, "app", &ok);
+		ret = postinst_of_app(fd, json_object_get_string(v),
+				      json_object_get_string(ok));
+		json_object_put(args);
+		close(fd);
+		return ret ? EX_FAILED : 0;
+	}
 	ret = tplfs_client_call(fd, cmd->proto_verb, args,
 				json || !progress ? NULL : show_progress,
 				NULL, &reply);
@@ -704,6 +741,25 @@ int main(int argc, char **argv)
 		printf("%s\n", json_object_to_json_string_ext(reply,
 		       JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	ret = json_object_get_boolean(ok) && rebased ? 0 : EX_FAILED;
+	/* an app template's maintainer scripts, run here (doc/apps.md) */
+	if (!ret && !strcmp(cmd->proto_verb, "ct.app.add") && !o.no_postinst &&
+	    json_object_object_get_ex(reply, "result", &v)) {
+		int out = -1;
+
+		/* --json: stdout is the reply's alone */
+		if (json) {
+			fflush(stdout);
+			out = dup(STDOUT_FILENO);
+			dup2(STDERR_FILENO, STDOUT_FILENO);
+		}
+		if (postinst_after_add(v))
+			ret = EX_FAILED;
+		if (out >= 0) {
+			fflush(stdout);
+			dup2(out, STDOUT_FILENO);
+			close(out);
+		}
+	}
 	/* a store found damaged is a failure, though the request worked */
 	if (!ret && !strcmp(cmd->proto_verb, "store.verify") &&
 	    json_object_object_get_ex(reply, "result", &v) &&

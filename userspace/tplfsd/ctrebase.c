@@ -26,6 +26,7 @@
 
 #include "atomic.h"
 #include "layer.h"
+#include "postinst.h"
 #include "ctjob.h"
 #include "log.h"
 #include "manifest.h"
@@ -424,6 +425,18 @@ static json_object *result_of(struct ctjob *cj, const struct rebase_run *rr,
 		tplfs_json_str(r, "app", rj->app);
 		json_object_object_add(r, "apps", apps_json(rr->dry_run ?
 				       rr->from_apps : rr->to_apps));
+	}
+	if (!strcmp(rj->verb, "ct.app.add")) {
+		/* what the client runs in the container after it (doc/apps.md) */
+		char **names;
+		size_t n;
+
+		if (!tplfs_template_postinst(cj->op.d->store_fd, rj->app,
+					     &names, &n)) {
+			json_object_object_add(r, "postinst",
+					       tplops_names_json(names, n));
+			tplfs_postinst_free(names, n);
+		}
 	}
 	tplfs_json_bool(r, "dry_run", rr->dry_run);
 	tplfs_json_bool(r, "mounted", rr->mounted);

@@ -277,12 +277,15 @@ void maintain_serve(struct req *rq, const char *tpl, const char *ct_id,
 /* tplops.c */
 /* @private: a JSON array of always-private paths, or NULL (the defaults) */
 /* A new version from a container's private area, its stubs unread. */
-/* @layer_of: an application template of that version (doc/apps.md), or NULL */
+/* @layer_of: an application template of that version (doc/apps.md), or
+ * NULL; @postinst: it names its packages' postinst for containers to run */
 void tplops_publish(struct req *rq, const char *tpl, const char *ct_id,
-		    const char *layer_of);
+		    const char *layer_of, bool postinst);
 void tplops_import(struct req *rq, const char *tpl, const char *from,
-		   json_object *private, const char *layer_of);
+		   json_object *private, const char *layer_of, bool postinst);
 void tplops_export(struct req *rq, const char *tpl, const char *file);
+/* A JSON array of the strings @names */
+json_object *tplops_names_json(char *const *names, size_t n);
 void tplops_list(struct req *rq);
 void tplops_show(struct req *rq, const char *tpl);
 void tplops_verify(struct req *rq);

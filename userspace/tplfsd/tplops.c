@@ -33,6 +33,7 @@
 #include "log.h"
 #include "maintenance.h"
 #include "layer.h"
+#include "postinst.h"
 #include "manifest.h"
 #include "mlist.h"
 #include "object.h"
@@ -63,6 +64,9 @@ struct tpljob {
 	char from_ct[TPLFS_CT_ID_MAX + 1];	/* publish: of this container */
 	char layer_of[256];	/* import, publish: an application template
 				 * of this version (held), else empty */
+	bool run_postinst;	/* ...whose packages' postinst containers run */
+	char **postinst;	/* ...those packages, in order */
+	size_t npostinst;
 	bool changes;		/* import, rm, gc: the store's view changes */
 	json_object *cts;	/* show: the containers made from it */
 	uint64_t store_gen, view_gen;	/* list: of what it lists */
@@ -308,6 +312,15 @@ static void publish_done(struct tpljob *tj, json_object *r)
 	tplfs_json_bool(r, "maintenance_ended", ended);
 }
 
+json_object *tplops_names_json(char *const *names, size_t n)
+{
+	json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(arr, json_object_new_string(names[i]));
+	return arr;
+}
+
 /*
  * An application template: @full (the whole tree, as imported) made the
  * layer of what it changes from tj->layer_of, written to @m.
@@ -343,9 +356,21 @@ static int write_layer(struct tpljob *tj, const char *full, size_t len,
 	ret = f ? tplfs_mlist_load(&tree, f, err, errlen) : -ENOMEM;
 	if (f)
 		fclose(f);
+	if (!ret && tj->run_postinst) {
+		ret = tplfs_layer_postinst(tj->op.d->store_fd, &base, &tree,
+					   &tj->postinst, &tj->npostinst, err,
+					   errlen);
+		if (!ret && !tj->npostinst) {
+			snprintf(err, errlen,
+				 "run_postinst: the layer installs no package with a postinst (dpkg's status against %s's)",
+				 tj->layer_of);
+			ret = -EINVAL;
+		}
+	}
 	if (!ret)
-		ret = tplfs_layer_diff(&base, tj->layer_of, &tree, tj->id, m,
-				       err, errlen);
+		ret = tplfs_layer_diff(&base, tj->layer_of, &tree, tj->id,
+				       (const char *const *)tj->postinst,
+				       tj->npostinst, m, err, errlen);
 	if (ret == -ENODATA)
 		ret = -EINVAL;	/* nothing to layer: the request's */
 out:
@@ -476,6 +501,9 @@ static void import_run(struct job *job)
 		publish_done(tj, r);
 	if (tj->layer_of[0])
 		tplfs_json_str(r, "layer_of", tj->layer_of);
+	if (tj->layer_of[0])
+		json_object_object_add(r, "postinst",
+				       tplops_names_json(tj->postinst, tj->npostinst));
 	tj->op.result = r;
 out:
 	free(full_text);
@@ -739,7 +767,7 @@ static void show_run(struct job *job)
 	struct tpljob *tj = (struct tpljob *)job;
 	struct listing l = { .d = tj->op.d };
 	struct tplinfo ti = { .t = tj->t };
-	json_object *r, *priv;
+	json_object *r, *priv, *postinst;
 	struct tplfs_mreader *mr;
 	uint64_t obytes = 0;
 	char err[256];
@@ -771,6 +799,10 @@ static void show_run(struct job *job)
 	for (size_t i = 0; i < tplfs_mreader_nprivate(mr); i++)
 		json_object_array_add(priv, json_object_new_string(
 			tplfs_mreader_private(mr, i)));
+	postinst = json_object_new_array();
+	for (size_t i = 0; i < tplfs_mreader_npostinst(mr); i++)
+		json_object_array_add(postinst, json_object_new_string(
+			tplfs_mreader_postinst(mr, i)));
 	tplfs_mreader_close(mr);
 	fclose(m);
 	for (size_t k = 0; k < ti.nobjs; k++)
@@ -781,6 +813,7 @@ static void show_run(struct job *job)
 	tplfs_json_u64(r, "object_bytes", obytes);
 	tplfs_json_str(r, "layer_of", ti.layer_of);
 	json_object_object_add(r, "private", priv);
+	json_object_object_add(r, "postinst", postinst);
 	json_object_object_add(r, "containers", json_object_get(tj->cts));
 	json_object_object_add(r, "maintenance", maintain_describe(l.d, tj->id));
 	tj->op.result = r;
@@ -1162,6 +1195,7 @@ static void tpljob_finish(struct opjob *oj)
 		tpl_release(tj->layer_of, false);
 	for (size_t i = 0; i < tj->nprivate; i++)
 		free(tj->private[i]);
+	tplfs_postinst_free(tj->postinst, tj->npostinst);
 	if (tj->changes)
 		oj->d->store_gen++;
 	json_object_put(tj->cts);
@@ -1302,7 +1336,7 @@ static void tpljob_drop(struct tpljob *tj)
 }
 
 void tplops_import(struct req *rq, const char *tpl, const char *from,
-		   json_object *private, const char *layer_of)
+		   json_object *private, const char *layer_of, bool postinst)
 {
 	struct tpljob *tj;
 
@@ -1317,12 +1351,13 @@ void tplops_import(struct req *rq, const char *tpl, const char *from,
 		return;
 	}
 	strcpy(tj->path, from);
+	tj->run_postinst = postinst;
 	tj->op.what = "walking the tree";
 	opjob_submit(&tj->op);
 }
 
 void tplops_publish(struct req *rq, const char *tpl, const char *ct_id,
-		    const char *layer_of)
+		    const char *layer_of, bool postinst)
 {
 	const struct ctentry *e = catalog_find(rq->d, ct_id);
 	const struct ctstate *ct = ct_find(rq->d, ct_id);
@@ -1367,6 +1402,7 @@ void tplops_publish(struct req *rq, const char *tpl, const char *ct_id,
 	snprintf(tj->from_ct, sizeof(tj->from_ct), "%s", ct_id);
 	snprintf(tj->path, sizeof(tj->path), "%s", p.fs);
 	tj->stubs = true;
+	tj->run_postinst = postinst;
 	tj->op.what = "walking the tree";
 	opjob_submit(&tj->op);
 }

@@ -37,7 +37,7 @@ static const char *const quota_args[] = { "id", "quota", "inodes", "grace",
 					   NULL };
 static const char *const tpl_args[] = { "template", NULL };
 static const char *const import_args[] = { "template", "from", "private",
-					    "layer_of", NULL };
+					    "layer_of", "run_postinst", NULL };
 static const char *const export_args[] = { "template", "file", NULL };
 static const char *const relink_args[] = { "id", "against", "dry_run", NULL };
 static const char *const rebase_args[] = { "id", "to", "dry_run", NULL };
@@ -45,7 +45,7 @@ static const char *const app_add_args[] = { "id", "app", "dry_run", "keep_mine",
 					    NULL };
 static const char *const app_rm_args[] = { "id", "app", "dry_run", NULL };
 static const char *const publish_args[] = { "template", "from_ct", "layer_of",
-					    NULL };
+					    "run_postinst", NULL };
 static const char *const maintain_args[] = { "template", "ct", "abort", NULL };
 
 static double seconds_since(const struct timespec *t)
@@ -445,10 +445,24 @@ static void serve_ct_set(struct req *rq)
 		ctquota_serve(rq, id, true);
 }
 
+/* "run_postinst" (bool), only with "layer_of"; false after a reply. */
+static bool postinst_arg(struct req *rq, const char *layer_of, bool *postinst)
+{
+	if (!opt_bool(rq, "run_postinst", postinst))
+		return false;
+	if (*postinst && !layer_of) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
+			  "\"run_postinst\" is for an application template (with \"layer_of\")"));
+		return false;
+	}
+	return true;
+}
+
 static void serve_template_import(struct req *rq)
 {
 	const char *tpl, *from, *layer_of;
 	json_object *private = NULL;
+	bool postinst;
 
 	if (json_object_object_get_ex(rq->msg.args, "private", &private) &&
 	    !json_object_is_type(private, json_type_array)) {
@@ -457,17 +471,20 @@ static void serve_template_import(struct req *rq)
 		return;
 	}
 	if ((tpl = need_string(rq, "template")) && (from = need_string(rq, "from")) &&
-	    opt_string(rq, "layer_of", &layer_of))
-		tplops_import(rq, tpl, from, private, layer_of);
+	    opt_string(rq, "layer_of", &layer_of) &&
+	    postinst_arg(rq, layer_of, &postinst))
+		tplops_import(rq, tpl, from, private, layer_of, postinst);
 }
 
 static void serve_template_publish(struct req *rq)
 {
 	const char *tpl, *ct, *layer_of;
+	bool postinst;
 
 	if ((tpl = need_string(rq, "template")) && (ct = need_string(rq, "from_ct")) &&
-	    opt_string(rq, "layer_of", &layer_of))
-		tplops_publish(rq, tpl, ct, layer_of);
+	    opt_string(rq, "layer_of", &layer_of) &&
+	    postinst_arg(rq, layer_of, &postinst))
+		tplops_publish(rq, tpl, ct, layer_of, postinst);
 }
 
 static void serve_template_maintain(struct req *rq)

@@ -125,6 +125,56 @@ expect_match "the next start finishes it" 'recovery: ct a3 app app@1 added: fini
 expect_eq "the program runs in it" "hello from app" "$(chroot "$R/root/a3" /usr/bin/app-hello 2>&1)"
 expect_eq "the removed file is gone" no "$([ -e "$R/root/a3/etc/old-only" ] && echo yes || echo no)"
 expect_match "ct.conf names the app" '^apps = app@1$' "$(cat "$R/private/a3/ct.conf")"
+
+# an app template that runs its postinst in each container it is added to
+# (--run-postinst): in the container (its own /etc/ct-name), as its root, a
+# user of its own added; through systemd-nspawn -U, run by tplctl
+t_cgroup2
+svc=$PWD/svc
+cp -a "$src" "$svc"
+mkdir -p "$svc/var/lib/dpkg/info"
+printf '#!/bin/sh\necho svc\n' >"$svc/usr/bin/svc"
+chmod 0755 "$svc/usr/bin/svc"
+printf 'Package: svc\nStatus: install ok installed\nVersion: 1\n\n' >>"$svc/var/lib/dpkg/status"
+cat >"$svc/var/lib/dpkg/info/svc.postinst" <<'EOT'
+#!/bin/sh
+set -e
+[ "$1" = configure ]
+mkdir -p /var/lib/svc
+echo "$(cat /etc/ct-name) $(id -u)" >/var/lib/svc/configured
+grep -q '^svc:' /etc/passwd || echo 'svc:x:990:990::/var/lib/svc:/bin/false' >>/etc/passwd
+EOT
+chmod 0755 "$svc/var/lib/dpkg/info/svc.postinst"
+expect_match "an app template naming its postinst" '^svc@1: ' \
+	"$($T template import svc@1 --from "$svc" --layer-of os@1 --run-postinst)"
+$T ct create p1 --template os@1 >/dev/null && $T ct mount p1 >/dev/null || fail "p1"
+$T ct create p2 --template os@1 >/dev/null || fail "p2"
+$T ct create p3 --template os@1 --userns 524288:65536 >/dev/null &&
+	$T ct mount p3 >/dev/null || fail "p3"
+for c in p1 p3; do echo "$c" >"$R/root/$c/etc/ct-name"; done
+out=$(t_cgrun "pi-$BASHPID" $T ct app add p1 svc@1 2>&1)
+expect_match "ct app add runs it in a mounted container" "p1: the postinst of svc run in it" "$out"
+expect_eq "...in the container, as its root" "p1 0" \
+	"$(cat "$R/root/p1/var/lib/svc/configured")"
+expect_eq "...which is the filesystem's root (an idmapped -U)" "0:0" \
+	"$(stat -c %u:%g "$R/private/p1/fs/var/lib/svc/configured")"
+expect_match "...its user added to the container's passwd alone" '^svc:x:990:' \
+	"$(grep '^svc:' "$R/root/p1/etc/passwd")"
+expect_eq "...not to the template's" "" "$(grep '^svc:' "$src/etc/passwd")"
+out=$(t_cgrun "pi-$BASHPID" $T ct app add p2 svc@1 2>&1)
+expect_match "an unmounted container is told to run it later" \
+	"p2: the postinst of svc not run: it is not mounted" "$out"
+$T ct mount p2 >/dev/null || fail "ct mount p2"
+echo p2 >"$R/root/p2/etc/ct-name"
+out=$(t_cgrun "pi-$BASHPID" $T ct app postinst p2 svc 2>&1)
+expect_match "...ct app postinst runs it" "p2: the postinst of svc run in it" "$out"
+expect_eq "...in p2" "p2 0" \
+	"$(cat "$R/root/p2/var/lib/svc/configured")"
+out=$(t_cgrun "pi-$BASHPID" $T ct app add p3 svc@1 2>&1)
+expect_match "a container of shifted ids runs it too" "p3: the postinst of svc run in it" "$out"
+expect_eq "...as its root, the shifted root on the host" "524288:524288" \
+	"$(stat -c %u:%g "$R/private/p3/fs/var/lib/svc/configured")"
+
 stop_pids
 expect_eq "no WARN or BUG" "" "$(dmesg | grep -E 'WARNING:|BUG:' | head -3)"
-for c in a1 a2 a3; do $T ct umount $c >/dev/null || fail "ct umount $c"; done
+for c in a1 a2 a3 p1 p2 p3; do $T ct umount $c >/dev/null || fail "ct umount $c"; done
