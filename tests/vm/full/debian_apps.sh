@@ -34,19 +34,21 @@ trap 'rc=$?; t_stop_tplfsd; (exit $rc); t_finish' EXIT
 $T template import os@1 --from "$TPL" >/dev/null || { fail "template import"; exit 1; }
 phase "template imported"
 
-# make_app NAME DIR PACKAGE: NAME@1 from a container of os@1 where
-# PACKAGE was installed from DIR (no service started: policy-rc.d)
+# make_app NAME DIR PACKAGE [PUBLISH-OPTION...]: NAME@1 from a container
+# of os@1 where PACKAGE was installed from DIR (no service started:
+# policy-rc.d)
 make_app() {
-	local b=build-$1 m=$R/root/build-$1
+	local b=build-$1 m=$R/root/build-$1 name=$1 dir=$2 pkg=$3
+	shift 3
 	$T ct create "$b" --template os@1 >/dev/null && $T ct mount "$b" >/dev/null ||
 		{ fail "ct create $b"; return 1; }
 	printf '#!/bin/sh\nexit 101\n' >"$m/usr/sbin/policy-rc.d"
 	chmod 0755 "$m/usr/sbin/policy-rc.d"
-	apt_local "$b" "$UPD/$2" install "$3" || { fail "apt-get install $3 in $b"; return 1; }
+	apt_local "$b" "$UPD/$dir" install "$pkg" || { fail "apt-get install $pkg in $b"; return 1; }
 	rm "$m/usr/sbin/policy-rc.d"
 	$T ct umount "$b" >/dev/null || { fail "ct umount $b"; return 1; }
-	expect_match "$1@1 published as a layer of os@1" "^$1@1: " \
-		"$($T template publish "$1@1" --from-ct "$b" --layer-of os@1 2>&1)"
+	expect_match "$name@1 published as a layer of os@1 $*" "^$name@1: " \
+		"$($T template publish "$name@1" --from-ct "$b" --layer-of os@1 "$@" 2>&1)"
 	$T ct destroy "$b" >/dev/null || fail "ct destroy $b"
 }
 make_app nginx app-nginx nginx-light || exit 1
@@ -176,6 +178,23 @@ expect_eq "each private area is what it was before curl@1, path by path" "" "$sn
 expect_match "ct app list" "^c$N: os@1
   nginx@1$" "$($T ct app list "c$N")"
 phase "curl@1 removed from 10"
+
+# nginx published --run-postinst: its packages' real postinst run in a
+# fresh container at ct app add, through systemd-nspawn -U (issue 19)
+t_cgroup2
+make_app nginxp app-nginx nginx-light --run-postinst || exit 1
+pkgs=$(sed -n 's/^postinst //p' "$PWD/store/templates/nginxp/1/manifest" | tr '\n' ' ')
+expect_match "its manifest names nginx's packages with a postinst" "nginx-common" "$pkgs"
+echo "  nginxp@1 runs the postinst of: $pkgs"
+$T ct create p1 --template os@1 >/dev/null && $T ct mount p1 >/dev/null || fail "ct create p1"
+out=$(t_cgrun "pi-$BASHPID" $T ct app add p1 nginxp@1 2>&1)
+expect_match "ct app add runs them in the container" "p1: the postinst of .* run in it" "$out"
+[[ $out == *"run in it"* ]] || echo "$out" | tail -15 | sed 's/^/  /'
+expect_match "nginx -t there" 'syntax is ok' "$(in_ct p1 nginx -t 2>&1)"
+expect_eq "dpkg --verify clean there" "" "$(in_ct p1 dpkg --verify 2>&1)"
+expect_eq "apt-get check clean there" "" "$(apt_check p1 >/dev/null || echo broken)"
+$T ct umount p1 >/dev/null || fail "ct umount p1"
+phase "nginxp@1 added with its postinst"
 
 expect_eq "no WARN or BUG" "" "$(dmesg | grep -E 'WARNING:|BUG:' | head -3)"
 for i in $(seq 1 "$N"); do $T ct umount "c$i" >/dev/null || fail "ct umount c$i"; done
