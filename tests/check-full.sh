@@ -16,7 +16,8 @@
 #   real packages (nginx-light, curl) made in containers, published as
 #   layers, added to and removed from 20 running containers (issue 19).
 # - tests/vm/systemd/units.sh on 6.1 (two boots with systemd as init; 6.12
-#   is in make check);
+#   is in make check); the xfs VM tests and the copy-up crash stages on 6.1,
+#   and the benchmarks' smoke run, which make check leaves out for time;
 # - tests/vm/full/debian_nspawn.sh on 6.12 and 6.1: systemd-nspawn boots 5
 #   containers of Debian 12 with systemd (template-tarball.sh
 #   debian-systemd) in turn, one with -U over shifted ids (issue 22).
@@ -70,6 +71,20 @@ else
 	echo "check-full: FAIL: no Debian update to test (no Debian template, or scripts/debian-update-debs.sh failed)"
 	failed=$((failed + 1))
 fi
+# what make check leaves out for its 25 minutes: xfs on 6.1, 6.1's crash
+# stages, the benchmarks' smoke run
+echo "check-full: the xfs VM tests on 6.1"
+tests/vm/run --no-build --kernel 6.1 --fs xfs --timeout 3600 \
+	--script-timeout 1800 tests/vm/xfs/*.sh 2>&1 | tee "$log"
+count "$log"
+echo "check-full: crash safety of copy-up on 6.1"
+tests/vm/crash/run 6.1 copied settled 2>&1 | tee "$log"
+count "$log"
+echo "check-full: the benchmarks' smoke run on 6.12"
+tests/vm/run --no-build --kernel 6.12 --timeout 3600 --script-timeout 1800 \
+	tests/vm/t/bench_smoke.sh 2>&1 | tee "$log"
+count "$log"
+
 # the systemd units booted for real on 6.1 (6.12 is in make check)
 units_disk=$(mktemp -u "$top/build/vm/units.XXXXXX.img")
 for boot in 1 2; do
