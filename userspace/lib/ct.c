@@ -192,9 +192,12 @@ int tplfs_ct_conf_write(int dirfd, const struct tplfs_ct_conf *conf)
 	if (conf->apps.n)
 		snprintf(apps + used, sizeof(apps) - used, "\n");
 	used = 0;
-	if (!tplfs_idshift_none(&conf->userns))
-		snprintf(userns, sizeof(userns), "userns = %u:%u\n",
-			 conf->userns.base, conf->userns.count);
+	if (!tplfs_idshift_none(&conf->userns)) {
+		char range[32];
+
+		tplfs_idshift_format(&conf->userns, range, sizeof(range));
+		snprintf(userns, sizeof(userns), "userns = %s\n", range);
+	}
 
 	for (size_t i = 0; i < conf->nuses; i++)
 		used += (size_t)snprintf(uses + used, sizeof(uses) - used, "%s%s",

@@ -75,6 +75,12 @@ int tplfs_idshift_parse(const char *text, struct tplfs_idshift *s,
 	return 0;
 }
 
+void tplfs_idshift_format(const struct tplfs_idshift *s, char *buf,
+			  size_t len)
+{
+	snprintf(buf, len, "%" PRIu32 ":%" PRIu32, s->base, s->count);
+}
+
 int tplfs_idshift_id(const struct tplfs_idshift *s, uint32_t id, uint32_t *out)
 {
 	if (id >= s->count)

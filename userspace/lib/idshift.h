@@ -35,6 +35,10 @@ static inline bool tplfs_idshift_none(const struct tplfs_idshift *s)
 int tplfs_idshift_parse(const char *text, struct tplfs_idshift *s,
 			char *err, size_t errlen);
 
+/* "BASE:COUNT" into @buf (what tplfs_idshift_parse reads) */
+void tplfs_idshift_format(const struct tplfs_idshift *s, char *buf,
+			  size_t len);
+
 /* The id @id shifted into *@out; -ERANGE if @id is not below COUNT. */
 int tplfs_idshift_id(const struct tplfs_idshift *s, uint32_t id, uint32_t *out);
 

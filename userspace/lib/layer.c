@@ -663,17 +663,9 @@ int tplfs_template_postinst(int store_fd, const char *id, char ***names,
 	ret = tplfs_mreader_next(r, &e, err, sizeof(err));
 	if (ret > 0)
 		ret = 0;
-	if (!ret && tplfs_mreader_npostinst(r)) {
-		*names = calloc(tplfs_mreader_npostinst(r), sizeof(char *));
-		ret = *names ? 0 : -ENOMEM;
-	}
-	for (size_t i = 0; !ret && i < tplfs_mreader_npostinst(r); i++) {
-		(*names)[i] = strdup(tplfs_mreader_postinst(r, i));
-		if (!(*names)[i])
-			ret = -ENOMEM;
-		else
-			(*n)++;
-	}
+	if (!ret)
+		ret = tplfs_mreader_copy_names(r, tplfs_mreader_npostinst,
+					       tplfs_mreader_postinst, names, n);
 	tplfs_mreader_close(r);
 	fclose(m);
 	if (ret) {

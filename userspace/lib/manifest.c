@@ -662,6 +662,28 @@ static int parse_header_private(struct tplfs_mreader *r, const char *field,
 	return 0;
 }
 
+int tplfs_mreader_copy_names(const struct tplfs_mreader *r,
+			     size_t (*count)(const struct tplfs_mreader *r),
+			     const char *(*get)(const struct tplfs_mreader *r,
+						size_t i),
+			     char ***v, size_t *n)
+{
+	size_t want = count(r);
+
+	if (!want)
+		return 0;
+	*v = calloc(want, sizeof(char *));
+	if (!*v)
+		return -ENOMEM;
+	for (size_t i = 0; i < want; i++) {
+		(*v)[i] = strdup(get(r, i));
+		if (!(*v)[i])
+			return -ENOMEM;
+		(*n)++;
+	}
+	return 0;
+}
+
 static int parse_header_postinst(struct tplfs_mreader *r, const char *pkg,
 				 char *err, size_t errlen)
 {

@@ -103,6 +103,16 @@ const char *tplfs_mreader_private(const struct tplfs_mreader *r, size_t i);
 size_t tplfs_mreader_npostinst(const struct tplfs_mreader *r);
 const char *tplfs_mreader_postinst(const struct tplfs_mreader *r, size_t i);
 /*
+ * Copies of @r's header strings (@count and @get: the private paths or the
+ * postinst packages) into a malloc'd *@v, *@n of them so far (on -ENOMEM
+ * too: the caller frees what was copied). 0 or -ENOMEM.
+ */
+int tplfs_mreader_copy_names(const struct tplfs_mreader *r,
+			     size_t (*count)(const struct tplfs_mreader *r),
+			     const char *(*get)(const struct tplfs_mreader *r,
+						size_t i),
+			     char ***v, size_t *n);
+/*
  * The next entry, valid until the next call: returns 1, 0 after the end
  * line (checked), or a negative errno with the line and reason in @err.
  */

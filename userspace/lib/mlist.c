@@ -7,28 +7,6 @@
 #include "grow.h"
 #include "mlist.h"
 
-/* Copies of @r's @count() strings @get(r, i) into *@v (*@n of them). */
-static int copy_names(const struct tplfs_mreader *r,
-		      size_t (*count)(const struct tplfs_mreader *r),
-		      const char *(*get)(const struct tplfs_mreader *r, size_t i),
-		      char ***v, size_t *n)
-{
-	size_t want = count(r);
-
-	if (!want)
-		return 0;
-	*v = calloc(want, sizeof(char *));
-	if (!*v)
-		return -ENOMEM;
-	for (size_t i = 0; i < want; i++) {
-		(*v)[i] = strdup(get(r, i));
-		if (!(*v)[i])
-			return -ENOMEM;
-		(*n)++;
-	}
-	return 0;
-}
-
 int tplfs_mlist_load(struct tplfs_mlist *l, FILE *f, char *err, size_t errlen)
 {
 	struct tplfs_mreader *r;
@@ -53,12 +31,13 @@ int tplfs_mlist_load(struct tplfs_mlist *l, FILE *f, char *err, size_t errlen)
 	/* the header's private paths and postinst packages, read with the
 	 * first entry */
 	if (!ret)
-		ret = copy_names(r, tplfs_mreader_nprivate, tplfs_mreader_private,
-				 &l->private, &l->nprivate);
+		ret = tplfs_mreader_copy_names(r, tplfs_mreader_nprivate,
+					       tplfs_mreader_private,
+					       &l->private, &l->nprivate);
 	if (!ret)
-		ret = copy_names(r, tplfs_mreader_npostinst,
-				 tplfs_mreader_postinst, &l->postinst,
-				 &l->npostinst);
+		ret = tplfs_mreader_copy_names(r, tplfs_mreader_npostinst,
+					       tplfs_mreader_postinst,
+					       &l->postinst, &l->npostinst);
 	tplfs_mreader_close(r);
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "out of memory");

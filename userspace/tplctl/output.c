@@ -8,7 +8,7 @@
 
 #include "output.h"
 
-static const char *str(json_object *o, const char *key)
+const char *reply_str(json_object *o, const char *key)
 {
 	json_object *v;
 
@@ -26,7 +26,7 @@ static uint64_t u64(json_object *o, const char *key)
 	return json_object_get_uint64(v);
 }
 
-static int boolean(json_object *o, const char *key)
+bool reply_bool(json_object *o, const char *key)
 {
 	json_object *v;
 
@@ -39,14 +39,14 @@ void print_error(json_object *reply)
 	json_object *e = NULL;
 
 	json_object_object_get_ex(reply, "error", &e);
-	fprintf(stderr, "tplctl: %s (%s)\n", str(e, "message"), str(e, "code"));
+	fprintf(stderr, "tplctl: %s (%s)\n", reply_str(e, "message"), reply_str(e, "code"));
 }
 
 static const char *human(uint64_t bytes, char *buf, size_t size);
 
 void print_progress(json_object *p)
 {
-	fprintf(stderr, "%s:", str(p, "what"));
+	fprintf(stderr, "%s:", reply_str(p, "what"));
 	if (u64(p, "total"))
 		fprintf(stderr, " %" PRIu64 "/%" PRIu64, u64(p, "done"),
 			u64(p, "total"));
@@ -70,35 +70,35 @@ void print_daemon_status(json_object *r)
 	json_object_object_get_ex(r, "kernel", &k);
 	json_object_object_get_ex(r, "containers", &cts);
 	json_object_object_get_ex(r, "uptime_s", &v);
-	printf("tplfsd %s, pid %s, up %.0f s\n", str(r, "version"),
-	       str(r, "pid"), json_object_get_double(v));
-	printf("root     %s\nstore    %s\nsocket   %s\n", str(r, "root"),
-	       str(r, "store"), str(r, "socket"));
-	if (boolean(k, "available"))
+	printf("tplfsd %s, pid %s, up %.0f s\n", reply_str(r, "version"),
+	       reply_str(r, "pid"), json_object_get_double(v));
+	printf("root     %s\nstore    %s\nsocket   %s\n", reply_str(r, "root"),
+	       reply_str(r, "store"), reply_str(r, "socket"));
+	if (reply_bool(k, "available"))
 		printf("kernel   /dev/tplfs open, %" PRIu64 " event(s)\n",
 		       u64(k, "events"));
 	else
 		printf("kernel   /dev/tplfs not available (is the tplfs module loaded?)\n");
 	printf("clients  %s, %" PRIu64 " request(s) answered, %s job(s) under way\n",
-	       str(r, "clients"), u64(r, "requests"), str(r, "jobs"));
+	       reply_str(r, "clients"), u64(r, "requests"), reply_str(r, "jobs"));
 	n = json_object_array_length(cts);
 	printf("mounted  %" PRIu64 " container(s), %" PRIu64 " busy\n",
 	       u64(r, "containers_mounted"), u64(r, "containers_busy"));
 	for (size_t i = 0; i < n; i++) {
 		json_object *c = json_object_array_get_idx(cts, i);
 
-		printf("  %-20s %s%s\n", str(c, "id"),
-		       boolean(c, "mounted") ? str(c, "root") : "-",
-		       boolean(c, "busy") ? " (busy)" : "");
+		printf("  %-20s %s%s\n", reply_str(c, "id"),
+		       reply_bool(c, "mounted") ? reply_str(c, "root") : "-",
+		       reply_bool(c, "busy") ? " (busy)" : "");
 	}
-	if (!boolean(r, "containers_all_listed"))
+	if (!reply_bool(r, "containers_all_listed"))
 		printf("  (%zu listed: tplctl ct list has them all)\n", n);
 }
 
 void print_ct_stats(json_object *r)
 {
-	printf("container      %s%s\n", str(r, "id"),
-	       boolean(r, "volatile") ? " (volatile)" : "");
+	printf("container      %s%s\n", reply_str(r, "id"),
+	       reply_bool(r, "volatile") ? " (volatile)" : "");
 	printf("lookups        %" PRIu64 "\n", u64(r, "lookups"));
 	printf("stub opens     %" PRIu64 "\n", u64(r, "stub_opens"));
 	printf("copy-ups       %" PRIu64 " (%" PRIu64 " bytes, %.3f ms)\n",
@@ -109,7 +109,7 @@ void print_ct_stats(json_object *r)
 
 void print_ct_done(json_object *r)
 {
-	printf("%s: %s\n", str(r, "ct"), str(r, "root"));
+	printf("%s: %s\n", reply_str(r, "ct"), reply_str(r, "root"));
 }
 
 /* A size for people: 1.5 MiB */
@@ -130,10 +130,10 @@ static const char *human(uint64_t bytes, char *buf, size_t size)
 /* "web1: done", "debian-12@1: written to FILE" */
 void print_done(json_object *r)
 {
-	const char *what = *str(r, "ct") ? str(r, "ct") : str(r, "template");
+	const char *what = *reply_str(r, "ct") ? reply_str(r, "ct") : reply_str(r, "template");
 
-	if (*str(r, "file"))
-		printf("%s: written to %s\n", what, str(r, "file"));
+	if (*reply_str(r, "file"))
+		printf("%s: written to %s\n", what, reply_str(r, "file"));
 	else
 		printf("%s: done\n", what);
 }
@@ -145,16 +145,16 @@ void print_ct_create(json_object *r)
 
 	json_object_object_get_ex(r, "apps", &apps);
 	n = apps ? json_object_array_length(apps) : 0;
-	printf("%s: created from %s", str(r, "ct"), str(r, "template"));
+	printf("%s: created from %s", reply_str(r, "ct"), reply_str(r, "template"));
 	for (size_t i = 0; i < n; i++)
 		printf("%s%s", i ? ", " : " with ", json_object_get_string(
 		       json_object_array_get_idx(apps, i)));
 	printf(", a %s clone (%" PRIu64 " entries: %" PRIu64
 	       " stubs, %" PRIu64 " private copies)",
-	       str(r, "clone"), u64(r, "entries"),
+	       reply_str(r, "clone"), u64(r, "entries"),
 	       u64(r, "stubs"), u64(r, "copies"));
-	if (*str(r, "userns"))
-		printf(", its ids shifted for user namespace %s", str(r, "userns"));
+	if (*reply_str(r, "userns"))
+		printf(", its ids shifted for user namespace %s", reply_str(r, "userns"));
 	printf("\n");
 }
 
@@ -163,10 +163,10 @@ void print_ct_unlink(json_object *r)
 	char b[32];
 
 	printf("%s: %" PRIu64 " of %" PRIu64 " stubs made private copies (%s)%s; a %s clone\n",
-	       str(r, "ct"), u64(r, "copied"), u64(r, "stubs"),
+	       reply_str(r, "ct"), u64(r, "copied"), u64(r, "stubs"),
 	       human(u64(r, "bytes"), b, sizeof(b)),
 	       u64(r, "busy") ? "; the files of running programs left: run it again once they stop" : "",
-	       str(r, "clone"));
+	       reply_str(r, "clone"));
 }
 
 /* ct list's columns: -o FIELDS picks them, in its order. */
@@ -284,13 +284,13 @@ static const char *ct_field_text(json_object *c, enum ct_field f, char *buf,
 	json_object_object_get_ex(c, "limits", &l);
 	switch (f) {
 	case F_ID:
-		return str(c, "id");
+		return reply_str(c, "id");
 	case F_TEMPLATE:
-		return *str(c, "error") ? "(ct.conf unreadable)" : str(c, "template");
+		return *reply_str(c, "error") ? "(ct.conf unreadable)" : reply_str(c, "template");
 	case F_VOLATILE:
-		return boolean(c, "volatile") ? "yes" : "no";
+		return reply_bool(c, "volatile") ? "yes" : "no";
 	case F_ROOT:
-		return boolean(c, "mounted") ? str(c, "root") : "-";
+		return reply_bool(c, "mounted") ? reply_str(c, "root") : "-";
 	case F_DISK:
 		return cell_size(u64(c, "disk_bytes"), buf, size);
 	case F_INODES:
@@ -311,8 +311,8 @@ static const char *ct_field_text(json_object *c, enum ct_field f, char *buf,
 			snprintf(buf, size, "%" PRIu64 "s", g);
 		return buf;
 	case F_FROM:
-		snprintf(buf, size, "%s%s", str(c, "usage_from"),
-			 boolean(c, "usage_exact") ? "" : "*");
+		snprintf(buf, size, "%s%s", reply_str(c, "usage_from"),
+			 reply_bool(c, "usage_exact") ? "" : "*");
 		return buf;
 	case F_NR:
 		break;
@@ -355,11 +355,11 @@ void print_ct_set(json_object *r)
 
 	json_object_object_get_ex(r, "changed", &ch);
 	n = json_object_array_length(ch);
-	printf("%s:", str(r, "id"));
+	printf("%s:", reply_str(r, "id"));
 	for (size_t i = 0; i < n; i++)
 		printf("%s %s", i ? "," : "",
 		       json_object_get_string(json_object_array_get_idx(ch, i)));
-	printf(" set%s\n", boolean(r, "at_next_mount") ?
+	printf(" set%s\n", reply_bool(r, "at_next_mount") ?
 	       " (volatile at its next mount)" : "");
 }
 
@@ -368,18 +368,18 @@ void print_ct_status(json_object *r)
 	char b[32];
 
 	printf("container  %s\ntemplate   %s%s\nclone      %s\nprivate    %s\n",
-	       str(r, "id"), str(r, "template"),
-	       boolean(r, "volatile") ? " (volatile)" : "", str(r, "clone"),
-	       str(r, "private"));
-	if (*str(r, "userns"))
-		printf("userns     %s (ids shifted: doc/userns.md)\n", str(r, "userns"));
-	printf("mounted    %s\n", boolean(r, "mounted") ? str(r, "root") : "no");
+	       reply_str(r, "id"), reply_str(r, "template"),
+	       reply_bool(r, "volatile") ? " (volatile)" : "", reply_str(r, "clone"),
+	       reply_str(r, "private"));
+	if (*reply_str(r, "userns"))
+		printf("userns     %s (ids shifted: doc/userns.md)\n", reply_str(r, "userns"));
+	printf("mounted    %s\n", reply_bool(r, "mounted") ? reply_str(r, "root") : "no");
 	printf("disk       %s in %" PRIu64 " inodes (%s%s)\n",
 	       human(u64(r, "disk_bytes"), b, sizeof(b)), u64(r, "inodes"),
-	       !strcmp(str(r, "usage_from"), "kernel") ? "the quota's, in the kernel" :
-	       !strcmp(str(r, "usage_from"), "checkpoint") ? "the quota's, as last saved" :
-	       !strcmp(str(r, "usage_from"), "scan") ? "walked now" : "not known",
-	       boolean(r, "usage_exact") ? "" : ", not exact");
+	       !strcmp(reply_str(r, "usage_from"), "kernel") ? "the quota's, in the kernel" :
+	       !strcmp(reply_str(r, "usage_from"), "checkpoint") ? "the quota's, as last saved" :
+	       !strcmp(reply_str(r, "usage_from"), "scan") ? "walked now" : "not known",
+	       reply_bool(r, "usage_exact") ? "" : ", not exact");
 }
 
 void print_template_import(json_object *r)
@@ -388,7 +388,7 @@ void print_template_import(json_object *r)
 
 	printf("%s: %" PRIu64 " entries, %" PRIu64 " files, %s; %" PRIu64
 	       " new objects, %s new in the store (%s on disk)\n",
-	       str(r, "template"), u64(r, "entries"), u64(r, "files"),
+	       reply_str(r, "template"), u64(r, "entries"), u64(r, "files"),
 	       human(u64(r, "bytes"), a, sizeof(a)), u64(r, "new_objects"),
 	       human(u64(r, "new_bytes"), b, sizeof(b)),
 	       human(u64(r, "stored_bytes"), c, sizeof(c)));
@@ -399,8 +399,8 @@ void print_template_publish(json_object *r)
 	json_object *v;
 
 	print_template_import(r);
-	printf("made from %s by container %s%s\n", str(r, "from"),
-	       str(r, "from_ct"),
+	printf("made from %s by container %s%s\n", reply_str(r, "from"),
+	       reply_str(r, "from_ct"),
 	       json_object_object_get_ex(r, "maintenance_ended", &v) &&
 	       json_object_get_boolean(v) ? "; its maintenance ended" : "");
 }
@@ -413,13 +413,13 @@ void print_template_maintain(json_object *r)
 
 	if (json_object_object_get_ex(r, "aborted", &v)) {
 		printf("%s: maintenance left; container %s kept (tplctl ct destroy %s removes it)\n",
-		       str(r, "template"), str(r, "ct"), str(r, "ct"));
+		       reply_str(r, "template"), reply_str(r, "ct"), reply_str(r, "ct"));
 		return;
 	}
 	printf("%s: in maintenance, container %s (%s)\n"
 	       "update it (tplctl ct mount %s), unmount it, then: tplctl template publish NAME@NEWVERSION --from-ct %s\n",
-	       str(r, "template"), str(r, "ct"), made ? "made" : "existing",
-	       str(r, "ct"), str(r, "ct"));
+	       reply_str(r, "template"), reply_str(r, "ct"), made ? "made" : "existing",
+	       reply_str(r, "ct"), reply_str(r, "ct"));
 }
 
 /* The strings of array @key of @r, on one line after @label. */
@@ -443,16 +443,16 @@ void print_template_show(json_object *r)
 
 	printf("template    %s\nfiles       %" PRIu64 " of %" PRIu64 " entries, %s\n"
 	       "objects     %" PRIu64 ", %s\n",
-	       str(r, "template"), u64(r, "files"), u64(r, "entries"),
+	       reply_str(r, "template"), u64(r, "files"), u64(r, "entries"),
 	       human(u64(r, "bytes"), a, sizeof(a)), u64(r, "objects"),
 	       human(u64(r, "object_bytes"), b, sizeof(b)));
-	if (str(r, "layer_of")[0])
+	if (reply_str(r, "layer_of")[0])
 		printf("layer of    %s (an application template)\n",
-		       str(r, "layer_of"));
+		       reply_str(r, "layer_of"));
 	print_strings(r, "private", "private");
 	print_strings(r, "containers", "containers");
 	if (json_object_object_get_ex(r, "maintenance", &m) && m)
-		printf("maintenance container %s\n", str(m, "ct"));
+		printf("maintenance container %s\n", reply_str(m, "ct"));
 }
 
 void print_store_verify(json_object *r)
@@ -488,11 +488,11 @@ void print_template_list(json_object *r)
 
 		json_object_object_get_ex(t, "containers", &c);
 		printf("%-24s %-9s %8" PRIu64 " %10s %12s %10zu %s\n",
-		       str(t, "template"), str(t, "state"), u64(t, "files"),
+		       reply_str(t, "template"), reply_str(t, "state"), u64(t, "files"),
 		       human(u64(t, "bytes"), a, sizeof(a)),
 		       human(u64(t, "unique_bytes"), b, sizeof(b)),
 		       json_object_array_length(c),
-		       str(t, "layer_of")[0] ? str(t, "layer_of") : "-");
+		       reply_str(t, "layer_of")[0] ? reply_str(t, "layer_of") : "-");
 	}
 }
 
@@ -511,7 +511,7 @@ static void print_listed(json_object *list, uint64_t total)
 void print_store_gc(json_object *r)
 {
 	json_object *names = NULL;
-	bool dry_run = boolean(r, "dry_run");
+	bool dry_run = reply_bool(r, "dry_run");
 	char b[32];
 
 	printf("store gc%s: %" PRIu64 " objects %s (%s), %" PRIu64 " kept\n",
@@ -527,14 +527,14 @@ void print_store_gc(json_object *r)
 void print_ct_relink(json_object *r)
 {
 	json_object *paths = NULL;
-	bool dry_run = boolean(r, "dry_run");
+	bool dry_run = reply_bool(r, "dry_run");
 	char b[32];
 
 	json_object_object_get_ex(r, "paths", &paths);
 	print_listed(paths, u64(r, "relinked"));
 	printf("%s: %" PRIu64 " files %s, %s %s (%" PRIu64 " hashed of %" PRIu64
 	       "; %" PRIu64 " changed meanwhile, %" PRIu64 " open: left)\n",
-	       str(r, "ct"), u64(r, "relinked"),
+	       reply_str(r, "ct"), u64(r, "relinked"),
 	       dry_run ? "would be relinked" : "relinked",
 	       human(u64(r, "bytes"), b, sizeof(b)),
 	       dry_run ? "would be freed" : "freed", u64(r, "hashed"),
@@ -545,7 +545,7 @@ void print_ct_relink(json_object *r)
 static void print_limit(const char *name, json_object *o, bool bytes)
 {
 	char u[32], s[32], h[32], when[64] = "";
-	const char *state = str(o, "state");
+	const char *state = reply_str(o, "state");
 	time_t end = (time_t)u64(o, "grace_end");
 
 	if (bytes) {
@@ -577,11 +577,11 @@ void print_ct_quota(json_object *r)
 	json_object_object_get_ex(r, "bytes", &b);
 	json_object_object_get_ex(r, "inodes", &i);
 	printf("%s: %s, usage %s%s, grace period %" PRIu64 "d%02" PRIu64
-	       "h%02" PRIu64 "m%02" PRIu64 "s\n", str(r, "id"),
-	       boolean(r, "mounted") ? "mounted" : "not mounted",
-	       !strcmp(str(r, "usage_from"), "kernel") ? "live" :
-	       !strcmp(str(r, "usage_from"), "checkpoint") ? "as last saved" :
-	       "unknown", boolean(r, "exact") ? "" : " (being rescanned)",
+	       "h%02" PRIu64 "m%02" PRIu64 "s\n", reply_str(r, "id"),
+	       reply_bool(r, "mounted") ? "mounted" : "not mounted",
+	       !strcmp(reply_str(r, "usage_from"), "kernel") ? "live" :
+	       !strcmp(reply_str(r, "usage_from"), "checkpoint") ? "as last saved" :
+	       "unknown", reply_bool(r, "exact") ? "" : " (being rescanned)",
 	       g / 86400, g / 3600 % 24, g / 60 % 60, g % 60);
 	printf("%-7s %12s %12s %12s  %s\n", "", "USED", "SOFT", "HARD", "STATE");
 	print_limit("blocks", b, true);
@@ -591,32 +591,32 @@ void print_ct_quota(json_object *r)
 void print_ct_rebase(json_object *r)
 {
 	json_object *items = NULL;
-	bool dry_run = boolean(r, "dry_run");
-	bool app = str(r, "app")[0];
+	bool dry_run = reply_bool(r, "dry_run");
+	bool app = reply_str(r, "app")[0];
 
 	json_object_object_get_ex(r, "items", &items);
 	for (size_t i = 0; items && i < json_object_array_length(items); i++) {
 		json_object *it = json_object_array_get_idx(items, i);
 
-		printf("%-8s %s: %s\n", str(it, "outcome"), str(it, "path"),
-		       str(it, "why"));
+		printf("%-8s %s: %s\n", reply_str(it, "outcome"), reply_str(it, "path"),
+		       reply_str(it, "why"));
 	}
-	if (!boolean(r, "items_all_listed") && str(r, "report")[0])
+	if (!reply_bool(r, "items_all_listed") && reply_str(r, "report")[0])
 		printf("...      (the rest are in the report)\n");
 	if (app)
-		printf("%s: %s %s: ", str(r, "ct"), dry_run ? "would change for" :
-		       "changed for", str(r, "app"));
+		printf("%s: %s %s: ", reply_str(r, "ct"), dry_run ? "would change for" :
+		       "changed for", reply_str(r, "app"));
 	else
-		printf("%s: %s %s to %s: ", str(r, "ct"),
+		printf("%s: %s %s to %s: ", reply_str(r, "ct"),
 		       dry_run ? "would be rebased from" : "rebased from",
-		       str(r, "from"), str(r, "to"));
+		       reply_str(r, "from"), reply_str(r, "to"));
 	printf("%" PRIu64 " updated, %" PRIu64 " created, %"
 	       PRIu64 " removed, %" PRIu64 " kept, %" PRIu64 " conflicts, %"
 	       PRIu64 " merged, %" PRIu64 " busy%s%s\n",
 	       u64(r, "updated"),
 	       u64(r, "created"), u64(r, "removed"), u64(r, "kept"),
 	       u64(r, "conflicts"), u64(r, "merged"), u64(r, "busy"),
-	       str(r, "report")[0] ? "; report: " : "", str(r, "report"));
+	       reply_str(r, "report")[0] ? "; report: " : "", reply_str(r, "report"));
 }
 
 void print_ct_app_list(json_object *r)
@@ -624,7 +624,7 @@ void print_ct_app_list(json_object *r)
 	json_object *apps = NULL;
 
 	json_object_object_get_ex(r, "apps", &apps);
-	printf("%s: %s\n", str(r, "ct"), str(r, "template"));
+	printf("%s: %s\n", reply_str(r, "ct"), reply_str(r, "template"));
 	for (size_t i = 0; apps && i < json_object_array_length(apps); i++)
 		printf("  %s\n", json_object_get_string(
 		       json_object_array_get_idx(apps, i)));

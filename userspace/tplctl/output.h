@@ -7,6 +7,11 @@
 
 #include <json-c/json.h>
 
+/* A member of a reply's result: a string ("" if absent), a boolean
+ * (false if absent). */
+const char *reply_str(json_object *o, const char *key);
+bool reply_bool(json_object *o, const char *key);
+
 void print_error(json_object *reply);
 void print_progress(json_object *progress);
 void print_daemon_status(json_object *result);

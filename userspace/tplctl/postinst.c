@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "output.h"
 #include "postinst.h"
 
 /*
@@ -72,20 +73,6 @@ static int run_nspawn(const char *root, json_object *pkgs)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static const char *str(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
-}
-
-static bool yes(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
-}
-
 static void names(json_object *pkgs, char *out, size_t len)
 {
 	size_t used = 0;
@@ -126,14 +113,14 @@ int postinst_after_add(json_object *result)
 	char app[256], *at;
 
 	if (!json_object_object_get_ex(result, "postinst", &pkgs) ||
-	    !json_object_array_length(pkgs) || yes(result, "dry_run"))
+	    !json_object_array_length(pkgs) || reply_bool(result, "dry_run"))
 		return 0;
-	snprintf(app, sizeof(app), "%s", str(result, "app"));
+	snprintf(app, sizeof(app), "%s", reply_str(result, "app"));
 	at = strchr(app, '@');
 	if (at)
 		*at = '\0';
-	return run(str(result, "ct"), app, str(result, "root"),
-		   yes(result, "mounted"), pkgs);
+	return run(reply_str(result, "ct"), app, reply_str(result, "root"),
+		   reply_bool(result, "mounted"), pkgs);
 }
 
 /* The result of @verb with @args (the call takes them), or NULL after
@@ -204,7 +191,7 @@ int postinst_of_app(int fd, const char *id, const char *name)
 		rc = 0;
 		goto out;
 	}
-	rc = run(id, name, str(st, "root"), yes(st, "mounted"), pkgs);
+	rc = run(id, name, reply_str(st, "root"), reply_bool(st, "mounted"), pkgs);
 out:
 	json_object_put(list);
 	json_object_put(show);

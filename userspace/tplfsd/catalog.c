@@ -178,7 +178,7 @@ void catalog_add_userns(json_object *o, const struct tplfs_idshift *s)
 
 	if (tplfs_idshift_none(s))
 		return;
-	snprintf(text, sizeof(text), "%u:%u", s->base, s->count);
+	tplfs_idshift_format(s, text, sizeof(text));
 	tplfs_json_str(o, "userns", text);
 }
 

@@ -222,21 +222,29 @@ static int commit(struct rebase_run *rr)
 	return ret;
 }
 
+/* "N updated, N created, ... N busy": the report's head and the log's */
+static void counts_text(const struct tplfs_rebase_report *rep, char *buf,
+			size_t len)
+{
+	snprintf(buf, len,
+		 "%llu updated, %llu created, %llu removed, %llu kept, %llu conflicts, %llu merged, %llu busy",
+		 (unsigned long long)rep->updated,
+		 (unsigned long long)rep->created,
+		 (unsigned long long)rep->removed,
+		 (unsigned long long)rep->kept,
+		 (unsigned long long)rep->conflicts,
+		 (unsigned long long)rep->merged,
+		 (unsigned long long)rep->busy);
+}
+
 static int write_report(struct rebase_run *rr)
 {
-	char head[1024];
+	char head[1024], counts[256];
 	int fd, ret, n;
 
-	n = snprintf(head, sizeof(head),
-		     "# ct %s %s: %llu updated, %llu created, %llu removed, %llu kept, %llu conflicts, %llu merged, %llu busy\n",
-		     rr->id, rr->what,
-		     (unsigned long long)rr->rep.updated,
-		     (unsigned long long)rr->rep.created,
-		     (unsigned long long)rr->rep.removed,
-		     (unsigned long long)rr->rep.kept,
-		     (unsigned long long)rr->rep.conflicts,
-		     (unsigned long long)rr->rep.merged,
-		     (unsigned long long)rr->rep.busy);
+	counts_text(&rr->rep, counts, sizeof(counts));
+	n = snprintf(head, sizeof(head), "# ct %s %s: %s\n", rr->id, rr->what,
+		     counts);
 	fd = open(rr->p->private_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -553,6 +561,7 @@ static void rebase_job_loaded(struct rebasejob *rj, struct rebase_run *rr,
 			      struct tplfs_ct_conf *conf)
 {
 	struct ctjob *cj = &rj->cj;
+	char counts[256];
 
 	if (!rj->spec.dry_run && !strcmp(rj->verb, "ct.app.add") &&
 	    !rj->spec.keep_mine && refuse_conflicts(rj, rr))
@@ -585,15 +594,9 @@ static void rebase_job_loaded(struct rebasejob *rj, struct rebase_run *rr,
 		/* the module did not see the inodes made and removed */
 		rj->rescan = rr->mounted;
 	}
-	log_info("ct %s: %s%s: %llu updated, %llu created, %llu removed, %llu kept, %llu conflicts, %llu merged, %llu busy",
-		 cj->id, rj->spec.dry_run ? "dry run: " : "", rr->what,
-		 (unsigned long long)rr->rep.updated,
-		 (unsigned long long)rr->rep.created,
-		 (unsigned long long)rr->rep.removed,
-		 (unsigned long long)rr->rep.kept,
-		 (unsigned long long)rr->rep.conflicts,
-		 (unsigned long long)rr->rep.merged,
-		 (unsigned long long)rr->rep.busy);
+	counts_text(&rr->rep, counts, sizeof(counts));
+	log_info("ct %s: %s%s: %s", cj->id, rj->spec.dry_run ? "dry run: " : "",
+		 rr->what, counts);
 	cj->op.result = result_of(cj, rr, rj);
 	rebase_run_free(rr);
 }
