@@ -2,6 +2,7 @@
 /* A walk of a private area, file by file: see areawalk.h. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,8 +75,8 @@ static int push(struct tplfs_areawalk *w, struct frame **stack, size_t *cap,
 	return 0;
 }
 
-int tplfs_areawalk(int fs_fd, tplfs_areawalk_fn fn, void *arg, char *err,
-		   size_t errlen)
+static int walk(int fs_fd, bool every, tplfs_areawalk_fn fn, void *arg,
+		char *err, size_t errlen)
 {
 	struct tplfs_areawalk w = { .err = err, .errlen = errlen };
 	struct frame *stack = NULL;
@@ -92,7 +93,10 @@ int tplfs_areawalk(int fs_fd, tplfs_areawalk_fn fn, void *arg, char *err,
 		ret = tplfs_areawalk_fail(&w, -errno, "stat");
 		goto out;
 	}
-	ret = push(&w, &stack, &cap, 0, fs_fd, ".");
+	if (every)
+		ret = fn(&w, arg, fs_fd, ".", &root);
+	if (!ret)
+		ret = push(&w, &stack, &cap, 0, fs_fd, ".");
 	if (!ret)
 		depth = 1;
 	while (depth && !ret) {
@@ -121,11 +125,11 @@ int tplfs_areawalk(int fs_fd, tplfs_areawalk_fn fn, void *arg, char *err,
 		/* never into another filesystem mounted inside */
 		if (sb.st_dev != root.st_dev)
 			continue;
-		if (S_ISREG(sb.st_mode))
+		if (S_ISREG(sb.st_mode) || every)
 			ret = fn(&w, arg, dirfd(dir), de->d_name, &sb);
-		else if (S_ISDIR(sb.st_mode) &&
-			 !(ret = push(&w, &stack, &cap, depth, dirfd(dir),
-				      de->d_name)))
+		if (!ret && S_ISDIR(sb.st_mode) &&
+		    !(ret = push(&w, &stack, &cap, depth, dirfd(dir),
+				 de->d_name)))
 			depth++;
 	}
 out:
@@ -136,4 +140,16 @@ out:
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
 	return ret;
+}
+
+int tplfs_areawalk(int fs_fd, tplfs_areawalk_fn fn, void *arg, char *err,
+		   size_t errlen)
+{
+	return walk(fs_fd, false, fn, arg, err, errlen);
+}
+
+int tplfs_areawalk_every(int fs_fd, tplfs_areawalk_fn fn, void *arg,
+			 char *err, size_t errlen)
+{
+	return walk(fs_fd, true, fn, arg, err, errlen);
 }

@@ -14,7 +14,7 @@
 struct tplfs_areawalk;
 
 /*
- * Called for each regular file @name of directory @dirfd, @sb its lstat;
+ * Called for each regular file (or entry) @name of directory @dirfd, @sb its lstat;
  * tplfs_areawalk_path() is its path in the area ("/etc/passwd"). Returns
  * 0 to go on, or a negative errno (after tplfs_areawalk_fail) to stop.
  */
@@ -35,5 +35,12 @@ int tplfs_areawalk_fail(struct tplfs_areawalk *w, int ret, const char *what);
  */
 int tplfs_areawalk(int fs_fd, tplfs_areawalk_fn fn, void *arg, char *err,
 		   size_t errlen);
+
+/*
+ * The same for every entry, whatever its type: the root first (@dirfd
+ * @fs_fd, @name "."), a directory before what it holds.
+ */
+int tplfs_areawalk_every(int fs_fd, tplfs_areawalk_fn fn, void *arg,
+			 char *err, size_t errlen);
 
 #endif /* TPLFS_AREAWALK_H */
