@@ -265,12 +265,54 @@ static void leaves_a_file_that_changed(void **state)
 	tplfs_objset_free(&set);
 }
 
+/* v2 capability: cap_net_bind_service permitted, effective */
+static const unsigned char cap[20] = { 1, 0, 0, 2, 0, 4 };
+
+static void keeps_file_capabilities(void **state)
+{
+	struct tplfs_relink_report rep;
+	struct tplfs_origin_info info;
+	struct tplfs_objset set;
+	char path[PATH_MAX], stub[PATH_MAX], err[512], got[64];
+	int fs;
+
+	(void)state;
+	objset(&set);
+	put("/bin-with-cap", A, 04755);
+	snprintf(path, sizeof(path), "%s/fs/bin-with-cap", top);
+	assert_int_equal(setxattr(path, "security.capability", cap, sizeof(cap), 0), 0);
+	/* a stub a crash left with its capabilities only in their backup */
+	put("/stub-crashed", "", 0755);
+	snprintf(stub, sizeof(stub), "%s/fs/stub-crashed", top);
+	assert_int_equal(setxattr(stub, TPLFS_ORIGIN_XATTR, "x", 1, 0), 0);
+	assert_int_equal(setxattr(stub, TPLFS_CAPS_XATTR, cap, sizeof(cap), 0), 0);
+	snprintf(err, sizeof(err), "%s/fs", top);
+	fs = open(err, O_RDONLY | O_DIRECTORY);
+	assert_int_equal(tplfs_relink(fs, &set, &tplfs_relink_unmounted, false,
+				      NULL, NULL, &rep, err, sizeof(err)), 0);
+	assert_int_equal(rep.relinked, 1);
+	assert_true(is_stub("/bin-with-cap", &info));
+	/* a truncate drops them: put back, and the backup gone */
+	assert_int_equal(getxattr(path, "security.capability", got, sizeof(got)),
+			 sizeof(cap));
+	assert_memory_equal(got, cap, sizeof(cap));
+	assert_int_equal(getxattr(path, TPLFS_CAPS_XATTR, got, sizeof(got)), -1);
+	assert_int_equal(stat_of("/bin-with-cap").st_mode & 07777, 04755);
+	assert_int_equal(getxattr(stub, "security.capability", got, sizeof(got)),
+			 sizeof(cap));
+	assert_int_equal(getxattr(stub, TPLFS_CAPS_XATTR, got, sizeof(got)), -1);
+	close(fs);
+	tplfs_objset_free(&set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(relinks_what_equals_an_object,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(leaves_a_file_that_changed,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(keeps_file_capabilities,
 						setup, teardown),
 	};
 

@@ -39,4 +39,13 @@ int tplfs_origin_decode(const void *value, size_t len,
 #define TPLFS_OBJECT_PATH_SIZE (sizeof("objects/") + 2 + 1 + TPLFS_DIGEST_HEX_SIZE - 2)
 void tplfs_object_path(const uint8_t digest[TPLFS_DIGEST_SIZE], char *out);
 
+/*
+ * A file's capabilities, kept while its data goes or comes: a truncate or a
+ * write drops security.capability, so it is saved here first and put back
+ * after (the module's copy-up does the same, kmod/copy_up.c). A copy a
+ * crash left wins over what the file has.
+ */
+#define TPLFS_CAPS_XATTR	TPLFS_XATTR_PREFIX "caps"
+#define TPLFS_CAPS_MAX		64	/* vfs_cap_data v3 is 24 bytes */
+
 #endif /* TPLFS_ORIGIN_H */

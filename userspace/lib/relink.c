@@ -2,6 +2,8 @@
 /* Private files equal to an object become stubs again: see relink.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -141,6 +143,30 @@ static void state_of(const struct stat *sb, struct tplfs_origin_state *st)
 	st->file_size = sb->st_size;
 }
 
+/*
+ * A file whose capabilities are in their backup: put back. The file is
+ * @fd, or with @fd -1 the entry @path (not followed if a symlink). 0 or a
+ * negative errno.
+ */
+static int caps_restore(int fd, const char *path)
+{
+	char caps[TPLFS_CAPS_MAX];
+	ssize_t len;
+	int ret;
+
+	len = fd >= 0 ? fgetxattr(fd, TPLFS_CAPS_XATTR, caps, sizeof(caps)) :
+	      lgetxattr(path, TPLFS_CAPS_XATTR, caps, sizeof(caps));
+	if (len < 0)
+		return errno == ENODATA || errno == EOPNOTSUPP ? 0 : -errno;
+	ret = fd >= 0 ?
+	      fsetxattr(fd, "security.capability", caps, (size_t)len, 0) :
+	      lsetxattr(path, "security.capability", caps, (size_t)len, 0);
+	if (!ret)
+		ret = fd >= 0 ? fremovexattr(fd, TPLFS_CAPS_XATTR) :
+		      lremovexattr(path, TPLFS_CAPS_XATTR);
+	return ret < 0 ? -errno : 0;
+}
+
 /* A stub: its origin as it is; a private file: what tells it changed. */
 static int unmounted_state(void *arg, int fd, struct tplfs_origin_state *st)
 {
@@ -184,17 +210,20 @@ static int unmounted_swap_stub(int fd, const struct tplfs_origin_state *st,
 }
 
 /*
- * A private file: the origin first (the commit: a stub wins over its
- * data), then the data truncated away, the mtime kept: the file's own,
- * not the relink's.
+ * A private file: its capabilities saved (a truncate drops them), the
+ * origin (the commit: a stub wins over its data), then the data truncated
+ * away, the capabilities put back and the mtime kept: the file's own, not
+ * the relink's. A crash before the capabilities are back leaves them in
+ * their backup, which the next relink of the area puts back.
  */
 static int unmounted_swap(void *arg, int fd,
 			  const struct tplfs_origin_state *st,
 			  const uint8_t origin[TPLFS_ORIGIN_SIZE])
 {
 	struct tplfs_origin_state now;
-	char self[64];
+	char self[64], caps[TPLFS_CAPS_MAX];
 	struct stat sb;
+	ssize_t ncaps;
 	int ret, wfd;
 
 	(void)arg;
@@ -206,6 +235,12 @@ static int unmounted_swap(void *arg, int fd,
 	if (now.ctime_sec != st->ctime_sec || now.ctime_nsec != st->ctime_nsec ||
 	    now.file_size != st->file_size)
 		return -ESTALE;
+	ncaps = fgetxattr(fd, "security.capability", caps, sizeof(caps));
+	if (ncaps < 0 && errno != ENODATA && errno != EOPNOTSUPP)
+		return -errno;
+	if (ncaps > 0 && fsetxattr(fd, TPLFS_CAPS_XATTR, caps, (size_t)ncaps,
+				   0) < 0)
+		return -errno;
 	if (fsetxattr(fd, TPLFS_ORIGIN_XATTR, origin, TPLFS_ORIGIN_SIZE,
 		      XATTR_CREATE) < 0)
 		return errno == EEXIST ? -ESTALE : -errno;
@@ -214,6 +249,8 @@ static int unmounted_swap(void *arg, int fd,
 	if (wfd < 0)
 		return -errno;
 	ret = ftruncate(wfd, 0) < 0 ? -errno : 0;
+	if (!ret && ncaps > 0)
+		ret = caps_restore(wfd, NULL);
 	if (!ret) {
 		const struct timespec times[2] = {
 			{ .tv_nsec = UTIME_OMIT }, sb.st_mtim,
@@ -273,6 +310,15 @@ static int relink_file(struct tplfs_areawalk *w, void *arg, int dirfd,
 	struct tplfs_origin_info info;
 	int fd, ret;
 
+	/* a stub whose relink a crash cut before its capabilities were back */
+	if (!sb->st_size && r->ops == &tplfs_relink_unmounted && !r->dry_run) {
+		char at[64 + NAME_MAX];
+
+		snprintf(at, sizeof(at), "/proc/self/fd/%d/%s", dirfd, name);
+		ret = caps_restore(-1, at);
+		if (ret)
+			return tplfs_areawalk_fail(w, ret, "its capabilities");
+	}
 	if (!sb->st_size || !first_of_size(r->set, sb->st_size) ||
 	    is_private_path(r->set, path)) {
 		r->rep->files++;

@@ -17,9 +17,6 @@
 #include "origin.h"
 #include "unlink.h"
 
-#define CAPS_XATTR	TPLFS_XATTR_PREFIX "caps"
-#define CAPS_MAX	64	/* vfs_cap_data v3 is 24 bytes */
-
 struct unlink {
 	int store_fd;
 	int mnt_fd;
@@ -33,14 +30,14 @@ struct unlink {
  */
 static ssize_t save_caps(int fd, char *caps)
 {
-	ssize_t len = fgetxattr(fd, CAPS_XATTR, caps, CAPS_MAX);
+	ssize_t len = fgetxattr(fd, TPLFS_CAPS_XATTR, caps, TPLFS_CAPS_MAX);
 
 	if (len > 0)
 		return len;
-	len = fgetxattr(fd, "security.capability", caps, CAPS_MAX);
+	len = fgetxattr(fd, "security.capability", caps, TPLFS_CAPS_MAX);
 	if (len < 0)
 		return errno == ENODATA || errno == EOPNOTSUPP ? 0 : -errno;
-	if (len && fsetxattr(fd, CAPS_XATTR, caps, (size_t)len, 0) < 0)
+	if (len && fsetxattr(fd, TPLFS_CAPS_XATTR, caps, (size_t)len, 0) < 0)
 		return -errno;
 	return len;
 }
@@ -50,7 +47,7 @@ static int copy_in(struct unlink *u, int fd, const struct stat *sb,
 		   const struct tplfs_origin_info *info)
 {
 	const struct timespec ts[2] = { sb->st_atim, sb->st_mtim };
-	char caps[CAPS_MAX];
+	char caps[TPLFS_CAPS_MAX];
 	ssize_t ncaps = save_caps(fd, caps);
 	struct stat now;
 	int ret;
@@ -76,7 +73,7 @@ static int copy_in(struct unlink *u, int fd, const struct stat *sb,
 	/* the commit */
 	if (fremovexattr(fd, TPLFS_ORIGIN_XATTR) < 0)
 		return -errno;
-	if (ncaps && fremovexattr(fd, CAPS_XATTR) < 0 && errno != ENODATA)
+	if (ncaps && fremovexattr(fd, TPLFS_CAPS_XATTR) < 0 && errno != ENODATA)
 		return -errno;
 	return 0;
 }
