@@ -22,6 +22,8 @@
 #include "p2vcheck.h"
 #include "p2vplan.h"
 #include "p2vreport.h"
+#include "p2vstate.h"
+#include "rsyncout.h"
 
 static char err[512];
 
@@ -363,6 +365,70 @@ static void nothing_to_report_in_a_bare_tree(void **state)
 	close(fd);
 }
 
+static void rsync_progress_and_stats_are_read(void **state)
+{
+	struct tplfs_rsync_progress p = { 0 };
+
+	(void)state;
+	assert_true(tplfs_rsync_line(&p, "              2   0%    0.00kB/s    0:00:00  "));
+	assert_int_equal(p.bytes, 2);
+	assert_true(tplfs_rsync_line(&p, "    300,051 100%  143.07MB/s    0:00:00 (xfr#21, to-chk=7/23)"));
+	assert_int_equal(p.bytes, 300051);
+	assert_int_equal(p.percent, 100);
+	assert_int_equal(p.files_left, 7);
+	assert_int_equal(p.files_total, 23);
+	assert_false(tplfs_rsync_line(&p, ""));
+	assert_false(tplfs_rsync_line(&p, "sending incremental file list"));
+	assert_false(tplfs_rsync_line(&p, "12 files to consider"));
+	assert_false(tplfs_rsync_line(&p, "Number of files: 23 (reg: 21, dir: 2)"));
+	assert_false(tplfs_rsync_line(&p, "Number of regular files transferred: 1,021"));
+	assert_false(tplfs_rsync_line(&p, "Total file size: 300,051 bytes"));
+	assert_false(tplfs_rsync_line(&p, "Total bytes sent: 301,407"));
+	assert_false(tplfs_rsync_line(&p, "Total bytes received: 421"));
+	assert_int_equal(p.files, 23);
+	assert_int_equal(p.transferred, 1021);
+	assert_int_equal(p.size, 300051);
+	assert_int_equal(p.sent, 301407);
+	assert_int_equal(p.received, 421);
+	/* the progress figures are not moved by those */
+	assert_int_equal(p.bytes, 300051);
+}
+
+static void state_is_kept_across_a_write_and_a_read(void **state)
+{
+	struct tplfs_p2v_state st = { .started = 1700000000, .transfers = 3 };
+	struct tplfs_p2v_state back;
+	int fd;
+
+	(void)state;
+	assert_int_equal(plan(&st.plan, "root@h:/srv/x", "/home", "/var/lib",
+			      "/var/log/*", "*.tmp"), 0);
+	fd = open(top, O_RDONLY | O_DIRECTORY);
+	assert_int_equal(tplfs_p2v_state_read(fd, &back, err, sizeof(err)), -ENOENT);
+	assert_int_equal(tplfs_p2v_state_write(fd, &st), 0);
+	assert_int_equal(tplfs_p2v_state_read(fd, &back, err, sizeof(err)), 0);
+	assert_string_equal(back.plan.from, "root@h:/srv/x");
+	assert_int_equal(back.plan.nmounts, 2);
+	assert_string_equal(back.plan.mounts[1], "/var/lib");
+	assert_int_equal(back.plan.nexcludes, 2);
+	assert_string_equal(back.plan.excludes[0], "/var/log/*");
+	assert_int_equal(back.started, 1700000000);
+	assert_int_equal(back.transfers, 3);
+	assert_int_equal(back.finished, 0);
+	tplfs_p2v_plan_free(&back.plan);
+	st.finished = 1700000500;
+	st.source_bytes = 123456789;
+	st.source_inodes = 4242;
+	assert_int_equal(tplfs_p2v_state_write(fd, &st), 0);
+	assert_int_equal(tplfs_p2v_state_read(fd, &back, err, sizeof(err)), 0);
+	assert_int_equal(back.finished, 1700000500);
+	assert_int_equal(back.source_bytes, 123456789);
+	assert_int_equal(back.source_inodes, 4242);
+	tplfs_p2v_plan_free(&back.plan);
+	tplfs_p2v_plan_free(&st.plan);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -371,6 +437,9 @@ int main(void)
 		cmocka_unit_test(bad_mounts_and_excludes_are_refused),
 		cmocka_unit_test(each_filesystem_is_a_pass),
 		cmocka_unit_test(host_xattrs_are_named),
+		cmocka_unit_test(rsync_progress_and_stats_are_read),
+		cmocka_unit_test_setup_teardown(state_is_kept_across_a_write_and_a_read,
+						tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(forged_host_xattrs_are_found_anywhere,
 						tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(configuration_to_change_is_reported,

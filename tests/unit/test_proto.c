@@ -41,6 +41,9 @@ static void args_default_to_an_empty_object(void **state)
 	assert_non_null(req.args);
 	assert_int_equal(tplfs_args_string(req.args, "id", &id), 1);
 	tplfs_request_free(&req);
+	assert_int_equal(parse("{\"verb\":\"ct.p2v.stage\"}", &req, &why), 0);
+	assert_string_equal(req.verb, "ct.p2v.stage");
+	tplfs_request_free(&req);
 }
 
 /* Every malformed message is refused with a reason, never accepted. */
@@ -58,6 +61,8 @@ static void malformed_requests_are_refused(void **state)
 		"{\"verb\":\"CT.STATS\"}",
 		"{\"verb\":\".x\"}",
 		"{\"verb\":\"x.\"}",
+		"{\"verb\":\"2v\"}",			/* a digit first */
+		"{\"verb\":\"ct.2v\"}",
 		"{\"verb\":\"a\",\"args\":[]}",
 		"{\"verb\":\"a\",\"args\":\"x\"}",
 		"{\"verb\":\"a\",\"extra\":1}",

@@ -57,8 +57,9 @@ static int norm_path(const char *in, char *out, size_t size, const char *what,
 		snprintf(err, errlen, "%s \"%s\": not an absolute path", what, in);
 		return -EINVAL;
 	}
-	if (has_control(in)) {
-		snprintf(err, errlen, "%s: a control character in a path", what);
+	if (has_control(in) || in[strlen(in) - 1] == ' ') {
+		snprintf(err, errlen, "%s: a control character in a path, or a space at its end",
+			 what);
 		return -EINVAL;
 	}
 	while (*s) {
@@ -155,15 +156,15 @@ static int add_mounts(struct tplfs_p2v_plan *p, const char *const *mounts,
 		      size_t n, char *err, size_t errlen)
 {
 	char buf[PATH_MAX];
-	int ret;
 
 	if (n > TPLFS_P2V_MOUNTS_MAX) {
 		snprintf(err, errlen, "at most %d --mount", TPLFS_P2V_MOUNTS_MAX);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < n; i++) {
-		ret = norm_path(mounts[i], buf, sizeof(buf), "--mount", err,
-				errlen);
+		int ret = norm_path(mounts[i], buf, sizeof(buf), "--mount", err,
+				    errlen);
+
 		if (ret)
 			return ret;
 		if (!strcmp(buf, "/"))
@@ -202,9 +203,10 @@ static int add_excludes(struct tplfs_p2v_plan *p, const char *const *ex,
 
 		/* rsync reads "- x", "+ x" and "!" in --exclude as rules */
 		if (!e[0] || has_control(e) || e[0] == '!' || e[0] == ' ' ||
+		    e[strlen(e) - 1] == ' ' ||
 		    ((e[0] == '+' || e[0] == '-') && e[1] == ' ') ||
 		    strlen(e) >= PATH_MAX)
-			return fail(err, errlen, "--exclude \"%s\": not a pattern (empty, a control character, or a leading \"+ \", \"- \", \"!\" or space)",
+			return fail(err, errlen, "--exclude \"%s\": not a pattern (empty, a control character, a space at an end, or a leading \"+ \", \"- \" or \"!\")",
 				    e);
 		p->excludes[i] = strdup(e);
 		if (!p->excludes[i])

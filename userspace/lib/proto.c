@@ -37,7 +37,9 @@ static bool verb_valid(const char *verb, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		char c = verb[i];
 
-		if (!((c >= 'a' && c <= 'z') || c == '.' || c == '_'))
+		/* a digit inside a word: ct.p2v.stage */
+		if (!((c >= 'a' && c <= 'z') || c == '.' || c == '_' ||
+		      (c >= '0' && c <= '9' && i && verb[i - 1] != '.')))
 			return false;
 	}
 	return true;

@@ -16,6 +16,7 @@
 #include "client.h"
 #include "ct.h"
 #include "output.h"
+#include "p2v.h"
 #include "postinst.h"
 #include "rebase_all.h"
 #include "proto.h"
@@ -109,6 +110,21 @@ static void usage(FILE *f)
 "                         change its settings in ct.conf; limits reach a\n"
 "                         mounted container at once, volatile at its next\n"
 "                         mount\n"
+"  ct p2v ID --from [USER@]HOST:/PATH|DIR [--mount PATH]... [--exclude PATTERN]...\n"
+"            [--template NAME@VERSION] [--quota SOFT[:HARD]]\n"
+"            [--inodes SOFT[:HARD]] [--grace DURATION] [--final]\n"
+"                         a physical server into container ID: its tree\n"
+"                         copied by rsync (over ssh, or from a mounted disk)\n"
+"                         with hard links, ACLs, xattrs, capabilities, holes,\n"
+"                         numeric ids and devices, into a staging area; each\n"
+"                         --mount (a filesystem of the server) joined into\n"
+"                         the one tree; /proc, /sys, /dev, /run, /tmp and swap\n"
+"                         files left out; run again to resume; --final: a last\n"
+"                         transfer (stop the services first), then the\n"
+"                         container, with one quota (default: what the server\n"
+"                         used, with headroom) and, with --template, its files\n"
+"                         equal to the template's made stubs (doc/p2v.md)\n"
+"  ct p2v ID --abort      drop what is staged\n"
 "  ct relink ID [--against NAME@VERSION]... [--dry-run]\n"
 "                         private files equal to an object of its template\n"
 "                         (or of those named, recorded in its ct.conf as\n"
@@ -220,6 +236,8 @@ static const struct cmd cmds[] = {
 	{ "ct", "relink", "ct.relink", ID, print_ct_relink, NULL },
 	{ "ct", "rebase", "ct.rebase", ID, print_ct_rebase, NULL },
 	{ "ct", "unlink", "ct.unlink", ID, print_ct_unlink, NULL },
+	/* the client's own: rsync, then ct.p2v.stage, .final, ct.relink */
+	{ "ct", "p2v", "p2v", ID, NULL, NULL },
 	{ "ct", "app", "ct.app.add", ID_APP, print_ct_rebase, "add" },
 	{ "ct", "app", "ct.app.rm", ID_APP, print_ct_rebase, "rm" },
 	{ "ct", "app", "ct.app.list", ID, print_ct_app_list, "list" },
@@ -590,6 +608,9 @@ int main(int argc, char **argv)
 		{ "set", required_argument, NULL, 'S' },
 		{ "inodes", required_argument, NULL, 'i' },
 		{ "grace", required_argument, NULL, 'g' },
+		{ "mount", required_argument, NULL, 'M' },
+		{ "exclude", required_argument, NULL, 'E' },
+		{ "final", no_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -597,6 +618,7 @@ int main(int argc, char **argv)
 	const char *sock = getenv("TPLFS_SOCKET");
 	const struct cmd *cmd = NULL;
 	struct opts o = { 0 };
+	struct p2v_opts p2v = { 0 };
 	bool json = false, progress = isatty(STDERR_FILENO);
 	json_object *args, *reply, *ok, *v;
 	bool rebased;
@@ -636,6 +658,21 @@ int main(int argc, char **argv)
 		case 'S': o.quota = optarg; o.quota_is_set = true; break;
 		case 'i': o.inodes = optarg; break;
 		case 'g': o.grace = optarg; break;
+		case 'M':
+			if (p2v.nmounts == TPLFS_P2V_MOUNTS_MAX) {
+				fprintf(stderr, "tplctl: at most %d --mount\n", TPLFS_P2V_MOUNTS_MAX);
+				return EX_USAGE;
+			}
+			p2v.mounts[p2v.nmounts++] = optarg;
+			break;
+		case 'E':
+			if (p2v.nexcludes == TPLFS_P2V_EXCLUDES_MAX) {
+				fprintf(stderr, "tplctl: at most %d --exclude\n", TPLFS_P2V_EXCLUDES_MAX);
+				return EX_USAGE;
+			}
+			p2v.excludes[p2v.nexcludes++] = optarg;
+			break;
+		case 'G': p2v.final = true; break;
 		case 'p':
 			if (!o.private)
 				o.private = json_object_new_array();
@@ -672,6 +709,38 @@ int main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	nargs -= cmd->sub ? 3 : 2;
+	if ((p2v.nmounts || p2v.nexcludes || p2v.final) &&
+	    strcmp(cmd->proto_verb, "p2v")) {
+		fprintf(stderr, "tplctl: --mount, --exclude and --final are for ct p2v\n");
+		return EX_USAGE;
+	}
+	if (!strcmp(cmd->proto_verb, "p2v")) {
+		if (nargs != 1) {
+			fprintf(stderr, "tplctl: ct p2v takes one container ID\n");
+			return EX_USAGE;
+		}
+		if (o.quota_is_set || o.force || o.dry_run || o.scan || o.to ||
+		    o.from_ct || o.rebase || o.ct || o.clone || o.all ||
+		    o.layer_of || o.keep_mine || o.apps || o.userns ||
+		    o.run_postinst || o.no_postinst || o.is_volatile ||
+		    o.no_volatile || o.private || o.against || o.fields) {
+			fprintf(stderr, "tplctl: an option ct p2v does not take\n");
+			return EX_USAGE;
+		}
+		if (!quota_options_valid(&o))
+			return EX_USAGE;
+		p2v.socket = sock ? sock : TPLFS_SOCKET_DEFAULT;
+		p2v.from = o.from;
+		p2v.template = o.template;
+		p2v.quota = o.quota;
+		p2v.inodes = o.inodes;
+		p2v.grace = o.grace;
+		p2v.abort = o.abort;
+		p2v.json = json;
+		p2v.progress = progress;
+		ret = p2v_run(&p2v, argv[optind + 2]);
+		return ret == 2 ? EX_USAGE : ret ? EX_FAILED : 0;
+	}
 	args = build_args(cmd, argv + optind + (cmd->sub ? 3 : 2), nargs, &o);
 	json_object_put(o.private);
 	json_object_put(o.against);

@@ -17,7 +17,7 @@ const char *reply_str(json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
-static uint64_t u64(json_object *o, const char *key)
+uint64_t reply_u64(json_object *o, const char *key)
 {
 	json_object *v;
 
@@ -42,22 +42,20 @@ void print_error(json_object *reply)
 	fprintf(stderr, "tplctl: %s (%s)\n", reply_str(e, "message"), reply_str(e, "code"));
 }
 
-static const char *human(uint64_t bytes, char *buf, size_t size);
-
 void print_progress(json_object *p)
 {
 	fprintf(stderr, "%s:", reply_str(p, "what"));
-	if (u64(p, "total"))
-		fprintf(stderr, " %" PRIu64 "/%" PRIu64, u64(p, "done"),
-			u64(p, "total"));
-	else if (u64(p, "done"))	/* a count with no total known */
-		fprintf(stderr, " %" PRIu64, u64(p, "done"));
-	if (u64(p, "bytes_total")) {
+	if (reply_u64(p, "total"))
+		fprintf(stderr, " %" PRIu64 "/%" PRIu64, reply_u64(p, "done"),
+			reply_u64(p, "total"));
+	else if (reply_u64(p, "done"))	/* a count with no total known */
+		fprintf(stderr, " %" PRIu64, reply_u64(p, "done"));
+	if (reply_u64(p, "bytes_total")) {
 		char a[32], b[32];
 
 		fprintf(stderr, " %s/%s",
-			human(u64(p, "bytes_done"), a, sizeof(a)),
-			human(u64(p, "bytes_total"), b, sizeof(b)));
+			human_size(reply_u64(p, "bytes_done"), a, sizeof(a)),
+			human_size(reply_u64(p, "bytes_total"), b, sizeof(b)));
 	}
 	fputc('\n', stderr);
 }
@@ -76,14 +74,14 @@ void print_daemon_status(json_object *r)
 	       reply_str(r, "store"), reply_str(r, "socket"));
 	if (reply_bool(k, "available"))
 		printf("kernel   /dev/tplfs open, %" PRIu64 " event(s)\n",
-		       u64(k, "events"));
+		       reply_u64(k, "events"));
 	else
 		printf("kernel   /dev/tplfs not available (is the tplfs module loaded?)\n");
 	printf("clients  %s, %" PRIu64 " request(s) answered, %s job(s) under way\n",
-	       reply_str(r, "clients"), u64(r, "requests"), reply_str(r, "jobs"));
+	       reply_str(r, "clients"), reply_u64(r, "requests"), reply_str(r, "jobs"));
 	n = json_object_array_length(cts);
 	printf("mounted  %" PRIu64 " container(s), %" PRIu64 " busy\n",
-	       u64(r, "containers_mounted"), u64(r, "containers_busy"));
+	       reply_u64(r, "containers_mounted"), reply_u64(r, "containers_busy"));
 	for (size_t i = 0; i < n; i++) {
 		json_object *c = json_object_array_get_idx(cts, i);
 
@@ -99,12 +97,12 @@ void print_ct_stats(json_object *r)
 {
 	printf("container      %s%s\n", reply_str(r, "id"),
 	       reply_bool(r, "volatile") ? " (volatile)" : "");
-	printf("lookups        %" PRIu64 "\n", u64(r, "lookups"));
-	printf("stub opens     %" PRIu64 "\n", u64(r, "stub_opens"));
+	printf("lookups        %" PRIu64 "\n", reply_u64(r, "lookups"));
+	printf("stub opens     %" PRIu64 "\n", reply_u64(r, "stub_opens"));
 	printf("copy-ups       %" PRIu64 " (%" PRIu64 " bytes, %.3f ms)\n",
-	       u64(r, "copy_ups"), u64(r, "copy_up_bytes"),
-	       (double)u64(r, "copy_up_ns") / 1e6);
-	printf("quota denials  %" PRIu64 "\n", u64(r, "quota_denials"));
+	       reply_u64(r, "copy_ups"), reply_u64(r, "copy_up_bytes"),
+	       (double)reply_u64(r, "copy_up_ns") / 1e6);
+	printf("quota denials  %" PRIu64 "\n", reply_u64(r, "quota_denials"));
 }
 
 void print_ct_done(json_object *r)
@@ -113,7 +111,7 @@ void print_ct_done(json_object *r)
 }
 
 /* A size for people: 1.5 MiB */
-static const char *human(uint64_t bytes, char *buf, size_t size)
+const char *human_size(uint64_t bytes, char *buf, size_t size)
 {
 	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	double v = (double)bytes;
@@ -151,8 +149,8 @@ void print_ct_create(json_object *r)
 		       json_object_array_get_idx(apps, i)));
 	printf(", a %s clone (%" PRIu64 " entries: %" PRIu64
 	       " stubs, %" PRIu64 " private copies)",
-	       reply_str(r, "clone"), u64(r, "entries"),
-	       u64(r, "stubs"), u64(r, "copies"));
+	       reply_str(r, "clone"), reply_u64(r, "entries"),
+	       reply_u64(r, "stubs"), reply_u64(r, "copies"));
 	if (*reply_str(r, "userns"))
 		printf(", its ids shifted for user namespace %s", reply_str(r, "userns"));
 	printf("\n");
@@ -163,9 +161,9 @@ void print_ct_unlink(json_object *r)
 	char b[32];
 
 	printf("%s: %" PRIu64 " of %" PRIu64 " stubs made private copies (%s)%s; a %s clone\n",
-	       reply_str(r, "ct"), u64(r, "copied"), u64(r, "stubs"),
-	       human(u64(r, "bytes"), b, sizeof(b)),
-	       u64(r, "busy") ? "; the files of running programs left: run it again once they stop" : "",
+	       reply_str(r, "ct"), reply_u64(r, "copied"), reply_u64(r, "stubs"),
+	       human_size(reply_u64(r, "bytes"), b, sizeof(b)),
+	       reply_u64(r, "busy") ? "; the files of running programs left: run it again once they stop" : "",
 	       reply_str(r, "clone"));
 }
 
@@ -264,9 +262,9 @@ static const char *limits(json_object *l, const char *what, bool bytes,
 	uint64_t soft, hard;
 
 	snprintf(k, sizeof(k), "%s_soft", what);
-	soft = u64(l, k);
+	soft = reply_u64(l, k);
 	snprintf(k, sizeof(k), "%s_hard", what);
-	hard = u64(l, k);
+	hard = reply_u64(l, k);
 	if (!soft && !hard)
 		return "-";
 	snprintf(buf, size, "%s:%s",
@@ -292,9 +290,9 @@ static const char *ct_field_text(json_object *c, enum ct_field f, char *buf,
 	case F_ROOT:
 		return reply_bool(c, "mounted") ? reply_str(c, "root") : "-";
 	case F_DISK:
-		return cell_size(u64(c, "disk_bytes"), buf, size);
+		return cell_size(reply_u64(c, "disk_bytes"), buf, size);
 	case F_INODES:
-		return count(u64(c, "inodes"), buf, size);
+		return count(reply_u64(c, "inodes"), buf, size);
 	case F_QUOTA:
 		return l ? limits(l, "bytes", true, buf, size) : "";
 	case F_IQUOTA:
@@ -302,7 +300,7 @@ static const char *ct_field_text(json_object *c, enum ct_field f, char *buf,
 	case F_GRACE:
 		if (!l)
 			return "";
-		g = u64(l, "grace");
+		g = reply_u64(l, "grace");
 		if (g % 86400 == 0)
 			snprintf(buf, size, "%" PRIu64 "d", g / 86400);
 		else if (g % 3600 == 0)
@@ -375,7 +373,7 @@ void print_ct_status(json_object *r)
 		printf("userns     %s (ids shifted: doc/userns.md)\n", reply_str(r, "userns"));
 	printf("mounted    %s\n", reply_bool(r, "mounted") ? reply_str(r, "root") : "no");
 	printf("disk       %s in %" PRIu64 " inodes (%s%s)\n",
-	       human(u64(r, "disk_bytes"), b, sizeof(b)), u64(r, "inodes"),
+	       human_size(reply_u64(r, "disk_bytes"), b, sizeof(b)), reply_u64(r, "inodes"),
 	       !strcmp(reply_str(r, "usage_from"), "kernel") ? "the quota's, in the kernel" :
 	       !strcmp(reply_str(r, "usage_from"), "checkpoint") ? "the quota's, as last saved" :
 	       !strcmp(reply_str(r, "usage_from"), "scan") ? "walked now" : "not known",
@@ -388,10 +386,10 @@ void print_template_import(json_object *r)
 
 	printf("%s: %" PRIu64 " entries, %" PRIu64 " files, %s; %" PRIu64
 	       " new objects, %s new in the store (%s on disk)\n",
-	       reply_str(r, "template"), u64(r, "entries"), u64(r, "files"),
-	       human(u64(r, "bytes"), a, sizeof(a)), u64(r, "new_objects"),
-	       human(u64(r, "new_bytes"), b, sizeof(b)),
-	       human(u64(r, "stored_bytes"), c, sizeof(c)));
+	       reply_str(r, "template"), reply_u64(r, "entries"), reply_u64(r, "files"),
+	       human_size(reply_u64(r, "bytes"), a, sizeof(a)), reply_u64(r, "new_objects"),
+	       human_size(reply_u64(r, "new_bytes"), b, sizeof(b)),
+	       human_size(reply_u64(r, "stored_bytes"), c, sizeof(c)));
 }
 
 void print_template_publish(json_object *r)
@@ -443,9 +441,9 @@ void print_template_show(json_object *r)
 
 	printf("template    %s\nfiles       %" PRIu64 " of %" PRIu64 " entries, %s\n"
 	       "objects     %" PRIu64 ", %s\n",
-	       reply_str(r, "template"), u64(r, "files"), u64(r, "entries"),
-	       human(u64(r, "bytes"), a, sizeof(a)), u64(r, "objects"),
-	       human(u64(r, "object_bytes"), b, sizeof(b)));
+	       reply_str(r, "template"), reply_u64(r, "files"), reply_u64(r, "entries"),
+	       human_size(reply_u64(r, "bytes"), a, sizeof(a)), reply_u64(r, "objects"),
+	       human_size(reply_u64(r, "object_bytes"), b, sizeof(b)));
 	if (reply_str(r, "layer_of")[0])
 		printf("layer of    %s (an application template)\n",
 		       reply_str(r, "layer_of"));
@@ -462,15 +460,15 @@ void print_store_verify(json_object *r)
 	size_t n;
 
 	printf("%" PRIu64 " templates, %" PRIu64 " objects (%s) verified: %" PRIu64
-	       " problem(s)\n", u64(r, "templates"), u64(r, "objects"),
-	       human(u64(r, "bytes"), b, sizeof(b)), u64(r, "problems"));
+	       " problem(s)\n", reply_u64(r, "templates"), reply_u64(r, "objects"),
+	       human_size(reply_u64(r, "bytes"), b, sizeof(b)), reply_u64(r, "problems"));
 	json_object_object_get_ex(r, "found", &found);
 	n = json_object_array_length(found);
 	for (size_t i = 0; i < n; i++)
 		printf("  %s\n", json_object_get_string(
 		       json_object_array_get_idx(found, i)));
-	if (u64(r, "problems") > n)
-		printf("  ... and %" PRIu64 " more\n", u64(r, "problems") - n);
+	if (reply_u64(r, "problems") > n)
+		printf("  ... and %" PRIu64 " more\n", reply_u64(r, "problems") - n);
 }
 
 void print_template_list(json_object *r)
@@ -488,9 +486,9 @@ void print_template_list(json_object *r)
 
 		json_object_object_get_ex(t, "containers", &c);
 		printf("%-24s %-9s %8" PRIu64 " %10s %12s %10zu %s\n",
-		       reply_str(t, "template"), reply_str(t, "state"), u64(t, "files"),
-		       human(u64(t, "bytes"), a, sizeof(a)),
-		       human(u64(t, "unique_bytes"), b, sizeof(b)),
+		       reply_str(t, "template"), reply_str(t, "state"), reply_u64(t, "files"),
+		       human_size(reply_u64(t, "bytes"), a, sizeof(a)),
+		       human_size(reply_u64(t, "unique_bytes"), b, sizeof(b)),
 		       json_object_array_length(c),
 		       reply_str(t, "layer_of")[0] ? reply_str(t, "layer_of") : "-");
 	}
@@ -515,13 +513,13 @@ void print_store_gc(json_object *r)
 	char b[32];
 
 	printf("store gc%s: %" PRIu64 " objects %s (%s), %" PRIu64 " kept\n",
-	       dry_run ? " --dry-run" : "", u64(r, "removed"),
+	       dry_run ? " --dry-run" : "", reply_u64(r, "removed"),
 	       dry_run ? "would be removed" : "removed",
-	       human(u64(r, "freed_bytes"), b, sizeof(b)), u64(r, "kept"));
+	       human_size(reply_u64(r, "freed_bytes"), b, sizeof(b)), reply_u64(r, "kept"));
 	if (!dry_run)
 		return;
 	json_object_object_get_ex(r, "objects", &names);
-	print_listed(names, u64(r, "removed"));
+	print_listed(names, reply_u64(r, "removed"));
 }
 
 void print_ct_relink(json_object *r)
@@ -531,14 +529,14 @@ void print_ct_relink(json_object *r)
 	char b[32];
 
 	json_object_object_get_ex(r, "paths", &paths);
-	print_listed(paths, u64(r, "relinked"));
+	print_listed(paths, reply_u64(r, "relinked"));
 	printf("%s: %" PRIu64 " files %s, %s %s (%" PRIu64 " hashed of %" PRIu64
 	       "; %" PRIu64 " changed meanwhile, %" PRIu64 " open: left)\n",
-	       reply_str(r, "ct"), u64(r, "relinked"),
+	       reply_str(r, "ct"), reply_u64(r, "relinked"),
 	       dry_run ? "would be relinked" : "relinked",
-	       human(u64(r, "bytes"), b, sizeof(b)),
-	       dry_run ? "would be freed" : "freed", u64(r, "hashed"),
-	       u64(r, "files"), u64(r, "changed"), u64(r, "busy"));
+	       human_size(reply_u64(r, "bytes"), b, sizeof(b)),
+	       dry_run ? "would be freed" : "freed", reply_u64(r, "hashed"),
+	       reply_u64(r, "files"), reply_u64(r, "changed"), reply_u64(r, "busy"));
 }
 
 /* One line of ct quota: used, soft, hard, state (until when). */
@@ -546,20 +544,20 @@ static void print_limit(const char *name, json_object *o, bool bytes)
 {
 	char u[32], s[32], h[32], when[64] = "";
 	const char *state = reply_str(o, "state");
-	time_t end = (time_t)u64(o, "grace_end");
+	time_t end = (time_t)reply_u64(o, "grace_end");
 
 	if (bytes) {
-		human(u64(o, "used"), u, sizeof(u));
-		human(u64(o, "soft"), s, sizeof(s));
-		human(u64(o, "hard"), h, sizeof(h));
+		human_size(reply_u64(o, "used"), u, sizeof(u));
+		human_size(reply_u64(o, "soft"), s, sizeof(s));
+		human_size(reply_u64(o, "hard"), h, sizeof(h));
 	} else {
-		snprintf(u, sizeof(u), "%" PRIu64, u64(o, "used"));
-		snprintf(s, sizeof(s), "%" PRIu64, u64(o, "soft"));
-		snprintf(h, sizeof(h), "%" PRIu64, u64(o, "hard"));
+		snprintf(u, sizeof(u), "%" PRIu64, reply_u64(o, "used"));
+		snprintf(s, sizeof(s), "%" PRIu64, reply_u64(o, "soft"));
+		snprintf(h, sizeof(h), "%" PRIu64, reply_u64(o, "hard"));
 	}
-	if (!u64(o, "soft"))
+	if (!reply_u64(o, "soft"))
 		snprintf(s, sizeof(s), "-");
-	if (!u64(o, "hard"))
+	if (!reply_u64(o, "hard"))
 		snprintf(h, sizeof(h), "-");
 	if (end && !strcmp(state, "soft"))
 		strftime(when, sizeof(when), " until %Y-%m-%d %H:%M:%S",
@@ -572,7 +570,7 @@ static void print_limit(const char *name, json_object *o, bool bytes)
 void print_ct_quota(json_object *r)
 {
 	json_object *b = NULL, *i = NULL;
-	uint64_t g = u64(r, "grace");
+	uint64_t g = reply_u64(r, "grace");
 
 	json_object_object_get_ex(r, "bytes", &b);
 	json_object_object_get_ex(r, "inodes", &i);
@@ -613,9 +611,9 @@ void print_ct_rebase(json_object *r)
 	printf("%" PRIu64 " updated, %" PRIu64 " created, %"
 	       PRIu64 " removed, %" PRIu64 " kept, %" PRIu64 " conflicts, %"
 	       PRIu64 " merged, %" PRIu64 " busy%s%s\n",
-	       u64(r, "updated"),
-	       u64(r, "created"), u64(r, "removed"), u64(r, "kept"),
-	       u64(r, "conflicts"), u64(r, "merged"), u64(r, "busy"),
+	       reply_u64(r, "updated"),
+	       reply_u64(r, "created"), reply_u64(r, "removed"), reply_u64(r, "kept"),
+	       reply_u64(r, "conflicts"), reply_u64(r, "merged"), reply_u64(r, "busy"),
 	       reply_str(r, "report")[0] ? "; report: " : "", reply_str(r, "report"));
 }
 

@@ -4,6 +4,8 @@
 #define TPLCTL_OUTPUT_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
@@ -11,6 +13,10 @@
  * (false if absent). */
 const char *reply_str(json_object *o, const char *key);
 bool reply_bool(json_object *o, const char *key);
+/* A number of a reply (0 if absent). */
+uint64_t reply_u64(json_object *o, const char *key);
+/* @bytes as people read them ("1.5 GiB") in @buf. */
+const char *human_size(uint64_t bytes, char *buf, size_t size);
 
 void print_error(json_object *reply);
 void print_progress(json_object *progress);

@@ -160,7 +160,7 @@ int catalog_load(struct daemon *d)
 	return 0;
 }
 
-static json_object *limits_describe(const struct tplfs_ct_limits *l)
+json_object *catalog_limits_describe(const struct tplfs_ct_limits *l)
 {
 	json_object *o = json_object_new_object();
 
@@ -196,7 +196,7 @@ json_object *catalog_describe(struct daemon *d, const struct ctentry *e)
 		tplfs_json_str(c, "clone", e->conf.full ? "full" : "linked");
 		catalog_add_userns(c, &e->conf.userns);
 		json_object_object_add(c, "limits",
-				       limits_describe(&e->conf.limits));
+				       catalog_limits_describe(&e->conf.limits));
 	} else {
 		tplfs_json_str(c, "error", e->error);
 	}

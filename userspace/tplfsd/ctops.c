@@ -189,6 +189,13 @@ static void create_run(struct job *job)
 	}
 	if (destroy_left(cj))
 		return;
+	ctops_aside(d, cj->id, "p2v", tmp, sizeof(tmp));
+	if (!access(tmp, F_OK)) {
+		opjob_fail(&cj->op, TPLFS_E_EXISTS, EEXIST,
+			   "a p2v of %s is staged (%s): finish it with ct p2v %s --final, or drop it with ct p2v %s --abort",
+			   cj->id, tmp, cj->id, cj->id);
+		return;
+	}
 	m = create_manifest(cj, &text);
 	if (!m) {
 		free(text);

@@ -144,6 +144,8 @@ const struct ctentry *catalog_find(const struct daemon *d, const char *id);
 json_object *catalog_describe(struct daemon *d, const struct ctentry *e);
 /* What the quota counts: the kernel's figures while it is mounted, else
  * the quota.usage the last umount (or the creation) wrote. */
+/* A container's limits as the replies give them (bytes_soft ... grace). */
+json_object *catalog_limits_describe(const struct tplfs_ct_limits *l);
 /* "userns": "BASE:COUNT" in @o, if @s shifts */
 void catalog_add_userns(json_object *o, const struct tplfs_idshift *s);
 void catalog_add_usage(struct daemon *d, json_object *r,
@@ -209,6 +211,11 @@ int ctrebase_recover(struct daemon *d, const char *id,
 		     const char *to, const struct tplfs_ct_apps *from_apps,
 		     const struct tplfs_ct_apps *to_apps, const char *what,
 		     bool mounted);
+
+/* ctp2v.c: ct.p2v.stage, ct.p2v.final, ct.p2v.abort (doc/p2v.md) */
+void ctp2v_stage(struct req *rq, const char *id, const char *from);
+void ctp2v_final(struct req *rq, const char *id, const char *tpl);
+void ctp2v_abort(struct req *rq, const char *id);
 
 /* ctrelink.c: ct.relink */
 void ctrelink_serve(struct req *rq, const char *id, json_object *against,

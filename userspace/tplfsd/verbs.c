@@ -39,6 +39,10 @@ static const char *const tpl_args[] = { "template", NULL };
 static const char *const import_args[] = { "template", "from", "private",
 					    "layer_of", "run_postinst", NULL };
 static const char *const export_args[] = { "template", "file", NULL };
+static const char *const p2v_stage_args[] = { "id", "from", "mounts",
+	"excludes", NULL };
+static const char *const p2v_final_args[] = { "id", "template", "quota",
+	"inodes", "grace", NULL };
 static const char *const relink_args[] = { "id", "against", "dry_run", NULL };
 static const char *const rebase_args[] = { "id", "to", "dry_run", NULL };
 static const char *const app_add_args[] = { "id", "app", "dry_run", "keep_mine",
@@ -358,6 +362,30 @@ static void serve_ct_relink(struct req *rq)
 		ctrelink_serve(rq, id, against, dry_run);
 }
 
+static void serve_ct_p2v_stage(struct req *rq)
+{
+	const char *id, *from;
+
+	if (get_id(rq, &id) && (from = need_string(rq, "from")))
+		ctp2v_stage(rq, id, from);
+}
+
+static void serve_ct_p2v_final(struct req *rq)
+{
+	const char *id, *tpl = NULL;
+
+	if (get_id(rq, &id) && opt_string(rq, "template", &tpl))
+		ctp2v_final(rq, id, tpl);
+}
+
+static void serve_ct_p2v_abort(struct req *rq)
+{
+	const char *id;
+
+	if (get_id(rq, &id))
+		ctp2v_abort(rq, id);
+}
+
 static void serve_ct_rebase(struct req *rq)
 {
 	const char *id, *to;
@@ -565,6 +593,9 @@ static const struct verb verbs[] = {
 	{ "ct.app.rm", true, app_rm_args, serve_ct_app_rm },
 	{ "ct.app.list", false, id_args, serve_ct_app_list },
 	{ "ct.unlink", true, id_args, serve_ct_unlink },
+	{ "ct.p2v.stage", true, p2v_stage_args, serve_ct_p2v_stage },
+	{ "ct.p2v.final", true, p2v_final_args, serve_ct_p2v_final },
+	{ "ct.p2v.abort", true, id_args, serve_ct_p2v_abort },
 	{ "template.list", false, no_args, serve_template_list },
 	{ "template.import", true, import_args, serve_template_import },
 	{ "template.publish", true, publish_args, serve_template_publish },
