@@ -42,6 +42,10 @@ packages=(
 	# container runtimes run on tplfs roots in the guests (issue 22):
 	# systemd-nspawn, and an OCI runtime from Debian
 	systemd-container crun
+	# ct p2v copies a server with rsync (tplctl runs it); its guests'
+	# test reaches the "server" through a real sshd started from the
+	# host's binaries (issue 20)
+	rsync openssh-server
 )
 
 # Only make check-debug needs these: scripts/debug-kernel.sh builds a whole

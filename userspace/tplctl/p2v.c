@@ -128,7 +128,8 @@ static void read_output(int fd, struct transfer *t)
 
 /*
  * Run @argv (rsync), its output read for progress and stats. Its exit
- * status (0.., or 128 + a signal), or -1 if it could not be run.
+ * status (0..255), minus the signal that killed it, or INT_MIN if it
+ * could not be run.
  */
 static int run_rsync(char **argv, struct transfer *t)
 {
@@ -137,7 +138,7 @@ static int run_rsync(char **argv, struct transfer *t)
 	pid_t pid;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return -1;
+		return INT_MIN;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
 	ret = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
@@ -148,15 +149,14 @@ static int run_rsync(char **argv, struct transfer *t)
 		fprintf(stderr, "tplctl: cannot run %s: %s%s\n", argv[0],
 			strerror(ret), ret == ENOENT ?
 			" (install rsync on this host, and on the source)" : "");
-		return -1;
+		return INT_MIN;
 	}
 	read_output(pipefd[0], t);
 	close(pipefd[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) :
-	       128 + WTERMSIG(status);
+			return INT_MIN;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
 }
 
 static json_object *transfer_json(const struct transfer *t, bool remote,
@@ -197,10 +197,12 @@ static int transfer_all(const struct p2v_opts *o,
 		st = run_rsync(argv, &t);
 		tplfs_p2v_argv_free(argv);
 		json_object_array_add(out, transfer_json(&t, plan->remote, st));
+		if (st == INT_MIN)
+			return 1;
 		if (st != 0 && st != RSYNC_VANISHED) {
 			fprintf(stderr, "tplctl: the transfer of %s from %s did not complete (rsync %s %d); run the same command again to go on from where it stopped\n",
-				t.path, plan->from, st > 128 ? "killed by signal" :
-				"exit status", st > 128 ? st - 128 : st);
+				t.path, plan->from, st < 0 ? "killed by signal" :
+				"exit status", st < 0 ? -st : st);
 			return 1;
 		}
 		if (!o->json) {

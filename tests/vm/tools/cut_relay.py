@@ -84,12 +84,13 @@ def main():
         with open(a.held, "w"):
             pass
         done.wait()
-    child.kill()
+    if stopped:
+        child.kill()
     child.wait()
     with open(a.count, "a") as f:
         f.write("%d\n" % passed)
     os.close(1)
-    sys.exit(255 if stopped else child.returncode)
+    sys.exit(255 if stopped or child.returncode < 0 else child.returncode)
 
 
 if __name__ == "__main__":

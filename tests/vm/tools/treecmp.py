@@ -4,10 +4,13 @@ type and mode, owner, nlink, size and data of regular files, symlink
 targets, and the hard-link groups; with --meta also modification times (ns),
 device numbers and extended attributes (names and values; trusted.* are the
 mounter's and left out). --no-data compares sizes but not contents.
+--holes: whether each regular file has holes (fewer blocks than its size).
+--skip=GLOB (repeatable): entries whose path matches are left out.
 --identity leaves out what ct create makes anew for each container (its
 machine-id, its ssh host keys: doc/store.md). Prints
 "trees equal (N entries)" and exits 0, or prints the first difference and
 exits 1. Names are bytes: any byte in a name compares exactly."""
+import fnmatch
 import hashlib
 import os
 import re
@@ -27,7 +30,15 @@ def xattrs(p):
                   for n in names if not n.startswith("trusted."))
 
 
-def tree(root, meta, data, identity):
+def digest(p):
+    h = hashlib.sha1()
+    with open(p, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def tree(root, meta, data, identity, holes=False, skip=()):
     entries, groups = {}, {}
     root = os.fsencode(root)
     for d, subdirs, names in os.walk(root):
@@ -35,6 +46,8 @@ def tree(root, meta, data, identity):
             p = os.path.join(d, n)
             rel = os.path.relpath(p, root)
             if identity and IDENTITY.match(rel):
+                continue
+            if any(fnmatch.fnmatchcase(rel, g) for g in skip):
                 continue
             s = os.lstat(p)
             e = [oct(s.st_mode), s.st_uid, s.st_gid, s.st_nlink]
@@ -48,10 +61,11 @@ def tree(root, meta, data, identity):
                 e.append(os.readlink(p))
             elif os.path.isfile(p):
                 e.append(s.st_size)
+                if holes:
+                    e.append(s.st_blocks * 512 < s.st_size)
                 if data:
-                    with open(p, "rb") as fh:
-                        e.append(hashlib.sha1(fh.read()).hexdigest())
-                groups.setdefault(s.st_ino, []).append(rel)
+                    e.append(digest(p))
+                groups.setdefault((s.st_dev, s.st_ino), []).append(rel)
             entries[rel] = e
     links = sorted(sorted(g) for g in groups.values() if len(g) > 1)
     return entries, links
@@ -61,9 +75,12 @@ def main(argv):
     meta = "--meta" in argv
     data = "--no-data" not in argv
     identity = "--identity" in argv
+    holes = "--holes" in argv
+    skip = [os.fsencode(x[len("--skip="):]) for x in argv
+            if x.startswith("--skip=")]
     a, b = [x for x in argv if not x.startswith("--")]
-    (ea, la), (eb, lb) = (tree(a, meta, data, identity),
-                          tree(b, meta, data, identity))
+    (ea, la), (eb, lb) = (tree(a, meta, data, identity, holes, skip),
+                          tree(b, meta, data, identity, holes, skip))
     for k in sorted(set(ea) | set(eb)):
         if ea.get(k) != eb.get(k):
             print("%r: %r in %s, %r in %s" % (k, ea.get(k), a, eb.get(k), b))
