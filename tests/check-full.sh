@@ -21,6 +21,9 @@
 # - tests/vm/full/debian_nspawn.sh on 6.12 and 6.1: systemd-nspawn boots 5
 #   containers of Debian 12 with systemd (template-tarball.sh
 #   debian-systemd) in turn, one with -U over shifted ids (issue 22).
+# - tests/vm/t/p2v.sh on 6.12 and 6.1 with the Debian template as the
+#   server and a 1 GiB sparse file: over ssh, cut and killed, resumed;
+#   dpkg --verify in the container as on the server (issue 20).
 #
 # Ends with "check-full: N passed, N failed".
 set -u
@@ -84,6 +87,16 @@ echo "check-full: the benchmarks' smoke run on 6.12"
 tests/vm/run --no-build --kernel 6.12 --timeout 3600 --script-timeout 1800 \
 	tests/vm/t/bench_smoke.sh 2>&1 | tee "$log"
 count "$log"
+
+# p2v (issue 20) of a Debian server, with a 1 GiB sparse file, on both
+# kernels (the busybox one is in make check on 6.12)
+for k in 6.12 6.1; do
+	echo "check-full: p2v of a Debian 12 server on $k"
+	tests/vm/run --no-build --kernel "$k" --disk-size 6G --timeout 3600 \
+		--script-timeout 3500 --env TPLFS_TEMPLATE="$tpl" \
+		--env TPLFS_P2V_SPARSE_MB=1024 tests/vm/t/p2v.sh 2>&1 | tee "$log"
+	count "$log"
+done
 
 # the systemd units booted for real on 6.1 (6.12 is in make check)
 units_disk=$(mktemp -u "$top/build/vm/units.XXXXXX.img")

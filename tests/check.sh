@@ -42,9 +42,12 @@ for k in 6.12 6.1; do
 	# to show 6.1 does the same. The benchmarks' smoke run (bench_smoke.sh)
 	# is in make check-full: it exercises the scripts, not the kernel, and
 	# the 25 minutes of make check are counted.
+	# p2v (two minutes a kernel, rsync and sshd more than the module) is
+	# on 6.1 in make check-full, with the Debian template on both kernels
 	scripts=()
 	for s in tests/vm/t/*.sh; do
 		[ "$s" = tests/vm/t/bench_smoke.sh ] && continue
+		[ "$s" = tests/vm/t/p2v.sh ] && [ "$k" = 6.1 ] && continue
 		scripts+=("$s")
 	done
 	# fsx: 50k operations a kernel in make check (100k by hand: the
