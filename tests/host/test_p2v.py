@@ -10,6 +10,7 @@ is reached through a stand-in for ssh that runs rsync's server locally
 (the guests' test uses a real sshd). Ends with "p2v: N passed, N failed"."""
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -203,6 +204,17 @@ def test_p2v_of_a_directory_keeps_everything_and_shares_with_the_template(tmp):
     assert d.stop() == 0
 
 
+def test_progress_is_told_when_asked(tmp):
+    d = new_daemon(tmp).start()
+    src = server(tmp)
+    rc, out, e = p2v(d, "c8", "--from", src)
+    assert rc == 0 and "transfer" not in e, e       # a pipe: no progress
+    rc, out, e = p2v(d, "c8", "--from", src, "--progress")
+    assert rc == 0, e
+    assert re.search(r"^transfer /: [0-9]+% .*, files [0-9]+/[0-9]+$", e, re.M), e
+    assert d.stop() == 0
+
+
 def test_without_a_template_and_with_limits_given(tmp):
     d = new_daemon(tmp).start()
     src = server(tmp)
@@ -279,7 +291,10 @@ def test_a_cut_and_a_killed_transfer_resume_sending_what_is_missing(tmp):
     pids = rsync_children(p.pid)
     assert pids, "no rsync under tplctl"
     for pid in pids:
-        os.kill(pid, signal.SIGKILL)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass                # one that ended meanwhile
     out, e = p.communicate(timeout=TIMEOUT)
     assert p.returncode == 1 and "killed by signal 9" in e, (out, e)
 

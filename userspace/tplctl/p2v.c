@@ -176,6 +176,19 @@ static json_object *transfer_json(const struct transfer *t, bool remote,
 	return o;
 }
 
+/* syncfs of the staging's filesystem (rsync syncs nothing itself). */
+static void sync_staging(const char *staging)
+{
+	int fd = open(staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (syncfs(fd) < 0)
+			fprintf(stderr, "tplctl: syncfs %s: %s\n", staging,
+				strerror(errno));
+		close(fd);
+	}
+}
+
 /*
  * Every pass of @plan into @staging, under the staging's lock @lock.
  * Their reports into @out; 0, or 1 after saying what failed.
@@ -199,6 +212,8 @@ static int transfer_all(const struct p2v_opts *o,
 		json_object_array_add(out, transfer_json(&t, plan->remote, st));
 		if (st == INT_MIN)
 			return 1;
+		/* what a pass brought is on disk before it is called done */
+		sync_staging(staging);
 		if (st != 0 && st != RSYNC_VANISHED) {
 			fprintf(stderr, "tplctl: the transfer of %s from %s did not complete (rsync %s %d); run the same command again to go on from where it stopped\n",
 				t.path, plan->from, st < 0 ? "killed by signal" :
