@@ -21,6 +21,8 @@
 # - tests/vm/full/debian_nspawn.sh on 6.12 and 6.1: systemd-nspawn boots 5
 #   containers of Debian 12 with systemd (template-tarball.sh
 #   debian-systemd) in turn, one with -U over shifted ids (issue 22).
+# - on 6.1, the VM tests make check leaves out there
+#   (tests/vm/userspace-heavy.txt) and fsx with 100k operations;
 # - tests/vm/t/p2v.sh on 6.12 and 6.1 with the Debian template as the
 #   server and a 1 GiB sparse file: over ssh, cut and killed, resumed;
 #   dpkg --verify in the container as on the server (issue 20).
@@ -86,6 +88,17 @@ count "$log"
 echo "check-full: the benchmarks' smoke run on 6.12"
 tests/vm/run --no-build --kernel 6.12 --timeout 3600 --script-timeout 1800 \
 	tests/vm/t/bench_smoke.sh 2>&1 | tee "$log"
+count "$log"
+
+# what make check leaves out on 6.1 (tests/vm/userspace-heavy.txt; p2v
+# has its Debian run below), and fsx's 100k operations there
+heavy=()
+while read -r s; do
+	[ "$s" = p2v.sh ] || heavy+=("tests/vm/t/$s")
+done <tests/vm/userspace-heavy.txt
+echo "check-full: the daemon's VM tests on 6.1, and fsx"
+tests/vm/run --no-build --kernel 6.1 --timeout 3600 --script-timeout 1800 \
+	--env TPLFS_NCT=10 "${heavy[@]}" tests/vm/t/fsx.sh 2>&1 | tee "$log"
 count "$log"
 
 # p2v (issue 20) of a Debian server, with a 1 GiB sparse file, on both
