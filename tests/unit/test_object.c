@@ -17,8 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <cmocka.h>
 
 #include "digest.h"
@@ -99,6 +104,67 @@ static void staged_then_committed(void **state)
 	assert_int_equal(a.size, 8);
 	close(fa);
 	close(fb);
+}
+
+/* renameat2 fails as on NFS, which has no rename flags: EINVAL */
+static int no_renameat2(void)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_renameat2, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EINVAL),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = 4, .filter = code };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * The same in a store where renameat2 fails as on NFS (issue 21): objects
+ * are committed and adopted all the same, a second writer of the same
+ * content still finds the first's. In a child, the filter its own.
+ */
+static void committed_without_renameat2(void **state)
+{
+	struct fixture *f = *state;
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		struct tplfs_origin_info a, b, c;
+		char tmp[TPLFS_OBJECT_TMP_SIZE], tmp2[TPLFS_OBJECT_TMP_SIZE];
+		int fa = source(f, "a", "nfs content\n");
+		int fb = source(f, "b", "nfs content\n");
+		int fc = source(f, "c", "adopted content\n");
+
+		if (no_renameat2() ||
+		    renameat2(f->dfd, "a", f->dfd, "x", RENAME_NOREPLACE) == 0 ||
+		    errno != EINVAL)
+			_exit(2);	/* the filter is not in force */
+		if (tplfs_object_stage(f->store_fd, fa, &a, tmp) != 1 ||
+		    tplfs_object_stage(f->store_fd, fb, &b, tmp2) != 1 ||
+		    tplfs_object_commit(f->store_fd, &a, tmp) != 1 ||
+		    tplfs_object_commit(f->store_fd, &b, tmp2) != 0 ||
+		    !in_store(f, &a) || faccessat(f->store_fd, tmp, F_OK, 0) == 0 ||
+		    faccessat(f->store_fd, tmp2, F_OK, 0) == 0)
+			_exit(3);
+		if (tplfs_object_adopt(f->store_fd, fc, f->dfd, "c", &c, tmp) != 1 ||
+		    faccessat(f->dfd, "c", F_OK, 0) == 0 ||
+		    tplfs_object_commit(f->store_fd, &c, tmp) != 1 ||
+		    !in_store(f, &c))
+			_exit(4);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 static int victim = -1;
@@ -257,6 +323,8 @@ static void gc_keeps_what_is_named_and_removes_the_rest(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(committed_without_renameat2, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(staged_then_committed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(a_file_changed_between_hash_and_copy_is_refused,

@@ -241,6 +241,20 @@ static int make_object_dir(int store_fd, const char *tmp)
 }
 
 /*
+ * @from in @from_dir moved to @to in @to_dir unless @to exists (-EEXIST):
+ * a hard link, then the old name removed. Not renameat2(RENAME_NOREPLACE),
+ * which NFS does not have (EINVAL): a store may be shared over NFS by
+ * several hosts (issue 21), and link is atomic there. 0 or a negative errno.
+ */
+static int move_noreplace(int from_dir, const char *from, int to_dir,
+			  const char *to)
+{
+	if (linkat(from_dir, from, to_dir, to, 0) < 0)
+		return -errno;
+	return unlinkat(from_dir, from, 0) < 0 ? -errno : 0;
+}
+
+/*
  * The temporary @tmp: a new file (@from NULL; its fd), or the file @from
  * in @from_dir moved there (0), its directories made if they are not there.
  */
@@ -254,12 +268,13 @@ static int make_temporary(int store_fd, int from_dir, const char *from,
 			ret = openat(store_fd, tmp, O_WRONLY | O_CREAT | O_EXCL |
 				     O_CLOEXEC, 0600);
 		else
-			ret = renameat2(from_dir, from, store_fd, tmp,
-					RENAME_NOREPLACE);
+			ret = move_noreplace(from_dir, from, store_fd, tmp);
 		if (ret >= 0)
 			return ret;
-		if (errno != ENOENT || tries)
-			return -errno;
+		if (!from)
+			ret = -errno;
+		if (ret != -ENOENT || tries)
+			return ret;
 		ret = make_object_dir(store_fd, tmp);
 		if (ret)
 			return ret;
@@ -381,7 +396,7 @@ int tplfs_object_adopt(int store_fd, int src_fd, int dir_fd, const char *name,
 		err = -errno;
 	} else if (sb.st_dev != moved.st_dev || sb.st_ino != moved.st_ino) {
 		/* @name was not @src_fd's: put it back */
-		renameat2(store_fd, tmp, dir_fd, name, RENAME_NOREPLACE);
+		move_noreplace(store_fd, tmp, dir_fd, name);
 		tmp[0] = '\0';
 		return -ESTALE;
 	}
@@ -409,12 +424,17 @@ int tplfs_object_commit(int store_fd, const struct tplfs_origin_info *info,
 	int created = 1;
 
 	tplfs_object_path(info->digest, path);
-	if (renameat2(store_fd, tmp, store_fd, path, RENAME_NOREPLACE) < 0) {
+	/*
+	 * A link, never a rename: an object another host may hold open is
+	 * never replaced, and NFS has no RENAME_NOREPLACE. EEXIST: another
+	 * writer was first. The temporary name goes either way.
+	 */
+	if (linkat(store_fd, tmp, store_fd, path, 0) < 0) {
 		if (errno != EEXIST)
 			return -errno;
-		created = 0;	/* another writer was first */
-		unlinkat(store_fd, tmp, 0);
+		created = 0;
 	}
+	unlinkat(store_fd, tmp, 0);
 	return created;
 }
 
