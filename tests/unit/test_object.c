@@ -291,15 +291,40 @@ static void every_object_is_enumerated(void **state)
 	assert_int_equal(s.dirs, 256);
 }
 
+/* Every temporary of @f's store made @secs older. */
+static void age_temporaries(struct fixture *f, int secs)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd),
+		 "find '%s/store/objects' -name '.tmp.*' -exec touch -d '-%d seconds' {} +",
+		 f->dir, secs);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void gc_keeps_what_is_named_and_removes_the_rest(void **state)
 {
 	struct fixture *f = *state;
 	struct tplfs_origin_info one, two, three;
 	struct tplfs_gc gc = { .nkeep = 1 };
 	struct seen s = { 0 };
+	int fd;
 
 	a_store_of_every_kind(f, &one, &two, &three);
 	gc.keep = (const uint8_t (*)[TPLFS_DIGEST_SIZE])one.digest;
+	/* a temporary within the grace is another writer's: left */
+	gc.tmp_grace = 3600;
+	assert_int_equal(tplfs_store_gc(f->store_fd, &gc), 0);
+	assert_int_equal(gc.nremoved, 1);	/* two */
+	assert_int_equal(gc.young, 1);
+	assert_int_equal(tplfs_objects_each(f->store_fd, saw, NULL, &s), 0);
+	assert_int_equal(s.temporaries, 1);
+	/* older than the grace by the store's clock: a crash's, removed */
+	age_temporaries(f, 7200);
+	fd = source(f, "two", "two\n");
+	assert_int_equal(tplfs_object_put(f->store_fd, fd, &two), 1);
+	close(fd);
+	memset(&s, 0, sizeof(s));
 	/* a dry run counts and removes nothing */
 	gc.dry_run = true;
 	assert_int_equal(tplfs_store_gc(f->store_fd, &gc), 0);

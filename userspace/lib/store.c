@@ -349,8 +349,14 @@ static int gc_one(void *arg, const struct tplfs_object_entry *e)
 		gc->kept++;
 		return 0;
 	}
-	if (fstatat(e->dir_fd, e->name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    (!gc->dry_run && unlinkat(e->dir_fd, e->name, 0) < 0))
+	if (fstatat(e->dir_fd, e->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;	/* gone already */
+	if (e->is_temporary && gc->tmp_grace &&
+	    st.st_mtime > gc->clock - (int64_t)gc->tmp_grace) {
+		gc->young++;
+		return 0;
+	}
+	if (!gc->dry_run && unlinkat(e->dir_fd, e->name, 0) < 0)
 		return 0;	/* gone already, or not ours to remove */
 	gc->nremoved++;
 	gc->freed_bytes += (uint64_t)st.st_blocks * 512;
@@ -375,8 +381,36 @@ static void gc_dir_done(void *arg, unsigned int dir)
 		gc->dir_done(gc->arg, dir);
 }
 
+/*
+ * The store's filesystem's clock: the mtime a file there gets now (on NFS,
+ * set by the server: a NULL futimens is SET_TO_SERVER_TIME). 0 or -errno.
+ */
+static int store_clock(int store_fd, int64_t *now)
+{
+	struct stat st;
+	int fd, ret = 0;
+
+	fd = openat(store_fd, TPLFS_GC_CLOCK_FILE, O_WRONLY | O_CREAT |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (futimens(fd, NULL) < 0 || fstat(fd, &st) < 0)
+		ret = -errno;
+	else
+		*now = st.st_mtime;
+	close(fd);
+	return ret;
+}
+
 int tplfs_store_gc(int store_fd, struct tplfs_gc *gc)
 {
-	gc->nremoved = gc->freed_bytes = gc->kept = 0;
+	int ret;
+
+	gc->nremoved = gc->freed_bytes = gc->kept = gc->young = 0;
+	if (gc->tmp_grace) {
+		ret = store_clock(store_fd, &gc->clock);
+		if (ret)
+			return ret;
+	}
 	return tplfs_objects_each(store_fd, gc_one, gc_dir_done, gc);
 }

@@ -88,10 +88,24 @@ int tplfs_templates_each(int store_fd,
  * object is (not ours) is left alone. The caller holds the store's gc lock
  * and has made @keep from every sealed manifest.
  */
+/*
+ * A temporary younger than this, by the store's own clock, may be another
+ * writer's under way (another host's, on a shared store): gc leaves it.
+ */
+#define TPLFS_GC_TMP_GRACE	(24 * 3600)
+/* The file whose mtime tells the store's time, in the store's top. */
+#define TPLFS_GC_CLOCK_FILE	".gc.clock"
+
 struct tplfs_gc {
 	const uint8_t (*keep)[TPLFS_DIGEST_SIZE];	/* sorted (memcmp) */
 	size_t nkeep;
 	bool dry_run;		/* remove nothing, count what would go */
+	/*
+	 * Seconds a temporary is left for (0: none), measured on the clock of
+	 * the store's filesystem (the NFS server's), not this host's: the
+	 * mtime a file in the store gets now, against the temporary's mtime.
+	 */
+	uint64_t tmp_grace;
 	/* each removed: the digest's hex, or objects/xx/NAME of a temporary */
 	void (*removed)(void *arg, const char *what);
 	void (*dir_done)(void *arg, unsigned int dir);	/* 0 to 255 */
@@ -100,6 +114,8 @@ struct tplfs_gc {
 	uint64_t nremoved;
 	uint64_t freed_bytes;	/* their blocks */
 	uint64_t kept;
+	uint64_t young;		/* temporaries left: within the grace */
+	int64_t clock;		/* (the store's time when gc began) */
 };
 
 /* 0, or a negative errno if objects/ could not be read (some may be gone). */

@@ -1122,6 +1122,7 @@ static void gc_run(struct job *job)
 	struct gc_watch watch = { .tj = tj, .names = names };
 	struct tplfs_gc gc = {
 		.dry_run = tj->dry_run,
+		.tmp_grace = TPLFS_GC_TMP_GRACE,
 		.removed = gc_removed,
 		.dir_done = gc_dir_done,
 		.arg = &watch,
@@ -1171,6 +1172,7 @@ static void gc_run(struct job *job)
 	tplfs_json_u64(tj->op.result, "removed", gc.nremoved);
 	tplfs_json_u64(tj->op.result, "freed_bytes", gc.freed_bytes);
 	tplfs_json_u64(tj->op.result, "kept", gc.kept);
+	tplfs_json_u64(tj->op.result, "young_temporaries", gc.young);
 	json_object_object_add(tj->op.result, "objects", names);
 	names = NULL;
 out:
