@@ -25,7 +25,9 @@
 #   (tests/vm/userspace-heavy.txt) and fsx with 100k operations;
 # - tests/vm/t/p2v.sh on 6.12 and 6.1 with the Debian template as the
 #   server and a 1 GiB sparse file: over ssh, cut and killed, resumed;
-#   dpkg --verify in the container as on the server (issue 20).
+#   dpkg --verify in the container as on the server (issue 20); and
+#   tests/vm/crash/run p2v on both: the guest reset mid-transfer, the
+#   same command resumes at the next boot.
 #
 # Ends with "check-full: N passed, N failed".
 set -u
@@ -108,6 +110,13 @@ for k in 6.12 6.1; do
 	tests/vm/run --no-build --kernel "$k" --disk-size 6G --timeout 3600 \
 		--script-timeout 3500 --env TPLFS_TEMPLATE="$tpl" \
 		--env TPLFS_P2V_SPARSE_MB=1024 tests/vm/t/p2v.sh 2>&1 | tee "$log"
+	count "$log"
+done
+
+# a p2v transfer cut by a reset of the guest, resumed at the next boot
+for k in 6.12 6.1; do
+	echo "check-full: p2v across a reset on $k"
+	tests/vm/crash/run "$k" p2v 2>&1 | tee "$log"
 	count "$log"
 done
 

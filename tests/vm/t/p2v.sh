@@ -25,74 +25,11 @@ TPL=${TPLFS_TEMPLATE:-$TPL}
 SPARSE_MB=${TPLFS_P2V_SPARSE_MB:-256}
 RELAY="/usr/bin/python3 $TPLFS_TOP/tests/vm/tools/cut_relay.py"
 TREECMP="python3 $TPLFS_TOP/tests/vm/tools/treecmp.py"
-SRV=$PWD/server
-SKIP=(--skip='proc/*' --skip='sys/*' --skip='dev/*' --skip='run/*'
-	--skip='tmp/*' --skip='var/run/*' --skip='var/lock/*' --skip=swapfile
-	--skip='dev' --skip='run' --skip='var/run' --skip='var/lock')
-
-cleanup() {
-	[ -s "$PWD/ssh/sshd.pid" ] && kill "$(cat "$PWD/ssh/sshd.pid")" 2>/dev/null
-	t_stop_tplfsd
-	umount "$SRV/home" "$SRV" 2>/dev/null
-}
-
-# --- the server ----------------------------------------------------------
-mkdir -p "$SRV"
-truncate -s 3G "$PWD/root.img" && truncate -s 128M "$PWD/home.img" &&
-	mkfs.ext4 -q -F "$PWD/root.img" && mkfs.ext4 -q -F "$PWD/home.img" &&
-	mount -o loop "$PWD/root.img" "$SRV" || { fail "the server's root filesystem"; exit 1; }
-rmdir "$SRV/lost+found"
-tar -x -I zstd --xattrs --xattrs-include='*' --acls --numeric-owner -f "$TPL" -C "$SRV" ||
-	{ fail "the template extracted as the server's tree"; exit 1; }
-mkdir -p "$SRV/home"
-mount -o loop "$PWD/home.img" "$SRV/home" && rmdir "$SRV/home/lost+found" ||
-	{ fail "the server's /home filesystem"; exit 1; }
-trap 'rc=$?; cleanup; (exit $rc); t_finish' EXIT
-mkdir -p "$SRV/srv/data" "$SRV/home/alice" "$SRV/usr/local/bin" "$SRV/etc" \
-	"$SRV/tmp" "$SRV/run" "$SRV/proc" "$SRV/sys" "$SRV/dev"
-echo "the server's own motd" >"$SRV/etc/motd"
-printf 'UUID=1111 / ext4 errors=remount-ro 0 1\nUUID=2222 /home ext4 defaults 0 2\n/swapfile none swap sw 0 0\n' \
-	>"$SRV/etc/fstab"
-cp "$SRV/bin/busybox" "$SRV/usr/local/bin/capped" 2>/dev/null ||
-	cp "$SRV/usr/bin/ls" "$SRV/usr/local/bin/capped"
-setcap cap_net_bind_service+ep "$SRV/usr/local/bin/capped"
-echo "shared with two names" >"$SRV/srv/data/h1"
-ln "$SRV/srv/data/h1" "$SRV/srv/data/h2"
-echo "read by 1234 too" >"$SRV/srv/data/acl"
-setfacl -m u:1234:rw,g:4321:r "$SRV/srv/data/acl"
-setfattr -n user.origin -v "the server" "$SRV/srv/data/acl"
-truncate -s "${SPARSE_MB}M" "$SRV/srv/data/sparse"
-echo "in the middle" | dd of="$SRV/srv/data/sparse" bs=1M seek=$((SPARSE_MB / 2)) conv=notrunc 2>/dev/null
-mkfifo "$SRV/srv/data/fifo"
-mknod "$SRV/srv/data/disk" b 7 9
-echo "a private file of the server" >"$SRV/srv/data/forged"
-setfattr -n trusted.tplfs.origin -v 0x0102030405060708 "$SRV/srv/data/forged"
-echo "alice's" >"$SRV/home/alice/notes"
-chown -R 1000:1000 "$SRV/home/alice"
-setfacl -m u:1001:r "$SRV/home/alice/notes"
-head -c 3000000 /dev/urandom >"$SRV/home/alice/random"
-echo gone >"$SRV/tmp/junk"; echo gone >"$SRV/run/junk"; echo gone >"$SRV/swapfile"
-(cd "$SRV" && find . -xdev | wc -l) >"$PWD/entries"
-echo "  the server: $(cat "$PWD/entries") entries on /, $(du -sh --apparent-size "$SRV" | cut -f1) (apparent), $(du -sxh "$SRV" | cut -f1) on disk, /home $(du -sh "$SRV/home" | cut -f1)"
-
-# --- sshd on the loopback, from the host's binaries --------------------------
-mkdir -p "$PWD/ssh" /run/sshd
-ip link set lo up
-ssh-keygen -q -t ed25519 -N '' -f "$PWD/ssh/host" && ssh-keygen -q -t ed25519 -N '' -f "$PWD/ssh/id"
-cat >"$PWD/ssh/sshd_config" <<EOF
-Port 2222
-ListenAddress 127.0.0.1
-HostKey $PWD/ssh/host
-AuthorizedKeysFile $PWD/ssh/id.pub
-PermitRootLogin prohibit-password
-StrictModes no
-UsePAM no
-PidFile $PWD/ssh/sshd.pid
-EOF
-/usr/sbin/sshd -f "$PWD/ssh/sshd_config" -E "$PWD/ssh/sshd.log" || { fail "sshd"; exit 1; }
-SSH="ssh -p 2222 -i $PWD/ssh/id -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR"
-t_until "sshd answers" $SSH root@127.0.0.1 true || exit 1
-FROM=root@127.0.0.1:$SRV
+. "$TPLFS_TOP/tests/vm/p2v-lib.sh"
+SKIP=("${P2V_SKIP[@]}")
+trap 'rc=$?; p2v_cleanup "$PWD"; t_stop_tplfsd; (exit $rc); t_finish' EXIT
+p2v_server_make "$PWD" "$TPL" "$SPARSE_MB" || exit 1
+p2v_sshd "$PWD" || exit 1
 
 t_tplfsd "$R" "$PWD/store" "$SOCK" "$LOG"
 $T template import os@1 --from "$TPL" >/dev/null || { fail "template import"; exit 1; }
