@@ -11,6 +11,18 @@
 #       the client command, FROM the source for ct p2v
 #   p2v_cleanup DIR: sshd stopped, the server unmounted
 
+P2V_RELAY="/usr/bin/python3 $TPLFS_TOP/tests/vm/tools/cut_relay.py"
+
+# p2v_crash_places: the places of the reboot test's two boots: D (on the
+# kept scratch disk), R (tplfsd's root), SOCK, T (tplctl on it), RELAY
+p2v_crash_places() {
+	D=$TPLFS_SCRATCH/p2v
+	R=$D/tplfs
+	SOCK=/run/tplfsd-p2v.sock
+	T="$TPLFS_BIN/tplctl --socket $SOCK"
+	RELAY=$P2V_RELAY
+}
+
 P2V_SKIP=(--skip='proc/*' --skip='sys/*' --skip='dev/*' --skip='run/*'
 	--skip='tmp/*' --skip='var/run/*' --skip='var/lock/*' --skip=swapfile
 	--skip='dev' --skip='run' --skip='var/run' --skip='var/lock')

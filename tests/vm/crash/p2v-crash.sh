@@ -5,11 +5,7 @@
 # before; what the transfer wrote is as a power cut leaves it.
 . "$TPLFS_TOP/tests/vm/lib.sh"
 . "$TPLFS_TOP/tests/vm/p2v-lib.sh"
-D=$TPLFS_SCRATCH/p2v
-R=$D/tplfs
-SOCK=/run/tplfsd-p2v.sock
-T="$TPLFS_BIN/tplctl --socket $SOCK"
-RELAY="/usr/bin/python3 $TPLFS_TOP/tests/vm/tools/cut_relay.py"
+p2v_crash_places
 mkdir -p "$R"
 p2v_server_make "$D" "$TPLFS_TOP/build/cache/busybox-template.tar.zst" 64 || exit 1
 sync

@@ -4,11 +4,7 @@
 # container it makes equals the server.
 . "$TPLFS_TOP/tests/vm/lib.sh"
 . "$TPLFS_TOP/tests/vm/p2v-lib.sh"
-D=$TPLFS_SCRATCH/p2v
-R=$D/tplfs
-SOCK=/run/tplfsd-p2v.sock
-T="$TPLFS_BIN/tplctl --socket $SOCK"
-RELAY="/usr/bin/python3 $TPLFS_TOP/tests/vm/tools/cut_relay.py"
+p2v_crash_places
 p2v_server_mount "$D" || { fail "the server mounted again"; exit 1; }
 trap 'rc=$?; [ -n "${dpid:-}" ] && kill "$dpid" && wait "$dpid"; p2v_cleanup "$D"; (exit $rc); t_finish' EXIT
 p2v_sshd "$D" || exit 1

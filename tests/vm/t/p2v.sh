@@ -23,9 +23,9 @@
 t_daemon_places
 TPL=${TPLFS_TEMPLATE:-$TPL}
 SPARSE_MB=${TPLFS_P2V_SPARSE_MB:-256}
-RELAY="/usr/bin/python3 $TPLFS_TOP/tests/vm/tools/cut_relay.py"
 TREECMP="python3 $TPLFS_TOP/tests/vm/tools/treecmp.py"
 . "$TPLFS_TOP/tests/vm/p2v-lib.sh"
+RELAY=$P2V_RELAY
 SKIP=("${P2V_SKIP[@]}")
 trap 'rc=$?; p2v_cleanup "$PWD"; t_stop_tplfsd; (exit $rc); t_finish' EXIT
 p2v_server_make "$PWD" "$TPL" "$SPARSE_MB" || exit 1
