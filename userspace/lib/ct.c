@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "atomic.h"
@@ -11,6 +12,24 @@
 #include "kvfile.h"
 #include "store.h"
 #include "units.h"
+
+int tplfs_ct_uuid_new(char out[TPLFS_CT_UUID_LEN + 1])
+{
+	unsigned char r[TPLFS_CT_UUID_LEN / 2];
+
+	if (getrandom(r, sizeof(r), 0) != sizeof(r))
+		return -EIO;
+	for (size_t i = 0; i < sizeof(r); i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+	return 0;
+}
+
+bool tplfs_ct_uuid_valid(const char *uuid)
+{
+	size_t n = strspn(uuid, "0123456789abcdef");
+
+	return n == TPLFS_CT_UUID_LEN && !uuid[n];
+}
 
 bool tplfs_ct_id_valid(const char *id)
 {
@@ -89,6 +108,15 @@ static int ct_conf_setting(void *arg, const char *key, const char *value,
 			}
 			strcpy(conf->apps.v[conf->apps.n++], t);
 		}
+		return 0;
+	}
+	if (!strcmp(key, "uuid")) {
+		if (!tplfs_ct_uuid_valid(value)) {
+			snprintf(err, errlen, "uuid: not %d hex digits",
+				 TPLFS_CT_UUID_LEN);
+			return -1;
+		}
+		strcpy(conf->uuid, value);
 		return 0;
 	}
 	if (!strcmp(key, "userns"))
@@ -182,7 +210,7 @@ int tplfs_ct_conf_write(int dirfd, const struct tplfs_ct_conf *conf)
 	char text[1024 + (TPLFS_CT_USES_MAX + TPLFS_CT_APPS_MAX) * 256];
 	char uses[TPLFS_CT_USES_MAX * 256 + 16] = "";
 	char apps[TPLFS_CT_APPS_MAX * 256 + 16] = "";
-	char userns[64] = "";
+	char userns[64] = "", uuid[TPLFS_CT_UUID_LEN + 16] = "";
 	size_t used = 0;
 	int n;
 
@@ -192,6 +220,8 @@ int tplfs_ct_conf_write(int dirfd, const struct tplfs_ct_conf *conf)
 	if (conf->apps.n)
 		snprintf(apps + used, sizeof(apps) - used, "\n");
 	used = 0;
+	if (conf->uuid[0])
+		snprintf(uuid, sizeof(uuid), "uuid = %s\n", conf->uuid);
 	if (!tplfs_idshift_none(&conf->userns)) {
 		char range[32];
 
@@ -205,10 +235,10 @@ int tplfs_ct_conf_write(int dirfd, const struct tplfs_ct_conf *conf)
 	if (conf->nuses)
 		snprintf(uses + used, sizeof(uses) - used, "\n");
 	n = snprintf(text, sizeof(text),
-		     "# tplfs container (doc/tplfsd.md)\ntemplate = %s\n%s%s%sbackend = %s\n%s%s"
+		     "# tplfs container (doc/tplfsd.md)\n%stemplate = %s\n%s%s%sbackend = %s\n%s%s"
 		     "# quota: bytes and inodes SOFT:HARD (0: none), grace in seconds\n"
 		     "quota_bytes = %llu:%llu\nquota_inodes = %llu:%llu\nquota_grace = %llu\n",
-		     conf->template, apps, uses, userns, conf->backend,
+		     uuid, conf->template, apps, uses, userns, conf->backend,
 		     conf->full ? "clone = full\n" : "",
 		     conf->is_volatile ? "volatile = yes\n" : "",
 		     (unsigned long long)l->bytes_soft,

@@ -49,8 +49,12 @@ struct tplfs_ct_limits {
  *               @template with them applied (doc/apps.md)
  * @userns:      its ids shifted for a user namespace (userns = BASE:COUNT,
  *               doc/userns.md); count 0: the host's own ids
+ * @uuid:        32 hex digits, made with it and never changed: the
+ *               host-neutral name of its references in the store (uuid =,
+ *               doc/store.md); "" in a ct.conf written before them
  */
 #define TPLFS_CT_USES_MAX	16
+#define TPLFS_CT_UUID_LEN	32
 #define TPLFS_CT_APPS_MAX	16
 struct tplfs_ct_apps {
 	char v[TPLFS_CT_APPS_MAX][256];
@@ -67,7 +71,12 @@ struct tplfs_ct_conf {
 	size_t nuses;
 	struct tplfs_ct_apps apps;
 	struct tplfs_idshift userns;
+	char uuid[TPLFS_CT_UUID_LEN + 1];
 };
+
+/* A new container uuid into @out: 0, or -EIO. */
+int tplfs_ct_uuid_new(char out[TPLFS_CT_UUID_LEN + 1]);
+bool tplfs_ct_uuid_valid(const char *uuid);
 
 /* The index of the app whose name (before '@') is @name in @apps, or -1. */
 int tplfs_ct_apps_find(const struct tplfs_ct_apps *apps, const char *name);

@@ -381,11 +381,7 @@ static void gc_dir_done(void *arg, unsigned int dir)
 		gc->dir_done(gc->arg, dir);
 }
 
-/*
- * The store's filesystem's clock: the mtime a file there gets now (on NFS,
- * set by the server: a NULL futimens is SET_TO_SERVER_TIME). 0 or -errno.
- */
-static int store_clock(int store_fd, int64_t *now)
+int tplfs_store_clock(int store_fd, int64_t *now)
 {
 	struct stat st;
 	int fd, ret = 0;
@@ -404,11 +400,10 @@ static int store_clock(int store_fd, int64_t *now)
 
 int tplfs_store_gc(int store_fd, struct tplfs_gc *gc)
 {
-	int ret;
-
 	gc->nremoved = gc->freed_bytes = gc->kept = gc->young = 0;
 	if (gc->tmp_grace) {
-		ret = store_clock(store_fd, &gc->clock);
+		int ret = tplfs_store_clock(store_fd, &gc->clock);
+
 		if (ret)
 			return ret;
 	}

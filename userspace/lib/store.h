@@ -118,6 +118,14 @@ struct tplfs_gc {
 	int64_t clock;		/* (the store's time when gc began) */
 };
 
+/*
+ * The store's filesystem's clock into *@now: the mtime a file there
+ * (TPLFS_GC_CLOCK_FILE) gets now; on NFS the server sets it (a NULL
+ * futimens is SET_TO_SERVER_TIME), so every host reads the same clock.
+ * 0 or a negative errno.
+ */
+int tplfs_store_clock(int store_fd, int64_t *now);
+
 /* 0, or a negative errno if objects/ could not be read (some may be gone). */
 int tplfs_store_gc(int store_fd, struct tplfs_gc *gc);
 

@@ -78,6 +78,10 @@ static void usage(FILE *f)
 "  store gc [--dry-run]   remove the objects no template names (refused\n"
 "                         while a container's template cannot be told);\n"
 "                         --dry-run: list them, remove nothing\n"
+"  store refs [--prune]   the references every host's containers keep in\n"
+"                         the store (template, container, host, age);\n"
+"                         --prune: remove those of other hosts not renewed\n"
+"                         for 7 days (a host that is gone)\n"
 "  store verify           hash every object and check every manifest's\n"
 "                         objects; lists what is wrong, repairs nothing\n"
 "                         (exit 1 if anything is)\n"
@@ -183,7 +187,7 @@ struct opts {
 	const char *from, *template;
 	const char *quota, *inodes, *grace;	/* --quota or --set, ... */
 	bool quota_is_set;			/* given as --set */
-	bool force, is_volatile, no_volatile, dry_run, scan;
+	bool force, is_volatile, no_volatile, dry_run, scan, prune;
 	const char *fields;	/* -o FIELDS of ct list */
 	bool usage;		/* ct list: a column needs the usage */
 	json_object *private;	/* --private PATH... */
@@ -224,6 +228,7 @@ static const struct cmd cmds[] = {
 	{ "template", "rm", "template.rm", TEMPLATE, print_done, NULL },
 	{ "store", "gc", "store.gc", NONE, print_store_gc, NULL },
 	{ "store", "verify", "store.verify", NONE, print_store_verify, NULL },
+	{ "store", "refs", "store.refs", NONE, print_store_refs, NULL },
 	{ "ct", "create", "ct.create", ID, print_ct_create, NULL },
 	{ "ct", "mount", "ct.mount", ID, print_ct_done, NULL },
 	{ "ct", "umount", "ct.umount", ID, print_ct_done, NULL },
@@ -419,6 +424,10 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 			cmd->noun, cmd->verb);
 		return NULL;
 	}
+	if (o->prune && strcmp(cmd->proto_verb, "store.refs")) {
+		fprintf(stderr, "tplctl: --prune is for store refs\n");
+		return NULL;
+	}
 	if (o->scan && strcmp(cmd->proto_verb, "ct.status")) {
 		fprintf(stderr, "tplctl: --scan is for ct status\n");
 		return NULL;
@@ -522,6 +531,8 @@ static json_object *build_args(const struct cmd *cmd, char **pos, int npos,
 		json_object_object_add(args, "dry_run", json_object_new_boolean(1));
 	if (o->scan)
 		json_object_object_add(args, "scan", json_object_new_boolean(1));
+	if (o->prune)
+		json_object_object_add(args, "prune", json_object_new_boolean(1));
 	if (o->is_volatile || o->no_volatile)
 		json_object_object_add(args, "volatile",
 				       json_object_new_boolean(o->is_volatile));
@@ -583,6 +594,7 @@ int main(int argc, char **argv)
 		{ "progress", no_argument, NULL, 'P' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "prune", no_argument, NULL, 'r' },
 		{ "scan", no_argument, NULL, 'c' },
 		{ "from", required_argument, NULL, 'F' },
 		{ "template", required_argument, NULL, 't' },
@@ -632,6 +644,7 @@ int main(int argc, char **argv)
 		case 'P': progress = true; break;
 		case 'f': o.force = true; break;
 		case 'n': o.dry_run = true; break;
+		case 'r': o.prune = true; break;
 		case 'c': o.scan = true; break;
 		case 'F': o.from = optarg; break;
 		case 't': o.template = optarg; break;

@@ -627,3 +627,25 @@ void print_ct_app_list(json_object *r)
 		printf("  %s\n", json_object_get_string(
 		       json_object_array_get_idx(apps, i)));
 }
+
+void print_store_refs(json_object *r)
+{
+	json_object *refs = NULL;
+	size_t n;
+
+	json_object_object_get_ex(r, "refs", &refs);
+	n = refs ? json_object_array_length(refs) : 0;
+	printf("%-32s %-20s %-24s %10s %s\n", "TEMPLATE", "CONTAINER", "HOST",
+	       "AGE", "STATE");
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(refs, i);
+
+		printf("%-32s %-20s %-24s %9" PRIu64 "s %s\n",
+		       reply_str(o, "template"), reply_str(o, "ct"),
+		       reply_str(o, "host"), reply_u64(o, "age_s"),
+		       reply_bool(o, "mine") ? "this daemon's" :
+		       reply_bool(o, "stale") ? "stale" : "renewed");
+	}
+	printf("%zu references; %" PRIu64 " stale ones pruned\n", n,
+	       reply_u64(r, "pruned"));
+}

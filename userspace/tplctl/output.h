@@ -40,6 +40,7 @@ void print_template_publish(json_object *result);
 void print_template_maintain(json_object *result);
 void print_store_verify(json_object *result);
 void print_store_gc(json_object *result);
+void print_store_refs(json_object *result);
 void print_ct_relink(json_object *result);
 void print_ct_rebase(json_object *result);
 /* ct app list: the template, then its application templates in order */

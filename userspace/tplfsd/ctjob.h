@@ -29,6 +29,11 @@ struct ctjob {
 	void (*run)(struct job *job);
 	struct ctentry probe;
 	bool probed;
+	/* its uuid (a new one if it does not exist yet), and the app
+	 * templates an operation will make it use (with tpl_id): their
+	 * references are made before the operation runs */
+	char uuid[TPLFS_CT_UUID_LEN + 1];
+	const struct tplfs_ct_apps *hold_apps;
 };
 
 /*

@@ -256,6 +256,7 @@ static void create_run(struct job *job)
 	strcpy(conf.backend, "dir");
 	conf.full = cj->create.full;
 	conf.apps = cj->create.apps;
+	strcpy(conf.uuid, cj->uuid);
 	pfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd < 0 || (ret = tplfs_ct_conf_write(pfd, &conf)) < 0) {
 		opjob_failno(&cj->op, TPLFS_E_SYSTEM, pfd < 0 ? errno : -ret,
@@ -529,9 +530,25 @@ void ctjob_finish(struct opjob *oj)
 static void ctjob_run(struct job *job)
 {
 	struct ctjob *cj = (struct ctjob *)job;
+	struct daemon *d = cj->op.d;
+	int ret;
 
+	/* what it will use is counted on every host before it does */
+	ret = refs_hold(d, cj->uuid, cj->id, cj->tpl_id);
+	for (size_t i = 0; !ret && cj->hold_apps && i < cj->hold_apps->n; i++)
+		ret = refs_hold(d, cj->uuid, cj->id, cj->hold_apps->v[i]);
+	if (ret) {
+		opjob_failno(&cj->op, TPLFS_E_SYSTEM, -ret,
+			     "its reference in the store");
+		return;
+	}
 	cj->run(job);
-	cj->probed = !catalog_probe(&cj->op.d->cfg, cj->id, &cj->probe);
+	cj->probed = !catalog_probe(&d->cfg, cj->id, &cj->probe);
+	/* and what it uses now, nothing more */
+	if (cj->probed && cj->probe.present && cj->probe.conf_ok)
+		refs_sync(d, cj->probe.conf.uuid, cj->id, &cj->probe.conf);
+	else if (cj->probed && !cj->probe.present)
+		refs_sync(d, cj->uuid, cj->id, NULL);
 }
 
 void ctops_refuse_busy(struct req *rq, const char *id)
@@ -585,6 +602,14 @@ struct ctjob *ctjob_new(struct req *rq, const char *id, size_t size,
 	}
 	if (ct && ct->mounted)
 		strcpy(cj->target, ct->target);
+	{
+		const struct ctentry *e = catalog_find(d, id);
+
+		if (e && e->conf_ok && e->conf.uuid[0])
+			strcpy(cj->uuid, e->conf.uuid);
+		else if (!(e && e->present) && tplfs_ct_uuid_new(cj->uuid))
+			cj->uuid[0] = '\0';
+	}
 	if (exclusive) {
 		cj->ct = ct_get(d, id);
 		if (!cj->ct) {
@@ -638,6 +663,7 @@ static void create(struct req *rq, const char *id, const char *tpl,
 		return;
 	}
 	cj->create = *args;
+	cj->hold_apps = &cj->create.apps;
 	snprintf(cj->tpl_id, sizeof(cj->tpl_id), "%s", tpl);
 	cj->tpl = t;
 	cj->maintain = maintain;

@@ -292,6 +292,7 @@ static int final_write(struct p2vjob *pj, int sfd, struct tplfs_p2v_state *st,
 	int ret;
 
 	strcpy(conf.backend, "dir");
+	strcpy(conf.uuid, cj->uuid);
 	if (cj->tpl_id[0]) {
 		snprintf(conf.template, sizeof(conf.template), "%s", cj->tpl_id);
 		conf.full = true;	/* its own copies, until relinked */

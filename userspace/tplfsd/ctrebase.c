@@ -711,6 +711,7 @@ void ctrebase_submit(struct req *rq, const char *id,
 	snprintf(rj->from, sizeof(rj->from), "%s", e->conf.template);
 	rj->from_apps = e->conf.apps;
 	rj->to_apps = *spec->to_apps;
+	rj->cj.hold_apps = &rj->to_apps;
 	snprintf(rj->cj.tpl_id, sizeof(rj->cj.tpl_id), "%s", spec->to);
 	if (!spec->app)
 		snprintf(rj->what, sizeof(rj->what), "rebased from %s to %s",

@@ -131,7 +131,18 @@ static void relink_run(struct job *job)
 	json_object *r;
 	int fd, ret;
 
-	if (ctjob_read_conf(cj, &conf) || load_objects(rj, &set))
+	if (ctjob_read_conf(cj, &conf))
+		goto out;
+	/* every host counts the templates relinked against before a stub names them */
+	for (size_t i = 1; !rj->dry_run && i < rj->ntpl; i++) {
+		ret = refs_hold(cj->op.d, cj->uuid, cj->id, rj->tpl[i]);
+		if (ret) {
+			opjob_failno(&cj->op, TPLFS_E_SYSTEM, -ret,
+				     "its reference in the store");
+			goto out;
+		}
+	}
+	if (load_objects(rj, &set))
 		goto out;
 	if (!rj->dry_run && record_uses(rj, &conf))
 		goto out;

@@ -129,6 +129,7 @@ static void tick_done(struct loop_op *op, int res, unsigned int flags)
 	server_tick(d);
 	opjob_progress_tick(d);
 	ctquota_tick(d);
+	refs_tick(d);
 	snprintf(status, sizeof(status),
 		 "STATUS=%u client(s), %u job(s), kernel channel %s",
 		 d->nclients, jobs_pending(d),
@@ -390,6 +391,8 @@ int main(int argc, char **argv)
 		log_err("%s/private: %s", d->cfg.root, strerror(-ret));
 		return 1;
 	}
+	refs_init(d);
+	refs_start(d);
 
 	ret = loop_init(&d->loop, 256);
 	if (ret) {

@@ -89,6 +89,8 @@ struct daemon {
 	const char *config_path;	/* the file read at start and on SIGHUP */
 	bool config_optional;		/* the default file, which may be missing */
 	struct tplfs_config file_cfg;	/* what it said, before the options */
+	char ref_host[256];		/* its references' host and daemon */
+	char ref_daemon[PATH_MAX + 64];	/* (machine-id:root), refs.c */
 };
 
 /* A request being served; answer it exactly once with req_reply(). */
@@ -211,6 +213,24 @@ int ctrebase_recover(struct daemon *d, const char *id,
 		     const char *to, const struct tplfs_ct_apps *from_apps,
 		     const struct tplfs_ct_apps *to_apps, const char *what,
 		     bool mounted);
+
+/* refs.c: this daemon's references in the store (doc/store.md) */
+struct tplfs_ref;
+void refs_init(struct daemon *d);
+/* After catalog_load: uuids given, references made, leftovers removed. */
+void refs_start(struct daemon *d);
+void refs_tick(struct daemon *d);
+/* Before container @id (@uuid) uses @tpl: its reference. 0 or -errno. */
+int refs_hold(struct daemon *d, const char *uuid, const char *id,
+	      const char *tpl);
+/* Its references made to match @conf (NULL: none left). 0 or -errno. */
+int refs_sync(struct daemon *d, const char *uuid, const char *id,
+	      const struct tplfs_ct_conf *conf);
+/* @fn for every reference another daemon keeps. 0 or -errno. */
+int refs_foreign(struct daemon *d, void (*fn)(void *arg,
+					      const struct tplfs_ref *r),
+		 void *arg);
+void refs_serve(struct req *rq, bool prune);
 
 /* ctp2v.c: ct.p2v.stage, ct.p2v.final, ct.p2v.abort (doc/p2v.md) */
 void ctp2v_stage(struct req *rq, const char *id, const char *from);

@@ -40,6 +40,7 @@
 #include "opjob.h"
 #include "origin.h"
 #include "store.h"
+#include "storerefs.h"
 #include "tarball.h"
 #include "tree.h"
 
@@ -146,12 +147,22 @@ static void uses_add(json_object *uses, const char *key, const char *what)
  * could name any template: it goes under USES_UNKNOWN as "ct (reason)",
  * and so does a private/ that cannot be read.
  */
-static json_object *template_uses(const struct daemon *d)
+/* Another daemon's container, as template_uses names it. */
+static void foreign_use(void *arg, const struct tplfs_ref *r)
+{
+	char what[TPLFS_CT_ID_MAX + 600];
+
+	snprintf(what, sizeof(what), "%s on %s", r->ct, r->host);
+	uses_add(arg, r->tpl, what);
+}
+
+static json_object *template_uses(struct daemon *d)
 {
 	json_object *uses = json_object_new_object();
 	char privdir[PATH_MAX], err[256], what[PATH_MAX + 300];
 	struct dirent *de;
 	DIR *dir;
+	int ret;
 
 	tplfs_path(privdir, sizeof(privdir), "%s/private", d->cfg.root);
 	dir = opendir(privdir);
@@ -183,6 +194,13 @@ static json_object *template_uses(const struct daemon *d)
 	}
 	if (dir)
 		closedir(dir);
+	/* other hosts' containers (and other roots'), from their references */
+	ret = refs_foreign(d, foreign_use, uses);
+	if (ret) {
+		snprintf(what, sizeof(what), "%s/%s (%s)", d->cfg.store,
+			 TPLFS_REFS_DIR, strerror(-ret));
+		uses_add(uses, USES_UNKNOWN, what);
+	}
 	return uses;
 }
 

@@ -26,6 +26,7 @@ static const char *const no_args[] = { NULL };
 static const char *const id_args[] = { "id", NULL };
 static const char *const umount_args[] = { "id", "force", NULL };
 static const char *const gc_args[] = { "dry_run", NULL };
+static const char *const refs_args[] = { "prune", NULL };
 static const char *const list_args[] = { "after", "usage", NULL };
 static const char *const status_args[] = { "id", "scan", NULL };
 static const char *const create_args[] = { "id", "template", "volatile", "apps",
@@ -362,6 +363,14 @@ static void serve_ct_relink(struct req *rq)
 		ctrelink_serve(rq, id, against, dry_run);
 }
 
+static void serve_store_refs(struct req *rq)
+{
+	bool prune;
+
+	if (opt_bool(rq, "prune", &prune))
+		refs_serve(rq, prune);
+}
+
 static void serve_ct_p2v_stage(struct req *rq)
 {
 	const char *id, *from;
@@ -605,6 +614,7 @@ static const struct verb verbs[] = {
 	{ "template.rm", true, tpl_args, serve_template_rm },
 	{ "store.gc", true, gc_args, serve_store_gc },
 	{ "store.verify", true, no_args, serve_store_verify },
+	{ "store.refs", true, refs_args, serve_store_refs },
 };
 
 void verbs_dispatch(struct req *rq)
