@@ -98,6 +98,6 @@ PidFile $dir/ssh/sshd.pid
 EOF
 	/usr/sbin/sshd -f "$dir/ssh/sshd_config" -E "$dir/ssh/sshd.log" || { fail "sshd"; return 1; }
 	SSH="ssh -p 2222 -i $dir/ssh/id -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR"
-	t_until "sshd answers" $SSH root@127.0.0.1 true || return 1
+	t_until "sshd answers" $SSH -n root@127.0.0.1 true || return 1
 	FROM=root@127.0.0.1:$dir/server
 }

@@ -140,6 +140,9 @@ static int run_rsync(char **argv, struct transfer *t)
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return INT_MIN;
 	posix_spawn_file_actions_init(&fa);
+	/* rsync reads nothing of ours; ssh asks for a password on the tty */
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
+					 O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
 	ret = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);

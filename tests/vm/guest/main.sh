@@ -95,14 +95,16 @@ fi
 passed=0
 failed=0
 i=0
-while IFS=$'\t' read -r orig script; do
+# the list on a descriptor of its own, each script's stdin /dev/null: a
+# script that reads its stdin (ssh does) must not eat the scripts after it
+while IFS=$'\t' read -r -u 4 orig script; do
 	i=$((i + 1))
 	name=${orig#"$TPLFS_TOP"/}
 	work=$TPLFS_SCRATCH/t$i
 	mkdir -p "$work"
 	mark "BEGIN $name"
 	start=$(date +%s)
-	(cd "$work" && exec timeout --kill-after=10 "$TPLFS_SCRIPT_TIMEOUT" bash "$script")
+	(cd "$work" && exec timeout --kill-after=10 "$TPLFS_SCRIPT_TIMEOUT" bash "$script" </dev/null)
 	rc=$?
 	secs=$(($(date +%s) - start))
 	# A test must leave nothing mounted on top of the scratch disk.
@@ -121,7 +123,7 @@ while IFS=$'\t' read -r orig script; do
 		failed=$((failed + 1))
 		mark "FAIL $name (exit $rc, ${secs}s)"
 	fi
-done <"$run/scripts"
+done 4<"$run/scripts"
 
 if [ "${TPLFS_SYSTEMD:-0}" = 1 ]; then
 	# the units of the scripts may hold tplfs mounts until the shutdown
