@@ -107,6 +107,22 @@ def test_a_daemon_settles_its_own_at_start(tmp):
     assert a.stop() == 0 and b.stop() == 0
 
 
+def test_leases_are_renewed_at_start_not_at_each_operation(tmp):
+    """An operation writes only a reference that is missing (no write and
+    sync of each at every mount or relink); a start renews them all."""
+    a, b = two_hosts(tmp)
+    ok(call(a.sock, "ct.create", {"id": "c1", "template": "os@1"}))
+    path = os.path.join(a.store, "refs", "os@1", uuid_of(a, "c1"))
+    t = time.time() - 24 * 3600
+    os.utime(path, (t, t))
+    ok(call(a.sock, "ct.relink", {"id": "c1"}))    # an operation on c1
+    assert abs(os.stat(path).st_mtime - t) < 1, "rewritten by ct.relink"
+    assert a.stop() == 0
+    a.start()
+    assert os.stat(path).st_mtime > t + 3600, "not renewed at start"
+    assert a.stop() == 0 and b.stop() == 0
+
+
 def test_stale_references_are_pruned_only_when_asked(tmp):
     a, b = two_hosts(tmp)
     # a host that is gone: its reference not renewed for 8 days

@@ -59,6 +59,16 @@ int tplfs_ref_put(int store_fd, const struct tplfs_ref *r)
 	return ret;
 }
 
+bool tplfs_ref_exists(int store_fd, const char *tpl, const char *uuid)
+{
+	char path[sizeof(TPLFS_REFS_DIR) + 256 + TPLFS_CT_UUID_LEN + 2];
+
+	if (!tpl_valid(tpl) || !tplfs_ct_uuid_valid(uuid))
+		return false;
+	snprintf(path, sizeof(path), "%s/%s/%s", TPLFS_REFS_DIR, tpl, uuid);
+	return !faccessat(store_fd, path, F_OK, AT_SYMLINK_NOFOLLOW);
+}
+
 int tplfs_ref_drop(int store_fd, const char *tpl, const char *uuid)
 {
 	int fd = tpl_dir(store_fd, tpl, false), ret = 0;

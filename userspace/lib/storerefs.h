@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ct.h"
@@ -36,6 +37,8 @@ struct tplfs_ref {
  * errno.
  */
 int tplfs_ref_put(int store_fd, const struct tplfs_ref *r);
+/* Is there a reference of @uuid to @tpl? */
+bool tplfs_ref_exists(int store_fd, const char *tpl, const char *uuid);
 /* Remove the reference of @uuid to @tpl (none: 0). 0 or -errno. */
 int tplfs_ref_drop(int store_fd, const char *tpl, const char *uuid);
 

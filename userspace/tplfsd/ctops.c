@@ -546,9 +546,10 @@ static void ctjob_run(struct job *job)
 	cj->probed = !catalog_probe(&d->cfg, cj->id, &cj->probe);
 	/* and what it uses now, nothing more */
 	if (cj->probed && cj->probe.present && cj->probe.conf_ok)
-		refs_sync(d, cj->probe.conf.uuid, cj->id, &cj->probe.conf);
+		refs_sync(d, cj->probe.conf.uuid, cj->id, &cj->probe.conf,
+			  false);
 	else if (cj->probed && !cj->probe.present)
-		refs_sync(d, cj->uuid, cj->id, NULL);
+		refs_sync(d, cj->uuid, cj->id, NULL, false);
 }
 
 void ctops_refuse_busy(struct req *rq, const char *id)

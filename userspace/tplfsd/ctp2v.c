@@ -453,47 +453,15 @@ static struct p2vjob *p2vjob_new(struct req *rq, const char *id,
 	return pj;
 }
 
-/* An array of strings @name of the request, or false (replied). */
-static bool strings_arg(struct req *rq, const char *name,
-			const char **v, size_t max, size_t *n)
+void ctp2v_stage(struct req *rq, const char *id, const char *from,
+		 const char *const *mounts, size_t nm,
+		 const char *const *excludes, size_t nx)
 {
-	json_object *a;
-
-	*n = 0;
-	if (!json_object_object_get_ex(rq->msg.args, name, &a))
-		return true;
-	if (!json_object_is_type(a, json_type_array) ||
-	    json_object_array_length(a) > max) {
-		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
-			  "\"%s\" is an array of at most %zu strings", name, max));
-		return false;
-	}
-	for (size_t i = 0; i < json_object_array_length(a); i++) {
-		json_object *s = json_object_array_get_idx(a, i);
-
-		if (!json_object_is_type(s, json_type_string)) {
-			req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
-				  "\"%s\" is an array of strings", name));
-			return false;
-		}
-		v[(*n)++] = json_object_get_string(s);
-	}
-	return true;
-}
-
-void ctp2v_stage(struct req *rq, const char *id, const char *from)
-{
-	const char *mounts[TPLFS_P2V_MOUNTS_MAX];
-	const char *excludes[TPLFS_P2V_EXCLUDES_MAX];
 	struct tplfs_p2v_plan plan;
-	size_t nm, nx;
 	struct p2vjob *pj;
 	char err[512];
 	int ret;
 
-	if (!strings_arg(rq, "mounts", mounts, TPLFS_P2V_MOUNTS_MAX, &nm) ||
-	    !strings_arg(rq, "excludes", excludes, TPLFS_P2V_EXCLUDES_MAX, &nx))
-		return;
 	ret = tplfs_p2v_plan_init(&plan, from, mounts, nm, excludes, nx, err,
 				  sizeof(err));
 	if (ret) {

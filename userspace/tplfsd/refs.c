@@ -4,9 +4,10 @@
  * "Shared stores"): one per template each of its containers uses, named
  * by the container's uuid. Made before an operation makes a container use
  * a template (refs_hold), made to match its ct.conf after every operation
- * on it (refs_sync, in the job's worker), all renewed at start and every
- * REFS_RENEW_S, and this daemon's own that name no container of it
- * removed at start. template rm and store gc count every other daemon's
+ * on it (refs_sync, in the job's worker: only those missing are written,
+ * so that an operation costs no write and sync of them), all renewed at
+ * start and every REFS_RENEW_S, and this daemon's own that name no
+ * container of it removed at start. template rm and store gc count every other daemon's
  * (refs_foreign); store.refs lists them all and prunes the stale.
  */
 #include <errno.h>
@@ -43,11 +44,15 @@ void refs_init(struct daemon *d)
 		 d->cfg.root);
 }
 
+/* Make (or with @renew, also renew) the reference of @uuid to @tpl. */
 static int put(struct daemon *d, const char *tpl, const char *uuid,
-	       const char *id)
+	       const char *id, bool renew)
 {
 	struct tplfs_ref r = { 0 };
 	int ret;
+
+	if (!renew && tplfs_ref_exists(d->store_fd, tpl, uuid))
+		return 0;
 
 	snprintf(r.tpl, sizeof(r.tpl), "%s", tpl);
 	snprintf(r.uuid, sizeof(r.uuid), "%s", uuid);
@@ -64,11 +69,11 @@ static int put(struct daemon *d, const char *tpl, const char *uuid,
 int refs_hold(struct daemon *d, const char *uuid, const char *id,
 	      const char *tpl)
 {
-	return tpl && tpl[0] && uuid[0] ? put(d, tpl, uuid, id) : 0;
+	return tpl && tpl[0] && uuid[0] ? put(d, tpl, uuid, id, false) : 0;
 }
 
 int refs_sync(struct daemon *d, const char *uuid, const char *id,
-	      const struct tplfs_ct_conf *conf)
+	      const struct tplfs_ct_conf *conf, bool renew)
 {
 	const char *keep[1 + TPLFS_CT_USES_MAX + TPLFS_CT_APPS_MAX];
 	size_t n = 0;
@@ -83,7 +88,7 @@ int refs_sync(struct daemon *d, const char *uuid, const char *id,
 	for (size_t i = 0; conf && i < conf->apps.n; i++)
 		keep[n++] = conf->apps.v[i];
 	for (size_t i = 0; i < n; i++) {
-		int err = put(d, keep[i], uuid, id);
+		int err = put(d, keep[i], uuid, id, renew);
 
 		if (err && !ret)
 			ret = err;
@@ -138,7 +143,7 @@ void refs_start(struct daemon *d)
 				continue;
 			}
 		}
-		refs_sync(d, e->conf.uuid, e->id, &e->conf);
+		refs_sync(d, e->conf.uuid, e->id, &e->conf, true);
 	}
 	tplfs_refs_each(d->store_fd, NULL, drop_leftover, &l);
 	if (l.dropped)
@@ -163,7 +168,8 @@ static void renew_run(struct job *job)
 	struct renewjob *rj = (struct renewjob *)job;
 
 	for (size_t i = 0; i < rj->n; i++)
-		refs_sync(rj->d, rj->v[i].conf.uuid, rj->v[i].id, &rj->v[i].conf);
+		refs_sync(rj->d, rj->v[i].conf.uuid, rj->v[i].id,
+			  &rj->v[i].conf, true);
 }
 
 static void renew_done(struct job *job)

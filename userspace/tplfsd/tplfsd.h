@@ -223,9 +223,12 @@ void refs_tick(struct daemon *d);
 /* Before container @id (@uuid) uses @tpl: its reference. 0 or -errno. */
 int refs_hold(struct daemon *d, const char *uuid, const char *id,
 	      const char *tpl);
-/* Its references made to match @conf (NULL: none left). 0 or -errno. */
+/*
+ * Its references made to match @conf (NULL: none left): those missing
+ * written, or with @renew all of them (their leases). 0 or -errno.
+ */
 int refs_sync(struct daemon *d, const char *uuid, const char *id,
-	      const struct tplfs_ct_conf *conf);
+	      const struct tplfs_ct_conf *conf, bool renew);
 /* @fn for every reference another daemon keeps. 0 or -errno. */
 int refs_foreign(struct daemon *d, void (*fn)(void *arg,
 					      const struct tplfs_ref *r),
@@ -233,7 +236,10 @@ int refs_foreign(struct daemon *d, void (*fn)(void *arg,
 void refs_serve(struct req *rq, bool prune);
 
 /* ctp2v.c: ct.p2v.stage, ct.p2v.final, ct.p2v.abort (doc/p2v.md) */
-void ctp2v_stage(struct req *rq, const char *id, const char *from);
+/* The checked strings of its "mounts" and "excludes" with it. */
+void ctp2v_stage(struct req *rq, const char *id, const char *from,
+		 const char *const *mounts, size_t nm,
+		 const char *const *excludes, size_t nx);
 void ctp2v_final(struct req *rq, const char *id, const char *tpl);
 void ctp2v_abort(struct req *rq, const char *id);
 

@@ -11,6 +11,7 @@
 #include "caps.h"
 #include "jobs.h"
 #include "kchan.h"
+#include "p2vplan.h"
 #include "replylist.h"
 #include "tplfsd.h"
 #include "version.h"
@@ -371,12 +372,45 @@ static void serve_store_refs(struct req *rq)
 		refs_serve(rq, prune);
 }
 
+/* An array of strings @name of the request, or false (replied). */
+static bool strings_arg(struct req *rq, const char *name,
+			const char **v, size_t max, size_t *n)
+{
+	json_object *a;
+
+	*n = 0;
+	if (!json_object_object_get_ex(rq->msg.args, name, &a))
+		return true;
+	if (!json_object_is_type(a, json_type_array) ||
+	    json_object_array_length(a) > max) {
+		req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
+			  "\"%s\" is an array of at most %zu strings", name, max));
+		return false;
+	}
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *s = json_object_array_get_idx(a, i);
+
+		if (!json_object_is_type(s, json_type_string)) {
+			req_reply(rq, tplfs_reply_error(TPLFS_E_BAD_ARGS, EINVAL,
+				  "\"%s\" is an array of strings", name));
+			return false;
+		}
+		v[(*n)++] = json_object_get_string(s);
+	}
+	return true;
+}
+
 static void serve_ct_p2v_stage(struct req *rq)
 {
+	const char *mounts[TPLFS_P2V_MOUNTS_MAX];
+	const char *excludes[TPLFS_P2V_EXCLUDES_MAX];
 	const char *id, *from;
+	size_t nm, nx;
 
-	if (get_id(rq, &id) && (from = need_string(rq, "from")))
-		ctp2v_stage(rq, id, from);
+	if (get_id(rq, &id) && (from = need_string(rq, "from")) &&
+	    strings_arg(rq, "mounts", mounts, TPLFS_P2V_MOUNTS_MAX, &nm) &&
+	    strings_arg(rq, "excludes", excludes, TPLFS_P2V_EXCLUDES_MAX, &nx))
+		ctp2v_stage(rq, id, from, mounts, nm, excludes, nx);
 }
 
 static void serve_ct_p2v_final(struct req *rq)
